@@ -1,0 +1,15 @@
+// Copies the front-end libraries from node_modules into static/vendor (served by Django, never a CDN).
+import { cpSync, mkdirSync } from "node:fs";
+
+const copies = [
+  ["node_modules/htmx.org/dist/htmx.min.js", "static/vendor/htmx.min.js"],
+  ["node_modules/htmx-ext-sse/dist/sse.min.js", "static/vendor/htmx-ext-sse.min.js"],
+  ["node_modules/alpinejs/dist/cdn.min.js", "static/vendor/alpine.min.js"],
+  ["node_modules/leaflet/dist/leaflet.js", "static/vendor/leaflet/leaflet.js"],
+  // leaflet.js ends with a sourceMappingURL: manifest storage fails without the map.
+  ["node_modules/leaflet/dist/leaflet.js.map", "static/vendor/leaflet/leaflet.js.map"],
+  ["node_modules/leaflet/dist/leaflet.css", "static/vendor/leaflet/leaflet.css"],
+  ["node_modules/leaflet/dist/images", "static/vendor/leaflet/images"],
+];
+mkdirSync("static/vendor/leaflet", { recursive: true });
+for (const [from, to] of copies) cpSync(from, to, { recursive: true });

@@ -1,0 +1,149 @@
+"""Input (`…In`) and output (`…Out`) serializers. List endpoints build the same shapes from rows
+(selectors.account_rows / contact_rows); tests check the two agree."""
+
+from drf_spectacular.utils import extend_schema_field
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from omni.api.fields import GeoJSONPointField
+
+from ..choices import AccountKind, AccountStatus, Channel, ContactRole
+from ..models import Account, Contact, Reseller
+
+
+class ResellerBriefOut(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class ResellerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Reseller
+        fields = ["id", "name", "email", "phone", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class AccountBriefOut(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class AccountPortalOut(serializers.ModelSerializer):
+    """What portal users (customers, resellers) see of an account."""
+
+    number = serializers.CharField(read_only=True, help_text="ACC-000001; assigned by the server.")
+    phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
+    location = GeoJSONPointField(read_only=True)
+    reseller = ResellerBriefOut(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address",
+            "location", "reseller", "tags", "created_at", "updated_at", "deleted_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["phone"] = str(instance.phone) if instance.phone else ""
+        return data
+
+
+class AccountOut(AccountPortalOut):
+    """An account as staff see it: with internal notes."""
+
+    class Meta(AccountPortalOut.Meta):
+        fields = [*AccountPortalOut.Meta.fields, "notes"]
+        read_only_fields = fields
+
+
+class AccountIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=AccountKind.choices, default=AccountKind.RESIDENTIAL)
+    status = serializers.ChoiceField(choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
+    service_address = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    billing_address = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    location = GeoJSONPointField(required=False, allow_null=True, default=None)
+    reseller = serializers.PrimaryKeyRelatedField(
+        queryset=Reseller.objects.all(), required=False, allow_null=True, default=None
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+
+class ContactAccountIn(serializers.Serializer):
+    account = serializers.UUIDField()
+    role = serializers.ChoiceField(choices=ContactRole.choices, default=ContactRole.PRIMARY)
+
+
+class ContactAccountOut(serializers.Serializer):
+    account = AccountBriefOut()
+    role = serializers.ChoiceField(choices=ContactRole.choices)
+
+
+class ContactPortalOut(serializers.ModelSerializer):
+    full_name = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
+    accounts = serializers.SerializerMethodField(help_text="Accounts you may see, with your role on each.")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "first_name", "last_name", "full_name", "email", "phone", "other_emails", "other_phones",
+            "preferred_channel", "language", "time_zone", "accounts", "created_at", "updated_at", "deleted_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["phone"] = str(instance.phone) if instance.phone else ""
+        return data
+
+    @extend_schema_field(ContactAccountOut(many=True))
+    def get_accounts(self, instance):
+        return self.context["links"].get(instance.pk, [])
+
+
+class ContactOut(ContactPortalOut):
+    merged_into = serializers.UUIDField(source="merged_into_id", read_only=True, allow_null=True)
+
+    class Meta(ContactPortalOut.Meta):
+        fields = [*ContactPortalOut.Meta.fields, "notes", "merged_into"]
+        read_only_fields = fields
+
+
+class ContactIn(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
+    other_emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list, max_length=20)
+    other_phones = serializers.ListField(child=PhoneNumberField(), required=False, default=list, max_length=20)
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
+    language = serializers.CharField(max_length=8, default="en")
+    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    accounts = ContactAccountIn(many=True, required=False, help_text="Replaces the contact's account links.")
+
+    def validate_other_phones(self, value):
+        return [str(phone) for phone in value]
+
+    def validate_accounts(self, value):
+        ids = [link["account"] for link in value]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError("An account is listed twice.")
+        return [(link["account"], link["role"]) for link in value]
+
+
+class ContactMergeIn(serializers.Serializer):
+    duplicates = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=50)
+
+
+class AccountTransitionIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AccountStatus.choices)

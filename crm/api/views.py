@@ -1,0 +1,191 @@
+"""Thin viewsets: parse an `…In`, call a service, answer with an `…Out` re-read through the audience's selector."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from omni.api import parse
+from omni.api.errors import ErrorOut
+from omni.api.views import ApiViewSet
+from omni.choices import Audience
+
+from .. import selectors, services
+from .filters import AccountFilterSet, ContactFilterSet
+from .serializers import (
+    AccountIn,
+    AccountOut,
+    AccountPortalOut,
+    AccountTransitionIn,
+    ContactIn,
+    ContactMergeIn,
+    ContactOut,
+    ContactPortalOut,
+    ResellerOut,
+)
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+
+
+def _is_staff(request) -> bool:
+    return request.user.audience == Audience.STAFF
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List accounts", responses={200: AccountOut(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="Get an account", responses={200: AccountOut, **ERRORS}),
+    create=extend_schema(summary="Create an account", request=AccountIn, responses={201: AccountOut, **ERRORS}),
+    update=extend_schema(summary="Replace an account", request=AccountIn, responses={200: AccountOut, **ERRORS}),
+    partial_update=extend_schema(summary="Change an account", request=AccountIn, responses={200: AccountOut, **ERRORS}),
+    destroy=extend_schema(
+        summary="Delete an account (restorable)", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
+    ),
+)
+class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
+    """Customer accounts. Staff see all; a customer their own; a reseller user their reseller's."""
+
+    filterset_class = AccountFilterSet
+    ordering_fields = ["number", "name", "status", "kind", "created_at", "updated_at"]
+    ordering = ["-created_at"]
+    action_permission = {"restore": "delete", "transition": "change"}
+
+    def get_queryset(self):
+        return selectors.account_list_visible_to(user=self.request.user)
+
+    def get_serializer_class(self):
+        return AccountOut if _is_staff(self.request) else AccountPortalOut
+
+    def _out(self, pk, status_code=status.HTTP_200_OK):
+        return Response(self.get_serializer_class()(self.get_queryset().get(pk=pk)).data, status=status_code)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginator.paginate_rows(
+            queryset, request, lambda page: selectors.account_rows(page, internal=_is_staff(request))
+        )
+        return self.paginator.get_paginated_response(rows)
+
+    def create(self, request, *args, **kwargs):
+        account = services.account_create(by=request.user, **parse(AccountIn, request))
+        return self._out(account.pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        account = self.get_object()
+        data = parse(AccountIn, request, partial=partial)
+        services.account_update(account_id=account.pk, by=request.user, **data)
+        return self._out(account.pk)
+
+    def destroy(self, request, *args, **kwargs):
+        services.account_delete(account_id=self.get_object().pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Restore a deleted account", request=None, responses={200: AccountOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        services.account_restore(account_id=self.get_object().pk, by=request.user)
+        return self._out(pk)
+
+    @extend_schema(
+        summary="Change an account's status",
+        description="Allowed: prospect→active|closed, active→suspended|closed, suspended→active|closed, "
+        "closed→active. Anything else is 409.",
+        request=AccountTransitionIn,
+        responses={200: AccountOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        data = parse(AccountTransitionIn, request)
+        services.account_transition(account_id=self.get_object().pk, to=data["status"], by=request.user)
+        return self._out(pk)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List contacts", responses={200: ContactOut(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="Get a contact", responses={200: ContactOut, **ERRORS}),
+    create=extend_schema(summary="Create a contact", request=ContactIn, responses={201: ContactOut, **ERRORS}),
+    update=extend_schema(summary="Replace a contact", request=ContactIn, responses={200: ContactOut, **ERRORS}),
+    partial_update=extend_schema(summary="Change a contact", request=ContactIn, responses={200: ContactOut, **ERRORS}),
+    destroy=extend_schema(
+        summary="Delete a contact (restorable)", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
+    ),
+)
+class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
+    """Contacts (persons) with the accounts they belong to and their role on each."""
+
+    filterset_class = ContactFilterSet
+    ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
+    ordering = ["last_name", "first_name"]
+    action_permission = {"restore": "delete", "merge": "change"}
+
+    def get_queryset(self):
+        return selectors.contact_list_visible_to(user=self.request.user)
+
+    def get_serializer_class(self):
+        return ContactOut if _is_staff(self.request) else ContactPortalOut
+
+    def _out(self, pk, status_code=status.HTTP_200_OK):
+        links = selectors.contact_links_visible_to(user=self.request.user, contact_ids=[pk])
+        contact = self.get_queryset().get(pk=pk)
+        return Response(self.get_serializer_class()(contact, context={"links": links}).data, status=status_code)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginator.paginate_rows(
+            queryset,
+            request,
+            lambda page: selectors.contact_rows(page, user=request.user, internal=_is_staff(request)),
+        )
+        return self.paginator.get_paginated_response(rows)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._out(self.get_object().pk)
+
+    def create(self, request, *args, **kwargs):
+        contact = services.contact_create(by=request.user, **parse(ContactIn, request))
+        return self._out(contact.pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        contact = self.get_object()
+        data = parse(ContactIn, request, partial=partial)
+        services.contact_update(contact_id=contact.pk, by=request.user, **data)
+        return self._out(contact.pk)
+
+    def destroy(self, request, *args, **kwargs):
+        services.contact_delete(contact_id=self.get_object().pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Restore a deleted contact", request=None, responses={200: ContactOut, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        services.contact_restore(contact_id=self.get_object().pk, by=request.user)
+        return self._out(pk)
+
+    @extend_schema(
+        summary="Merge duplicates into this contact",
+        description="Account links and portal users move here; blank fields are filled from the duplicates; "
+        "the duplicates are deleted with merged_into set.",
+        request=ContactMergeIn,
+        responses={200: ContactOut, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        data = parse(ContactMergeIn, request)
+        survivor = self.get_object()
+        services.contact_merge(survivor_id=survivor.pk, duplicate_ids=data["duplicates"], by=request.user)
+        return self._out(survivor.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List resellers", responses={200: ResellerOut(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(summary="Get a reseller", responses={200: ResellerOut, **ERRORS}),
+)
+class ResellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = ResellerOut
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.reseller_list_visible_to(user=self.request.user)

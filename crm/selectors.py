@@ -1,0 +1,246 @@
+"""Reads of accounts and contacts, one selector per audience. Out of scope is `none()` (404 upstream)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.gis.db.models.functions import GeoFunc
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from omni.api.fields import lonlat_geojson
+from omni.choices import Audience
+from omni.models import User
+
+from .models import Account, AccountContact, Contact, CustomerUser, Reseller
+
+
+class _X(GeoFunc):
+    function, output_field = "ST_X", FloatField()
+
+
+class _Y(GeoFunc):
+    function, output_field = "ST_Y", FloatField()
+
+
+# ---- accounts ----------------------------------------------------------------------------------------------
+
+
+def _accounts() -> QuerySet[Account]:
+    return Account.objects.select_related("reseller")
+
+
+def account_list_for_staff(*, user: User) -> QuerySet[Account]:
+    """Every account, deleted ones included (lists leave them out unless asked: AccountFilterSet.deleted)."""
+    return _accounts()
+
+
+def account_list_for_customer(*, user: User) -> QuerySet[Account]:
+    return _accounts().filter(deleted_at__isnull=True, portal_users__user=user)
+
+
+def account_list_for_reseller(*, user: User) -> QuerySet[Account]:
+    return _accounts().filter(deleted_at__isnull=True, reseller__portal_users__user=user)
+
+
+def account_list_visible_to(*, user: User) -> QuerySet[Account]:
+    selector = {
+        Audience.STAFF: account_list_for_staff,
+        Audience.CUSTOMER: account_list_for_customer,
+        Audience.RESELLER: account_list_for_reseller,
+    }.get(getattr(user, "audience", None))
+    if selector is None or not user.is_authenticated or not user.is_active:
+        return Account.objects.none()  # vendors see projects and work orders, never accounts
+    return selector(user=user)
+
+
+ACCOUNT_ROW_FIELDS = [
+    "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address",
+    "reseller_id", "tags", "created_at", "updated_at", "deleted_at",
+]  # fmt: skip
+
+
+def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
+    """A page of accounts as plain dicts, shaped exactly like AccountOut (one query, no model instances).
+    `internal` adds staff-only fields (notes)."""
+    fields = [*ACCOUNT_ROW_FIELDS, "notes"] if internal else ACCOUNT_ROW_FIELDS
+    rows = queryset.values(*fields, reseller_name=F("reseller__name"), lon=_X("location"), lat=_Y("location"))
+    out = []
+    for row in rows:
+        lon, lat, reseller_id, reseller_name = (
+            row.pop("lon"),
+            row.pop("lat"),
+            row.pop("reseller_id"),
+            row.pop("reseller_name"),
+        )
+        row["phone"] = str(row["phone"]) if row["phone"] else ""
+        row["location"] = lonlat_geojson(lon, lat)
+        row["reseller"] = {"id": reseller_id, "name": reseller_name} if reseller_id else None
+        out.append(row)
+    return out
+
+
+def account_contacts(*, account: Account, user: User) -> QuerySet[AccountContact]:
+    """The account's live contacts with their role (the caller already holds the account via a selector)."""
+    return (
+        AccountContact.objects.filter(account=account, contact__deleted_at__isnull=True)
+        .select_related("contact")
+        .order_by("role", "contact__last_name")
+    )
+
+
+def account_portal_users(*, account: Account) -> QuerySet[CustomerUser]:
+    return CustomerUser.objects.filter(account=account).select_related("user", "contact").order_by("user__email")
+
+
+def account_counts_by_status(*, user: User) -> dict[str, int]:
+    """Live accounts per status, for dashboards: one GROUP BY query."""
+    rows = (
+        account_list_visible_to(user=user)
+        .filter(deleted_at__isnull=True)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+def account_map_points(*, queryset: QuerySet[Account], limit: int = 2000) -> list[dict]:
+    """Located accounts as light dicts for the map (coordinates only, capped)."""
+    rows = queryset.filter(location__isnull=False).values(
+        "id", "number", "name", "status", lon=_X("location"), lat=_Y("location")
+    )[:limit]
+    return [{**row, "id": str(row["id"])} for row in rows]
+
+
+# ---- contacts ----------------------------------------------------------------------------------------------
+
+
+def _contacts() -> QuerySet[Contact]:
+    return Contact.objects.all()
+
+
+def contact_list_for_staff(*, user: User) -> QuerySet[Contact]:
+    return _contacts()
+
+
+def contact_list_for_customer(*, user: User) -> QuerySet[Contact]:
+    visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_customer(user=user))
+    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+
+
+def contact_list_for_reseller(*, user: User) -> QuerySet[Contact]:
+    visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_reseller(user=user))
+    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+
+
+def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
+    selector = {
+        Audience.STAFF: contact_list_for_staff,
+        Audience.CUSTOMER: contact_list_for_customer,
+        Audience.RESELLER: contact_list_for_reseller,
+    }.get(getattr(user, "audience", None))
+    if selector is None or not user.is_authenticated or not user.is_active:
+        return Contact.objects.none()
+    return selector(user=user)
+
+
+def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
+    """contact id -> [{"account": {id, number, name}, "role"}], only accounts the user may see: a customer
+    never learns which other accounts their contact belongs to. One query for a whole page."""
+    links = (
+        AccountContact.objects.filter(contact_id__in=list(contact_ids))
+        .filter(account__in=account_list_visible_to(user=user).filter(deleted_at__isnull=True))
+        .order_by("account__number")
+        .values("contact_id", "role", "account_id", "account__number", "account__name")
+    )
+    grouped: dict = {}
+    for link in links:
+        grouped.setdefault(link["contact_id"], []).append(
+            {
+                "account": {"id": link["account_id"], "number": link["account__number"], "name": link["account__name"]},
+                "role": link["role"],
+            }
+        )
+    return grouped
+
+
+CONTACT_ROW_FIELDS = [
+    "id", "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
+    "language", "time_zone", "created_at", "updated_at", "deleted_at",
+]  # fmt: skip
+
+
+def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
+    """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links."""
+    fields = [*CONTACT_ROW_FIELDS, "notes", "merged_into_id"] if internal else CONTACT_ROW_FIELDS
+    rows = list(queryset.values(*fields))
+    links = contact_links_visible_to(user=user, contact_ids=[row["id"] for row in rows])
+    for row in rows:
+        row["phone"] = str(row["phone"]) if row["phone"] else ""
+        row["full_name"] = f"{row['first_name']} {row['last_name']}".strip()
+        row["accounts"] = links.get(row["id"], [])
+        if internal:
+            row["merged_into"] = row.pop("merged_into_id")
+    return rows
+
+
+def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, limit: int = 10) -> QuerySet[Contact]:
+    """Live contacts sharing the email (any case, primary or other) or the E.164 phone (primary or other)."""
+    condition = Q(pk__in=[])
+    email = (email or "").strip().lower()
+    phone = str(phone or "")
+    if email:
+        condition |= Q(email__iexact=email) | Q(other_emails__contains=[email])
+    if phone:
+        condition |= Q(phone=phone) | Q(other_phones__contains=[phone])
+    queryset = Contact.objects.filter(condition, deleted_at__isnull=True)
+    if exclude_id:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("created_at")[:limit]
+
+
+def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
+    """Groups of live contacts sharing a primary email or phone, largest first: two GROUP BY queries and one
+    fetch of the members, whatever the table size."""
+    live = Contact.objects.filter(deleted_at__isnull=True)
+    by_email = (
+        live.exclude(email="")
+        .annotate(key=Lower("email"))
+        .order_by()
+        .values("key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("-n", "key")[:limit]
+    )
+    by_phone = (
+        live.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1).order_by("-n")[:limit]
+    )
+    groups = [{"kind": "email", "key": row["key"], "size": row["n"]} for row in by_email]
+    groups += [{"kind": "phone", "key": str(row["phone"]), "size": row["n"]} for row in by_phone]
+    groups.sort(key=lambda g: -g["size"])
+    groups = groups[:limit]
+    emails = [g["key"] for g in groups if g["kind"] == "email"]
+    phones = [g["key"] for g in groups if g["kind"] == "phone"]
+    members = (
+        live.annotate(email_ci=Lower("email"))
+        .filter(Q(email_ci__in=emails) | Q(phone__in=phones))
+        .prefetch_related(Prefetch("accounts", queryset=Account.objects.only("id", "number", "name")))
+        .order_by("created_at")
+    )
+    for group in groups:
+        group["contacts"] = []
+    index = {(g["kind"], g["key"]): g for g in groups}
+    for contact in members:
+        for key in (("email", contact.email_ci), ("phone", str(contact.phone) if contact.phone else "")):
+            if key in index:
+                index[key]["contacts"].append(contact)
+    return groups
+
+
+def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
+    if getattr(user, "audience", None) == Audience.STAFF:
+        return Reseller.objects.all()
+    if getattr(user, "audience", None) == Audience.RESELLER:
+        return Reseller.objects.filter(portal_users__user=user)
+    return Reseller.objects.none()

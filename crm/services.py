@@ -1,0 +1,272 @@
+"""Every write to accounts, contacts and resellers: validation, transactions, row locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omni.choices import Audience
+from omni.exceptions import Conflict, InvalidTransition
+from omni.models import User
+from omni.services import portal_user_create
+
+from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
+from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
+
+ACCOUNT_FIELDS = {
+    "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location", "reseller",
+    "reseller_id", "tags", "notes",
+}  # fmt: skip
+CONTACT_FIELDS = {
+    "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
+    "language", "time_zone", "notes",
+}  # fmt: skip
+
+
+def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
+    changed = []
+    for name, value in fields.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def _clean_tags(tags: Iterable[str] | None) -> list[str]:
+    cleaned = []
+    for tag in tags or []:
+        tag = " ".join(str(tag).split()).lower()
+        if len(tag) > 50:
+            raise ValidationError({"tags": [_("A tag has at most 50 characters.")]})
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def _check_transition(current: str, to: str) -> None:
+    if to not in AccountStatus.values:
+        raise ValidationError({"status": [_("Unknown status %(s)s.") % {"s": to}]})
+    if to != current and to not in ACCOUNT_TRANSITIONS[current]:
+        msg = _("A %(old)s account cannot become %(new)s.") % {"old": current, "new": to}
+        raise InvalidTransition(msg, fields={"status": [msg]})
+
+
+def account_create(*, by: User | None = None, **fields) -> Account:
+    """Create an account (the number comes from a sequence). ValidationError keyed by field."""
+    fields["tags"] = _clean_tags(fields.get("tags"))
+    account = Account()
+    _set_fields(account, ACCOUNT_FIELDS, fields)
+    account.full_clean(exclude=["number"])
+    account._history_user = by
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Account:
+    """Change fields of an account; a status change must be an allowed transition (409 otherwise).
+    Locks the row; saving unchanged values writes nothing."""
+    account = Account.objects.select_for_update().get(pk=account_id)
+    if "tags" in fields:
+        fields["tags"] = _clean_tags(fields["tags"])
+    if "status" in fields:
+        _check_transition(account.status, fields["status"])
+    changed = _set_fields(account, ACCOUNT_FIELDS, fields)
+    if not changed:
+        return account
+    account.full_clean(exclude=["number"])
+    account._history_user = by
+    account.save()
+    return account
+
+
+def account_transition(*, account_id: UUID, to: str, by: User | None = None) -> Account:
+    return account_update(account_id=account_id, by=by, status=to)
+
+
+@transaction.atomic
+def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
+    """Soft delete: the account leaves every list and portal but can be restored. Idempotent."""
+    account = Account.objects.select_for_update().get(pk=account_id)
+    if account.deleted_at is None:
+        account.deleted_at = timezone.now()
+        account._history_user = by
+        account.save(update_fields=["deleted_at", "updated_at"])
+    return account
+
+
+@transaction.atomic
+def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
+    account = Account.objects.select_for_update().get(pk=account_id)
+    if account.deleted_at is not None:
+        account.deleted_at = None
+        account._history_user = by
+        account.save(update_fields=["deleted_at", "updated_at"])
+    return account
+
+
+def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> None:
+    wanted: dict[UUID, str] = {}
+    for account_id, role in links:
+        if role not in ContactRole.values:
+            raise ValidationError({"accounts": [_("Unknown role %(r)s.") % {"r": role}]})
+        wanted[account_id] = role
+    existing = {link.account_id: link for link in contact.account_links.all()}
+    found = set(Account.objects.filter(pk__in=wanted, deleted_at__isnull=True).values_list("pk", flat=True))
+    missing = set(wanted) - found
+    if missing:
+        raise ValidationError({"accounts": [_("No such account: %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
+    for account_id, link in existing.items():
+        if account_id not in wanted:
+            link.delete()
+        elif link.role != wanted[account_id]:
+            link.role = wanted[account_id]
+            link.save(update_fields=["role", "updated_at"])
+    AccountContact.objects.bulk_create(
+        [AccountContact(account_id=a, contact=contact, role=r) for a, r in wanted.items() if a not in existing]
+    )
+
+
+@transaction.atomic
+def contact_create(*, by: User | None = None, accounts: list[tuple[UUID, str]] | None = None, **fields) -> Contact:
+    """Create a contact and link it to accounts with roles, in one transaction."""
+    contact = Contact()
+    _set_fields(contact, CONTACT_FIELDS, fields)
+    contact.full_clean()
+    contact._history_user = by
+    contact.save()
+    if accounts:
+        _replace_links(contact, accounts)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, contact_id: UUID, by: User | None = None, accounts: list[tuple[UUID, str]] | None = None, **fields
+) -> Contact:
+    """Change a contact; `accounts`, when given, replaces its account links. Locks the row."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if _set_fields(contact, CONTACT_FIELDS, fields):
+        contact.full_clean()
+        contact._history_user = by
+        contact.save()
+    if accounts is not None:
+        _replace_links(contact, accounts)
+    return contact
+
+
+@transaction.atomic
+def contact_link_account(*, contact_id: UUID, account_id: UUID, role: str = ContactRole.PRIMARY) -> AccountContact:
+    """Link a contact to an account, or change the role of an existing link. Idempotent."""
+    if role not in ContactRole.values:
+        raise ValidationError({"role": [_("Unknown role %(r)s.") % {"r": role}]})
+    link, created = AccountContact.objects.get_or_create(
+        contact_id=contact_id, account_id=account_id, defaults={"role": role}
+    )
+    if not created and link.role != role:
+        link.role = role
+        link.save(update_fields=["role", "updated_at"])
+    return link
+
+
+def contact_unlink_account(*, contact_id: UUID, account_id: UUID) -> None:
+    AccountContact.objects.filter(contact_id=contact_id, account_id=account_id).delete()
+
+
+@transaction.atomic
+def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.deleted_at is None:
+        contact.deleted_at = timezone.now()
+        contact._history_user = by
+        contact.save(update_fields=["deleted_at", "updated_at"])
+    return contact
+
+
+@transaction.atomic
+def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.deleted_at is not None:
+        if contact.merged_into_id:
+            raise Conflict(_("This contact was merged into another; it cannot be restored."))
+        contact.deleted_at = None
+        contact._history_user = by
+        contact.save(update_fields=["deleted_at", "updated_at"])
+    return contact
+
+
+MERGE_FILL_FIELDS = ["last_name", "email", "phone", "time_zone", "notes"]
+
+
+@transaction.atomic
+def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | None = None) -> Contact:
+    """Merge duplicates into the survivor: account links and portal users move over, blank fields are filled,
+    other emails and phones are kept, and each duplicate is soft-deleted with `merged_into` set.
+    Locks every row involved in primary-key order (no deadlock with a concurrent merge)."""
+    ids = [i for i in dict.fromkeys(duplicate_ids) if i != survivor_id]
+    if not ids:
+        raise ValidationError({"duplicates": [_("Choose at least one other contact to merge.")]})
+    locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[survivor_id, *ids]).order_by("pk")}
+    if survivor_id not in locked or len(locked) != len(ids) + 1:
+        raise ValidationError({"duplicates": [_("A contact to merge does not exist.")]})
+    survivor = locked[survivor_id]
+    if survivor.deleted_at is not None:
+        raise Conflict(_("The surviving contact is deleted; restore it first."), fields={"survivor": ["deleted"]})
+    emails, phones = list(survivor.other_emails), list(survivor.other_phones)
+    linked = set(survivor.account_links.values_list("account_id", flat=True))
+    now = timezone.now()
+    for dup in (locked[i] for i in ids):
+        for name in MERGE_FILL_FIELDS:
+            if not getattr(survivor, name) and getattr(dup, name):
+                setattr(survivor, name, getattr(dup, name))
+        emails += [dup.email, *dup.other_emails]
+        phones += [str(dup.phone) if dup.phone else "", *dup.other_phones]
+        # Links to accounts the survivor already has keep the survivor's role.
+        AccountContact.objects.filter(contact=dup, account_id__in=linked).delete()
+        moved = AccountContact.objects.filter(contact=dup)
+        linked |= set(moved.values_list("account_id", flat=True))
+        moved.update(contact=survivor, updated_at=now)
+        CustomerUser.objects.filter(contact=dup).update(contact=survivor, updated_at=now)
+        dup.merged_into, dup.deleted_at = survivor, now
+        dup._history_user = by
+        dup.save(update_fields=["merged_into", "deleted_at", "updated_at"])
+    survivor.other_emails = [e for e in emails if e]
+    survivor.other_phones = [p for p in phones if p]
+    survivor.full_clean()  # also drops repeats and the primary email/phone from the other_* lists
+    survivor._history_user = by
+    survivor.save()
+    return survivor
+
+
+def reseller_create(*, name: str, **fields) -> Reseller:
+    reseller = Reseller(name=name, **fields)
+    reseller.full_clean()
+    reseller.save()
+    return reseller
+
+
+@transaction.atomic
+def customer_user_create(
+    *, account_id: UUID, email: str, password: str | None = None, full_name: str = "", contact_id: UUID | None = None
+) -> User:
+    """A customer portal user who sees exactly one account. Conflict (409) when the email is taken."""
+    account = Account.objects.get(pk=account_id, deleted_at__isnull=True)
+    user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.CUSTOMER)
+    CustomerUser.objects.create(user=user, account=account, contact_id=contact_id)
+    return user
+
+
+@transaction.atomic
+def reseller_user_create(*, reseller_id: UUID, email: str, password: str | None = None, full_name: str = "") -> User:
+    reseller = Reseller.objects.get(pk=reseller_id)
+    user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.RESELLER)
+    ResellerUser.objects.create(user=user, reseller=reseller)
+    return user

@@ -1,0 +1,24 @@
+import datetime
+
+from django.utils import timezone
+from rest_framework import viewsets
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Base for every viewset.
+
+    - Filters and ordering apply to lists only, so a detail URL (restore, say) finds a row that the default
+      list filters would hide.
+    - Times are UTC (`…Z`) whatever TIME_ZONE is, so serializers and row-built lists print them alike.
+    """
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def initial(self, request, *args, **kwargs):
+        timezone.activate(datetime.UTC)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        timezone.deactivate()
+        return super().finalize_response(request, response, *args, **kwargs)

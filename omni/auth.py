@@ -1,0 +1,58 @@
+"""Sign-in rules: no public sign-up; each host admits only users of its audience."""
+
+from functools import wraps
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import LoginForm
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Audience
+
+
+def belongs_here(user, request) -> bool:
+    audience = getattr(request, "portal", Audience.STAFF)
+    if audience == Audience.STAFF:
+        return user.audience == Audience.STAFF and user.is_staff
+    return user.audience == audience
+
+
+class OmniLoginForm(LoginForm):
+    """Refuses, with a form error, a correct password from a user of another portal."""
+
+    def clean(self):
+        cleaned = super().clean()
+        user = getattr(self, "user", None)
+        if user is not None and not belongs_here(user, self.request):
+            raise forms.ValidationError(_("This account cannot sign in here. Use the address you were invited to."))
+        return cleaned
+
+
+class OmniAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        return False  # staff create users and invite portal users
+
+    def pre_login(self, request, user, **kwargs):
+        # Every path that signs a user in (password, reset, MFA) passes here.
+        if user.is_active and not belongs_here(user, request):
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            raise PermissionDenied(_("This account cannot sign in here."))
+        return super().pre_login(request, user, **kwargs)
+
+
+def audience_required(view):
+    """Portal and console views: anonymous users go to the login page; users of another audience get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not belongs_here(request.user, request):
+            raise PermissionDenied(_("This account does not belong to this portal."))
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,65 @@
+"""Database helpers shared by every app: people-facing numbers, subquery counts, the replica router."""
+
+from django.db import models
+from django.db.models import Func, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+
+class NextNumber(Func):
+    """`ACC-000001`-style numbers drawn from a PostgreSQL sequence, used as a column's `db_default`.
+
+    The database fills the column on every insert path (ORM, bulk_create, raw SQL), so two writers can never
+    get the same number. `omni_next_number()` is created by omni's migration 0001; the sequence by the owning
+    app's migration (`CREATE SEQUENCE <app>_<model>_number_seq`). Past 10**width the number just grows longer.
+    """
+
+    function = "omni_next_number"
+    output_field = models.CharField()
+
+    def __init__(self, prefix: str, sequence: str, width: int = 6):
+        super().__init__(Value(prefix), Value(sequence), Value(width))
+
+
+NEXT_NUMBER_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION omni_next_number(prefix text, seq text, width integer) RETURNS text
+LANGUAGE sql VOLATILE AS $$
+    SELECT prefix || CASE WHEN n < 10 ^ width THEN lpad(n::text, width, '0') ELSE n::text END
+    FROM nextval(seq::regclass) AS n
+$$;
+"""
+
+
+def create_sequence_sql(name: str) -> str:
+    return f"CREATE SEQUENCE IF NOT EXISTS {name};"
+
+
+def drop_sequence_sql(name: str) -> str:
+    return f"DROP SEQUENCE IF EXISTS {name};"
+
+
+def subquery_count(queryset: models.QuerySet, outer_field: str, *, outer_ref: str = "pk") -> Coalesce:
+    """COUNT of `queryset` rows whose `outer_field` points at the outer row: no join multiplies rows."""
+    counted = (
+        queryset.filter(**{outer_field: OuterRef(outer_ref)})
+        .order_by()
+        .values(outer_field)
+        .annotate(n=Func("pk", function="COUNT"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class ReplicaRouter:
+    """Reads go to the replica (DATABASE_REPLICA_URL), writes and migrations to the primary."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == "default"

@@ -1,0 +1,33 @@
+"""Invitations: a new user without a password gets a link to set one on their own portal's host."""
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .context_processors import PORTAL_NAMES
+from .hosts import portal_base_url, portal_url
+from .models import User
+
+
+def invitation_send(*, user_id) -> None:
+    """Email the set-password link. Safe to repeat: each link works once and expires like a password reset."""
+    user = User.objects.get(pk=user_id)
+    link = portal_url(
+        user.audience,
+        "account_reset_password_from_key",
+        uidb36=user_pk_to_url_str(user),
+        key=default_token_generator.make_token(user),
+    )
+    context = {
+        "user": user,
+        "link": link,
+        "portal_name": PORTAL_NAMES[user.audience],
+        "portal_url": portal_base_url(user.audience) + "/",
+    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        body = render_to_string("emails/invitation.txt", context)
+    send_mail(subject, body, None, [user.email])

@@ -1,0 +1,310 @@
+"""DotMac Omni settings. Every value comes from the environment (django-environ); README lists them all.
+
+Defaults are safe for development. With DEBUG off the process refuses to start without a real SECRET_KEY,
+and `manage.py check --deploy` is clean.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():  # written by `make setup` on machines that need a database password
+    environ.Env.read_env(BASE_DIR / ".env")
+DEV_SECRET_KEY = "dev-insecure-omni-secret-key-change-me-in-production-0123456789"
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off.")
+
+OMNI_DOMAIN = env.str("OMNI_DOMAIN", default="localhost")
+# Scheme, staff host and port as users reach them; portal links in emails swap in the portal's host.
+OMNI_BASE_URL = env.str("OMNI_BASE_URL", default=f"http://{OMNI_DOMAIN}:8000")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[OMNI_DOMAIN, f".{OMNI_DOMAIN}", "127.0.0.1"])
+# Hosts of the portals: <prefix>.<OMNI_DOMAIN>; anything else is the staff console.
+PORTAL_HOSTS = {
+    "customer": f"portal.{OMNI_DOMAIN}",
+    "reseller": f"reseller.{OMNI_DOMAIN}",
+    "vendor": f"vendor.{OMNI_DOMAIN}",
+}
+
+INSTALLED_APPS = [
+    "omni",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "template_partials",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "guardian",
+    "phonenumber_field",
+    "django_celery_beat",
+    "simple_history",
+    "notifications",
+    "crm",
+    "network",
+    "tickets",
+    "workforce",
+    "projects",
+    "inventory",
+    "portals.staff",
+    "portals.customer",
+    "portals.reseller",
+    "portals.vendor",
+]
+
+MIDDLEWARE = [
+    "omni.middleware.MetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "omni.middleware.HostRoutingMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "omni.middleware.RateLimitMiddleware",
+]
+
+ROOT_URLCONF = "omni.urls"
+WSGI_APPLICATION = "omni.wsgi.application"
+ASGI_APPLICATION = "omni.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "omni.context_processors.portal",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/omni")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["omni.db.ReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="omni"),
+        "TIMEOUT": 300,
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Host-only cookies: a session from one portal is never sent to another.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+
+AUTH_USER_MODEL = "omni.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# django-allauth: email login, no public sign-up (staff invite portal users).
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "omni.auth.OmniAccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "DotMac Omni"
+ACCOUNT_FORMS = {"login": "omni.auth.OmniLoginForm"}
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="NG")
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_URL = "/media/"
+
+# Email: EMAIL_URL such as smtp://user:pass@host:587 (smtp+tls://, smtps://) or consolemail://.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"DotMac Omni <noreply@{OMNI_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# REST API
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=100)
+API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
+API_TOKEN_CACHE_SECONDS = 60
+# Trusted reverse proxies in front of the web processes; the client address is read from X-Forwarded-For.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "omni.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["omni.api.permissions.ApiAccess"],
+    "DEFAULT_PAGINATION_CLASS": "omni.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "omni.api.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "omni.api.renderers.OrjsonRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "omni.api.errors.exception_handler",
+    "ORDERING_PARAM": "ordering",
+    "NUM_PROXIES": NUM_PROXIES,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+if not DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["omni.api.renderers.OrjsonRenderer"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DotMac Omni API",
+    "DESCRIPTION": "REST API of DotMac Omni. Authenticate with `Authorization: Bearer <token>` "
+    "(`manage.py create_api_token`). Errors are `{code, detail, fields}`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"bearerAuth": []}],
+}
+
+# Celery: Redis broker, schedules in the database (django-celery-beat), editable in admin.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULER = "omni.beat:HeartbeatScheduler"
+# Beat wakes at least this often; each wake stamps the beat heartbeat that /health/ reads.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=15)
+HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
+CELERY_BEAT_SCHEDULE = {
+    "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
+}
+
+# Security: strict in production (DEBUG off); `check --deploy` is clean then.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=[f"{'http' if DEBUG else 'https'}://{h}" for h in [OMNI_DOMAIN, f"*.{OMNI_DOMAIN}"]],
+)
+
+# GDAL 3.9+ is not in Debian 12; we never hand user-supplied data sources to GDAL.
+# auth.W004: emails are unique case-insensitively by the constraint omni_user_email_unique_ci.
+SILENCED_SYSTEM_CHECKS = ["gis.W001", "auth.W004"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+SIMPLE_HISTORY_HISTORY_ID_USE_UUID = True

@@ -1,0 +1,28 @@
+"""The staff host (OMNI_DOMAIN): console, /admin/, /api/. Portal hosts use portals/<audience>/urls.py."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .urls_common import urlpatterns as common
+
+# Admin sign-in goes through allauth, so staff MFA applies to /admin/ too.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "DotMac Omni administration"
+admin.site.site_title = "DotMac Omni"
+
+api_v1 = [
+    path("crm/", include("crm.api.urls")),
+    path("workforce/", include("workforce.api.urls")),
+]
+
+urlpatterns = [
+    *common,
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("portals.staff.urls")),
+]

@@ -1,0 +1,12 @@
+"""Routes every host serves: sign-in (allauth, MFA), health, metrics, language switch."""
+
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("health/", views.health_view, name="health"),
+    path("metrics", views.metrics_view, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

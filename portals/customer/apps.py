@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustomerPortalConfig(AppConfig):
+    name = "portals.customer"
+    label = "portal_customer"

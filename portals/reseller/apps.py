@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ResellerPortalConfig(AppConfig):
+    name = "portals.reseller"
+    label = "portal_reseller"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StaffPortalConfig(AppConfig):
+    name = "portals.staff"
+    label = "portal_staff"

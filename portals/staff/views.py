@@ -1,0 +1,10 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from omni.auth import audience_required
+
+
+@require_GET
+@audience_required
+def dashboard(request):
+    return render(request, "staff/dashboard.html", {"nav_dashboard": True})

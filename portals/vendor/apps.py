@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VendorPortalConfig(AppConfig):
+    name = "portals.vendor"
+    label = "portal_vendor"

@@ -1,0 +1,192 @@
+"""Shared fixtures. Tests use the real PostGIS database and Redis; outside providers are local servers."""
+
+import os
+
+import pytest
+from django.test import Client, override_settings
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_CACHE_PREFIX = f"omni-test-{WORKER}"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def pytest_configure(config):
+    # Settings are imported before conftest runs, so test isolation is applied as an override: a Redis DB of
+    # its own, a key prefix per xdist worker (rate-limit counters never collide), and a limit high enough that
+    # only the rate-limit tests, which lower it, ever meet it.
+    override_settings(
+        REDIS_URL=TEST_REDIS_URL,
+        CELERY_BROKER_URL=TEST_REDIS_URL,
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": TEST_REDIS_URL,
+                "KEY_PREFIX": TEST_CACHE_PREFIX,
+            }
+        },
+        API_RATE_LIMIT=1_000_000,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ).enable()
+    from omni.celery import app
+
+    app.conf.broker_url = TEST_REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis_keys():
+    """Each test starts with no rate-limit counters, heartbeats or cached tokens of this worker."""
+    from omni import redis as omni_redis
+
+    client = omni_redis.client()
+    keys = list(client.scan_iter(f"*{TEST_CACHE_PREFIX}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+# ---- the cast --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agent(db):
+    from tests.omni.factories import StaffFactory
+
+    return StaffFactory(email="agent@example.com", roles=["Agent"])
+
+
+@pytest.fixture
+def sales(db):
+    from tests.omni.factories import StaffFactory
+
+    return StaffFactory(email="sales@example.com", roles=["Sales"])
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.omni.factories import StaffFactory
+
+    return StaffFactory(email="admin@example.com", is_superuser=True, roles=["Admin"])
+
+
+@pytest.fixture
+def account(db):
+    from tests.crm.factories import AccountFactory
+
+    return AccountFactory()
+
+
+@pytest.fixture
+def other_account(db):
+    from tests.crm.factories import AccountFactory
+
+    return AccountFactory()
+
+
+@pytest.fixture
+def customer(account):
+    from tests.omni.factories import customer_for
+
+    return customer_for(account, email="customer@example.com")
+
+
+@pytest.fixture
+def other_customer(other_account):
+    from tests.omni.factories import customer_for
+
+    return customer_for(other_account, email="other.customer@example.com")
+
+
+@pytest.fixture
+def reseller_org(db):
+    from tests.crm.factories import ResellerFactory
+
+    return ResellerFactory()
+
+
+@pytest.fixture
+def reseller(reseller_org):
+    from crm import services
+
+    return services.reseller_user_create(
+        reseller_id=reseller_org.pk, email="reseller@example.com", password="pw-Reseller-123"
+    )
+
+
+@pytest.fixture
+def vendor_org(db):
+    from workforce.models import Vendor
+
+    return Vendor.objects.create(name="FiberWorks Ltd")
+
+
+@pytest.fixture
+def vendor(vendor_org):
+    from workforce import services
+
+    return services.vendor_user_create(vendor_id=vendor_org.pk, email="vendor@example.com", password="pw-Vendor-123")
+
+
+# ---- clients ---------------------------------------------------------------------------------------------
+
+
+class ApiClient(Client):
+    """An outside client: literal URLs, JSON bodies, a real Bearer token."""
+
+    def __init__(self, token: str | None = None, **defaults):
+        super().__init__(HTTP_HOST="localhost", **defaults)
+        if token:
+            self.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+    def post(self, path, data=None, **kw):
+        return super().post(path, data, content_type="application/json", **kw)
+
+    def patch(self, path, data=None, **kw):
+        return super().patch(path, data, content_type="application/json", **kw)
+
+    def put(self, path, data=None, **kw):
+        return super().put(path, data, content_type="application/json", **kw)
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user, scopes=("read", "write")) -> ApiClient with a freshly issued token for that user."""
+    from omni.tokens import api_token_create
+
+    def make(user, scopes=("read", "write")):
+        _token, raw = api_token_create(user=user, name="test", scopes=list(scopes))
+        return ApiClient(raw)
+
+    return make
+
+
+@pytest.fixture
+def anon_api():
+    return ApiClient()
+
+
+@pytest.fixture
+def client_as(db):
+    """client_as(user, host="localhost") -> a Django test client signed in on that host."""
+
+    def make(user, host="localhost"):
+        client = Client(HTTP_HOST=host)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make

@@ -1,0 +1,20 @@
+from django.db.models import QuerySet
+
+from omni.choices import Audience
+from omni.models import User
+
+from .models import Vendor
+
+
+def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
+    """Staff see every vendor; a vendor user only their own."""
+    audience = getattr(user, "audience", None)
+    if audience == Audience.STAFF:
+        return Vendor.objects.all()
+    if audience == Audience.VENDOR:
+        return Vendor.objects.filter(portal_users__user=user)
+    return Vendor.objects.none()
+
+
+def vendor_of(*, user: User) -> Vendor | None:
+    return vendor_list_visible_to(user=user).first() if getattr(user, "audience", None) == Audience.VENDOR else None
