@@ -202,7 +202,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "/media/"
 
-# Email: EMAIL_URL such as smtp://user:pass@host:587 (smtp+tls://, smtps://) or consolemail://.
+# Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"DotMac Omni <noreply@{OMNI_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

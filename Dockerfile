@@ -1,0 +1,32 @@
+# DotMac Omni image: web (gunicorn managing uvicorn workers), worker and beat run from the same image.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY assets ./assets
+COPY templates ./templates
+COPY portals ./portals
+COPY omni ./omni
+COPY crm ./crm
+RUN npm run build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=omni.settings
+# GeoDjango loads GDAL, GEOS and PROJ with ctypes; libgdal32 brings all three.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libgdal32 postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+COPY --from=assets /app/static/css ./static/css
+COPY --from=assets /app/static/vendor ./static/vendor
+# collectstatic needs settings but no database; a throwaway key is fine at build time.
+RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only-0123456789 \
+    python manage.py collectstatic --noinput -v 0
+RUN useradd --system --home /app omni && chown -R omni /app
+USER omni
+EXPOSE 8000
+CMD ["gunicorn", "omni.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", \
+     "--workers", "4", "--preload"]

@@ -1,0 +1,222 @@
+"""Demo data around Lagos, Nigeria: staff of every role, resellers, vendors, accounts, contacts, portal users.
+
+Idempotent: every row has a stable key (email or name); running it again creates only what is missing.
+"""
+
+import random
+
+from django.contrib.auth.models import Group
+from django.contrib.gis.geos import Point
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from tqdm import tqdm
+
+from crm import services as crm
+from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
+from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
+from omni.choices import Audience, Role
+from omni.models import User
+from workforce import services as workforce
+from workforce.models import Vendor, VendorUser
+
+PASSWORD = "omni-demo-2026"
+DOMAIN = "demo.dotmac.example"
+
+# Neighbourhoods of Lagos with a real centre point (longitude, latitude) and streets found there.
+AREAS = [
+    ("Victoria Island", 3.4219, 6.4281, ["Adeola Odeku Street", "Ajose Adeogun Street", "Akin Adesola Street"]),
+    ("Lekki Phase 1", 3.4723, 6.4478, ["Admiralty Way", "Fola Osibo Road", "Freedom Way"]),
+    ("Ikoyi", 3.4347, 6.4549, ["Awolowo Road", "Bourdillon Road", "Glover Road"]),
+    ("Yaba", 3.3711, 6.5095, ["Herbert Macaulay Way", "Commercial Avenue", "Sabo Road"]),
+    ("Surulere", 3.3500, 6.5000, ["Bode Thomas Street", "Adeniran Ogunsanya Street", "Akerele Street"]),
+    ("Ikeja GRA", 3.3500, 6.5833, ["Isaac John Street", "Joel Ogunnaike Street", "Oduduwa Crescent"]),
+    ("Ikeja", 3.3569, 6.6018, ["Allen Avenue", "Opebi Road", "Adeniyi Jones Avenue", "Toyin Street"]),
+    ("Ajah", 3.5852, 6.4698, ["Addo Road", "Ado Road", "Badore Road"]),
+    ("Gbagada", 3.3889, 6.5556, ["Diya Street", "Olaniyi Street", "Gbagada Expressway"]),
+    ("Magodo", 3.3833, 6.6167, ["CMD Road", "Emmanuel Keshi Street", "Isheri Road"]),
+    ("Festac Town", 3.2833, 6.4667, ["2nd Avenue", "4th Avenue", "7th Avenue"]),
+    ("Maryland", 3.3650, 6.5700, ["Ikorodu Road", "Mende Street", "Anthony Village Road"]),
+]
+FIRST = [
+    "Adebayo",
+    "Chinedu",
+    "Ngozi",
+    "Oluwaseun",
+    "Funmilayo",
+    "Emeka",
+    "Aisha",
+    "Ibrahim",
+    "Tunde",
+    "Yetunde",
+    "Chioma",
+    "Obinna",
+    "Kemi",
+    "Segun",
+    "Bola",
+    "Uche",
+    "Zainab",
+    "Femi",
+    "Ifeoma",
+    "Tope",
+    "Amaka",
+    "Kunle",
+]
+LAST = [
+    "Okafor",
+    "Adeyemi",
+    "Balogun",
+    "Okonkwo",
+    "Bello",
+    "Eze",
+    "Ogunleye",
+    "Nwosu",
+    "Ibrahim",
+    "Olawale",
+    "Chukwu",
+    "Akinola",
+    "Onyeka",
+    "Lawal",
+    "Abubakar",
+    "Oyelaran",
+    "Nwachukwu",
+    "Adeleke",
+    "Obi",
+    "Salami",
+]
+BUSINESS = [
+    "Dental Clinic",
+    "Pharmacy",
+    "Logistics Ltd",
+    "Tech Hub",
+    "Bakery",
+    "Law Chambers",
+    "Hotel",
+    "Supermarket",
+    "Fashion House",
+    "Motors",
+    "Schools",
+    "Diagnostics",
+    "Studios",
+    "Foods Ltd",
+]
+MOBILE_PREFIXES = ["803", "806", "813", "816", "703", "706", "810", "814", "903", "906", "805", "807"]
+RESELLERS = ["Lagos Connect Partners", "Island Fiber Resellers", "Mainland Broadband Agents"]
+VENDORS = ["FiberWorks Nigeria Ltd", "Skyline Towers & Civil", "QuickSplice Services"]
+STATUS_WEIGHTS = [(AccountStatus.ACTIVE, 80), (AccountStatus.SUSPENDED, 8), (AccountStatus.PROSPECT, 7),
+                  (AccountStatus.CLOSED, 5)]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data around Lagos (idempotent) and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--accounts", type=int, default=400, help="How many demo accounts (default 400).")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, accounts, seed, **options):
+        logins = []
+        staff = self._staff(logins)
+        resellers = self._organisations(Reseller, RESELLERS, crm.reseller_create)
+        vendors = self._organisations(Vendor, VENDORS, workforce.vendor_create)
+        self._accounts(seed, accounts, resellers, staff)
+        self._portal_users(logins, resellers, vendors)
+        self.stdout.write(self.style.SUCCESS(f"\nDemo data ready. Sign in with (password for all: {PASSWORD}):"))
+        width = max(len(role) for role, _ in logins)
+        for role, email in logins:
+            self.stdout.write(f"  {role.ljust(width)}  {email}")
+
+    def _staff(self, logins) -> User:
+        admin = None
+        for role in Role.values:
+            slug = role.lower().replace(" ", "-")
+            email = f"{slug}@{DOMAIN}"
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                if role == Role.ADMIN:
+                    user = User.objects.create_superuser(email, PASSWORD, full_name="Ada Admin")
+                else:
+                    user = User.objects.create_user(
+                        email, PASSWORD, full_name=f"{role} Demo", audience=Audience.STAFF, is_staff=True
+                    )
+                user.groups.add(Group.objects.get(name=role))
+            logins.append((f"Staff: {role}", f"{email}  (http://localhost:8000/)"))
+            admin = user if role == Role.ADMIN else admin
+        return admin
+
+    def _organisations(self, model, names, create):
+        existing = {obj.name: obj for obj in model.objects.filter(name__in=list(names))}
+        for name in names:
+            if name not in existing:
+                slug = name.lower().split()[0]
+                existing[name] = create(name=name, email=f"hello@{slug}.{DOMAIN}")
+        return [existing[name] for name in names]
+
+    def _accounts(self, seed, target, resellers, staff):
+        have = set(
+            Account.objects.filter(email__endswith=f"@{DOMAIN}", email__startswith="acc").values_list(
+                "email", flat=True
+            )
+        )
+        todo = [i for i in range(1, target + 1) if f"acc{i:04d}@{DOMAIN}" not in have]
+        statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+        for i in tqdm(todo, desc="accounts", unit="acct", disable=not todo):
+            local = random.Random(seed * 100_003 + i)  # each account is reproducible on its own
+            area, lon, lat, streets = local.choice(AREAS)
+            business = local.random() < 0.2
+            first, last = local.choice(FIRST), local.choice(LAST)
+            name = f"{area.split()[0]} {local.choice(BUSINESS)}" if business else f"{first} {last}"
+            phone = f"+234{local.choice(MOBILE_PREFIXES)}{local.randint(1000000, 9999999)}"
+            address = f"{local.randint(1, 120)} {local.choice(streets)}, {area}, Lagos"
+            with transaction.atomic():
+                account = crm.account_create(
+                    by=staff,
+                    name=name,
+                    kind=AccountKind.BUSINESS if business else AccountKind.RESIDENTIAL,
+                    status=local.choices(statuses, weights)[0],
+                    email=f"acc{i:04d}@{DOMAIN}",
+                    phone=phone,
+                    service_address=address,
+                    location=Point(lon + local.uniform(-0.012, 0.012), lat + local.uniform(-0.01, 0.01), srid=4326),
+                    reseller=local.choice(resellers) if local.random() < 0.3 else None,
+                    tags=local.sample(
+                        ["fiber", "wireless", "vip", "estate", "sme", "new-install"], local.randint(0, 2)
+                    ),
+                )
+                people = [(first, last, ContactRole.PRIMARY)]
+                if business or local.random() < 0.3:
+                    people.append((local.choice(FIRST), local.choice(LAST), ContactRole.BILLING))
+                for n, (given, family, role) in enumerate(people):
+                    crm.contact_create(
+                        by=staff,
+                        first_name=given,
+                        last_name=family,
+                        email=f"{given}.{family}.{i}{n}@{DOMAIN}".lower(),
+                        phone=f"+234{local.choice(MOBILE_PREFIXES)}{local.randint(1000000, 9999999)}",
+                        preferred_channel=local.choice([Channel.EMAIL, Channel.SMS, Channel.WHATSAPP]),
+                        time_zone="Africa/Lagos",
+                        accounts=[(account.pk, role)],
+                    )
+
+    def _portal_users(self, logins, resellers, vendors):
+        customer_email = f"customer@{DOMAIN}"
+        if not CustomerUser.objects.filter(user__email=customer_email).exists():
+            account = Account.objects.filter(email=f"acc0001@{DOMAIN}").first()
+            contact = Contact.objects.filter(account_links__account=account).first()
+            crm.customer_user_create(
+                account_id=account.pk,
+                email=customer_email,
+                password=PASSWORD,
+                full_name=contact.full_name if contact else "",
+                contact_id=contact.pk if contact else None,
+            )
+        logins.append(("Customer", f"{customer_email}  (http://portal.localhost:8000/)"))
+        for reseller in resellers:
+            email = f"{reseller.name.split()[0].lower()}@resellers.{DOMAIN}"
+            if not ResellerUser.objects.filter(user__email=email).exists():
+                crm.reseller_user_create(reseller_id=reseller.pk, email=email, password=PASSWORD)
+            logins.append((f"Reseller: {reseller.name}", f"{email}  (http://reseller.localhost:8000/)"))
+        for vendor in vendors:
+            email = f"{vendor.name.split()[0].lower()}@vendors.{DOMAIN}"
+            if not VendorUser.objects.filter(user__email=email).exists():
+                workforce.vendor_user_create(vendor_id=vendor.pk, email=email, password=PASSWORD)
+            logins.append((f"Vendor: {vendor.name}", f"{email}  (http://vendor.localhost:8000/)"))

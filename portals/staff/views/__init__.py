@@ -1,0 +1,1 @@
+"""Staff console views, one module per area; portals/staff/urls.py maps them."""

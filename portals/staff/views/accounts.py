@@ -1,0 +1,221 @@
+"""Accounts in the staff console: list, detail, create/edit, status, delete/restore, portal invitations."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from crm import selectors, services
+from crm.api.filters import AccountFilterSet
+from crm.choices import ACCOUNT_TRANSITIONS, AccountStatus
+from omni.auth import audience_required
+from omni.exceptions import DomainError
+
+from ..forms import AccountForm, InviteForm, TransitionForm
+from ..helpers import INVALID, add_service_errors, ordering, wants_partial
+
+PAGE_SIZE = 25
+HISTORY_LIMIT = 20
+SORTS = {
+    "number": ["number"],
+    "name": ["name"],
+    "status": ["status", "name"],
+    "kind": ["kind", "name"],
+    "reseller": ["reseller__name", "name"],
+    "created": ["created_at"],
+}
+# The button that moves an account to each status.
+TRANSITION_VERBS = {
+    AccountStatus.PROSPECT: gettext_lazy("Back to prospect"),
+    AccountStatus.ACTIVE: gettext_lazy("Activate"),
+    AccountStatus.SUSPENDED: gettext_lazy("Suspend"),
+    AccountStatus.CLOSED: gettext_lazy("Close account"),
+}
+# Service errors name model fields; the form shows the location as latitude/longitude.
+ERROR_ALIASES = {"location": "latitude", "reseller_id": "reseller"}
+
+
+def _visible(request):
+    return selectors.account_list_visible_to(user=request.user)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@audience_required
+@permission_required("crm.view_account", raise_exception=True)
+def account_list(request):
+    filters = AccountFilterSet(request.GET, queryset=_visible(request))
+    sort, order_by, sort_error = ordering(request, SORTS, "name")
+    valid = filters.is_valid() and not sort_error
+    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    partial = wants_partial(request)
+    context = {
+        "filters": filters,
+        "page": page,
+        "sort": sort,
+        "sort_error": sort_error,
+        "statuses": AccountStatus.choices,
+        "nav_accounts": True,
+    }
+    template = "staff/accounts/list.html" + ("#account-table" if partial else "")
+    return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
+
+
+def _portal_users_context(request, account, invite_form=None, notice=""):
+    contacts = selectors.contact_list_visible_to(user=request.user).filter(
+        account_links__account=account, deleted_at__isnull=True
+    )
+    return {
+        "account": account,
+        "portal_users": selectors.account_portal_users(account=account),
+        "invite_form": invite_form or InviteForm(contacts=contacts),
+        "notice": notice,
+    }
+
+
+def _detail_context(request, account, invite_form=None):
+    return {
+        **_portal_users_context(request, account, invite_form),
+        "contact_links": selectors.account_contacts(account=account, user=request.user),
+        "history": selectors.record_history(record=account, limit=HISTORY_LIMIT),
+        "transitions": [
+            (status, TRANSITION_VERBS[status], AccountStatus(status).label)
+            for status in AccountStatus.values
+            if status in ACCOUNT_TRANSITIONS[account.status]
+        ],
+        "nav_accounts": True,
+    }
+
+
+@require_GET
+@audience_required
+@permission_required("crm.view_account", raise_exception=True)
+def account_detail(request, pk):
+    account = get_object_or_404(_visible(request), pk=pk)
+    return render(request, "staff/accounts/detail.html", _detail_context(request, account))
+
+
+def _form_page(request, form, account=None):
+    context = {
+        "form": form,
+        "account": account,
+        "map_extent": selectors.account_map_extent(user=request.user),
+        "nav_accounts": True,
+    }
+    return render(request, "staff/accounts/form.html", context, status=INVALID if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@audience_required
+@permission_required("crm.add_account", raise_exception=True)
+def account_create(request):
+    resellers = selectors.reseller_list_visible_to(user=request.user)
+    form = AccountForm(request.POST if request.method == "POST" else None, resellers=resellers)
+    if form.is_valid():
+        try:
+            account = services.account_create(by=request.user, **form.service_fields())
+        except (ValidationError, DomainError) as exc:
+            add_service_errors(form, exc, ERROR_ALIASES)
+        else:
+            messages.success(request, _("Account %(number)s created.") % {"number": account.number})
+            return redirect("staff:account_detail", pk=account.pk)
+    return _form_page(request, form)
+
+
+@require_http_methods(["GET", "POST"])
+@audience_required
+@permission_required("crm.change_account", raise_exception=True)
+def account_edit(request, pk):
+    account = get_object_or_404(_visible(request), pk=pk)
+    resellers = selectors.reseller_list_visible_to(user=request.user)
+    data = request.POST if request.method == "POST" else None
+    form = AccountForm(data, initial=AccountForm.initial_for(account), resellers=resellers)
+    if form.is_valid():
+        try:
+            services.account_update(account_id=account.pk, by=request.user, **form.service_fields())
+        except (ValidationError, DomainError) as exc:
+            add_service_errors(form, exc, ERROR_ALIASES)
+        else:
+            messages.success(request, _("Account %(number)s saved.") % {"number": account.number})
+            return redirect("staff:account_detail", pk=account.pk)
+    return _form_page(request, form, account)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_account", raise_exception=True)
+def account_transition(request, pk):
+    account = get_object_or_404(_visible(request), pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Unknown status."))
+    try:
+        services.account_transition(account_id=account.pk, to=form.cleaned_data["to"], by=request.user)
+    except DomainError as exc:  # InvalidTransition: e.g. a stale page offered a change no longer allowed
+        messages.error(request, exc.message)
+    else:
+        label = AccountStatus(form.cleaned_data["to"]).label
+        message = _("Account %(number)s is now %(status)s.") % {"number": account.number, "status": label}
+        messages.success(request, message)
+    return redirect("staff:account_detail", pk=account.pk)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.delete_account", raise_exception=True)
+def account_delete(request, pk):
+    account = get_object_or_404(_visible(request), pk=pk)
+    services.account_delete(account_id=account.pk, by=request.user)
+    messages.success(request, _("Account %(number)s deleted. You can restore it here.") % {"number": account.number})
+    return redirect("staff:account_detail", pk=account.pk)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.delete_account", raise_exception=True)
+def account_restore(request, pk):
+    account = get_object_or_404(_visible(request), pk=pk)
+    services.account_restore(account_id=account.pk, by=request.user)
+    messages.success(request, _("Account %(number)s restored.") % {"number": account.number})
+    return redirect("staff:account_detail", pk=account.pk)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_account", raise_exception=True)
+def account_invite(request, pk):
+    """Invite someone to the customer portal: the user is created without a password and emailed a link."""
+    account = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
+    contacts = selectors.contact_list_visible_to(user=request.user).filter(
+        account_links__account=account, deleted_at__isnull=True
+    )
+    form = InviteForm(request.POST, contacts=contacts)
+    if form.is_valid():
+        contact = form.cleaned_data["contact"]
+        try:
+            user = services.customer_user_create(
+                account_id=account.pk,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                contact_id=contact.pk if contact else None,
+            )
+        except (ValidationError, DomainError) as exc:  # Conflict: the email already has a user
+            add_service_errors(form, exc)
+        else:
+            notice = _("Invitation sent to %(email)s.") % {"email": user.email}
+            if wants_partial(request):
+                context = _portal_users_context(request, account, notice=notice)
+                return render(request, "staff/accounts/detail.html#account-portal-users", context)
+            messages.success(request, notice)
+            return redirect("staff:account_detail", pk=account.pk)
+    if wants_partial(request):
+        context = _portal_users_context(request, account, form)
+        return render(request, "staff/accounts/detail.html#account-portal-users", context, status=INVALID)
+    return render(request, "staff/accounts/detail.html", _detail_context(request, account, form), status=INVALID)

@@ -1,0 +1,289 @@
+"""Contacts in the staff console: list, detail, create/edit with a duplicate check, account links, merging."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from phonenumber_field.phonenumber import to_python as to_phone
+
+from crm import selectors, services
+from crm.api.filters import ContactFilterSet
+from crm.choices import Channel
+from omni.auth import audience_required
+from omni.exceptions import DomainError
+
+from ..forms import ContactForm, LinkAccountForm, MergeForm
+from ..helpers import INVALID, add_service_errors, ordering, wants_partial
+
+PAGE_SIZE = 25
+HISTORY_LIMIT = 20
+SORTS = {
+    "name": ["last_name", "first_name"],
+    "first_name": ["first_name", "last_name"],
+    "email": ["email"],
+    "channel": ["preferred_channel", "last_name"],
+    "created": ["created_at"],
+}
+
+
+def _visible(request):
+    return selectors.contact_list_visible_to(user=request.user)
+
+
+def _live_accounts(request):
+    return selectors.account_list_visible_to(user=request.user).filter(deleted_at__isnull=True)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@audience_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_list(request):
+    filters = ContactFilterSet(request.GET, queryset=_visible(request))
+    sort, order_by, sort_error = ordering(request, SORTS, "name")
+    valid = filters.is_valid() and not sort_error
+    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rows as dicts with their accounts: one query for the page, one for every link on it.
+    rows = selectors.contact_rows(page.object_list, user=request.user, internal=True) if page.paginator.count else []
+    partial = wants_partial(request)
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "sort": sort,
+        "sort_error": sort_error,
+        "channels": Channel.choices,
+        "nav_contacts": True,
+    }
+    template = "staff/contacts/list.html" + ("#contact-table" if partial else "")
+    return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
+
+
+def _accounts_context(request, contact, link_form=None, notice=""):
+    return {
+        "contact": contact,
+        "links": selectors.contact_links_visible_to(user=request.user, contact_ids=[contact.pk]).get(contact.pk, []),
+        "link_form": link_form or LinkAccountForm(accounts=_live_accounts(request)),
+        "notice": notice,
+    }
+
+
+@require_GET
+@audience_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_detail(request, pk):
+    contact = get_object_or_404(_visible(request).select_related("merged_into"), pk=pk)
+    context = {
+        **_accounts_context(request, contact),
+        "merged": _visible(request).filter(merged_into=contact).order_by("last_name", "first_name"),
+        "portal_users": contact.portal_users.select_related("user", "account").order_by("user__email"),
+        "history": selectors.record_history(record=contact, limit=HISTORY_LIMIT),
+        "nav_contacts": True,
+    }
+    return render(request, "staff/contacts/detail.html", context)
+
+
+def _phone(value) -> str:
+    number = to_phone(str(value or "").strip())
+    return number.as_e164 if number and number.is_valid() else ""
+
+
+def _duplicates(email, phone, exclude_id=None) -> list:
+    if not email and not phone:
+        return []
+    return list(selectors.contact_duplicates_of(email=email, phone=_phone(phone), exclude_id=exclude_id))
+
+
+@require_GET
+@audience_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_duplicate_check(request):
+    """The "possible duplicates" box for the contact form, refreshed by htmx as email and phone change."""
+    exclude = request.GET.get("exclude", "")
+    try:
+        exclude_id = uuid.UUID(exclude) if exclude else None
+    except ValueError:
+        exclude_id = None
+    duplicates = _duplicates(request.GET.get("email", ""), request.GET.get("phone", ""), exclude_id)
+    return render(request, "staff/contacts/form.html#contact-duplicates", {"duplicates": duplicates, "live": True})
+
+
+def _account_from(value, accounts):
+    try:
+        return accounts.filter(pk=uuid.UUID(str(value))).first() if value else None
+    except ValueError:
+        return None
+
+
+def _form_page(request, form, contact=None, duplicates=(), link_account=None):
+    context = {
+        "form": form,
+        "contact": contact,
+        "duplicates": duplicates,
+        "link_account": link_account,
+        "nav_contacts": True,
+    }
+    return render(request, "staff/contacts/form.html", context, status=INVALID if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@audience_required
+@permission_required("crm.add_contact", raise_exception=True)
+def contact_create(request):
+    """?account=<id> links the new contact to that account with the chosen role."""
+    accounts = _live_accounts(request)
+    source = request.POST if request.method == "POST" else request.GET
+    link_account = _account_from(source.get("account"), accounts)
+    form = ContactForm(
+        request.POST if request.method == "POST" else None,
+        initial={"account": link_account.pk if link_account else None},
+        accounts=accounts,
+    )
+    duplicates = []
+    if form.is_valid():
+        fields = form.service_fields()
+        if not form.cleaned_data["confirm_duplicates"]:
+            duplicates = _duplicates(fields["email"], fields["phone"])
+        if not duplicates:
+            try:
+                contact = services.contact_create(by=request.user, **fields)
+            except (ValidationError, DomainError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Contact %(name)s created.") % {"name": contact.full_name})
+                return redirect("staff:contact_detail", pk=contact.pk)
+    return _form_page(request, form, duplicates=duplicates, link_account=link_account)
+
+
+@require_http_methods(["GET", "POST"])
+@audience_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_edit(request, pk):
+    contact = get_object_or_404(_visible(request), pk=pk)
+    form = ContactForm(request.POST if request.method == "POST" else None, initial=ContactForm.initial_for(contact))
+    duplicates = []
+    if form.is_valid():
+        fields = form.service_fields()
+        # Only a new email or phone can make a new duplicate; re-saving other fields does not ask again.
+        changed = fields["email"] != contact.email or _phone(fields["phone"]) != _phone(contact.phone)
+        if changed and not form.cleaned_data["confirm_duplicates"]:
+            duplicates = _duplicates(fields["email"], fields["phone"], exclude_id=contact.pk)
+        if not duplicates:
+            try:
+                services.contact_update(contact_id=contact.pk, by=request.user, **fields)
+            except (ValidationError, DomainError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Contact %(name)s saved.") % {"name": contact.full_name})
+                return redirect("staff:contact_detail", pk=contact.pk)
+    return _form_page(request, form, contact, duplicates)
+
+
+def _links_response(request, contact, form=None, notice="", status=200):
+    if wants_partial(request):
+        context = _accounts_context(request, contact, form, notice)
+        return render(request, "staff/contacts/detail.html#contact-accounts", context, status=status)
+    if status == 200:
+        messages.success(request, notice)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("staff:contact_detail", pk=contact.pk)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_link(request, pk):
+    """Link the contact to an account with a role (or change the role of an existing link)."""
+    contact = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
+    form = LinkAccountForm(request.POST, accounts=_live_accounts(request))
+    if form.is_valid():
+        account, role = form.cleaned_data["account"], form.cleaned_data["role"]
+        try:
+            services.contact_link_account(contact_id=contact.pk, account_id=account.pk, role=role)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            notice = _("Linked to %(account)s.") % {"account": account}
+            return _links_response(request, contact, notice=notice)
+    return _links_response(request, contact, form, status=INVALID)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_unlink(request, pk, account_pk):
+    contact = get_object_or_404(_visible(request), pk=pk)
+    account = get_object_or_404(selectors.account_list_visible_to(user=request.user), pk=account_pk)
+    services.contact_unlink_account(contact_id=contact.pk, account_id=account.pk)
+    return _links_response(request, contact, notice=_("Unlinked from %(account)s.") % {"account": account})
+
+
+@require_POST
+@audience_required
+@permission_required("crm.delete_contact", raise_exception=True)
+def contact_delete(request, pk):
+    contact = get_object_or_404(_visible(request), pk=pk)
+    services.contact_delete(contact_id=contact.pk, by=request.user)
+    messages.success(request, _("Contact %(name)s deleted. You can restore it here.") % {"name": contact.full_name})
+    return redirect("staff:contact_detail", pk=contact.pk)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.delete_contact", raise_exception=True)
+def contact_restore(request, pk):
+    contact = get_object_or_404(_visible(request), pk=pk)
+    try:
+        services.contact_restore(contact_id=contact.pk, by=request.user)
+    except DomainError as exc:  # merged contacts stay deleted
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Contact %(name)s restored.") % {"name": contact.full_name})
+    return redirect("staff:contact_detail", pk=contact.pk)
+
+
+def _duplicates_page(request, status=200):
+    context = {"groups": selectors.contact_duplicate_groups(), "nav_contacts": True}
+    return render(request, "staff/contacts/duplicates.html", context, status=status)
+
+
+@require_GET
+@audience_required
+@permission_required("crm.view_contact", raise_exception=True)
+def contact_duplicates(request):
+    return _duplicates_page(request)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_contact", raise_exception=True)
+def contact_merge(request):
+    """Merge one duplicate group into the chosen survivor (the API's merge action does the same)."""
+    form = MergeForm(request.POST, contacts=_visible(request))
+    if form.is_valid():
+        survivor = form.cleaned_data["survivor"]
+        try:
+            services.contact_merge(
+                survivor_id=survivor.pk,
+                duplicate_ids=[contact.pk for contact in form.cleaned_data["duplicates"]],
+                by=request.user,
+            )
+        except (ValidationError, DomainError) as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Merged into %(name)s.") % {"name": survivor.full_name})
+            return redirect("staff:contact_detail", pk=survivor.pk)
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return _duplicates_page(request, status=INVALID)

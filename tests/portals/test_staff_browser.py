@@ -1,0 +1,107 @@
+"""The staff journey in Debian's chromium, offline (map tiles blocked): dashboard map, live filtering and sorting,
+creating an account by clicking the map, the contact duplicate warning. axe-core checks each page."""
+
+import json
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from crm.choices import AccountStatus
+from crm.models import Account
+from tests.crm.factories import AccountFactory, ContactFactory
+from tests.omni.factories import PASSWORD
+from tests.portals.test_customer_browser import axe_violations, on, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _offline_tiles(page) -> None:
+    # No tile server is reachable here (nor, perhaps, in the field): the pages must work without tiles.
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+
+
+def _wait_for_marker(page, map_id: str) -> None:
+    page.locator(f"#{map_id} img.leaflet-marker-icon").first.wait_for()
+    page.wait_for_function(f"() => document.querySelector('#{map_id} img.leaflet-marker-icon').naturalWidth > 0")
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_staff_filters_accounts_and_creates_one_on_the_map(live_server, page, agent, dark):
+    AccountFactory.create_batch(3, status=AccountStatus.ACTIVE, location=Point(3.38, 6.52, srid=4326))
+    target = AccountFactory(name="Zebra Crossing Apartments", status=AccountStatus.SUSPENDED)
+    page.add_init_script(f"localStorage.setItem('omni-theme', {json.dumps('dark' if dark else 'light')})")
+    _offline_tiles(page)
+
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    _wait_for_marker(page, "accounts-map")
+    assert page.locator("#accounts-map img.leaflet-marker-icon").count() == 4
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="Accounts", exact=True).click()
+    page.wait_for_url(on(live_server, "localhost", "/accounts/"))
+    assert axe_violations(page) == []
+    page.get_by_label("Search").fill("zebra")
+    page.wait_for_url("**/accounts/?*search=zebra*")
+    page.locator("#account-table tbody tr").first.wait_for()
+    assert page.locator("#account-table tbody tr").count() == 1
+    page.get_by_label("Search").fill("")
+    page.wait_for_function("() => document.querySelectorAll('#account-table tbody tr').length === 4")
+    page.get_by_role("link", name="Number").click()
+    page.wait_for_url("**/accounts/?*sort=number*")
+    page.get_by_label("Suspended").check()  # the filter form keeps the sort picked in the table
+    page.wait_for_url("**/accounts/?*status=suspended*")
+    assert "sort=number" in page.url
+    page.wait_for_function("() => document.querySelectorAll('#account-table tbody tr').length === 1")
+    assert target.number in page.locator("#account-table").inner_text()
+
+    page.get_by_role("link", name="New account").click()
+    page.wait_for_url(on(live_server, "localhost", "/accounts/new/"))
+    assert axe_violations(page) == []
+    page.locator("#id_name").fill("Map Click Homes")
+    page.locator("#location-map").click(position={"x": 200, "y": 120})
+    _wait_for_marker(page, "location-map")
+    lat = float(page.get_by_label("Latitude").input_value())
+    lon = float(page.get_by_label("Longitude").input_value())
+    page.get_by_role("button", name="Create account").click()
+
+    account = Account.objects.get(name="Map Click Homes")
+    page.wait_for_url(on(live_server, "localhost", f"/accounts/{account.pk}/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Map Click Homes"
+    assert (round(account.location.y, 6), round(account.location.x, 6)) == (lat, lon)
+    _wait_for_marker(page, "account-map")
+    assert axe_violations(page) == []
+
+
+def test_typed_coordinates_move_the_pin(live_server, page, agent):
+    _offline_tiles(page)
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.goto(on(live_server, "localhost", "/accounts/new/"))
+
+    page.get_by_label("Latitude").fill("6.5")
+    page.get_by_label("Longitude").fill("3.4")
+    page.get_by_label("Longitude").dispatch_event("change")
+    _wait_for_marker(page, "location-map")
+    page.get_by_role("button", name="No location").click()
+    assert page.locator("#location-map img.leaflet-marker-icon").count() == 0
+    assert page.get_by_label("Latitude").input_value() == ""
+
+
+def test_contact_form_warns_of_a_duplicate_as_you_type(live_server, page, agent):
+    existing = ContactFactory(first_name="Adaeze", last_name="Okafor", email="ada@example.com")
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.goto(on(live_server, "localhost", "/contacts/new/"))
+    assert axe_violations(page) == []
+
+    page.get_by_label("First name").fill("Ada")
+    page.locator("#id_email").fill("ADA@example.com")
+    page.locator("#id_email").blur()
+    page.get_by_text("Possible duplicates").wait_for()
+    assert page.get_by_role("link", name="Adaeze Okafor").get_attribute("href") == f"/contacts/{existing.pk}/"
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Save anyway").click()
+    page.wait_for_url("**/contacts/*/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Ada"
