@@ -17,4 +17,5 @@ def portal(request):
         "portal_name": PORTAL_NAMES[audience],
         "portal_layout": f"layouts/{audience}.html",
         "omni_domain": settings.OMNI_DOMAIN,
+        "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
     }

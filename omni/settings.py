@@ -176,6 +176,7 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "DotMac Omni"
 ACCOUNT_FORMS = {"login": "omni.auth.OmniLoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "DotMac Omni: "
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -206,6 +207,12 @@ MEDIA_URL = "/media/"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"DotMac Omni <noreply@{OMNI_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Maps: Leaflet (served locally) over this tile server; empty MAP_TILE_URL draws no base map (markers only).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+)
 
 # REST API
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=100)

@@ -1,10 +1,36 @@
+"""Customer portal pages. Every read goes through crm.selectors scoped to the signed-in customer."""
+
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from crm import selectors as crm_selectors
 from omni.auth import audience_required
+
+
+def _own_account(user):
+    """The customer's one live account, or None (unlinked user, or the account was deleted)."""
+    return crm_selectors.account_list_visible_to(user=user).first()
 
 
 @require_GET
 @audience_required
 def dashboard(request):
-    return render(request, "customer/dashboard.html", {"nav_dashboard": True})
+    account = _own_account(request.user)
+    return render(request, "customer/dashboard.html", {"nav_dashboard": True, "account": account})
+
+
+@require_GET
+@audience_required
+def my_account(request):
+    account = _own_account(request.user)
+    contacts = crm_selectors.account_contacts(account=account, user=request.user) if account else []
+    location = None
+    if account is not None and account.location is not None:
+        location = {"lat": account.location.y, "lon": account.location.x, "label": account.service_address}
+    context = {
+        "nav_my_account": True,
+        "account": account,
+        "contacts": contacts,
+        "location": location,
+    }
+    return render(request, "customer/my_account.html", context)

@@ -8,12 +8,6 @@ from omni.exceptions import DomainError
 INVALID = 422  # an invalid form answered to htmx: the layouts' htmx-config swaps 422 in
 
 
-def wants_partial(request) -> bool:
-    """htmx asked for a region of the page: not a boosted navigation, not a history restore (full page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
 def ordering(request, columns: dict[str, list[str]], default: str) -> tuple[str, list[str], str]:
     """`?sort=name` or `?sort=-name` among `columns` (sort key -> model fields). Returns (sort, order_by, error);
     the primary key breaks ties so pages never repeat or skip rows."""

@@ -8,9 +8,9 @@ from django.contrib.gis.geos import Point
 
 from crm.choices import AccountStatus
 from crm.models import Account
+from tests.browser import axe_violations, on, sign_in
 from tests.crm.factories import AccountFactory, ContactFactory
 from tests.omni.factories import PASSWORD
-from tests.portals.test_customer_browser import axe_violations, on, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,6 +71,13 @@ def test_staff_filters_accounts_and_creates_one_on_the_map(live_server, page, ag
     assert (round(account.location.y, 6), round(account.location.x, 6)) == (lat, lon)
     _wait_for_marker(page, "account-map")
     assert axe_violations(page) == []
+
+    # ...and finds the new account by searching for it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    page.get_by_label("Search").fill("map click")
+    page.wait_for_url("**/accounts/?*search=map*")
+    page.wait_for_function("() => document.querySelectorAll('#account-table tbody tr').length === 1")
+    assert account.number in page.locator("#account-table").inner_text()
 
 
 def test_typed_coordinates_move_the_pin(live_server, page, agent):

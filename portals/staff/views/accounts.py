@@ -17,8 +17,9 @@ from crm.choices import ACCOUNT_TRANSITIONS, AccountStatus
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
+from ...htmx import wants_partial
 from ..forms import AccountForm, InviteForm, TransitionForm
-from ..helpers import INVALID, add_service_errors, ordering, wants_partial
+from ..helpers import INVALID, add_service_errors, ordering
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
