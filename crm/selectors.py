@@ -244,3 +244,84 @@ def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
     if getattr(user, "audience", None) == Audience.RESELLER:
         return Reseller.objects.filter(portal_users__user=user)
     return Reseller.objects.none()
+
+
+# ---- staff console: dashboard, map framing, change history -------------------------------------------------
+
+
+def account_list_recent(*, user: User, limit: int = 8) -> QuerySet[Account]:
+    """The newest live accounts the user may see (dashboards): one query."""
+    return account_list_visible_to(user=user).filter(deleted_at__isnull=True).order_by("-created_at", "pk")[:limit]
+
+
+def account_map_extent(*, user: User) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) around the user's located live accounts, to frame a map; one query."""
+    from django.contrib.gis.db.models import Extent
+
+    located = account_list_visible_to(user=user).filter(deleted_at__isnull=True, location__isnull=False)
+    return located.order_by().aggregate(extent=Extent("location"))["extent"]
+
+
+def _history_value(field, value, names: dict) -> str:
+    from django.contrib.gis.geos import Point
+    from django.utils import formats, timezone
+
+    if value is None or value == "" or value == []:
+        return ""
+    if field.is_relation:
+        return names.get((field.related_model, str(value)), str(value))
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, Point):
+        return f"{value.y:.6f}, {value.x:.6f}"  # lat, lon: the order people read coordinates in
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    if hasattr(value, "tzinfo"):
+        return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+    return str(value)
+
+
+HISTORY_HIDDEN_FIELDS = ["updated_at"]
+
+
+def record_history(*, record, limit: int = 20) -> list[dict]:
+    """The newest `limit` versions of a django-simple-history tracked row, newest first, each with who made it
+    and which fields changed (label, old, new as display strings). Queries: one for the versions and their users,
+    plus one per related model named by a changed foreign key (reseller names), whatever the limit."""
+    model = type(record)
+    versions = list(record.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    entries, wanted = [], {}
+    for index, version in enumerate(versions[:limit]):
+        older = versions[index + 1] if index + 1 < len(versions) else None
+        changes = []
+        if older is not None and version.history_type == "~":
+            for change in version.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS).changes:
+                field = model._meta.get_field(change.field)
+                changes.append((field, change.old, change.new))
+                if field.is_relation:
+                    wanted.setdefault(field.related_model, set()).update(
+                        v for v in (change.old, change.new) if v is not None
+                    )
+        entries.append({"version": version, "raw_changes": changes})
+    names = {}
+    for related, ids in wanted.items():
+        for obj in related._default_manager.filter(pk__in=ids):
+            names[(related, str(obj.pk))] = str(obj)
+    return [
+        {
+            "date": entry["version"].history_date,
+            "user": entry["version"].history_user,
+            "kind": entry["version"].history_type,  # "+" created, "~" changed, "-" removed
+            "reason": entry["version"].history_change_reason or "",
+            "changes": [
+                {
+                    "field": field.name,
+                    "label": field.verbose_name,
+                    "old": _history_value(field, old, names),
+                    "new": _history_value(field, new, names),
+                }
+                for field, old, new in entry["raw_changes"]
+            ],
+        }
+        for entry in entries
+    ]

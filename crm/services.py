@@ -59,8 +59,10 @@ def _check_transition(current: str, to: str) -> None:
         raise InvalidTransition(msg, fields={"status": [msg]})
 
 
+@transaction.atomic
 def account_create(*, by: User | None = None, **fields) -> Account:
-    """Create an account (the number comes from a sequence). ValidationError keyed by field."""
+    """Create an account (the number comes from a sequence) and its first history row, in one transaction.
+    ValidationError keyed by field."""
     fields["tags"] = _clean_tags(fields.get("tags"))
     account = Account()
     _set_fields(account, ACCOUNT_FIELDS, fields)
@@ -165,9 +167,16 @@ def contact_update(
 
 @transaction.atomic
 def contact_link_account(*, contact_id: UUID, account_id: UUID, role: str = ContactRole.PRIMARY) -> AccountContact:
-    """Link a contact to an account, or change the role of an existing link. Idempotent."""
+    """Link a contact to an account, or change the role of an existing link. Idempotent. Locks the contact, so a
+    concurrent merge of that contact waits (and the link moves with it) instead of failing on the unique link."""
     if role not in ContactRole.values:
         raise ValidationError({"role": [_("Unknown role %(r)s.") % {"r": role}]})
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if contact.deleted_at is not None:
+        msg = _("This contact is deleted; restore it first.")
+        raise Conflict(msg, fields={"contact": [msg]})
+    if not Account.objects.filter(pk=account_id, deleted_at__isnull=True).exists():
+        raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     link, created = AccountContact.objects.get_or_create(
         contact_id=contact_id, account_id=account_id, defaults={"role": role}
     )
@@ -220,6 +229,13 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
     survivor = locked[survivor_id]
     if survivor.deleted_at is not None:
         raise Conflict(_("The surviving contact is deleted; restore it first."), fields={"survivor": ["deleted"]})
+    if any(locked[i].merged_into_id not in (None, survivor_id) for i in ids):
+        # A concurrent merge took it first: merging it again would re-point merged_into and hide that merge.
+        msg = _("A contact to merge was already merged into another contact.")
+        raise Conflict(msg, fields={"duplicates": [msg]})
+    ids = [i for i in ids if locked[i].merged_into_id is None]  # merged here before: a repeat changes nothing
+    if not ids:
+        return survivor
     emails, phones = list(survivor.other_emails), list(survivor.other_phones)
     linked = set(survivor.account_links.values_list("account_id", flat=True))
     now = timezone.now()
@@ -258,7 +274,9 @@ def customer_user_create(
     *, account_id: UUID, email: str, password: str | None = None, full_name: str = "", contact_id: UUID | None = None
 ) -> User:
     """A customer portal user who sees exactly one account. Conflict (409) when the email is taken."""
-    account = Account.objects.get(pk=account_id, deleted_at__isnull=True)
+    account = Account.objects.filter(pk=account_id, deleted_at__isnull=True).first()
+    if account is None:
+        raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.CUSTOMER)
     CustomerUser.objects.create(user=user, account=account, contact_id=contact_id)
     return user

@@ -1,6 +1,7 @@
 """Sign-in rules: no public sign-up; each host admits only users of its audience."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Audience
+from .hosts import portal_base_url
 
 
 def belongs_here(user, request) -> bool:
@@ -33,6 +35,14 @@ class OmniLoginForm(LoginForm):
 class OmniAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return False  # staff create users and invite portal users
+
+    def send_password_reset_mail(self, user, email, context):
+        # The link must open on the user's own portal, whichever host the reset was asked on: a customer who
+        # asks on the staff host would otherwise set a password on a page that then refuses to sign them in.
+        url = context.get("password_reset_url")
+        if url:
+            context = {**context, "password_reset_url": portal_base_url(user.audience) + urlsplit(url).path}
+        return super().send_password_reset_mail(user, email, context)
 
     def pre_login(self, request, user, **kwargs):
         # Every path that signs a user in (password, reset, MFA) passes here.

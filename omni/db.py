@@ -1,6 +1,6 @@
 """Database helpers shared by every app: people-facing numbers, subquery counts, the replica router."""
 
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -27,6 +27,12 @@ LANGUAGE sql VOLATILE AS $$
     FROM nextval(seq::regclass) AS n
 $$;
 """
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke (PostgreSQL reports it), or None."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def create_sequence_sql(name: str) -> str:

@@ -48,12 +48,15 @@ def check_worker() -> dict:
 
     try:
         replies = app.control.ping(timeout=settings.HEALTH_WORKER_PING_TIMEOUT) or []
-        last = omni_redis.client().get(omni_redis.key("health", "heartbeat"))
     except Exception as exc:  # noqa: BLE001 - the broker is down: no worker can be reached
         return {"ok": False, "error": str(exc).strip()[:200]}
     result = {"ok": bool(replies), "workers": sorted(name for reply in replies for name in reply)}
-    if last is not None:
-        result["last_heartbeat_age_s"] = round(time.time() - float(last), 1)
+    # The stamp lives in REDIS_URL, which may differ from the broker: when only that Redis is down the worker
+    # still answered, and the report names redis, not the worker.
+    with contextlib.suppress(Exception):
+        last = omni_redis.client().get(omni_redis.key("health", "heartbeat"))
+        if last is not None:
+            result["last_heartbeat_age_s"] = round(time.time() - float(last), 1)
     if not replies:
         result["error"] = "no Celery worker answered"
     return result

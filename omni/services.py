@@ -1,32 +1,42 @@
 """Writes to users that every app shares."""
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from .choices import Audience
+from .db import violated_constraint
 from .exceptions import Conflict
 from .invitations import invitation_send
 from .models import User
+
+PORTAL_AUDIENCES = (Audience.CUSTOMER, Audience.RESELLER, Audience.VENDOR)
 
 
 def portal_user_create(*, email: str, password: str | None, full_name: str, audience: str) -> User:
     """A portal user (not staff). Without a password they get an invitation email to set one, after commit.
     Conflict (409) when the email is taken, also when a concurrent request takes it first."""
+    if audience not in PORTAL_AUDIENCES:
+        raise ValidationError({"audience": [_("Portal users are customers, resellers or vendors.")]})
     email = (email or "").strip().lower()
+    message = _("A user with email %(email)s already exists.") % {"email": email}
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(
-            _("A user with email %(email)s already exists.") % {"email": email}, fields={"email": ["exists"]}
-        )
+        raise Conflict(message, fields={"email": [message]})
     user = User(email=email, full_name=full_name, audience=audience, is_staff=False)
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()  # set through the invitation link
-    user.full_clean(exclude=["password"])
+    # Constraints are left to the database: checking them here is one more query, and a concurrent insert that
+    # lands between that check and ours must still come out as Conflict, not as a ValidationError.
+    user.full_clean(exclude=["password"], validate_constraints=False)
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError:  # a concurrent invite of the same email won the unique constraint
-        raise Conflict(_("A user with email %(email)s already exists.") % {"email": email}) from None
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "omni_user_email_unique_ci":
+            raise
+        raise Conflict(message, fields={"email": [message]}) from None
     if not password:
         transaction.on_commit(lambda: invitation_send(user_id=user.pk))
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from .choices import TokenScope
 from .models import ApiToken, User
 
 TOKEN_PREFIX = "omni_"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ def hash_token(raw: str) -> str:
 
 def _cache_key(key_hash: str) -> str:
     return f"apitoken:{key_hash}"
+
+
+def _cached(method: str, *args, default=None):
+    """A cache call that survives Redis being down: the lookup then falls back to the database, as /health/
+    reports the outage; the API keeps answering instead of failing every request."""
+    try:
+        return getattr(cache, method)(*args)
+    except Exception:  # any cache backend error
+        logger.warning("API token cache unavailable (%s)", method, exc_info=True)
+        return default
 
 
 def api_token_create(
@@ -71,7 +83,7 @@ def api_token_revoke(*, token_id: UUID) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
-    transaction.on_commit(lambda: cache.delete(_cache_key(token.key_hash)))
+    transaction.on_commit(lambda: _cached("delete", _cache_key(token.key_hash)))
     return token
 
 
@@ -81,17 +93,17 @@ def api_token_resolve(raw: str) -> ResolvedToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     key_hash = hash_token(raw)
-    resolved = cache.get(_cache_key(key_hash))
+    resolved = _cached("get", _cache_key(key_hash))
     if resolved is None:
         token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
         if token is None or not token.user.is_active:
             return None
         resolved = ResolvedToken(token.pk, token.user, frozenset(token.scopes), token.expires_at)
-        cache.set(_cache_key(key_hash), resolved, settings.API_TOKEN_CACHE_SECONDS)
+        _cached("set", _cache_key(key_hash), resolved, settings.API_TOKEN_CACHE_SECONDS)
     now = timezone.now()
     if resolved.expires_at is not None and resolved.expires_at <= now:
         return None
-    # last_used_at is written at most once a minute per token, not on every request.
-    if cache.add(f"apitoken-used:{resolved.token_id}", 1, 60):
+    # last_used_at is written at most once a minute per token, not on every request (nor while Redis is down).
+    if _cached("add", f"apitoken-used:{resolved.token_id}", 1, 60, default=False):
         ApiToken.objects.filter(pk=resolved.token_id).update(last_used_at=now)
     return resolved

@@ -26,3 +26,5 @@ urlpatterns = [
     path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("portals.staff.urls")),
 ]
+
+handler404 = "omni.views.not_found"

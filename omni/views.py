@@ -5,6 +5,7 @@ import hmac
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -36,3 +37,11 @@ def metrics_view(request):
             return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)
+
+
+def not_found(request, exception):
+    """The 404 of the staff host: the API's error shape under /api/ (a URL no route matches, such as a malformed
+    id), the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "Not found.", "fields": {}}, status=404)
+    return defaults.page_not_found(request, exception)

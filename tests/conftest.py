@@ -8,8 +8,10 @@ from django.test import Client, override_settings
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One prefix per test run and worker: two runs at once on one machine never wipe each other's keys.
+RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TEST_CACHE_PREFIX = f"omni-test-{WORKER}"
+TEST_CACHE_PREFIX = f"omni-test-{RUN}-{WORKER}"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -5,6 +5,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
+from omni.api.filters import IsoDateTimeFilter
+
 from ..choices import AccountKind, AccountStatus, Channel
 from ..models import Account, AccountContact, Contact, Reseller
 
@@ -31,8 +33,8 @@ class AccountFilterSet(DeletedFilterMixin, django_filters.FilterSet):
     has_location = django_filters.BooleanFilter(
         field_name="location", lookup_expr="isnull", exclude=True, label=_("Has location")
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    created_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     deleted = django_filters.BooleanFilter(method="filter_nothing", label=_("Deleted"))
 
     class Meta:
@@ -68,7 +70,7 @@ class ContactFilterSet(DeletedFilterMixin, django_filters.FilterSet):
     language = django_filters.CharFilter(distinct=False)
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     phone = django_filters.CharFilter(method="filter_phone")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     deleted = django_filters.BooleanFilter(method="filter_nothing", label=_("Deleted"))
 
     class Meta:

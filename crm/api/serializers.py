@@ -17,6 +17,8 @@ class ResellerBriefOut(serializers.Serializer):
 
 
 class ResellerOut(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
+
     class Meta:
         model = Reseller
         fields = ["id", "name", "email", "phone", "is_active", "created_at", "updated_at"]
@@ -33,6 +35,8 @@ class AccountPortalOut(serializers.ModelSerializer):
     """What portal users (customers, resellers) see of an account."""
 
     number = serializers.CharField(read_only=True, help_text="ACC-000001; assigned by the server.")
+    # Plain strings: an empty value would break the `email` format that a ModelSerializer documents.
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
     phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
     location = GeoJSONPointField(read_only=True)
     reseller = ResellerBriefOut(read_only=True, allow_null=True)
@@ -62,7 +66,13 @@ class AccountOut(AccountPortalOut):
 class AccountIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=AccountKind.choices, default=AccountKind.RESIDENTIAL)
-    status = serializers.ChoiceField(choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    # No default: a PUT that leaves status out keeps it (a suspended account is not switched back on by an
+    # address fix). New accounts are active unless told otherwise.
+    status = serializers.ChoiceField(
+        choices=AccountStatus.choices,
+        required=False,
+        help_text="New accounts: active when left out. A change must be an allowed transition (409 otherwise).",
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
     service_address = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -89,6 +99,7 @@ class ContactAccountOut(serializers.Serializer):
 
 class ContactPortalOut(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
     phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
     accounts = serializers.SerializerMethodField(help_text="Accounts you may see, with your role on each.")
 
@@ -135,10 +146,13 @@ class ContactIn(serializers.Serializer):
         return [str(phone) for phone in value]
 
     def validate_accounts(self, value):
+        # A PATCH validates partially, and DRF then skips the nested defaults and required checks too.
+        if any("account" not in link for link in value):
+            raise serializers.ValidationError("Each link needs an account.")
         ids = [link["account"] for link in value]
         if len(ids) != len(set(ids)):
             raise serializers.ValidationError("An account is listed twice.")
-        return [(link["account"], link["role"]) for link in value]
+        return [(link["account"], link.get("role", ContactRole.PRIMARY)) for link in value]
 
 
 class ContactMergeIn(serializers.Serializer):

@@ -1,5 +1,7 @@
 """Thin viewsets: parse an `…In`, call a service, answer with an `…Out` re-read through the audience's selector."""
 
+import uuid
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -124,6 +126,17 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         return ContactOut if _is_staff(self.request) else ContactPortalOut
+
+    def get_serializer_context(self):
+        # Only the browsable API's forms come through get_serializer(); they need the links `_out` passes.
+        context = super().get_serializer_context()
+        try:
+            pk = uuid.UUID(str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)))
+        except ValueError:  # the list URL, or a malformed id (already a 404)
+            context["links"] = {}
+        else:
+            context["links"] = selectors.contact_links_visible_to(user=self.request.user, contact_ids=[pk])
+        return context
 
     def _out(self, pk, status_code=status.HTTP_200_OK):
         links = selectors.contact_links_visible_to(user=self.request.user, contact_ids=[pk])

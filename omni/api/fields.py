@@ -30,7 +30,8 @@ def lonlat_geojson(lon: float | None, lat: float | None) -> dict | None:
 )
 class GeoJSONPointField(serializers.Field):
     default_error_messages = {
-        "invalid": 'Expected a GeoJSON Point: {"type": "Point", "coordinates": [longitude, latitude]}.',
+        # Braces doubled: DRF formats these messages with str.format().
+        "invalid": 'Expected a GeoJSON Point: {{"type": "Point", "coordinates": [longitude, latitude]}}.',
         "range": "Longitude must be within -180..180 and latitude within -90..90.",
     }
 

@@ -1,3 +1,9 @@
+import datetime
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from rest_framework import filters
 
 
@@ -15,3 +21,27 @@ class OrderingFilter(filters.OrderingFilter):
             )
         # The primary key breaks ties so limit/offset pages never repeat or skip rows.
         return [*fields, "pk"] if fields else fields
+
+    def get_default_ordering(self, view):
+        ordering = super().get_default_ordering(view)
+        return [*ordering, "pk"] if ordering else ordering  # rows created in the same microsecond: same reason
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, handed to the database in UTC. PostgreSQL refuses offsets past ±15:59 that Python
+    parses happily (`-22:11`), and a year-1 or year-9999 value can overflow when shifted: both are a 400."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(_("Enter a date and time between the years 1 and 9999."), code="invalid") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """Use instead of django_filters.IsoDateTimeFilter in every FilterSet (see UtcIsoDateTimeField)."""
+
+    field_class = UtcIsoDateTimeField

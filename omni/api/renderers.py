@@ -8,7 +8,8 @@ class OrjsonRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z)
+        # Non-str keys: DRF keys a list field's errors by item index ({"tags": {0: [...]}}).
+        return orjson.dumps(data, default=_default, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
 
 
 def _default(value):

@@ -2,6 +2,7 @@ import datetime
 
 from django.utils import timezone
 from rest_framework import viewsets
+from rest_framework.parsers import JSONParser
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -10,7 +11,11 @@ class ApiViewSet(viewsets.GenericViewSet):
     - Filters and ordering apply to lists only, so a detail URL (restore, say) finds a row that the default
       list filters would hide.
     - Times are UTC (`…Z`) whatever TIME_ZONE is, so serializers and row-built lists print them alike.
+    - Bodies are JSON only: form encodings cannot carry the nested values (GeoJSON, account links) and would
+      silently drop them; anything else is a 415.
     """
+
+    parser_classes = [JSONParser]
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset

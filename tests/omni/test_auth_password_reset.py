@@ -7,6 +7,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from omni.choices import Audience
+from omni.hosts import portal_base_url
+
 HOST = "portal.localhost"
 NEW_PASSWORD = "pw-Brand-New-4821"
 
@@ -25,9 +28,17 @@ def test_customer_reset_email_links_to_the_customer_portal(customer):
     assert response.status_code == 302 and response["Location"] == "/accounts/password/reset/done/"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [customer.email]
     link = urlsplit(reset_link(mail.outbox[0]))
-    assert link.scheme == "http" and link.netloc == HOST
+    assert f"{link.scheme}://{link.netloc}" == portal_base_url(Audience.CUSTOMER)
+    assert link.hostname == HOST
     assert mail.outbox[0].subject.endswith("Reset your password")
     assert "If you did not ask for this, ignore this email" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("asked_on", ["localhost", "reseller.localhost"])
+def test_reset_asked_on_another_host_still_links_to_the_users_portal(customer, asked_on):
+    request_reset(Client(HTTP_HOST=asked_on), customer.email)
+    assert len(mail.outbox) == 1
+    assert urlsplit(reset_link(mail.outbox[0])).hostname == HOST
 
 
 def test_customer_resets_the_password_and_signs_in_with_it(customer):

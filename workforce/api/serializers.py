@@ -4,7 +4,8 @@ from ..models import Vendor
 
 
 class VendorOut(serializers.ModelSerializer):
-    phone = serializers.CharField(read_only=True)
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
+    phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
 
     class Meta:
         model = Vendor

@@ -1,9 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from omni.api.routers import Router
 
 from .views import VendorViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = Router()
 router.register("vendors", VendorViewSet, basename="vendor")
 
 urlpatterns = router.urls

@@ -1,0 +1,164 @@
+"""API rate limiting in Redis: per token, per signed-in user, per IP when anonymous; fixed windows.
+
+The window is made huge (API_RATE_WINDOW) so a test can never straddle a window boundary."""
+
+import socket
+import time
+
+import pytest
+
+from tests.conftest import ApiClient
+from tests.omni.api_contract import assert_error
+
+URL = "/api/v1/crm/resellers/"  # a cheap list: the limit, not the endpoint, is under test
+HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+WINDOW = 10**9
+
+
+@pytest.fixture
+def limit_100(settings):
+    settings.API_RATE_LIMIT = 100
+    settings.API_RATE_WINDOW = WINDOW
+    yield 100
+    # Counters of a huge window would live as long as it: drop this test's.
+    from omni import redis as omni_redis
+
+    client = omni_redis.client()
+    keys = list(client.scan_iter(omni_redis.key("rl", "*")))
+    if keys:
+        client.delete(*keys)
+
+
+def _spend(client, n, **extra):
+    responses = [client.get(URL, **extra) for _ in range(n)]
+    return responses
+
+
+def test_the_101st_request_is_429_with_retry_after(api_as, agent, limit_100):
+    client = api_as(agent)
+    responses = _spend(client, 100)
+    assert [r.status_code for r in responses] == [200] * 100
+    assert [int(r["X-RateLimit-Remaining"]) for r in responses] == list(range(99, -1, -1))
+    assert {r["X-RateLimit-Limit"] for r in responses} == {"100"}
+    reset = int(responses[0]["X-RateLimit-Reset"])
+    assert reset % WINDOW == 0 and reset > time.time()
+    over = client.get(URL)
+    body = assert_error(over, 429, code="throttled")
+    assert "100" in body["detail"]
+    assert 0 < int(over["Retry-After"]) <= reset - time.time() + 1
+    assert over["X-RateLimit-Limit"] == "100" and over["X-RateLimit-Remaining"] == "0"
+    assert over["X-RateLimit-Reset"] == str(reset)
+    assert client.post("/api/v1/crm/accounts/", {"name": "Too late"}).status_code == 429
+    from crm.models import Account
+
+    assert not Account.objects.filter(name="Too late").exists()  # refused before the view ran
+
+
+def test_counters_are_per_token(api_as, agent, limit_100):
+    first = api_as(agent)
+    _spend(first, 100)
+    assert first.get(URL).status_code == 429
+    second = api_as(agent)  # same user, another token: its own budget
+    response = second.get(URL)
+    assert response.status_code == 200
+    assert response["X-RateLimit-Remaining"] == "99"
+
+
+def test_anonymous_requests_count_per_ip(limit_100):
+    here, there = ApiClient(REMOTE_ADDR="203.0.113.7"), ApiClient(REMOTE_ADDR="203.0.113.8")
+    responses = _spend(here, 100)
+    assert {r.status_code for r in responses} == {401}
+    assert responses[-1]["X-RateLimit-Remaining"] == "0"
+    assert_error(here.get(URL), 429)
+    response = there.get(URL)
+    assert response.status_code == 401 and response["X-RateLimit-Remaining"] == "99"
+
+
+def test_a_bad_token_counts_against_the_ip(db, limit_100, settings):
+    settings.API_RATE_LIMIT = 3
+    client = ApiClient("omni_nonsense", REMOTE_ADDR="198.51.100.1")
+    assert [client.get(URL).status_code for _ in range(4)] == [401, 401, 401, 429]
+    assert ApiClient(REMOTE_ADDR="198.51.100.1").get(URL).status_code == 429
+
+
+def test_forwarded_for_is_trusted_only_behind_proxies(limit_100, settings):
+    settings.API_RATE_LIMIT = 2
+    spoofed = [ApiClient(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}") for i in range(3)]
+    assert [c.get(URL).status_code for c in spoofed] == [401, 401, 429]  # no proxy: the header is ignored
+    settings.NUM_PROXIES = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxied = [ApiClient(REMOTE_ADDR="192.0.2.99", HTTP_X_FORWARDED_FOR=f"1.2.3.4, 10.0.1.{i}") for i in range(3)]
+    assert [c.get(URL).status_code for c in proxied] == [401, 401, 401]  # each client address its own budget
+
+
+def test_signed_in_browser_counts_per_user(client_as, agent, limit_100, settings):
+    settings.API_RATE_LIMIT = 2
+    browser = client_as(agent)
+    assert [browser.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+    other_ip = client_as(agent)
+    other_ip.defaults["REMOTE_ADDR"] = "192.0.2.50"
+    assert other_ip.get(URL).status_code == 429  # same user, other address: same budget
+
+
+def test_every_api_response_carries_the_headers(api_as, anon_api, admin_user, customer, account, limit_100):
+    staff, portal = api_as(admin_user), api_as(customer)
+    responses = {
+        "200": staff.get(URL),
+        "201": staff.post("/api/v1/crm/accounts/", {"name": "New"}),
+        "204": staff.delete(f"/api/v1/crm/accounts/{account.pk}/"),
+        "400": staff.get(URL, {"ordering": "nope"}),
+        "401": anon_api.get(URL),
+        "403": portal.post("/api/v1/crm/accounts/", {"name": "x"}),
+        "404": staff.get("/api/v1/crm/accounts/00000000-0000-0000-0000-000000000000/"),
+        "405": staff.post(URL, {}),
+        "schema": staff.get("/api/schema/"),
+    }
+    for name, response in responses.items():
+        if name.isdigit():
+            assert response.status_code == int(name), (name, response.content[:300])
+        for header in HEADERS:
+            assert header in response, (name, header)
+        assert int(response["X-RateLimit-Remaining"]) < 100
+
+
+def test_health_metrics_and_docs_are_exempt(settings, limit_100):
+    settings.API_RATE_LIMIT = 1
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1  # no worker runs here; do not wait for one
+    client = ApiClient(REMOTE_ADDR="192.0.2.77")
+    assert client.get(URL).status_code == 401  # the one allowed request of this address
+    assert client.get(URL).status_code == 429
+    for path in ("/health/", "/metrics", "/api/docs/"):
+        for _ in range(3):
+            response = client.get(path)
+            assert response.status_code in (200, 503), (path, response.status_code)
+            for header in HEADERS:
+                assert header not in response, (path, header)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_redis_down_serves_without_limiting(api_as, agent, settings):
+    client = api_as(agent)
+    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"  # the counters' Redis is gone
+    settings.API_RATE_LIMIT = 1
+    responses = [client.get(URL) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert all("X-RateLimit-Limit" not in r for r in responses)
+
+
+def test_cache_and_redis_down_the_api_still_answers(api_as, agent, account, settings):
+    """One Redis serves the cache (token lookups) and the counters: while it is down, tokens are looked up in
+    the database and requests are served unlimited; /health/ reports the outage."""
+    client = api_as(agent)
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    settings.REDIS_URL = dead
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}}
+    response = client.get("/api/v1/crm/accounts/")
+    assert response.status_code == 200, response.content
+    assert [row["id"] for row in response.json()["results"]] == [str(account.pk)]
+    assert client.post("/api/v1/crm/accounts/", {"name": "Written during the outage"}).status_code == 201
+    assert_error(ApiClient("omni_unknown").get(URL), 401)

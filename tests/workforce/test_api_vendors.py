@@ -1,0 +1,46 @@
+"""/api/v1/workforce/vendors/: staff see every vendor, a vendor user only its own, everyone else none."""
+
+from tests.omni.api_contract import assert_error
+from workforce.models import Vendor
+
+URL = "/api/v1/workforce/vendors/"
+
+
+def _ids(response) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+def test_vendor_token_sees_only_its_vendor(api_as, vendor, vendor_org):
+    rival = Vendor.objects.create(name="Rival Cables")
+    client = api_as(vendor)
+    response = client.get(URL)
+    assert _ids(response) == {str(vendor_org.pk)}
+    row = response.json()["results"][0]
+    assert row == client.get(f"{URL}{vendor_org.pk}/").json()
+    assert row["name"] == "FiberWorks Ltd" and "notes" not in row
+    assert_error(client.get(f"{URL}{rival.pk}/"), 404)
+    assert _ids(client.get(URL, {"ordering": "-name"})) == {str(vendor_org.pk)}
+
+
+def test_staff_see_every_vendor_ordered(api_as, agent, vendor_org):
+    Vendor.objects.create(name="Acme Towers")
+    names = [row["name"] for row in api_as(agent).get(URL).json()["results"]]
+    assert names == ["Acme Towers", "FiberWorks Ltd"]
+    names = [row["name"] for row in api_as(agent).get(URL, {"ordering": "-name"}).json()["results"]]
+    assert names == ["FiberWorks Ltd", "Acme Towers"]
+    assert_error(api_as(agent).get(URL, {"ordering": "notes"}), 400, field="ordering")
+
+
+def test_customers_and_resellers_see_no_vendors(api_as, customer, reseller, vendor_org):
+    for user in (customer, reseller):
+        assert _ids(api_as(user).get(URL)) == set()
+        assert_error(api_as(user).get(f"{URL}{vendor_org.pk}/"), 404)
+
+
+def test_vendors_are_read_only_and_need_a_token(api_as, anon_api, admin_user, vendor_org):
+    assert_error(anon_api.get(URL), 401)
+    response = api_as(admin_user).post(URL, {"name": "New"})
+    assert_error(response, 405)
+    assert_error(api_as(admin_user).delete(f"{URL}{vendor_org.pk}/"), 405)
+    assert Vendor.objects.count() == 1
