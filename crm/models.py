@@ -78,9 +78,12 @@ class Account(SoftDeleteModel):
             models.CheckConstraint(condition=Q(status__in=AccountStatus.values), name="crm_account_status_valid"),
         ]
         indexes = [
-            # Lists filter by status and order by name (the staff list, the API, bench/api_list.py).
-            models.Index(fields=["status", "name"], name="crm_account_status_name"),
-            models.Index(fields=["name"], name="crm_account_name"),
+            # Lists show live rows, filter by status and order by name, the pk breaking ties (the staff list,
+            # the API, bench/api_list.py): the page is an index range, COUNT an index-only scan.
+            models.Index(fields=["status", "name", "id"], name="crm_account_live_status_name", condition=ACTIVE),
+            models.Index(fields=["name", "id"], name="crm_account_live_name", condition=ACTIVE),
+            # COUNT(*) of a filtered list: a narrow index (status values deduplicate) scans 2-3x faster.
+            models.Index(fields=["status"], name="crm_account_live_status", condition=ACTIVE),
             models.Index(fields=["kind"], name="crm_account_kind"),
             models.Index(fields=["updated_at"], name="crm_account_updated"),
             GinIndex(fields=["tags"], name="crm_account_tags"),

@@ -5,14 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.gis.db.models.functions import GeoFunc
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Lower
 
 from omni.api.fields import lonlat_geojson
 from omni.choices import Audience
+from omni.db import parse_timestamps, timestamps_as_text
 from omni.models import User
 
+from .choices import ContactRole
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller
+
+# Phone numbers are stored in E.164 already: read them as text, skipping the PhoneNumber parse per row
+# (11 ms of a 100-row page, bench/api_list.py).
+PHONE_TEXT = Cast("phone", CharField())
 
 
 class _X(GeoFunc):
@@ -55,8 +75,8 @@ def account_list_visible_to(*, user: User) -> QuerySet[Account]:
 
 
 ACCOUNT_ROW_FIELDS = [
-    "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address",
-    "reseller_id", "tags", "created_at", "updated_at", "deleted_at",
+    "id", "number", "name", "kind", "status", "email", "service_address", "billing_address",
+    "reseller_id", "tags",
 ]  # fmt: skip
 
 
@@ -64,28 +84,41 @@ def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
     """A page of accounts as plain dicts, shaped exactly like AccountOut (one query, no model instances).
     `internal` adds staff-only fields (notes)."""
     fields = [*ACCOUNT_ROW_FIELDS, "notes"] if internal else ACCOUNT_ROW_FIELDS
-    rows = queryset.values(*fields, reseller_name=F("reseller__name"), lon=_X("location"), lat=_Y("location"))
+    rows = queryset.values(
+        *fields,
+        phone_e164=PHONE_TEXT,
+        reseller_name=F("reseller__name"),
+        lon=_X("location"),
+        lat=_Y("location"),
+        **timestamps_as_text(),
+    )
     out = []
     for row in rows:
+        parse_timestamps(row)
         lon, lat, reseller_id, reseller_name = (
             row.pop("lon"),
             row.pop("lat"),
             row.pop("reseller_id"),
             row.pop("reseller_name"),
         )
-        row["phone"] = str(row["phone"]) if row["phone"] else ""
+        row["phone"] = row.pop("phone_e164")
         row["location"] = lonlat_geojson(lon, lat)
         row["reseller"] = {"id": reseller_id, "name": reseller_name} if reseller_id else None
         out.append(row)
     return out
 
 
-def account_contacts(*, account: Account, user: User) -> QuerySet[AccountContact]:
-    """The account's live contacts with their role (the caller already holds the account via a selector)."""
+ROLE_ORDER = Case(
+    *[When(role=role, then=Value(rank)) for rank, role in enumerate(ContactRole.values)], output_field=IntegerField()
+)
+
+
+def account_contacts(*, account: Account) -> QuerySet[AccountContact]:
+    """The account's live contacts, primary first (the caller already holds the account via a selector)."""
     return (
         AccountContact.objects.filter(account=account, contact__deleted_at__isnull=True)
         .select_related("contact")
-        .order_by("role", "contact__last_name")
+        .order_by(ROLE_ORDER, "contact__last_name", "contact__first_name")
     )
 
 
@@ -166,18 +199,19 @@ def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
 
 
 CONTACT_ROW_FIELDS = [
-    "id", "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
-    "language", "time_zone", "created_at", "updated_at", "deleted_at",
+    "id", "first_name", "last_name", "email", "other_emails", "other_phones", "preferred_channel",
+    "language", "time_zone",
 ]  # fmt: skip
 
 
 def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
     """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links."""
     fields = [*CONTACT_ROW_FIELDS, "notes", "merged_into_id"] if internal else CONTACT_ROW_FIELDS
-    rows = list(queryset.values(*fields))
+    rows = list(queryset.values(*fields, phone_e164=PHONE_TEXT, **timestamps_as_text()))
     links = contact_links_visible_to(user=user, contact_ids=[row["id"] for row in rows])
     for row in rows:
-        row["phone"] = str(row["phone"]) if row["phone"] else ""
+        parse_timestamps(row)
+        row["phone"] = row.pop("phone_e164")
         row["full_name"] = f"{row['first_name']} {row['last_name']}".strip()
         row["accounts"] = links.get(row["id"], [])
         if internal:
@@ -225,7 +259,9 @@ def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     members = (
         live.annotate(email_ci=Lower("email"))
         .filter(Q(email_ci__in=emails) | Q(phone__in=phones))
-        .prefetch_related(Prefetch("accounts", queryset=Account.objects.only("id", "number", "name")))
+        .prefetch_related(
+            Prefetch("accounts", queryset=Account.objects.filter(deleted_at__isnull=True).only("id", "number", "name"))
+        )
         .order_by("created_at")
     )
     for group in groups:

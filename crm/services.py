@@ -55,7 +55,10 @@ def _check_transition(current: str, to: str) -> None:
     if to not in AccountStatus.values:
         raise ValidationError({"status": [_("Unknown status %(s)s.") % {"s": to}]})
     if to != current and to not in ACCOUNT_TRANSITIONS[current]:
-        msg = _("A %(old)s account cannot become %(new)s.") % {"old": current, "new": to}
+        msg = _("The status cannot change from %(old)s to %(new)s.") % {
+            "old": AccountStatus(current).label,
+            "new": AccountStatus(to).label,
+        }
         raise InvalidTransition(msg, fields={"status": [msg]})
 
 

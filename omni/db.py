@@ -1,8 +1,10 @@
 """Database helpers shared by every app: people-facing numbers, subquery counts, the replica router."""
 
+from datetime import datetime
+
 from django.db import IntegrityError, models
 from django.db.models import Func, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 
 class NextNumber(Func):
@@ -53,6 +55,24 @@ def subquery_count(queryset: models.QuerySet, outer_field: str, *, outer_ref: st
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+TIMESTAMP_FIELDS = ("created_at", "updated_at", "deleted_at")
+
+
+def timestamps_as_text(*fields: str) -> dict[str, Cast]:
+    """values() annotations reading timestamps as text (`<field>__text`). With the session in UTC (Django's
+    default with USE_TZ), `datetime.fromisoformat` parses them 30x faster than the loader Django installs
+    in psycopg: a third of the Python time of a 100-row API page (bench/api_list.py)."""
+    return {f"{field}__text": Cast(field, models.TextField()) for field in fields or TIMESTAMP_FIELDS}
+
+
+def parse_timestamps(row: dict, *fields: str) -> dict:
+    """Turns the `<field>__text` values of a row back into aware datetimes under their own names."""
+    for field in fields or TIMESTAMP_FIELDS:
+        value = row.pop(f"{field}__text")
+        row[field] = None if value is None else datetime.fromisoformat(value)
+    return row
 
 
 class ReplicaRouter:

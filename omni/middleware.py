@@ -101,9 +101,9 @@ class RateLimitMiddleware:
     def _identity(request) -> str:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header[:7].lower() == "bearer ":
-            from .tokens import api_token_resolve
+            from .tokens import api_token_for_request
 
-            resolved = api_token_resolve(header[7:].strip())
+            resolved = api_token_for_request(request, header[7:].strip())
             if resolved is not None:
                 return f"token:{resolved.token_id}"
         elif request.user.is_authenticated:

@@ -89,21 +89,31 @@ def api_token_revoke(*, token_id: UUID) -> ApiToken:
 
 def api_token_resolve(raw: str) -> ResolvedToken | None:
     """The usable token and its user for a raw bearer value, or None. Cached for API_TOKEN_CACHE_SECONDS
-    (PERFORMANCE.md: one query less per request); revocation clears the cache entry at once."""
+    (PERFORMANCE.md: one query less per request); revocation clears the cache entry at once.
+    last_used_at is written when the token is read from the database, so at most once per cache period
+    per token, never on every request."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     key_hash = hash_token(raw)
     resolved = _cached("get", _cache_key(key_hash))
+    now = timezone.now()
     if resolved is None:
         token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
         if token is None or not token.user.is_active:
             return None
         resolved = ResolvedToken(token.pk, token.user, frozenset(token.scopes), token.expires_at)
+        if resolved.expires_at is None or resolved.expires_at > now:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         _cached("set", _cache_key(key_hash), resolved, settings.API_TOKEN_CACHE_SECONDS)
-    now = timezone.now()
     if resolved.expires_at is not None and resolved.expires_at <= now:
         return None
-    # last_used_at is written at most once a minute per token, not on every request (nor while Redis is down).
-    if _cached("add", f"apitoken-used:{resolved.token_id}", 1, 60, default=False):
-        ApiToken.objects.filter(pk=resolved.token_id).update(last_used_at=now)
     return resolved
+
+
+def api_token_for_request(request, raw: str) -> ResolvedToken | None:
+    """api_token_resolve, once per request: the rate limiter and DRF's authentication both ask."""
+    memo = getattr(request, "_omni_api_token", None)
+    if memo is None or memo[0] != raw:
+        memo = (raw, api_token_resolve(raw))
+        request._omni_api_token = memo
+    return memo[1]

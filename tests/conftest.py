@@ -27,7 +27,7 @@ def pytest_configure(config):
         CELERY_BROKER_URL=TEST_REDIS_URL,
         CACHES={
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "omni.cache.RedisCache",
                 "LOCATION": TEST_REDIS_URL,
                 "KEY_PREFIX": TEST_CACHE_PREFIX,
             }

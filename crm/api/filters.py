@@ -9,6 +9,7 @@ from omni.api.filters import IsoDateTimeFilter
 
 from ..choices import AccountKind, AccountStatus, Channel
 from ..models import Account, AccountContact, Contact, Reseller
+from ..selectors import reseller_list_visible_to
 
 
 class DeletedFilterMixin:
@@ -20,14 +21,19 @@ class DeletedFilterMixin:
         return queryset.filter(deleted_at__isnull=not deleted)
 
 
+def _visible_resellers(request):
+    # Choices are scoped like everything else: a reseller user cannot probe other resellers' ids.
+    return reseller_list_visible_to(user=request.user) if request is not None else Reseller.objects.none()
+
+
 class AccountFilterSet(DeletedFilterMixin, django_filters.FilterSet):
     search = django_filters.CharFilter(
-        method="filter_search", label=_("Search"), help_text="Number, name, email, phone or address contains."
+        method="filter_search", label=_("Search"), help_text=_("Number, name, email, phone or address contains.")
     )
     status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices, distinct=False, label=_("Status"))
     kind = django_filters.ChoiceFilter(choices=AccountKind.choices, distinct=False, label=_("Kind"))
     reseller = django_filters.ModelChoiceFilter(
-        queryset=Reseller.objects.all(), distinct=False, label=_("Reseller"), empty_label=_("Any reseller")
+        queryset=_visible_resellers, distinct=False, label=_("Reseller"), empty_label=_("Any reseller")
     )
     tag = django_filters.CharFilter(method="filter_tag", label=_("Tag"))
     has_location = django_filters.BooleanFilter(

@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from ..tokens import api_token_resolve
+from ..tokens import api_token_for_request
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -16,7 +16,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
-        resolved = api_token_resolve(parts[1])
+        resolved = api_token_for_request(request._request, parts[1])
         if resolved is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return resolved.user, resolved

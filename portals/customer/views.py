@@ -23,7 +23,7 @@ def dashboard(request):
 @audience_required
 def my_account(request):
     account = _own_account(request.user)
-    contacts = crm_selectors.account_contacts(account=account, user=request.user) if account else []
+    contacts = crm_selectors.account_contacts(account=account) if account else []
     location = None
     if account is not None and account.location is not None:
         location = {"lat": account.location.y, "lon": account.location.x, "label": account.service_address}

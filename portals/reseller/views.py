@@ -50,7 +50,7 @@ def account_list(request):
 def account_detail(request, pk):
     # Scoped by the selector: another reseller's account is a 404, never a 403 that confirms it exists.
     account = get_object_or_404(crm_selectors.account_list_visible_to(user=request.user), pk=pk)
-    contacts = crm_selectors.account_contacts(account=account, user=request.user)
+    contacts = crm_selectors.account_contacts(account=account)
     return render(
         request, "reseller/account_detail.html", {"nav_accounts": True, "account": account, "contacts": contacts}
     )

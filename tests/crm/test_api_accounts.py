@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.gis.geos import Point
 
+from crm.choices import AccountStatus
 from crm.models import Account
 from tests.crm.factories import AccountFactory, ResellerFactory
 from tests.omni.api_contract import ApiContract, assert_error
@@ -208,7 +209,7 @@ def test_status_transition_allowed_or_409(api_as, admin_user, account, start, to
             assert response.json()["status"] == to == account.status
         else:
             body = assert_error(response, 409, field="status", code="invalid_transition")
-            assert start in body["detail"] and to in body["detail"]
+            assert str(AccountStatus(start).label) in body["detail"] and str(AccountStatus(to).label) in body["detail"]
             assert account.status == start
 
 

@@ -332,7 +332,7 @@ def test_edit_with_a_forbidden_status_change_shows_it_on_the_status_field(client
     )
 
     assert response.status_code == 422
-    assert "cannot become suspended" in response.context["form"].errors["status"][0]
+    assert "cannot change from Prospect to Suspended" in response.context["form"].errors["status"][0]
     account.refresh_from_db()
     assert (account.name, account.status) == ("Keep Me", AccountStatus.PROSPECT)  # nothing half-saved
 
@@ -359,7 +359,7 @@ def test_forbidden_transition_is_an_error_message(client_as, agent):
 
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
-    assert "A active account cannot become prospect." in response.content.decode()
+    assert "The status cannot change from Active to Prospect." in response.content.decode()
     assert "border-red-300" in response.content.decode()
 
 

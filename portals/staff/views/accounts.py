@@ -51,7 +51,7 @@ def _visible(request):
 @audience_required
 @permission_required("crm.view_account", raise_exception=True)
 def account_list(request):
-    filters = AccountFilterSet(request.GET, queryset=_visible(request))
+    filters = AccountFilterSet(request.GET, queryset=_visible(request), request=request)
     sort, order_by, sort_error = ordering(request, SORTS, "name")
     valid = filters.is_valid() and not sort_error
     queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
@@ -84,7 +84,7 @@ def _portal_users_context(request, account, invite_form=None, notice=""):
 def _detail_context(request, account, invite_form=None):
     return {
         **_portal_users_context(request, account, invite_form),
-        "contact_links": selectors.account_contacts(account=account, user=request.user),
+        "contact_links": selectors.account_contacts(account=account),
         "history": selectors.record_history(record=account, limit=HISTORY_LIMIT),
         "transitions": [
             (status, TRANSITION_VERBS[status], AccountStatus(status).label)
