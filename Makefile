@@ -14,7 +14,7 @@ migrate: setup
 
 run: migrate  ## set up, migrate, load demo data, start web + worker + beat
 	$(PY) manage.py seed_demo
-	@$(PY) manage.py portal_urls --port $(PORT)
+	@$(PY) manage.py portal_urls
 	.venv/bin/honcho start -f Procfile
 
 lint:  ## ruff, migrations, the layer contract, the OpenAPI schema

@@ -317,7 +317,7 @@ def _history_value(field, value, names: dict) -> str:
     return str(value)
 
 
-HISTORY_HIDDEN_FIELDS = ["updated_at"]
+HISTORY_HIDDEN_FIELDS = ["updated_at", "created_at", "id", "number"]
 
 
 def record_history(*, record, limit: int = 20) -> list[dict]:
@@ -332,12 +332,16 @@ def record_history(*, record, limit: int = 20) -> list[dict]:
         changes = []
         if older is not None and version.history_type == "~":
             for change in version.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS).changes:
-                field = model._meta.get_field(change.field)
-                changes.append((field, change.old, change.new))
+                changes.append((model._meta.get_field(change.field), change.old, change.new))
+            # diff_against skips non-editable fields, but deletion and restore are changes people look for.
+            for tracked in older.tracked_fields:
+                if not tracked.editable and tracked.name not in HISTORY_HIDDEN_FIELDS:
+                    old, new = getattr(older, tracked.attname), getattr(version, tracked.attname)
+                    if old != new:
+                        changes.append((model._meta.get_field(tracked.name), old, new))
+            for field, old, new in changes:
                 if field.is_relation:
-                    wanted.setdefault(field.related_model, set()).update(
-                        v for v in (change.old, change.new) if v is not None
-                    )
+                    wanted.setdefault(field.related_model, set()).update(v for v in (old, new) if v is not None)
         entries.append({"version": version, "raw_changes": changes})
     names = {}
     for related, ids in wanted.items():

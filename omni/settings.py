@@ -24,7 +24,7 @@ if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(se
 
 OMNI_DOMAIN = env.str("OMNI_DOMAIN", default="localhost")
 # Scheme, staff host and port as users reach them; portal links in emails swap in the portal's host.
-OMNI_BASE_URL = env.str("OMNI_BASE_URL", default=f"http://{OMNI_DOMAIN}:8000")
+OMNI_BASE_URL = env.str("OMNI_BASE_URL", default=f"http://{OMNI_DOMAIN}:{env.int('PORT', default=8000)}")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[OMNI_DOMAIN, f".{OMNI_DOMAIN}", "127.0.0.1"])
 # Hosts of the portals: <prefix>.<OMNI_DOMAIN>; anything else is the staff console.
 PORTAL_HOSTS = {

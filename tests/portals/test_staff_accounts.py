@@ -382,6 +382,11 @@ def test_delete_and_restore(client_as, sales, account):
     assert account.deleted_at is None
     assert account.number in client.get("/accounts/").content.decode()
 
+    # Both show in the audit history although deleted_at is not an editable field.
+    history = client.get(f"/accounts/{account.pk}/").context["history"]
+    deleted_changes = [c for entry in history for c in entry["changes"] if c["field"] == "deleted_at"]
+    assert [bool(c["new"]) for c in deleted_changes] == [False, True]  # newest first: restored, deleted
+
 
 def test_delete_needs_post(client_as, sales, account):
     assert client_as(sales).get(f"/accounts/{account.pk}/delete/").status_code == 405

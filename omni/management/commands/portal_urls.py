@@ -1,24 +1,22 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from omni.choices import Audience
+from omni.hosts import portal_base_url
 
 
 class Command(BaseCommand):
-    help = "Print the URL of the staff console, admin, API docs and every portal."
+    help = "Print the URL of the staff console, admin, API docs and every portal (from OMNI_BASE_URL)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=8000)
-
-    def handle(self, *args, port, **options):
-        base = f"http://{{host}}:{port}"
-        staff = base.format(host=settings.OMNI_DOMAIN)
+    def handle(self, *args, **options):
+        staff = portal_base_url(Audience.STAFF)
         rows = [
             ("Staff console", f"{staff}/"),
             ("Admin", f"{staff}/admin/"),
             ("API docs", f"{staff}/api/docs/"),
             ("Health", f"{staff}/health/"),
-            ("Customer portal", base.format(host=settings.PORTAL_HOSTS["customer"]) + "/"),
-            ("Reseller portal", base.format(host=settings.PORTAL_HOSTS["reseller"]) + "/"),
-            ("Vendor portal", base.format(host=settings.PORTAL_HOSTS["vendor"]) + "/"),
+            ("Customer portal", f"{portal_base_url(Audience.CUSTOMER)}/"),
+            ("Reseller portal", f"{portal_base_url(Audience.RESELLER)}/"),
+            ("Vendor portal", f"{portal_base_url(Audience.VENDOR)}/"),
         ]
         width = max(len(name) for name, _ in rows)
         self.stdout.write(self.style.SUCCESS("DotMac Omni is starting:"))
