@@ -209,11 +209,12 @@ def test_bad_sort_or_filter_is_400_naming_it(client_as, agent):
     assert "status:" in bad_status.content.decode() and "bogus" in bad_status.content.decode()
 
 
-@pytest.mark.parametrize("rows", [10, 300])
+@pytest.mark.parametrize("rows", [10, 500])
 def test_list_query_count_does_not_grow(client_as, agent, rows, django_assert_max_num_queries):
     resellers = ResellerFactory.create_batch(3)
-    for i in range(rows):
-        AccountFactory(reseller=resellers[i % 3], tags=["fiber", f"t{i}"])
+    Account.objects.bulk_create(
+        [AccountFactory.build(reseller=resellers[i % 3], tags=["fiber", f"t{i}"]) for i in range(rows)]
+    )
     client = client_as(agent)
 
     # user, its permissions (direct + groups), count, the page (reseller joined), the reseller filter's options
