@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
 from omni.services import portal_user_create
 
+from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
 
@@ -26,6 +28,14 @@ CONTACT_FIELDS = {
     "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
     "language", "time_zone", "notes",
 }  # fmt: skip
+
+
+def _emit_account(verb: str, account_id) -> None:
+    transaction.on_commit(partial(events.account_changed, verb, account_id))
+
+
+def _emit_contact(verb: str, contact_id) -> None:
+    transaction.on_commit(partial(events.contact_changed, verb, contact_id))
 
 
 def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:
@@ -72,6 +82,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
+    _emit_account("created", account.pk)
     return account
 
 
@@ -90,6 +101,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
+    _emit_account("updated", account.pk)
     return account
 
 
@@ -105,6 +117,7 @@ def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
         account.deleted_at = timezone.now()
         account._history_user = by
         account.save(update_fields=["deleted_at", "updated_at"])
+        _emit_account("deleted", account.pk)
     return account
 
 
@@ -115,10 +128,12 @@ def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
         account.deleted_at = None
         account._history_user = by
         account.save(update_fields=["deleted_at", "updated_at"])
+        _emit_account("updated", account.pk)
     return account
 
 
-def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> None:
+def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
+    """Make the contact's links exactly `links`; True when anything changed."""
     wanted: dict[UUID, str] = {}
     for account_id, role in links:
         if role not in ContactRole.values:
@@ -129,15 +144,18 @@ def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> None:
     missing = set(wanted) - found
     if missing:
         raise ValidationError({"accounts": [_("No such account: %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
+    changed = False
     for account_id, link in existing.items():
         if account_id not in wanted:
             link.delete()
+            changed = True
         elif link.role != wanted[account_id]:
             link.role = wanted[account_id]
             link.save(update_fields=["role", "updated_at"])
-    AccountContact.objects.bulk_create(
-        [AccountContact(account_id=a, contact=contact, role=r) for a, r in wanted.items() if a not in existing]
-    )
+            changed = True
+    new = [AccountContact(account_id=a, contact=contact, role=r) for a, r in wanted.items() if a not in existing]
+    AccountContact.objects.bulk_create(new)
+    return changed or bool(new)
 
 
 @transaction.atomic
@@ -150,6 +168,7 @@ def contact_create(*, by: User | None = None, accounts: list[tuple[UUID, str]] |
     contact.save()
     if accounts:
         _replace_links(contact, accounts)
+    _emit_contact("created", contact.pk)
     return contact
 
 
@@ -159,12 +178,15 @@ def contact_update(
 ) -> Contact:
     """Change a contact; `accounts`, when given, replaces its account links. Locks the row."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if _set_fields(contact, CONTACT_FIELDS, fields):
+    changed = bool(_set_fields(contact, CONTACT_FIELDS, fields))
+    if changed:
         contact.full_clean()
         contact._history_user = by
         contact.save()
     if accounts is not None:
-        _replace_links(contact, accounts)
+        changed = _replace_links(contact, accounts) or changed
+    if changed:
+        _emit_contact("updated", contact.pk)
     return contact
 
 
@@ -186,11 +208,17 @@ def contact_link_account(*, contact_id: UUID, account_id: UUID, role: str = Cont
     if not created and link.role != role:
         link.role = role
         link.save(update_fields=["role", "updated_at"])
+        created = True
+    if created:
+        _emit_contact("updated", contact_id)
     return link
 
 
+@transaction.atomic
 def contact_unlink_account(*, contact_id: UUID, account_id: UUID) -> None:
-    AccountContact.objects.filter(contact_id=contact_id, account_id=account_id).delete()
+    deleted, _rows = AccountContact.objects.filter(contact_id=contact_id, account_id=account_id).delete()
+    if deleted:
+        _emit_contact("updated", contact_id)
 
 
 @transaction.atomic
@@ -200,6 +228,7 @@ def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
         contact.deleted_at = timezone.now()
         contact._history_user = by
         contact.save(update_fields=["deleted_at", "updated_at"])
+        _emit_contact("deleted", contact.pk)
     return contact
 
 
@@ -212,6 +241,7 @@ def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
         contact.deleted_at = None
         contact._history_user = by
         contact.save(update_fields=["deleted_at", "updated_at"])
+        _emit_contact("updated", contact.pk)
     return contact
 
 
@@ -257,11 +287,13 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
         dup.merged_into, dup.deleted_at = survivor, now
         dup._history_user = by
         dup.save(update_fields=["merged_into", "deleted_at", "updated_at"])
+        _emit_contact("deleted", dup.pk)
     survivor.other_emails = [e for e in emails if e]
     survivor.other_phones = [p for p in phones if p]
     survivor.full_clean()  # also drops repeats and the primary email/phone from the other_* lists
     survivor._history_user = by
     survivor.save()
+    _emit_contact("updated", survivor.pk)
     return survivor
 
 

@@ -283,6 +283,8 @@ HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=15)
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
 CELERY_BEAT_SCHEDULE = {
     "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
+    "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
+    "notifications-webhook-scan": {"task": "notifications.tasks.webhook_scan", "schedule": 5},
 }
 
 # Security: strict in production (DEBUG off); `check --deploy` is clean then.
@@ -302,6 +304,30 @@ CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS",
     default=[f"{'http' if DEBUG else 'https'}://{h}" for h in [OMNI_DOMAIN, f"*.{OMNI_DOMAIN}"]],
 )
+
+# Notifications: SMS provider ("console" logs messages; "twilio" speaks Twilio's Messages API to SMS_API_URL, which
+# any Twilio-compatible gateway can serve), Web Push (VAPID keys: `vapid --gen` or notifications' command), and
+# outbound webhooks (Standard Webhooks).
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
+SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
+SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default=f"mailto:noreply@{OMNI_DOMAIN}")
+# Webhook URLs on private/loopback addresses are refused (and re-checked on the resolved address at send time)
+# unless this is on: tests and closed networks only.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Seconds after the first attempt fails before each retry: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (~27 h).
+WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# An endpoint whose messages keep failing for this long (and at least this many in a row) is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+
+# django-guardian must not create its "AnonymousUser" row: our users are people with an email and an audience.
+ANONYMOUS_USER_NAME = None
 
 # GDAL 3.9+ is not in Debian 12; we never hand user-supplied data sources to GDAL.
 # auth.W004: emails are unique case-insensitively by the constraint omni_user_email_unique_ci.

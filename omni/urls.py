@@ -15,6 +15,7 @@ admin.site.site_title = "DotMac Omni"
 api_v1 = [
     path("crm/", include("crm.api.urls")),
     path("workforce/", include("workforce.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

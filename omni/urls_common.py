@@ -9,4 +9,5 @@ urlpatterns = [
     path("health/", views.health_view, name="health"),
     path("metrics", views.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("notifications.urls")),
 ]

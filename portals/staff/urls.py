@@ -1,6 +1,6 @@
 """The staff console on the main host."""
 
-from django.urls import path
+from django.urls import include, path
 
 from .views import accounts, contacts, dashboard
 
@@ -28,4 +28,7 @@ urlpatterns = [
     path("contacts/<uuid:pk>/unlink/<uuid:account_pk>/", contacts.contact_unlink, name="contact_unlink"),
     path("contacts/<uuid:pk>/delete/", contacts.contact_delete, name="contact_delete"),
     path("contacts/<uuid:pk>/restore/", contacts.contact_restore, name="contact_restore"),
+    # Notifications (deliveries, templates, statistics) and outbound webhooks.
+    path("", include("portals.staff.urls_notifications")),
+    path("", include("portals.staff.urls_webhooks")),
 ]

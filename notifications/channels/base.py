@@ -1,0 +1,24 @@
+"""What every channel sender implements: `send(delivery, rendered) -> SendResult`, raising TransientError
+(retried with backoff) or PermanentError (failed at once)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str = ""
+    provider_response: str = ""
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str, *, response: str = ""):
+        super().__init__(message)
+        self.response = response
+
+
+class TransientError(ChannelError):
+    """Try again later: timeouts, 5xx, 429, connection refused."""
+
+
+class PermanentError(ChannelError):
+    """Trying again cannot help: a refused address, a 4xx, a missing configuration."""

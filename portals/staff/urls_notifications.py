@@ -1,0 +1,3 @@
+"""Staff console routes for notifications (included by portals/staff/urls.py)."""
+
+urlpatterns: list = []
