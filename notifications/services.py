@@ -7,19 +7,24 @@ exponential backoff. Every step is idempotent: a delivery is claimed by a condit
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import random
 import uuid
 import zoneinfo
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Right
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import registry, rendering
 from .channels import SENDERS
@@ -48,34 +53,52 @@ def notify(
     idempotency_key: str | None = None,
     url: str = "",
     now: datetime | None = None,
+    test_template: registry.DefaultTemplate | None = None,
 ) -> list[Delivery]:
-    """Send `event` to each recipient on each of its channels (the event's defaults unless given).
+    """Send `event` to each recipient on each of its channels.
 
+    Channels: the given ones; else the event's defaults, less those the person switched off (unless the event
+    is mandatory), plus those the person switched on for this event (when the channel has a template).
     `context` is the event's payload (plain JSON-able data, never model instances). With `idempotency_key`
-    (e.g. "crm.account.created:<id>"), calling again creates and sends nothing twice. Returns the
-    deliveries, suppressed ones included."""
+    (e.g. "crm.account.created:<id>"), calling again creates and sends nothing twice. SMS and push wait for
+    the end of the person's quiet hours. Returns the deliveries, suppressed ones included.
+
+    `test_template` (the admin's "test send"): that template, rendered over the event's sample payload, on the
+    given channels, whatever the person's preferences and quiet hours; not queued: the caller sends it."""
     event_type = registry.get(event)
-    channels = tuple(channels or event_type.channels)
-    unknown = set(channels) - set(Channel.values)
+    explicit = tuple(channels) if channels is not None else None
+    unknown = set(explicit or event_type.channels) - set(Channel.values)
     if unknown:
         raise ValueError(f"Unknown channels: {sorted(unknown)}")
+    if test_template is not None and not explicit:
+        raise ValueError("A test send names its channels.")
     now = now or timezone.now()
     recipients = list({r.key: r for r in recipients}.values())
     keys = [r.key for r in recipients]
-    opted_out = _opted_out(keys, event) if not event_type.mandatory else set()
-    quiet = {q.recipient_key: q for q in QuietHours.objects.filter(recipient_key__in=keys)}
+    choices = _choices(keys, [event]) if test_template is None else {}
+    quiet = {} if test_template is not None else _quiet_hours(keys)
+    opted_in = {(key, channel) for (key, _event, channel), (on, specific) in choices.items() if on and specific}
+    template_channels = _template_channels(event) if opted_in and explicit is None else set()
     batch_key = idempotency_key or uuid.uuid4().hex
+    if test_template is not None:
+        batch_key = f"test:{batch_key}"  # recognisable in the delivery log
+        context = {**context, rendering.TEST_KEY: dataclasses.asdict(test_template)}
     rows = []
     for recipient in recipients:
-        for channel in channels:
+        wanted = explicit or (
+            *event_type.channels,
+            *sorted(c for c in template_channels - set(event_type.channels) if (recipient.key, c) in opted_in),
+        )
+        for channel in wanted:
             address = _address(recipient, channel)
             status, reason, scheduled_for = DeliveryStatus.QUEUED, "", None
+            choice = choices.get((recipient.key, event, channel))
             if not address:
                 status, reason = DeliveryStatus.SUPPRESSED, f"no {Channel(channel).label.lower()} address"
-            elif (recipient.key, channel) in opted_out:
+            elif choice is not None and not choice[0] and not event_type.mandatory:
                 status, reason = DeliveryStatus.SUPPRESSED, "opted out"
             elif channel in QUIET_CHANNELS and recipient.key in quiet:
-                scheduled_for = quiet_hours_end(quiet[recipient.key], now=now)
+                scheduled_for = quiet_hours_end(quiet[recipient.key], now=now, default_zone=recipient.time_zone)
                 reason = "deferred by quiet hours" if scheduled_for else ""
             payload = {
                 **context,
@@ -83,7 +106,7 @@ def notify(
             }
             rows.append(
                 Delivery(
-                    idempotency_key=f"{batch_key}:{recipient.key}:{channel}"[:200],
+                    idempotency_key=_delivery_key(batch_key, recipient.key, channel),
                     event=event,
                     channel=channel,
                     recipient_key=recipient.key,
@@ -99,9 +122,21 @@ def notify(
     # A repeated call meets the unique idempotency keys: nothing new is created, nothing is queued twice.
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     deliveries = list(Delivery.objects.filter(idempotency_key__in=[row.idempotency_key for row in rows]))
-    due = [d.pk for d in deliveries if d.status == DeliveryStatus.QUEUED and not d.scheduled_for and d.attempts == 0]
-    _queue(due)
+    # Only rows created by this call are queued (primary keys are made here, so a row met on a repeat has
+    # another): a repeated notify() queues nothing twice; the beat scan catches anything a lost task dropped.
+    created = {row.pk for row in rows}
+    due = [d.pk for d in deliveries if d.pk in created and d.status == DeliveryStatus.QUEUED and not d.scheduled_for]
+    if test_template is None:  # a test send is sent by its caller, in the request (template_test_send)
+        _queue(due)
     return deliveries
+
+
+def _delivery_key(batch_key: str, recipient_key: str, channel: str) -> str:
+    key = f"{batch_key}:{recipient_key}:{channel}"
+    if len(key) <= 200:
+        return key
+    # Cutting a long key could make two deliveries share one: hash it instead.
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _address(recipient: Recipient, channel: str) -> str:
@@ -112,20 +147,36 @@ def _address(recipient: Recipient, channel: str) -> str:
     return str(recipient.user_id) if recipient.user_id else ""  # push and in-app reach users
 
 
-def _opted_out(keys: list[str], event: str) -> set[tuple[str, str]]:
-    """(recipient key, channel) pairs switched off for this event; a per-event choice beats the `*` one."""
-    choices: dict[tuple[str, str], tuple[bool, bool]] = {}
-    for pref in Preference.objects.filter(recipient_key__in=keys).filter(Q(event=event) | Q(event="*")):
-        specific = pref.event == event
-        current = choices.get((pref.recipient_key, pref.channel))
-        if current is None or (specific and not current[1]):
-            choices[(pref.recipient_key, pref.channel)] = (pref.enabled, specific)
-    return {pair for pair, (enabled, _specific) in choices.items() if not enabled}
+def _choices(keys: Iterable[str], events: Iterable[str]) -> dict[tuple[str, str, str], tuple[bool, bool]]:
+    """(recipient key, event, channel) -> (enabled, specific): each person's choice for each of `events`,
+    from one query. A per-event choice beats the `*` (every event) one; `specific` says which it was."""
+    events = list(events)
+    result: dict[tuple[str, str, str], tuple[bool, bool]] = {}
+    for pref in Preference.objects.filter(recipient_key__in=list(keys), event__in=[*events, "*"]):
+        specific = pref.event != "*"
+        for event in [pref.event] if specific else events:
+            current = result.get((pref.recipient_key, event, pref.channel))
+            if current is None or (specific and not current[1]):
+                result[(pref.recipient_key, event, pref.channel)] = (pref.enabled, specific)
+    return result
 
 
-def quiet_hours_end(quiet: QuietHours, *, now: datetime) -> datetime | None:
-    """The end of the quiet window `now` falls in (aware, UTC), or None when `now` is outside it."""
-    zone = zoneinfo.ZoneInfo(quiet.time_zone or settings.TIME_ZONE)
+def _template_channels(event: str) -> set[str]:
+    """Channels the event can be sent on: those with a shipped default or an active template in the DB."""
+    from .models import Template
+
+    shipped = set(registry.get(event).templates)
+    return shipped | set(Template.objects.filter(event=event, is_active=True).values_list("channel", flat=True))
+
+
+def _quiet_hours(keys: list[str]) -> dict[str, QuietHours]:
+    return {q.recipient_key: q for q in QuietHours.objects.filter(recipient_key__in=keys)}
+
+
+def quiet_hours_end(quiet: QuietHours, *, now: datetime, default_zone: str = "") -> datetime | None:
+    """The end of the quiet window `now` falls in (aware, UTC), or None when `now` is outside it. The window is
+    read in the quiet hours' own time zone, else the person's (`default_zone`), else the instance's."""
+    zone = zoneinfo.ZoneInfo(quiet.time_zone or default_zone or settings.TIME_ZONE)
     local = now.astimezone(zone)
     start = local.replace(hour=quiet.start.hour, minute=quiet.start.minute, second=0, microsecond=0)
     end = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
@@ -134,20 +185,24 @@ def quiet_hours_end(quiet: QuietHours, *, now: datetime) -> datetime | None:
     else:  # 22:00-07:00, across midnight
         inside = local >= start or local < end
         if local >= start:
-            end += timedelta(days=1)
-    return end.astimezone(zoneinfo.ZoneInfo("UTC")) if inside else None
+            end += timedelta(days=1)  # wall-clock arithmetic: 07:00 tomorrow, whatever DST does tonight
+    return end.astimezone(UTC) if inside else None
 
 
 def base_context(*, recipient: Recipient, event: str, url: str, channel: str) -> dict:
-    """What every template may use besides the event's payload."""
+    """What every template may use besides the event's payload. Emails of events people may leave carry an
+    unsubscribe link; other channels and mandatory (service-critical) emails have none (`unsubscribe_url` is
+    empty, so `{% if unsubscribe_url %}` works in every template)."""
     context = {
         "recipient": {"name": recipient.name, "email": recipient.email},
         "event": event,
         "url": url,
         "site_name": "DotMac Omni",
+        "unsubscribe_url": "",
     }
     if channel == Channel.EMAIL:
-        context["unsubscribe_url"] = unsubscribe_url(recipient_key=recipient.key, event=event)
+        mandatory = registry.get(event).mandatory
+        context["unsubscribe_url"] = "" if mandatory else unsubscribe_url(recipient_key=recipient.key, event=event)
     return context
 
 
@@ -163,17 +218,154 @@ def unsubscribe_token_read(token: str) -> tuple[str, str]:
     return data["r"], data["e"]
 
 
-def preference_set(*, recipient_key: str, event: str, channel: str, enabled: bool) -> Preference:
-    """Switch one event (or `*`) on one channel on or off for a person. Mandatory events stay on regardless
-    (notify ignores opt-outs for them). Idempotent."""
-    if event != "*":
-        registry.get(event)
+# ---- preferences and quiet hours ------------------------------------------------------------------------------
+
+
+def preference_validate(*, event: str, channel: str, enabled: bool) -> None:
+    """ValidationError (keyed by field) unless the choice can be stored: a known channel, a registered event
+    (or `*`), and not switching a mandatory event off on one of its channels."""
     if channel not in Channel.values:
-        raise ValueError(f"Unknown channel {channel}")
+        raise ValidationError({"channel": [_("Unknown channel %(channel)s.") % {"channel": channel}]})
+    if event == "*":
+        return
+    try:
+        event_type = registry.get(event)
+    except LookupError as exc:
+        raise ValidationError({"event": [str(exc)]}) from None
+    if event_type.mandatory and not enabled and channel in event_type.channels:
+        raise ValidationError(
+            {"enabled": [_("%(event)s is service-critical: it cannot be switched off.") % {"event": event}]}
+        )
+
+
+def preference_set(*, recipient_key: str, event: str, channel: str, enabled: bool) -> Preference:
+    """Switch one event (or `*`: every event) on one channel on or off for a person. A mandatory
+    (service-critical) event cannot be switched off on its channels (ValidationError). Idempotent."""
+    preference_validate(event=event, channel=channel, enabled=enabled)
     preference, _created = Preference.objects.update_or_create(
         recipient_key=recipient_key, event=event, channel=channel, defaults={"enabled": enabled}
     )
     return preference
+
+
+def preference_channels() -> dict[str, list[str]]:
+    """event -> the channels a person may choose for it: its default channels and every channel it has a
+    template for (shipped or in the DB), in Channel order. One query."""
+    from .models import Template
+
+    in_db: dict[str, set[str]] = {}
+    for event, channel in Template.objects.filter(is_active=True).values_list("event", "channel").distinct():
+        in_db.setdefault(event, set()).add(channel)
+    result = {}
+    for event_type in registry.all_events():
+        available = set(event_type.channels) | set(event_type.templates) | in_db.get(event_type.key, set())
+        result[event_type.key] = [channel for channel in Channel.values if channel in available]
+    return result
+
+
+def preference_matrix(*, recipient_key: str) -> dict:
+    """A person's effective choices, for the preferences page: `all` maps each channel to whether it is on
+    for every event (the `*` row); `events` lists, per event, each choosable channel with `enabled` (what
+    notify() would do) and `locked` (mandatory: always on). Three queries."""
+    choices = _choices([recipient_key], [event.key for event in registry.all_events()])
+    available = preference_channels()
+    muted = {pref.channel for pref in Preference.objects.filter(recipient_key=recipient_key, event="*", enabled=False)}
+    rows = []
+    for event_type in registry.all_events():
+        cells = []
+        for channel in available[event_type.key]:
+            default_on = channel in event_type.channels
+            choice = choices.get((recipient_key, event_type.key, channel))
+            enabled = choice[0] if choice is not None and (choice[1] or default_on) else default_on
+            locked = event_type.mandatory and default_on
+            cells.append({"channel": channel, "enabled": enabled or locked, "locked": locked})
+        rows.append({"event": event_type, "cells": cells})
+    return {"all": {channel: channel not in muted for channel in Channel.values}, "events": rows}
+
+
+@transaction.atomic
+def preferences_save(*, recipient_key: str, muted: Iterable[str], enabled: Iterable[tuple[str, str]]) -> None:
+    """Save the preferences page in one transaction: `muted` channels are off for every event (`*`); each
+    choosable (event, channel) is on when in `enabled`, off otherwise. Only choices that differ from the
+    default are stored, so a person who changes nothing keeps following the defaults as they evolve.
+    Mandatory events stay on whatever was sent."""
+    muted, enabled = set(muted), set(enabled)
+    unknown = muted - set(Channel.values)
+    if unknown:
+        raise ValidationError({"muted": [_("Unknown channel %(channel)s.") % {"channel": sorted(unknown)[0]}]})
+    available = preference_channels()
+    for pair in enabled:
+        if pair[1] not in available.get(pair[0], []):
+            message = _("%(event)s cannot be sent by %(channel)s.") % {"event": pair[0], "channel": pair[1]}
+            raise ValidationError({"enabled": [message]})
+    existing = {
+        (p.event, p.channel): p for p in Preference.objects.select_for_update().filter(recipient_key=recipient_key)
+    }
+    wanted: dict[tuple[str, str], bool] = {("*", channel): False for channel in muted}
+    for event_type in registry.all_events():
+        for channel in available[event_type.key]:
+            default_on = channel in event_type.channels
+            if event_type.mandatory and default_on:
+                continue  # always on: no choice to store
+            baseline = default_on and channel not in muted
+            on = (event_type.key, channel) in enabled
+            if on != baseline:
+                wanted[(event_type.key, channel)] = on
+    stale = [p.pk for pair, p in existing.items() if pair not in wanted]
+    Preference.objects.filter(pk__in=stale).delete()
+    changed = [
+        Preference(recipient_key=recipient_key, event=event, channel=channel, enabled=on)
+        for (event, channel), on in wanted.items()
+        if (event, channel) not in existing or existing[(event, channel)].enabled != on
+    ]
+    Preference.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["recipient_key", "event", "channel"],
+        update_fields=["enabled", "updated_at"],
+    )
+
+
+def quiet_hours_set(*, recipient_key: str, start: time, end: time, time_zone: str = "") -> QuietHours:
+    """No SMS or push between `start` and `end` (local to `time_zone`, else the person's, else the
+    instance's); those wait until `end`. Replaces the person's previous window."""
+    errors = {}
+    if start == end:
+        errors["end"] = [_("The quiet hours must end at another time than they start.")]
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = [_("Unknown time zone %(tz)s.") % {"tz": time_zone}]
+    if errors:
+        raise ValidationError(errors)
+    quiet, _created = QuietHours.objects.update_or_create(
+        recipient_key=recipient_key, defaults={"start": start, "end": end, "time_zone": time_zone}
+    )
+    return quiet
+
+
+def quiet_hours_get(*, recipient_key: str) -> QuietHours | None:
+    return QuietHours.objects.filter(recipient_key=recipient_key).first()
+
+
+def quiet_hours_clear(*, recipient_key: str) -> None:
+    QuietHours.objects.filter(recipient_key=recipient_key).delete()
+
+
+@transaction.atomic
+def person_settings_save(
+    *,
+    recipient_key: str,
+    muted: Iterable[str],
+    enabled: Iterable[tuple[str, str]],
+    quiet: tuple[time, time, str] | None,
+) -> None:
+    """The "My notification preferences" page in one transaction: channel choices (preferences_save) and
+    quiet hours (`quiet` = (start, end, time zone), None: no quiet hours)."""
+    preferences_save(recipient_key=recipient_key, muted=muted, enabled=enabled)
+    if quiet is None:
+        quiet_hours_clear(recipient_key=recipient_key)
+    else:
+        start, end, time_zone = quiet
+        quiet_hours_set(recipient_key=recipient_key, start=start, end=end, time_zone=time_zone)
 
 
 # ---- sending -----------------------------------------------------------------------------------------------
@@ -215,6 +407,16 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
+def _attempt_log(delivery: Delivery, *, now: datetime, outcome: str, answer: str) -> str:
+    """provider_response keeps one line per attempt (newest last, the last 2000 characters): the provider's
+    answer to each try, so the delivery log shows a retried message's whole story."""
+    line = f"#{delivery.attempts} {now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z {outcome}"
+    if answer:
+        line += f": {' '.join(answer.split())}"
+    log = f"{delivery.provider_response}\n{line}" if delivery.provider_response else line
+    return log[-2000:]
+
+
 def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> Delivery:
     """Render and send one claimed delivery; record the outcome. Transient errors go back to the queue with a
     backoff until max_attempts, then fail."""
@@ -234,20 +436,21 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> Deliver
         final = delivery.attempts >= delivery.max_attempts
         delivery.status = DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED
         delivery.scheduled_for = None if final else now + backoff(delivery.attempts)
-        delivery.reason, delivery.provider_response = str(exc)[:300], exc.response[:2000]
+        delivery.reason = (f"{exc} (gave up after {delivery.attempts} attempts)" if final else str(exc))[:300]
+        retry_at = None if final else delivery.scheduled_for.astimezone(UTC)
+        outcome = f"{exc}, no attempts left" if final else f"{exc}, retry at {retry_at:%H:%M:%S}Z"
+        delivery.provider_response = _attempt_log(delivery, now=now, outcome=outcome, answer=exc.response)
     except PermanentError as exc:
-        delivery.status, delivery.reason, delivery.provider_response = (
-            DeliveryStatus.FAILED,
-            str(exc)[:300],
-            exc.response[:2000],
-        )
+        delivery.status, delivery.reason = DeliveryStatus.FAILED, str(exc)[:300]
+        delivery.provider_response = _attempt_log(delivery, now=now, outcome=f"failed: {exc}", answer=exc.response)
     except Exception as exc:  # a template that fails at send time, a bug in a sender: recorded, not retried
         logger.exception("delivery %s failed", delivery.pk)
         delivery.status, delivery.reason = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:300]
+        delivery.provider_response = _attempt_log(delivery, now=now, outcome="failed", answer=delivery.reason)
     else:
         delivery.status, delivery.sent_at, delivery.reason = DeliveryStatus.SENT, now, ""
         delivery.provider_message_id = result.provider_message_id[:200]
-        delivery.provider_response = result.provider_response[:2000]
+        delivery.provider_response = _attempt_log(delivery, now=now, outcome="sent", answer=result.provider_response)
     delivery.locked_until = None
     delivery.save(
         update_fields=[
@@ -258,13 +461,90 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> Deliver
     return delivery
 
 
+def _suppress_opted_out(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
+    """Check preferences again at send time (one query): someone who opted out after notify() (while their
+    SMS waited for quiet hours to end, say) gets nothing. Returns the deliveries still to send."""
+    choices = _choices({d.recipient_key for d in deliveries}, {d.event for d in deliveries})
+    keep, suppressed = [], []
+    for delivery in deliveries:
+        choice = choices.get((delivery.recipient_key, delivery.event, delivery.channel))
+        test = rendering.TEST_KEY in delivery.payload
+        off = choice is not None and not choice[0] and not _mandatory(delivery.event) and not test
+        (suppressed if off else keep).append(delivery)
+    if suppressed:
+        Delivery.objects.filter(pk__in=[d.pk for d in suppressed]).update(
+            status=DeliveryStatus.SUPPRESSED,
+            reason="opted out",
+            attempts=F("attempts") - 1,  # claimed, never tried
+            locked_until=None,
+            updated_at=now,
+        )
+    return keep
+
+
+def _mandatory(event: str) -> bool:
+    try:
+        return registry.get(event).mandatory
+    except LookupError:  # an event no app registers any more: delivery_send fails it with the reason
+        return False
+
+
 def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
-    """Claim and send a batch; returns how many were sent now. Safe to run twice for the same ids."""
+    """Claim and send a batch; returns how many were sent now. Safe to run twice for the same ids. Emails of
+    one batch share one SMTP connection."""
+    from .channels import email
+
     now = now or timezone.now()
     sent = 0
-    for delivery in deliveries_claim(ids, now=now):
-        sent += delivery_send(delivery, now=now).status == DeliveryStatus.SENT
+    claimed = deliveries_claim(ids, now=now)
+    if not claimed:
+        return 0
+    with email.batch():
+        for delivery in _suppress_opted_out(claimed, now=now):
+            sent += delivery_send(delivery, now=now).status == DeliveryStatus.SENT
     return sent
+
+
+def deliveries_retry(ids: Iterable, *, now: datetime | None = None) -> int:
+    """Send failed deliveries again (staff, from the delivery log): back in the queue with a fresh set of
+    attempts. Other statuses are left alone. Returns how many were requeued."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        retry = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=list(ids), status=DeliveryStatus.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=retry).update(
+            status=DeliveryStatus.QUEUED,
+            scheduled_for=None,
+            locked_until=None,
+            max_attempts=F("attempts") + Delivery._meta.get_field("max_attempts").default,
+            reason="",
+            updated_at=now,
+        )
+    _queue(retry)
+    return len(retry)
+
+
+def template_test_send(*, user, event: str, channel: str, subject: str, text: str, html: str) -> Delivery:
+    """The admin's "test send": the (possibly unsaved) template, validated, rendered over the event's sample
+    payload and sent now to `user` themselves on `channel` (email to their address, in-app to their bell).
+    Sent in this request, so the answer (sent, failed, suppressed and why) can be shown at once."""
+    rendering.validate(event=event, subject=subject, text=text, html=html)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("Unknown channel %(channel)s.") % {"channel": channel}]})
+    (delivery,) = notify(
+        event,
+        [Recipient.for_user(user)],
+        {},
+        channels=[channel],
+        test_template=registry.DefaultTemplate(subject=subject, text=text, html=html),
+    )
+    if delivery.status == DeliveryStatus.QUEUED:
+        deliveries_send([delivery.pk])
+        delivery.refresh_from_db()
+    return delivery
 
 
 def deliveries_due(*, now: datetime, limit: int = 5000) -> list:
@@ -289,7 +569,9 @@ def delivery_status_update(*, provider_message_id: str, status: str, response: s
     """A provider's delivery report (SMS status callback): SENT → DELIVERED or FAILED. Unknown ids change
     nothing; a report for a final delivery changes nothing either. Returns the rows changed."""
     now = now or timezone.now()
-    changes = {"updated_at": now, "provider_response": response[:2000]}
+    # Appended to the attempt log (set-based: the row is not read first), newest last, like _attempt_log.
+    line = f"\n{now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z report {status}: {' '.join(response.split())}"
+    changes = {"updated_at": now, "provider_response": Right(Concat(F("provider_response"), Value(line)), 2000)}
     if status == DeliveryStatus.DELIVERED:
         changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
     elif status == DeliveryStatus.FAILED:
@@ -299,6 +581,55 @@ def delivery_status_update(*, provider_message_id: str, status: str, response: s
     return Delivery.objects.filter(
         provider_message_id=provider_message_id, status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING]
     ).update(**changes)
+
+
+# ---- in-app inbox and web push subscriptions (the bell, notifications.inbox, api/inbox.py, api/push.py) ------
+
+
+def notification_mark_read(*, user, notification_id, now: datetime | None = None):
+    """Mark one of `user`'s in-app notifications read (the first read time is kept: idempotent).
+    Notification.DoesNotExist (404) for anyone else's."""
+    from .models import Notification
+
+    now = now or timezone.now()
+    mine = Notification.objects.filter(pk=notification_id, user=user)
+    mine.filter(read_at__isnull=True).update(read_at=now, updated_at=now)
+    return mine.get()
+
+
+def notifications_mark_all_read(*, user, now: datetime | None = None) -> int:
+    """Mark every unread in-app notification of `user` read; returns how many changed (0 on a repeat)."""
+    from .models import Notification
+
+    now = now or timezone.now()
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now, updated_at=now)
+
+
+def push_subscription_save(*, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""):
+    """Store a browser's Web Push subscription for `user`; returns (subscription, created). Upserts on the
+    endpoint: a browser subscribing again changes nothing, a shared browser signed in by someone else moves
+    to them. ValidationError keyed by field (an endpoint on a private address, keys that cannot encrypt)."""
+    from .channels.push import subscription_errors
+    from .models import PushSubscription
+
+    errors = subscription_errors(endpoint=endpoint, p256dh=p256dh, auth=auth)
+    if errors:
+        raise ValidationError(errors)
+    return PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
+    )
+
+
+def push_subscription_delete(*, user, endpoint: str = "", subscription_id=None) -> int:
+    """Forget one of `user`'s subscriptions, by endpoint or id; returns rows deleted (0: not theirs, or
+    already gone — a repeat is a no-op)."""
+    from .models import PushSubscription
+
+    if not endpoint and subscription_id is None:
+        raise ValidationError({"endpoint": [_("Name the subscription to delete.")]})
+    mine = PushSubscription.objects.filter(user=user)
+    mine = mine.filter(endpoint=endpoint) if endpoint else mine.filter(pk=subscription_id)
+    return mine.delete()[0]
 
 
 # ---- events --------------------------------------------------------------------------------------------------

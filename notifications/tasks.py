@@ -19,7 +19,8 @@ def deliveries_scan() -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def webhook_messages_send_task(ids: list[str]) -> None:
-    """Send webhook messages that are due (see notifications.webhooks)."""
+    """Send a batch of webhook messages. Each is claimed before it is sent: running twice sends nothing twice,
+    and a lost task is re-queued by webhook_scan once its queue lease passes."""
     from . import webhooks
 
     webhooks.webhook_messages_send(ids)
@@ -27,7 +28,8 @@ def webhook_messages_send_task(ids: list[str]) -> None:
 
 @shared_task(acks_late=True, ignore_result=True, expires=4)
 def webhook_scan() -> None:
-    """Beat, every 5 s: webhook messages whose next attempt is due."""
+    """Beat, every 5 s: queue webhook messages whose next attempt is due (retries, lost tasks, dead workers).
+    Overlapping scans are safe: rows are taken with SKIP LOCKED and leased."""
     from . import webhooks
 
     webhooks.webhook_dispatch_due()

@@ -205,6 +205,11 @@ MEDIA_URL = "/media/"
 
 # Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# A provider through django-anymail is a setting away: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and
+# ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 - set by the line above
+ANYMAIL = env.dict("ANYMAIL", default={})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"DotMac Omni <noreply@{OMNI_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -257,7 +262,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Several apps have a "status"; name each enum after its TextChoices so the schema stays unambiguous.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "crm.choices.AccountStatus",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
+        "WebhookMessageStatusEnum": "notifications.choices.WebhookMessageStatus",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
     },
@@ -306,8 +316,8 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 
 # Notifications: SMS provider ("console" logs messages; "twilio" speaks Twilio's Messages API to SMS_API_URL, which
-# any Twilio-compatible gateway can serve), Web Push (VAPID keys: `vapid --gen` or notifications' command), and
-# outbound webhooks (Standard Webhooks).
+# any Twilio-compatible gateway can serve), Web Push, and
+# outbound webhooks (Standard Webhooks). VAPID keys: `manage.py vapid_keys` prints a pair for .env.
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
 SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
@@ -324,7 +334,11 @@ WEBHOOK_RETRY_SCHEDULE = env.list("WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 # An endpoint whose messages keep failing for this long (and at least this many in a row) is disabled.
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+
+# Django 6 reads scheme-less URLs in forms as https; say so now (no deprecation warning).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # django-guardian must not create its "AnonymousUser" row: our users are people with an email and an audience.
 ANONYMOUS_USER_NAME = None
@@ -338,7 +352,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per outbound request (webhooks, SMS) at INFO would flood a fan-out's log.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = True

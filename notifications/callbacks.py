@@ -1,0 +1,65 @@
+"""Status callbacks from providers: the SMS provider reports each message's delivery here.
+
+Twilio POSTs form fields (MessageSid, MessageStatus, ErrorCode, ...) to the StatusCallback URL given with the
+message, signed in X-Twilio-Signature: base64(HMAC-SHA1(auth token, full URL + each POST field name and value,
+sorted by name)). A report without a valid signature is refused (403), so nobody else can mark messages
+delivered or failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import orjson
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import services
+from .choices import DeliveryStatus
+
+# Twilio's final statuses; queued, sending, sent, accepted, scheduled... are steps on the way and change nothing.
+TWILIO_STATUSES = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.FAILED,
+}
+
+
+def twilio_signature(url: str, params: dict[str, list[str]], auth_token: str) -> str:
+    """The X-Twilio-Signature of a POST to `url` with these form fields (name -> values)."""
+    data = url + "".join(name + value for name in sorted(params) for value in sorted(params[name]))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _signed(request) -> bool:
+    token = settings.SMS_AUTH_TOKEN
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not token or not given:
+        return False
+    params = {name: request.POST.getlist(name) for name in request.POST}
+    # Twilio signs the URL it called: the StatusCallback we built from OMNI_BASE_URL. Behind a proxy that URL
+    # and the one Django sees may differ in scheme or host, so either may match.
+    urls = {settings.OMNI_BASE_URL.rstrip("/") + request.get_full_path(), request.build_absolute_uri()}
+    return any(hmac.compare_digest(twilio_signature(url, params, token), given) for url in urls)
+
+
+@csrf_exempt  # the provider cannot hold a CSRF token; the signature is the proof
+@require_POST
+def sms_status(request):
+    """Twilio's message status callback: delivered -> DELIVERED, failed/undelivered -> FAILED, other statuses
+    ignored. 403 without a valid signature; 200 for an unknown sid (nothing changes, the provider stops)."""
+    if not _signed(request):
+        return HttpResponseForbidden("invalid signature")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
+    status = TWILIO_STATUSES.get(request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""))
+    if sid and status:
+        report = {
+            key: request.POST[key] for key in ("MessageStatus", "ErrorCode", "ErrorMessage") if key in request.POST
+        }
+        services.delivery_status_update(provider_message_id=sid, status=status, response=orjson.dumps(report).decode())
+    return HttpResponse(b"", content_type="text/plain")

@@ -1,0 +1,145 @@
+"""In-app notifications in every portal: the bell in layouts/base.html (count, panel) and the full list.
+
+Served on every host under /notifications/ (omni/urls_common.py). Each user sees only their own notifications;
+another user's id is a 404. The bell's pieces are htmx fragments: the count loads with the page and every
+30 s, the panel when it opens; marking read answers the region that asked (HX-Target). Answers that show
+an unread count trigger `bell-changed`, which refreshes the badge.
+"""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from omni.auth import audience_required, belongs_here
+
+from . import services
+from .models import Notification
+
+PAGE_SIZE = 20
+PANEL_SIZE = 8
+BELL_CHANGED = "bell-changed"  # htmx event: the count badge reloads (hx-trigger "... from:body")
+PANEL_TARGET = "bell-panel"
+
+
+def _signed_in(view):
+    """Like omni.auth.audience_required, but an htmx request of an anonymous user (a session that expired while
+    the page was open) gets a bare 401 that the page ignores, instead of a login page swapped into the bell."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            if request.htmx:
+                return HttpResponse(status=401)
+            return redirect_to_login(reverse("notifications:inbox"))
+        if not belongs_here(request.user, request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _mine(request):
+    return Notification.objects.filter(user=request.user)
+
+
+def _unread(request) -> int:
+    return _mine(request).filter(read_at__isnull=True).count()
+
+
+def _list_context(request) -> dict:
+    """The full list's page: ?unread=1 shows unread only; ?page=n."""
+    unread_only = request.GET.get("unread") == "1"
+    rows = _mine(request).filter(read_at__isnull=True) if unread_only else _mine(request)
+    page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"page": page, "unread_only": unread_only, "unread": _unread(request)}
+
+
+def _query(request) -> str:
+    kept = {key: request.GET[key] for key in ("unread", "page") if request.GET.get(key)}
+    return f"?{urlencode(kept)}" if kept else ""
+
+
+@require_GET
+@never_cache
+@_signed_in
+def bell_count(request):
+    """The unread badge, with the bell button's accessible name."""
+    return render(request, "components/bell_count.html", {"unread": _unread(request)})
+
+
+@require_GET
+@never_cache
+@_signed_in
+def bell_panel(request):
+    return _panel(request)
+
+
+def _panel(request):
+    notifications = list(_mine(request).order_by("-created_at", "-pk")[:PANEL_SIZE])
+    context = {"notifications": notifications, "unread": _unread(request)}
+    response = render(request, "components/bell_panel.html", context)
+    response["HX-Trigger"] = BELL_CHANGED  # the badge follows what the panel shows
+    return response
+
+
+def _after_write(request):
+    """The answer to a mark-read: the bell's panel, or the list page's region, or (no htmx) a redirect."""
+    if not request.htmx:
+        return redirect(reverse("notifications:inbox") + _query(request))
+    if request.htmx.target == PANEL_TARGET:
+        return _panel(request)
+    response = render(request, "notifications/inbox.html#inbox-list", _list_context(request))
+    response["HX-Trigger"] = BELL_CHANGED
+    return response
+
+
+@require_POST
+@_signed_in
+def mark_read(request, pk):
+    try:
+        services.notification_mark_read(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    return _after_write(request)
+
+
+@require_POST
+@_signed_in
+def mark_all_read(request):
+    services.notifications_mark_all_read(user=request.user)
+    return _after_write(request)
+
+
+@require_GET
+@_signed_in
+def open_notification(request, pk):
+    """Follow a notification's link: marks it read, then goes to its URL when it is on this host (an address
+    elsewhere, or none, lands on the list instead: no open redirect)."""
+    try:
+        notification = services.notification_mark_read(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    url = notification.url
+    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(url)
+    return redirect("notifications:inbox")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@audience_required
+def inbox(request):
+    """Every notification of the user, newest first, paginated; htmx page changes answer the list region."""
+    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
+    template = "notifications/inbox.html" + ("#inbox-list" if partial else "")
+    return render(request, template, _list_context(request))
