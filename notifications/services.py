@@ -119,9 +119,14 @@ def notify(
                     scheduled_for=scheduled_for,
                 )
             )
-    # A repeated call meets the unique idempotency keys: nothing new is created, nothing is queued twice.
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    deliveries = list(Delivery.objects.filter(idempotency_key__in=[row.idempotency_key for row in rows]))
+    if idempotency_key is None:
+        # A fresh batch key cannot meet an existing row: the rows built here are the deliveries.
+        Delivery.objects.bulk_create(rows, batch_size=2000)
+        deliveries = rows
+    else:
+        # A repeated call meets the unique idempotency keys: nothing new is created, nothing is queued twice.
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        deliveries = list(Delivery.objects.filter(idempotency_key__in=[row.idempotency_key for row in rows]))
     # Only rows created by this call are queued (primary keys are made here, so a row met on a repeat has
     # another): a repeated notify() queues nothing twice; the beat scan catches anything a lost task dropped.
     created = {row.pk for row in rows}
@@ -417,9 +422,16 @@ def _attempt_log(delivery: Delivery, *, now: datetime, outcome: str, answer: str
     return log[-2000:]
 
 
-def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> Delivery:
-    """Render and send one claimed delivery; record the outcome. Transient errors go back to the queue with a
-    backoff until max_attempts, then fail."""
+SEND_FIELDS = [
+    "status", "scheduled_for", "reason", "provider_message_id", "provider_response", "sent_at", "locked_until",
+    "subject", "body_text", "body_html", "updated_at",
+]  # fmt: skip
+RECORD_EVERY = 20  # outcomes written per UPDATE in a batch: one commit per 20 sends, not per send
+
+
+def delivery_send(delivery: Delivery, *, now: datetime | None = None, save: bool = True) -> Delivery:
+    """Render and send one claimed delivery; record the outcome (`save=False`: the caller records it, see
+    deliveries_send). Transient errors go back to the queue with a backoff until max_attempts, then fail."""
     now = now or timezone.now()
     sender = SENDERS.get(delivery.channel)
     try:
@@ -451,14 +463,15 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> Deliver
         delivery.status, delivery.sent_at, delivery.reason = DeliveryStatus.SENT, now, ""
         delivery.provider_message_id = result.provider_message_id[:200]
         delivery.provider_response = _attempt_log(delivery, now=now, outcome="sent", answer=result.provider_response)
-    delivery.locked_until = None
-    delivery.save(
-        update_fields=[
-            "status", "scheduled_for", "reason", "provider_message_id", "provider_response", "sent_at",
-            "locked_until", "subject", "body_text", "body_html", "updated_at",
-        ]
-    )  # fmt: skip
+    delivery.locked_until, delivery.updated_at = None, now
+    if save:
+        delivery.save(update_fields=SEND_FIELDS)
     return delivery
+
+
+def _record(deliveries: list[Delivery]) -> None:
+    if deliveries:
+        Delivery.objects.bulk_update(deliveries, SEND_FIELDS)
 
 
 def _suppress_opted_out(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
@@ -499,9 +512,20 @@ def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
     claimed = deliveries_claim(ids, now=now)
     if not claimed:
         return 0
-    with email.batch():
-        for delivery in _suppress_opted_out(claimed, now=now):
-            sent += delivery_send(delivery, now=now).status == DeliveryStatus.SENT
+    # Outcomes are written RECORD_EVERY at a time (a commit per send halved the rate, bench/notify_fanout.py).
+    # A worker killed mid-batch resends at most those not yet recorded, after CLAIM_SECONDS; a warm shutdown
+    # finishes the batch first.
+    pending: list[Delivery] = []
+    try:
+        with email.batch(), rendering.template_cache():
+            for delivery in _suppress_opted_out(claimed, now=now):
+                pending.append(delivery_send(delivery, now=now, save=False))
+                sent += pending[-1].status == DeliveryStatus.SENT
+                if len(pending) >= RECORD_EVERY:
+                    _record(pending)
+                    pending = []
+    finally:
+        _record(pending)
     return sent
 
 
