@@ -155,11 +155,17 @@ def test_enabling_push_registers_the_worker_which_shows_a_pushed_notification(li
         "ServiceWorker.deliverPushMessage",
         {"origin": origin + "/", "registrationId": registration_id, "data": json.dumps(payload)},
     )
-    shown = page.wait_for_function(
-        """async () => {
-            const registration = await navigator.serviceWorker.getRegistration("/notifications/push/");
-            const shown = await registration.getNotifications();
-            return shown.length ? shown.map(n => [n.title, n.body, n.data.url]) : null;
-        }"""
-    ).json_value()
+    # The worker shows the notification asynchronously; poll with evaluate(), which awaits the promise
+    # (wait_for_function would take the unresolved promise itself as truthy).
+    for _ in range(100):
+        shown = page.evaluate(
+            """async () => {
+                const registration = await navigator.serviceWorker.getRegistration("/notifications/push/");
+                const shown = await registration.getNotifications();
+                return shown.map(n => [n.title, n.body, n.data.url]);
+            }"""
+        )
+        if shown:
+            break
+        page.wait_for_timeout(50)
     assert shown == [["Outage in Lekki Phase 1", "Service is back by 18:00.", "/account/"]]

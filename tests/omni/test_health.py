@@ -2,28 +2,20 @@
 test starts and shuts down; /metrics in Prometheus text format."""
 
 import contextlib
-import fcntl
-import hashlib
-import os
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.conftest import TEST_CACHE_PREFIX, TEST_REDIS_URL
+from tests.celery_support import broker_lock, celery_env, celery_start, process_stop
+from tests.conftest import TEST_REDIS_URL
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).parent / "celery")
 START_TIMEOUT = 60
 
 
@@ -33,26 +25,10 @@ def _get_health(client=None):
     return response, response.json()
 
 
-def _database_url() -> str:
-    db = django_settings.DATABASES["default"]  # the test database, while a test runs
-    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
-    return f"postgis://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen, timeout: float = 15) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # warm shutdown
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 class Celery:
@@ -61,16 +37,8 @@ class Celery:
 
     def __init__(self, tmp_path: Path):
         self.queue = f"health-test-{uuid.uuid4().hex[:8]}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "omni.settings",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": TEST_REDIS_URL,
-            "CELERY_BROKER_URL": TEST_REDIS_URL,
-            "CACHE_KEY_PREFIX": TEST_CACHE_PREFIX,
-            # Beat must not queue heartbeats on the shared default queue, which no test worker drains.
-            "HEARTBEAT_INTERVAL": "3600",
-        }
+        # Beat must not queue heartbeats on the shared default queue, which no test worker drains.
+        self.env = celery_env(HEARTBEAT_INTERVAL="3600")
         self.logs = tmp_path
         self.worker = self._start(
             "worker", "-c", "1", "-P", "solo", "-Q", self.queue, "-n", f"{self.queue}@%h", "--without-mingle",
@@ -79,17 +47,7 @@ class Celery:
         self.beat = self._start("beat", "--pidfile=", "-s", str(tmp_path / "beat-schedule"))
 
     def _start(self, kind: str, *args: str) -> subprocess.Popen:
-        log = open(self.logs / f"{kind}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [CELERY, "-A", "omni", kind, "-l", "info", *args],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        return process
+        return celery_start(kind, *args, env=self.env, log=self.logs / f"{kind}.log")
 
     def log(self, kind: str) -> str:
         return (self.logs / f"{kind}.log").read_text(errors="replace")[-3000:]
@@ -107,8 +65,8 @@ class Celery:
         pytest.fail(f"/health/ not 200 after {START_TIMEOUT} s: {body}\n{self.log('worker')}\n{self.log('beat')}")
 
     def stop(self) -> None:
-        _stop(self.worker)
-        _stop(self.beat)
+        process_stop(self.worker)
+        process_stop(self.beat)
         client = redis.Redis.from_url(TEST_REDIS_URL)
         leftovers = list(client.scan_iter(f"*{self.queue}*"))  # the private queue's kombu bindings
         if leftovers:
@@ -117,16 +75,8 @@ class Celery:
 
 @pytest.fixture
 def broker_to_ourselves():
-    """Held by every test that starts a worker or expects none. A worker answers each ping on the broker, so two
-    such tests must never overlap: not on two xdist workers (pytest-xdist 3.8 ignores xdist_group under pytest 9,
-    its `item._nodeid` rename has no effect), nor in two test runs sharing TEST_REDIS_URL on one machine."""
-    digest = hashlib.sha256(TEST_REDIS_URL.encode()).hexdigest()[:12]
-    with open(Path(tempfile.gettempdir()) / f"omni-celery-tests-{digest}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with broker_lock():
+        yield
 
 
 @pytest.fixture
@@ -156,7 +106,7 @@ def second_redis(tmp_path):
         assert time.monotonic() < deadline, "redis-server did not start"
         time.sleep(0.05)
     yield process, f"redis://127.0.0.1:{port}/0"
-    _stop(process, timeout=5)
+    process_stop(process, timeout=5)
 
 
 def _shut_down(process: subprocess.Popen) -> None:
@@ -188,7 +138,7 @@ def test_health_is_200_with_worker_and_beat_then_503_when_the_worker_stops(celer
         body = _get_health()[1]
     assert body["checks"]["worker"]["last_heartbeat_age_s"] < 20
 
-    _stop(celery_processes.worker)
+    process_stop(celery_processes.worker)
     response, body = _get_health()
     assert response.status_code == 503, body
     assert body["status"] == "error" and body["failing"] == ["worker"], (body, celery_processes.log("beat"))

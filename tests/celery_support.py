@@ -1,0 +1,80 @@
+"""Real Celery workers for the tests: subprocesses on the test database and Redis, consuming a private queue so
+they never pick up tasks other tests left in the shared broker."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings as django_settings
+
+from tests.conftest import TEST_CACHE_PREFIX, TEST_REDIS_URL
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+CELERY = str(Path(sys.executable).parent / "celery")
+
+
+def database_url() -> str:
+    """The test database (while a test runs) as a DATABASE_URL for a subprocess."""
+    db = django_settings.DATABASES["default"]
+    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return f"postgis://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def celery_env(**extra: str) -> dict[str, str]:
+    """The environment of a worker or beat that shares this test's database, Redis and cache keys."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "omni.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": TEST_REDIS_URL,
+        "CELERY_BROKER_URL": TEST_REDIS_URL,
+        "CACHE_KEY_PREFIX": TEST_CACHE_PREFIX,
+        **extra,
+    }
+
+
+def celery_start(kind: str, *args: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`celery -A omni <kind> <args>` in a session of its own, its output appended to `log`."""
+    with open(log, "ab") as handle:
+        return subprocess.Popen(
+            [CELERY, "-A", "omni", kind, "-l", "info", *args],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def process_stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM (Celery's warm shutdown: running tasks finish), then SIGKILL after `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@contextmanager
+def broker_lock():
+    """Held by every test that starts a worker or expects none. A worker answers each ping on the broker, so two
+    such tests must never overlap: not on two xdist workers (pytest-xdist 3.8 ignores xdist_group under pytest 9,
+    its `item._nodeid` rename has no effect), nor in two test runs sharing TEST_REDIS_URL on one machine."""
+    digest = hashlib.sha256(TEST_REDIS_URL.encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"omni-celery-tests-{digest}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
