@@ -74,6 +74,9 @@ def test_staff_filters_accounts_and_creates_one_on_the_map(live_server, page, ag
 
     # ...and finds the new account by searching for it.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    # Typed before the list page has loaded, the text would go to the page being left (or reach the list
+    # before htmx listens) and no search would run: under load this happened.
+    page.wait_for_url(on(live_server, "localhost", "/accounts/"))
     page.get_by_label("Search").fill("map click")
     page.wait_for_url("**/accounts/?*search=map*")
     page.wait_for_function("() => document.querySelectorAll('#account-table tbody tr').length === 1")
