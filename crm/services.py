@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from omni.choices import Audience
 from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
-from omni.services import portal_user_create
+from omni.services import invitation_resend, portal_user_create
 
 from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
@@ -315,6 +315,15 @@ def customer_user_create(
     user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.CUSTOMER)
     CustomerUser.objects.create(user=user, account=account, contact_id=contact_id)
     return user
+
+
+def customer_invitation_resend(*, account_id: UUID, user_id: UUID) -> User:
+    """Send the portal invitation of one of this account's users again. Conflict (409) once they have chosen a
+    password or are deactivated (omni.services.invitation_resend)."""
+    membership = CustomerUser.objects.filter(account_id=account_id, user_id=user_id).first()
+    if membership is None:
+        raise ValidationError({"user": [_("No such portal user on this account.")]})
+    return invitation_resend(user_id=membership.user_id)
 
 
 @transaction.atomic

@@ -12,9 +12,13 @@ from .hosts import portal_base_url, portal_url
 from .models import User
 
 
-def invitation_send(*, user_id) -> None:
-    """Email the set-password link. Safe to repeat: each link works once and expires like a password reset."""
-    user = User.objects.get(pk=user_id)
+def invitation_send(*, user_id) -> bool:
+    """Email the set-password link (a worker runs this: omni.tasks.invitation_send_task). Safe to repeat: each
+    link works once and expires like a password reset. Sends nothing to a user who is gone, inactive or has
+    chosen a password meanwhile. SMTP errors propagate (the task retries them). Returns whether it sent."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return False
     link = portal_url(
         user.audience,
         "account_reset_password_from_key",
@@ -31,3 +35,4 @@ def invitation_send(*, user_id) -> None:
         subject = render_to_string("emails/invitation_subject.txt", context).strip()
         body = render_to_string("emails/invitation.txt", context)
     send_mail(subject, body, None, [user.email])
+    return True

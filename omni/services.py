@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from .choices import Audience
 from .db import violated_constraint
 from .exceptions import Conflict
-from .invitations import invitation_send
 from .models import User
+from .tasks import invitation_send_task
 
 PORTAL_AUDIENCES = (Audience.CUSTOMER, Audience.RESELLER, Audience.VENDOR)
 
@@ -38,5 +38,24 @@ def portal_user_create(*, email: str, password: str | None, full_name: str, audi
             raise
         raise Conflict(message, fields={"email": [message]}) from None
     if not password:
-        transaction.on_commit(lambda: invitation_send(user_id=user.pk))
+        _invitation_queue(user)
+    return user
+
+
+def _invitation_queue(user: User) -> None:
+    invitation_send_task.delay_on_commit(str(user.pk))
+
+
+def invitation_resend(*, user_id) -> User:
+    """Send a portal user's invitation again (a new link; earlier ones keep working until they expire).
+    Conflict (409) once they have chosen a password (they reset it from the sign-in page) or are deactivated."""
+    user = User.objects.get(pk=user_id, is_staff=False)
+    if not user.is_active:
+        raise Conflict(_("%(email)s is deactivated.") % {"email": user.email})
+    if user.has_usable_password():
+        raise Conflict(
+            _("%(email)s has already chosen a password; they can reset it from the sign-in page.")
+            % {"email": user.email}
+        )
+    _invitation_queue(user)
     return user

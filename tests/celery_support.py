@@ -78,3 +78,30 @@ def broker_lock():
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_published(task, *args) -> list:
+    """Take the messages of `task` called with exactly `args` off the test broker's default queue and run them
+    here, as a worker would (the task's own code). Proves the task was really published to Redis; messages of
+    other tests (other args) are left alone. Returns the results (`.state`: SUCCESS, RETRY, FAILURE)."""
+    import base64
+    import json
+
+    import redis
+
+    from omni.celery import app
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    queue = app.conf.task_default_queue
+    results = []
+    for raw in client.lrange(queue, 0, -1):
+        message = json.loads(raw)
+        if message["headers"].get("task") != task.name:
+            continue
+        body = base64.b64decode(message["body"]) if message["properties"].get("body_encoding") == "base64" else None
+        call_args, call_kwargs, _ = json.loads(body or message["body"])
+        if tuple(call_args) != args or call_kwargs:
+            continue
+        if client.lrem(queue, 1, raw):  # ours to run (another process never takes it twice)
+            results.append(task.apply(args=call_args))
+    return results

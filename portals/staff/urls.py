@@ -17,6 +17,11 @@ urlpatterns = [
     path("accounts/<uuid:pk>/delete/", accounts.account_delete, name="account_delete"),
     path("accounts/<uuid:pk>/restore/", accounts.account_restore, name="account_restore"),
     path("accounts/<uuid:pk>/invite/", accounts.account_invite, name="account_invite"),
+    path(
+        "accounts/<uuid:pk>/invite/<uuid:user_pk>/resend/",
+        accounts.account_invite_resend,
+        name="account_invite_resend",
+    ),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/duplicates/", contacts.contact_duplicates, name="contact_duplicates"),

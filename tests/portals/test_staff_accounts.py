@@ -12,8 +12,11 @@ from django.utils.html import escape
 from crm.choices import AccountKind, AccountStatus
 from crm.models import Account, CustomerUser
 from omni.models import User
+from omni.tasks import invitation_send_task
+from tests.celery_support import run_published
 from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
-from tests.omni.factories import StaffFactory
+from tests.notifications.email_support import free_port
+from tests.omni.factories import StaffFactory, customer_for
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -415,6 +418,8 @@ def test_invite_emails_a_portal_link_and_a_second_invite_is_a_conflict(
     assert not user.has_usable_password()
     assert CustomerUser.objects.get(user=user).account == account
     assert CustomerUser.objects.get(user=user).contact == contact
+    assert "Invited, no password yet" in html and "Resend invitation" in html
+    assert len(run_published(invitation_send_task, str(user.pk))) == 1  # the worker's job
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.person@example.com"]
     assert re.search(r"http://portal\.localhost(:\d+)?/accounts/password/reset/key/\S+", mail.outbox[0].body)
 
@@ -424,7 +429,8 @@ def test_invite_emails_a_portal_link_and_a_second_invite_is_a_conflict(
     assert again.status_code == 422
     assert "A user with email new.person@example.com already exists." in again.content.decode()
     assert again.context["invite_form"].errors["email"]
-    assert len(mail.outbox) == 1 and CustomerUser.objects.filter(account=account).count() == 1
+    assert run_published(invitation_send_task, str(user.pk)) == []
+    assert CustomerUser.objects.filter(account=account).count() == 1
 
 
 def test_invite_without_htmx_redirects_with_a_message(client_as, agent, account, django_capture_on_commit_callbacks):
@@ -432,7 +438,60 @@ def test_invite_without_htmx_redirects_with_a_message(client_as, agent, account,
         response = client_as(agent).post(f"/accounts/{account.pk}/invite/", {"email": "plain@example.com"}, follow=True)
     assert response.redirect_chain[-1][0] == f"/accounts/{account.pk}/"
     assert "Invitation sent to plain@example.com." in response.content.decode()
+    user = User.objects.get(email="plain@example.com")
+    assert len(run_published(invitation_send_task, str(user.pk))) == 1
     assert len(mail.outbox) == 1
+
+
+def test_an_invite_while_the_mail_server_is_down_still_succeeds(
+    client_as, agent, account, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 1  # nothing there
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(agent).post(f"/accounts/{account.pk}/invite/", {"email": "later@example.com"}, **HX)
+    assert response.status_code == 200
+    assert "Invitation sent to later@example.com." in response.content.decode()
+    user = User.objects.get(email="later@example.com")
+    # The worker retries with a backoff, then gives up; staff can resend it.
+    assert [result.state for result in run_published(invitation_send_task, str(user.pk))] == ["FAILURE"]
+
+
+def test_resend_invitation_queues_it_again_until_a_password_is_chosen(
+    client_as, agent, account, django_capture_on_commit_callbacks
+):
+    user = customer_for(account, email="slow@example.com", password=None)
+    run_published(invitation_send_task, str(user.pk))  # the first invitation
+    url = f"/accounts/{account.pk}/invite/{user.pk}/resend/"
+    client = client_as(agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, **HX)
+    assert response.status_code == 200
+    assert "Invitation sent again to slow@example.com." in response.content.decode()
+    assert len(run_published(invitation_send_task, str(user.pk))) == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["slow@example.com"]
+
+    user.set_password("pw-Slow-12345")
+    user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        conflict = client.post(url, **HX)
+    assert conflict.status_code == 409
+    html = conflict.content.decode()
+    assert html.lstrip().startswith('<section id="account-portal-users"')
+    assert 'role="alert"' in html and "has already chosen a password" in html
+    assert "Resend invitation" not in html and "Never signed in" in html
+    assert run_published(invitation_send_task, str(user.pk)) == []
+
+
+def test_resend_is_only_for_this_accounts_users_and_their_editors(client_as, agent, account, other_account):
+    user = customer_for(other_account, email="elsewhere@example.com", password=None)
+    assert client_as(agent).post(f"/accounts/{account.pk}/invite/{user.pk}/resend/", **HX).status_code == 404
+    mine = customer_for(account, email="mine@example.com", password=None)
+    dispatcher = StaffFactory(email="dispatch@example.com", roles=["Dispatcher"])  # may view, not change
+    assert client_as(dispatcher).post(f"/accounts/{account.pk}/invite/{mine.pk}/resend/", **HX).status_code == 403
+    page = client_as(dispatcher).get(f"/accounts/{account.pk}/").content.decode()
+    assert "Invited, no password yet" in page and "Resend invitation" not in page
 
 
 def test_invite_with_bad_email_is_422(client_as, agent, account):

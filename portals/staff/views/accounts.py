@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,7 +69,7 @@ def account_list(request):
     return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
 
 
-def _portal_users_context(request, account, invite_form=None, notice=""):
+def _portal_users_context(request, account, invite_form=None, notice="", notice_is_error=False):
     contacts = selectors.contact_list_visible_to(user=request.user).filter(
         account_links__account=account, deleted_at__isnull=True
     )
@@ -78,6 +78,7 @@ def _portal_users_context(request, account, invite_form=None, notice=""):
         "portal_users": selectors.account_portal_users(account=account),
         "invite_form": invite_form or InviteForm(contacts=contacts),
         "notice": notice,
+        "notice_is_error": notice_is_error,
     }
 
 
@@ -220,3 +221,24 @@ def account_invite(request, pk):
         context = _portal_users_context(request, account, form)
         return render(request, "staff/accounts/detail.html#account-portal-users", context, status=INVALID)
     return render(request, "staff/accounts/detail.html", _detail_context(request, account, form), status=INVALID)
+
+
+@require_POST
+@audience_required
+@permission_required("crm.change_account", raise_exception=True)
+def account_invite_resend(request, pk, user_pk):
+    """Send a portal user's invitation again (they lost it, or it expired)."""
+    account = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
+    try:
+        user = services.customer_invitation_resend(account_id=account.pk, user_id=user_pk)
+    except ValidationError:
+        raise Http404 from None
+    except DomainError as exc:  # Conflict: they chose a password meanwhile, or were deactivated
+        notice, level, status = exc.message, messages.ERROR, exc.status_code
+    else:
+        notice, level, status = _("Invitation sent again to %(email)s.") % {"email": user.email}, messages.SUCCESS, 200
+    if wants_partial(request):
+        context = _portal_users_context(request, account, notice=notice, notice_is_error=level == messages.ERROR)
+        return render(request, "staff/accounts/detail.html#account-portal-users", context, status=status)
+    messages.add_message(request, level, notice)
+    return redirect("staff:account_detail", pk=account.pk)

@@ -56,5 +56,5 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        how = "with the given password" if password else "an invitation email was sent"
+        how = "with the given password" if password else "the worker emails an invitation"
         self.stdout.write(self.style.SUCCESS(f"Created {portal} portal user {user.email} for {target} ({how})."))
