@@ -33,7 +33,8 @@ PANEL_TARGET = "bell-panel"
 
 def _signed_in(view):
     """Like omni.auth.audience_required, but an htmx request of an anonymous user (a session that expired while
-    the page was open) gets a bare 401 that the page ignores, instead of a login page swapped into the bell."""
+    the page was open) gets a bare 401, which static/js/app.js reports ("You have been signed out"), instead of
+    a login page swapped into the bell; a background poll never takes the page away to the login."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from .choices import Audience
 from .hosts import portal_base_url
@@ -60,6 +61,11 @@ def audience_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                # htmx would follow a 302 and swap the login page into the fragment's place: send the whole
+                # page to the login, coming back to the page the request came from (the session expired).
+                login = redirect_to_login(request.htmx.current_url_abs_path or request.get_full_path())
+                return HttpResponseClientRedirect(login.url)
             return redirect_to_login(request.get_full_path())
         if not belongs_here(request.user, request):
             raise PermissionDenied(_("This account does not belong to this portal."))

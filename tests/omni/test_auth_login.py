@@ -162,3 +162,22 @@ class _FakeResponse:
 
     def info(self) -> Message:
         return self._headers
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("host", "path", "page"),
+    [("localhost", "/accounts/?search=zebra", "/accounts/"), ("portal.localhost", "/", "/?tab=2")],
+)
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_the_login(client, host, path, page):
+    response = client.get(
+        path,
+        HTTP_HOST=host,
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://{host}{page}",
+    )
+    # Not a 302 that htmx would follow, swapping the login page into the fragment's place.
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"/accounts/login/?next={page.replace('?', '%3F').replace('=', '%3D')}"
+    plain = client.get(path, HTTP_HOST=host)
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/?next=")

@@ -2,9 +2,11 @@
 creating an account by clicking the map, the contact duplicate warning. axe-core checks each page."""
 
 import json
+import re
 
 import pytest
 from django.contrib.gis.geos import Point
+from playwright.sync_api import expect
 
 from crm.choices import AccountStatus
 from crm.models import Account
@@ -115,3 +117,53 @@ def test_contact_form_warns_of_a_duplicate_as_you_type(live_server, page, agent)
     page.get_by_role("button", name="Save anyway").click()
     page.wait_for_url("**/contacts/*/")
     assert page.get_by_role("heading", level=1).inner_text() == "Ada"
+
+
+def test_a_failed_live_search_says_so_and_an_ended_session_goes_to_the_login(live_server, page, agent):
+    AccountFactory(name="Zebra Crossing Apartments")
+    AccountFactory(name="Acacia Court")
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.goto(on(live_server, "localhost", "/accounts/"))
+    alert = page.locator("#request-error")
+    expect(alert).to_be_hidden()
+    search = page.get_by_label("Search")
+
+    # The server fails (500): the table stays as it was and the page says what happened.
+    page.route("**/accounts/?*search=zeb*", lambda route: route.fulfill(status=500, body="Server Error"))
+    search.fill("zeb")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Something went wrong on our side.")
+    expect(page.locator("#account-table tbody tr")).to_have_count(2)
+    assert axe_violations(page) == []
+    page.unroute("**/accounts/?*search=zeb*")
+
+    # The network is gone.
+    page.route("**/accounts/?*search=acac*", lambda route: route.abort("internetdisconnected"))
+    search.fill("acac")
+    expect(alert).to_contain_text("The server could not be reached")
+    page.unroute("**/accounts/?*search=acac*")
+
+    # The next request that works clears the message; so does the dismiss button.
+    search.fill("zebra")
+    expect(page.locator("#account-table tbody tr")).to_have_count(1)
+    expect(alert).to_be_hidden()
+    page.route("**/accounts/?*search=zebr*", lambda route: route.fulfill(status=403, body="Forbidden"))
+    search.fill("zebr")
+    expect(alert).to_contain_text("You are not allowed to do that.")
+    with page.expect_response("**/accounts/?*search=zebr*"):  # leaving the box is a change: one more search
+        search.blur()
+    alert.get_by_role("button", name="Dismiss").click()
+    expect(alert).to_be_hidden()
+    page.unroute("**/accounts/?*search=zebr*")
+
+    # The session ends while the page is open: the next search takes the whole page to the login, and back.
+    page.context.clear_cookies()
+    search.fill("acacia")
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=/accounts/"))
+    assert page.get_by_label("Search").count() == 0
+    page.get_by_label("Email").fill(agent.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/accounts/\?.*search=zebra"))  # the page as it was when the session ended
+    expect(page.locator("#account-table tbody tr")).to_have_count(1)
