@@ -5,7 +5,7 @@ from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from . import tokens
+from . import services, tokens
 from .models import ApiToken, User
 
 
@@ -38,6 +38,24 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "audience", "password1", "password2"]}),
     ]
+    actions = ["deactivate", "activate"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:  # active, staff, audience or groups may have changed: the API sees it on the next request
+            tokens.api_tokens_forget(user_ids=[form.instance.pk])
+
+    @admin.action(
+        description=_("Deactivate selected users (sign-ins and API tokens stop working)"), permissions=["change"]
+    )
+    def deactivate(self, request, queryset):
+        changed = services.users_active_set(user_ids=list(queryset.values_list("pk", flat=True)), active=False)
+        self.message_user(request, _("%(n)d user(s) deactivated.") % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Activate selected users"), permissions=["change"])
+    def activate(self, request, queryset):
+        changed = services.users_active_set(user_ids=list(queryset.values_list("pk", flat=True)), active=True)
+        self.message_user(request, _("%(n)d user(s) activated.") % {"n": changed}, messages.SUCCESS)
 
 
 class ApiTokenAddForm(forms.ModelForm):

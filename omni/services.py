@@ -9,6 +9,7 @@ from .db import violated_constraint
 from .exceptions import Conflict
 from .models import User
 from .tasks import invitation_send_task
+from .tokens import api_tokens_forget
 
 PORTAL_AUDIENCES = (Audience.CUSTOMER, Audience.RESELLER, Audience.VENDOR)
 
@@ -59,3 +60,13 @@ def invitation_resend(*, user_id) -> User:
         )
     _invitation_queue(user)
     return user
+
+
+@transaction.atomic
+def users_active_set(*, user_ids, active: bool) -> int:
+    """Deactivate (or activate again) users in one UPDATE. A deactivated user's sessions stop working at their
+    next request (Django's backend refuses inactive users) and so do their API tokens (the cached lookups are
+    dropped). Returns how many users changed."""
+    changed = User.objects.filter(pk__in=list(user_ids)).exclude(is_active=active).update(is_active=active)
+    api_tokens_forget(user_ids=user_ids)
+    return changed

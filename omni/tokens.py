@@ -87,9 +87,20 @@ def api_token_revoke(*, token_id: UUID) -> ApiToken:
     return token
 
 
+def api_tokens_forget(*, user_ids) -> None:
+    """After commit, drop the cached lookups of these users' tokens: a change to a user (deactivated, no longer
+    staff, another audience, other groups) applies from their next API request, not API_TOKEN_CACHE_SECONDS
+    later. One query."""
+    keys = [_cache_key(key_hash) for key_hash in ApiToken.objects.filter(user_id__in=user_ids).values_list(
+        "key_hash", flat=True
+    )]  # fmt: skip
+    if keys:
+        transaction.on_commit(lambda: _cached("delete_many", keys))
+
+
 def api_token_resolve(raw: str) -> ResolvedToken | None:
     """The usable token and its user for a raw bearer value, or None. Cached for API_TOKEN_CACHE_SECONDS
-    (PERFORMANCE.md: one query less per request); revocation clears the cache entry at once.
+    (PERFORMANCE.md: one query less per request); revocation, and any change to the user, clears it at once.
     last_used_at is written when the token is read from the database, so at most once per cache period
     per token, never on every request."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:

@@ -162,3 +162,43 @@ def test_create_api_token_command_errors(agent, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_api_token", *args, stdout=io.StringIO(), stderr=io.StringIO())
     assert not ApiToken.objects.exists()
+
+
+def test_deactivating_a_user_in_the_admin_refuses_their_cached_token_at_once(
+    agent, admin_user, account, client_as, django_capture_on_commit_callbacks
+):
+    _token, raw = api_token_create(user=agent, name="erp", scopes=["read"])
+    api = ApiClient(raw)
+    assert api.get(URL).status_code == 200  # cached for API_TOKEN_CACHE_SECONDS
+    admin = client_as(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/admin/omni/user/", {"action": "deactivate", "_selected_action": [str(agent.pk)]}, follow=True
+        )
+    assert "1 user(s) deactivated." in response.content.decode()
+    agent.refresh_from_db()
+    assert not agent.is_active
+    assert_error(api.get(URL), 401)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/admin/omni/user/", {"action": "activate", "_selected_action": [str(agent.pk)]})
+    assert api.get(URL).status_code == 200
+
+
+def test_a_user_changed_in_the_admin_form_is_seen_by_the_next_api_request(
+    agent, admin_user, account, client_as, django_capture_on_commit_callbacks
+):
+    _token, raw = api_token_create(user=agent, name="erp", scopes=["read"])
+    api = ApiClient(raw)
+    assert api.get(URL).status_code == 200
+    admin = client_as(admin_user)
+    form = admin.get(f"/admin/omni/user/{agent.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(groups=[group.pk for group in agent.groups.all()], user_permissions=[], is_active="")
+    data.update(is_staff="on", last_login_0="", last_login_1="")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/omni/user/{agent.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    agent.refresh_from_db()
+    assert not agent.is_active
+    assert_error(api.get(URL), 401)
