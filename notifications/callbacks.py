@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import uuid
 
 import orjson
 from django.conf import settings
@@ -48,6 +49,13 @@ def _signed(request) -> bool:
     return any(hmac.compare_digest(twilio_signature(url, params, token), given) for url in urls)
 
 
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 @csrf_exempt  # the provider cannot hold a CSRF token; the signature is the proof
 @require_POST
 def sms_status(request):
@@ -61,5 +69,10 @@ def sms_status(request):
         report = {
             key: request.POST[key] for key in ("MessageStatus", "ErrorCode", "ErrorMessage") if key in request.POST
         }
-        services.delivery_status_update(provider_message_id=sid, status=status, response=orjson.dumps(report).decode())
+        services.delivery_status_update(
+            provider_message_id=sid,
+            status=status,
+            response=orjson.dumps(report).decode(),
+            delivery_id=_uuid(request.GET.get("delivery", "")),
+        )
     return HttpResponse(b"", content_type="text/plain")

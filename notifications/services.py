@@ -465,8 +465,22 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None, save: bool
         delivery.provider_response = _attempt_log(delivery, now=now, outcome="sent", answer=result.provider_response)
     delivery.locked_until, delivery.updated_at = None, now
     if save:
-        delivery.save(update_fields=SEND_FIELDS)
+        _record_one(delivery)
     return delivery
+
+
+REPORTED_CHANNELS = {Channel.SMS}  # the provider reports delivery by callback, maybe before we record the send
+_REPORT_FIELDS = {"status", "reason", "provider_response", "scheduled_for"}  # what a report may have written
+
+
+def _record_one(delivery: Delivery) -> None:
+    """Write one send's outcome. The row is still SENDING unless the provider's delivery report came first
+    (it can: the report may beat our UPDATE); then the report's status and log stay and the rest is written."""
+    fields = {name: getattr(delivery, name) for name in SEND_FIELDS}
+    if not Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            **{name: value for name, value in fields.items() if name not in _REPORT_FIELDS}
+        )
 
 
 def _record(deliveries: list[Delivery]) -> None:
@@ -519,8 +533,14 @@ def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
     try:
         with email.batch(), rendering.template_cache():
             for delivery in _suppress_opted_out(claimed, now=now):
-                pending.append(delivery_send(delivery, now=now, save=False))
-                sent += pending[-1].status == DeliveryStatus.SENT
+                # Channels with delivery reports are recorded at once: a report is matched to its row by
+                # the provider's message id, which must not wait for the batch.
+                reported = delivery.channel in REPORTED_CHANNELS
+                delivery_send(delivery, now=now, save=reported)
+                sent += delivery.status == DeliveryStatus.SENT
+                if reported:
+                    continue
+                pending.append(delivery)
                 if len(pending) >= RECORD_EVERY:
                     _record(pending)
                     pending = []
@@ -589,9 +609,13 @@ def deliveries_dispatch_due(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
-def delivery_status_update(*, provider_message_id: str, status: str, response: str = "", now=None) -> int:
-    """A provider's delivery report (SMS status callback): SENT → DELIVERED or FAILED. Unknown ids change
-    nothing; a report for a final delivery changes nothing either. Returns the rows changed."""
+def delivery_status_update(
+    *, provider_message_id: str, status: str, response: str = "", delivery_id=None, now=None
+) -> int:
+    """A provider's delivery report (SMS status callback): SENT → DELIVERED or FAILED. Found by the provider's
+    message id, or by `delivery_id` (carried in the callback URL) when the report beats the recording of that
+    id. Unknown ids change nothing; a report for a final delivery changes nothing either. Returns the rows
+    changed."""
     now = now or timezone.now()
     # Appended to the attempt log (set-based: the row is not read first), newest last, like _attempt_log.
     line = f"\n{now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z report {status}: {' '.join(response.split())}"
@@ -602,9 +626,12 @@ def delivery_status_update(*, provider_message_id: str, status: str, response: s
         changes.update(status=DeliveryStatus.FAILED, reason="the provider reported a failure")
     else:
         return 0
-    return Delivery.objects.filter(
-        provider_message_id=provider_message_id, status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING]
-    ).update(**changes)
+    match = Q(provider_message_id=provider_message_id)
+    if delivery_id is not None:
+        match |= Q(pk=delivery_id, provider_message_id="")
+    return Delivery.objects.filter(match, status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING]).update(
+        provider_message_id=provider_message_id, **changes
+    )
 
 
 # ---- in-app inbox and web push subscriptions (the bell, notifications.inbox, api/inbox.py, api/push.py) ------

@@ -13,6 +13,7 @@ import logging
 import uuid
 from functools import lru_cache
 from typing import Protocol
+from urllib.parse import urlencode
 
 import httpx
 import phonenumbers
@@ -28,8 +29,9 @@ MAX_BODY = 1600  # Twilio refuses longer bodies (error 21617); a cut message bea
 
 
 class SmsProvider(Protocol):
-    def send(self, to: str, body: str) -> str:
-        """Hand one message to the provider; returns its message id. TransientError / PermanentError."""
+    def send(self, to: str, body: str, *, reference: str = "") -> str:
+        """Hand one message to the provider; returns its message id. `reference` (our delivery's id) comes back
+        with the provider's delivery reports. TransientError / PermanentError."""
 
 
 def e164(number: str) -> str:
@@ -43,15 +45,18 @@ def e164(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def status_callback_url() -> str:
-    """Where the provider reports delivery: notifications.callbacks.sms_status on the staff host."""
-    return settings.OMNI_BASE_URL.rstrip("/") + reverse("notifications:sms_status", urlconf="omni.urls")
+def status_callback_url(reference: str = "") -> str:
+    """Where the provider reports delivery: notifications.callbacks.sms_status on the staff host, with our
+    delivery's id (`?delivery=`), so a report that arrives before the provider's message id is recorded still
+    finds its delivery (the provider signs the whole URL)."""
+    url = settings.OMNI_BASE_URL.rstrip("/") + reverse("notifications:sms_status", urlconf="omni.urls")
+    return f"{url}?{urlencode({'delivery': reference})}" if reference else url
 
 
 class ConsoleProvider:
     """Development: logs the message instead of sending it."""
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, reference: str = "") -> str:
         message_id = f"console-{uuid.uuid4().hex}"
         logger.info("SMS %s to %s:\n%s", message_id, to, body)
         return message_id
@@ -68,10 +73,10 @@ class TwilioProvider:
         self.sender = sender
         self.timeout = timeout
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, reference: str = "") -> str:
         # A Messaging Service SID (MG…) lets Twilio pick the sender number from its pool.
         sender = {"MessagingServiceSid" if self.sender.startswith("MG") else "From": self.sender}
-        form = {"To": to, **sender, "Body": body, "StatusCallback": status_callback_url()}
+        form = {"To": to, **sender, "Body": body, "StatusCallback": status_callback_url(reference)}
         try:
             response = _client(self.timeout).post(self.url, data=form, auth=self.auth)
         except httpx.HTTPError as exc:  # timeouts, refused connections, broken TLS: the provider may be back soon
@@ -128,5 +133,5 @@ def send(delivery, rendered) -> SendResult:
         raise PermanentError(f"{delivery.event} renders an empty SMS")
     if len(body) > MAX_BODY:
         body = body[: MAX_BODY - 1] + "…"
-    message_id = provider().send(to, body)
+    message_id = provider().send(to, body, reference=str(delivery.pk))
     return SendResult(provider_message_id=message_id, provider_response="accepted")

@@ -61,7 +61,8 @@ def _callback(fields: dict, *, url=None, token=AUTH_TOKEN, signature=None, signe
         signature = twilio_signature(signed_url or url, {k: [v] for k, v in fields.items()}, token)
     parts = urlsplit(url)
     client = Client(HTTP_HOST=parts.netloc)
-    return client.post(parts.path, fields, HTTP_X_TWILIO_SIGNATURE=signature)
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return client.post(path, fields, HTTP_X_TWILIO_SIGNATURE=signature)
 
 
 def test_sms_goes_to_the_twilio_api_and_the_status_callback_marks_it_delivered(twilio, settings):
@@ -80,7 +81,7 @@ def test_sms_goes_to_the_twilio_api_and_the_status_callback_marks_it_delivered(t
         "To": [GOOD_NUMBER],
         "From": [FROM],
         "Body": ["Outage in Lekki Phase 1. Back by 18:00."],
-        "StatusCallback": [f"https://omni.example.com{CALLBACK_PATH}"],
+        "StatusCallback": [f"https://omni.example.com{CALLBACK_PATH}?delivery={delivery.pk}"],
     }
     assert delivery.provider_message_id == "SM" + "1".zfill(32)
     assert delivery.body_text == "Outage in Lekki Phase 1. Back by 18:00."
@@ -140,6 +141,50 @@ def test_reports_are_refused_when_no_auth_token_is_configured(twilio, settings):
     assert response.status_code == 403
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
+
+
+def test_a_report_that_beats_the_recording_of_the_send_is_kept(twilio, monkeypatch):
+    """Twilio may report delivery before the worker has written the message's sid: the callback URL carries
+    the delivery's id, and the worker's record then keeps the report's status."""
+    real = sms.provider
+
+    def reporting_at_once():
+        provider = real()
+
+        class Racing:
+            def send(self, to, body, *, reference=""):
+                sid = provider.send(to, body, reference=reference)
+                callback_url = twilio.requests[-1].form["StatusCallback"][0]
+                report = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID}
+                assert _callback(report, url=callback_url).status_code == 200
+                return sid
+
+        return Racing()
+
+    monkeypatch.setattr(sms, "provider", reporting_at_once)
+    first, second = services.notify(
+        EVENT, [PERSON, Recipient(key="crm.contact:obi", name="Obi", phone="+2348039876543")], CONTEXT,
+        channels=[Channel.SMS],
+    )  # fmt: skip
+    assert services.deliveries_send([first.pk, second.pk]) == 2
+    for delivery in (first, second):
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.DELIVERED and delivery.delivered_at is not None
+        assert delivery.provider_message_id.startswith("SM") and delivery.sent_at is not None
+        assert delivery.body_text == "Outage in Lekki Phase 1. Back by 18:00." and delivery.locked_until is None
+        assert "report delivered" in delivery.provider_response
+    assert first.provider_message_id != second.provider_message_id
+
+
+def test_a_report_naming_another_delivery_with_a_sid_changes_nothing(twilio):
+    delivery, other = (_send(_notify()), _send(_notify(Recipient(key="crm.contact:x", name="X", phone=GOOD_NUMBER))))
+    # Signed, but for a sid that is not the one `delivery` recorded: the delivery id alone does not match it.
+    url = sms.status_callback_url(str(delivery.pk))
+    assert _callback({"MessageSid": other.provider_message_id, "MessageStatus": "failed"}, url=url).status_code == 200
+    delivery.refresh_from_db()
+    other.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    assert other.status == DeliveryStatus.FAILED  # the sid's own delivery
 
 
 def test_a_report_for_an_unknown_sid_is_accepted_and_changes_nothing(twilio):
