@@ -48,7 +48,48 @@ def staff_token(db, admin_user):
     link(contact, bare, "billing")
     ContactFactory(email="", preferred_channel="sms")
     Vendor.objects.create(name="FiberWorks Ltd")
+    _notification_rows(admin_user)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
+
+
+def _notification_rows(user) -> None:
+    """Deliveries (sent and failed, with and without dates), an in-app notification, a push subscription and a
+    webhook endpoint with a message and its attempts: the notifications lists answer with bodies too."""
+    from django.utils import timezone
+
+    from notifications.models import (
+        Delivery,
+        Notification,
+        PushSubscription,
+        WebhookAttempt,
+        WebhookEndpoint,
+        WebhookMessage,
+    )
+    from notifications.webhooks import secret_generate
+
+    now = timezone.now()
+    sent = Delivery.objects.create(
+        idempotency_key="fuzz:1", event="crm.account.created", channel="inapp", recipient_key=f"omni.user:{user.pk}",
+        recipient_name="Admin", address=str(user.pk), subject="Account created", status="sent", attempts=1,
+        sent_at=now, provider_response="#1 sent", payload={"name": "Acme"},
+    )  # fmt: skip
+    Delivery.objects.create(
+        idempotency_key="fuzz:2", event="crm.account.created", channel="sms", recipient_key="crm.contact:x",
+        address="+2348031234567", status="failed", reason="the provider reported a failure", attempts=6,
+    )  # fmt: skip
+    Notification.objects.create(user=user, delivery=sent, event="crm.account.created", title="Account created")
+    PushSubscription.objects.create(
+        user=user, endpoint="https://push.example.com/send/abc", p256dh="BNc" * 20, auth="x" * 22
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/omni", events=["*"], secret=secret_generate(), owner=user
+    )
+    message = WebhookMessage.objects.create(
+        endpoint=endpoint, message_id="msg_fuzz", event="crm.account.created", status="succeeded", attempts=2,
+        payload={"type": "crm.account.created", "timestamp": now.isoformat(), "data": {}}, succeeded_at=now,
+    )  # fmt: skip
+    WebhookAttempt.objects.create(message=message, number=1, status_code=500, latency_ms=12, error="HTTP 500")
+    WebhookAttempt.objects.create(message=message, number=2, status_code=200, latency_ms=9, succeeded=True)
 
 
 def test_schema_validates_without_warnings(tmp_path):
