@@ -8,6 +8,8 @@ from django.utils import timezone
 from notifications import registry, services
 from notifications.choices import Channel
 from notifications.registry import DefaultTemplate
+from omni.choices import Audience
+from omni.hosts import portal_url
 
 ACCOUNT_PAYLOAD = (
     "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location",
@@ -31,7 +33,7 @@ for verb, description in (
         f"crm.account.{verb}",
         description,
         payload=ACCOUNT_PAYLOAD,
-        channels=(Channel.INAPP,),
+        channels=(),  # staff follow it on their preferences page (services.notify_followers)
         templates={
             Channel.EMAIL: DefaultTemplate(
                 subject=f"Account {{{{ number }}}} {verb}", text=_ACCOUNT_TEXT.replace("{verb}", verb)
@@ -48,7 +50,7 @@ for verb, description in (
         f"crm.contact.{verb}",
         description,
         payload=CONTACT_PAYLOAD,
-        channels=(Channel.INAPP,),
+        channels=(),
         templates={
             Channel.EMAIL: DefaultTemplate(
                 subject=f"Contact {{{{ full_name }}}} {verb}", text=_CONTACT_TEXT.replace("{verb}", verb)
@@ -65,19 +67,38 @@ def _as_json(data) -> dict:
     return orjson.loads(OrjsonRenderer().render(data))
 
 
-def account_changed(verb: str, account_id) -> None:
-    """After commit: publish crm.account.<verb> with the account as the API serializes it for staff."""
+def account_payload(account_id) -> dict:
+    """The account as the API serializes it for staff: the payload of crm.account.* events."""
     from .api.serializers import AccountOut
     from .models import Account
 
     account = Account.objects.select_related("reseller").get(pk=account_id)
     with timezone.override(datetime.UTC):
-        data = _as_json(AccountOut(account).data)
+        return _as_json(AccountOut(account).data)
+
+
+def account_url(account_id) -> str:
+    """The account's page in the staff console (the link in notifications)."""
+    return portal_url(Audience.STAFF, "staff:account_detail", pk=account_id)
+
+
+def account_changed(verb: str, account_id, *, by_id=None) -> None:
+    """After commit: publish crm.account.<verb> with the account as the API serializes it for staff (webhooks),
+    and notify the staff who follow the event, except the one who made the change (`by_id`)."""
+    data = account_payload(account_id)
     services.event_publish(f"crm.account.{verb}", data)
+    services.notify_followers(
+        f"crm.account.{verb}",
+        data,
+        url=account_url(account_id),
+        permission="crm.view_account",
+        exclude_user_id=by_id,
+    )
 
 
-def contact_changed(verb: str, contact_id) -> None:
-    """After commit: publish crm.contact.<verb> with the contact as the API serializes it for staff."""
+def contact_changed(verb: str, contact_id, *, by_id=None) -> None:
+    """After commit: publish crm.contact.<verb> with the contact as the API serializes it for staff (webhooks),
+    and notify the staff who follow the event, except the one who made the change (`by_id`)."""
     from .api.serializers import ContactOut
     from .models import AccountContact, Contact
 
@@ -94,3 +115,10 @@ def contact_changed(verb: str, contact_id) -> None:
     with timezone.override(datetime.UTC):
         data = _as_json(ContactOut(contact, context={"links": {contact.pk: links}}).data)
     services.event_publish(f"crm.contact.{verb}", data)
+    services.notify_followers(
+        f"crm.contact.{verb}",
+        data,
+        url=portal_url(Audience.STAFF, "staff:contact_detail", pk=contact.pk),
+        permission="crm.view_contact",
+        exclude_user_id=by_id,
+    )

@@ -30,12 +30,12 @@ CONTACT_FIELDS = {
 }  # fmt: skip
 
 
-def _emit_account(verb: str, account_id) -> None:
-    transaction.on_commit(partial(events.account_changed, verb, account_id))
+def _emit_account(verb: str, account_id, by: User | None = None) -> None:
+    transaction.on_commit(partial(events.account_changed, verb, account_id, by_id=by.pk if by else None))
 
 
-def _emit_contact(verb: str, contact_id) -> None:
-    transaction.on_commit(partial(events.contact_changed, verb, contact_id))
+def _emit_contact(verb: str, contact_id, by: User | None = None) -> None:
+    transaction.on_commit(partial(events.contact_changed, verb, contact_id, by_id=by.pk if by else None))
 
 
 def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:
@@ -82,7 +82,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
-    _emit_account("created", account.pk)
+    _emit_account("created", account.pk, by)
     return account
 
 
@@ -101,7 +101,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
-    _emit_account("updated", account.pk)
+    _emit_account("updated", account.pk, by)
     return account
 
 
@@ -117,7 +117,7 @@ def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
         account.deleted_at = timezone.now()
         account._history_user = by
         account.save(update_fields=["deleted_at", "updated_at"])
-        _emit_account("deleted", account.pk)
+        _emit_account("deleted", account.pk, by)
     return account
 
 
@@ -128,7 +128,7 @@ def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
         account.deleted_at = None
         account._history_user = by
         account.save(update_fields=["deleted_at", "updated_at"])
-        _emit_account("updated", account.pk)
+        _emit_account("updated", account.pk, by)
     return account
 
 
@@ -168,7 +168,7 @@ def contact_create(*, by: User | None = None, accounts: list[tuple[UUID, str]] |
     contact.save()
     if accounts:
         _replace_links(contact, accounts)
-    _emit_contact("created", contact.pk)
+    _emit_contact("created", contact.pk, by)
     return contact
 
 
@@ -186,7 +186,7 @@ def contact_update(
     if accounts is not None:
         changed = _replace_links(contact, accounts) or changed
     if changed:
-        _emit_contact("updated", contact.pk)
+        _emit_contact("updated", contact.pk, by)
     return contact
 
 
@@ -228,7 +228,7 @@ def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
         contact.deleted_at = timezone.now()
         contact._history_user = by
         contact.save(update_fields=["deleted_at", "updated_at"])
-        _emit_contact("deleted", contact.pk)
+        _emit_contact("deleted", contact.pk, by)
     return contact
 
 
@@ -241,7 +241,7 @@ def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
         contact.deleted_at = None
         contact._history_user = by
         contact.save(update_fields=["deleted_at", "updated_at"])
-        _emit_contact("updated", contact.pk)
+        _emit_contact("updated", contact.pk, by)
     return contact
 
 
@@ -287,13 +287,13 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
         dup.merged_into, dup.deleted_at = survivor, now
         dup._history_user = by
         dup.save(update_fields=["merged_into", "deleted_at", "updated_at"])
-        _emit_contact("deleted", dup.pk)
+        _emit_contact("deleted", dup.pk, by)
     survivor.other_emails = [e for e in emails if e]
     survivor.other_phones = [p for p in phones if p]
     survivor.full_clean()  # also drops repeats and the primary email/phone from the other_* lists
     survivor._history_user = by
     survivor.save()
-    _emit_contact("updated", survivor.pk)
+    _emit_contact("updated", survivor.pk, by)
     return survivor
 
 

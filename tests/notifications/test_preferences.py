@@ -131,7 +131,7 @@ def test_preferences_save_stores_only_what_differs_from_the_defaults():
     assert (NEWSLETTER, Channel.EMAIL, False) in stored
     assert (NEWSLETTER, Channel.INAPP, True) in stored
     assert ("*", Channel.SMS, False) in stored
-    assert ("crm.account.created", Channel.INAPP, True) not in stored  # the default: nothing stored
+    assert ("crm.account.created", Channel.INAPP, True) in stored  # staff follow crm events: an opt-in
     assert not any(event == OUTAGE for event, _c, _e in stored)  # mandatory: nothing to choose
     matrix = services.preference_matrix(recipient_key=key)
     cells = {(row["event"].key, c["channel"]): c for row in matrix["events"] for c in row["cells"]}

@@ -318,7 +318,7 @@ def test_preferences_page_shows_my_choices_with_mandatory_events_locked(
     assert re.search(rf'value="{NEWSLETTER}\|email" id="[^"]+">', body)  # unchecked
     assert re.search(rf'value="{NEWSLETTER}\|inapp" id="[^"]+">', body)  # an opt-in, off by default
     assert re.search(rf'value="{OUTAGE}\|email" id="[^"]+" checked disabled', body)
-    assert re.search(r'value="crm.account.created\|inapp" id="[^"]+" checked>', body)
+    assert re.search(r'value="crm.account.created\|inapp" id="[^"]+">', body)  # followed only when ticked
 
 
 def test_saving_preferences_and_quiet_hours_then_notify_follows_them(client_as, agent):
@@ -327,7 +327,7 @@ def test_saving_preferences_and_quiet_hours_then_notify_follows_them(client_as, 
     response = client.post(
         PREFERENCES,
         {
-            # Newsletter: email off, in-app on; every default account event kept; SMS muted everywhere.
+            # Newsletter: email off, in-app on; two account events followed in-app; SMS muted everywhere.
             "on": [f"{NEWSLETTER}|inapp", "crm.account.created|inapp", "crm.account.updated|inapp"],
             "channel_on": ["email", "push", "inapp"],
             "quiet_enabled": "on",
@@ -340,7 +340,8 @@ def test_saving_preferences_and_quiet_hours_then_notify_follows_them(client_as, 
     assert QuietHours.objects.get(recipient_key=key).start == dt.time(21, 30)
     stored = set(Preference.objects.filter(recipient_key=key).values_list("event", "channel", "enabled"))
     assert {(NEWSLETTER, "email", False), (NEWSLETTER, "inapp", True), ("*", "sms", False)} <= stored
-    assert ("crm.account.deleted", "inapp", False) in stored
+    assert {("crm.account.created", "inapp", True), ("crm.account.updated", "inapp", True)} <= stored
+    assert not any(event == "crm.account.deleted" for event, _c, _e in stored)  # not followed: the default
     deliveries = {d.channel: d for d in services.notify(NEWSLETTER, [Recipient.for_user(agent)], {"title": "T"})}
     assert deliveries[Channel.EMAIL].status == DeliveryStatus.SUPPRESSED
     assert deliveries[Channel.INAPP].status == DeliveryStatus.QUEUED

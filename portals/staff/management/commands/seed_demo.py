@@ -11,9 +11,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from crm import events as crm_events
 from crm import services as crm
 from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
 from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
+from notifications import services as notifications
+from notifications.choices import Channel as NotificationChannel
+from notifications.recipients import Recipient
 from omni.choices import Audience, Role
 from omni.hosts import portal_base_url
 from omni.models import User
@@ -121,6 +125,7 @@ class Command(BaseCommand):
         vendors = self._organisations(Vendor, VENDORS, workforce.vendor_create)
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
+        self._notifications()
         self.stdout.write(self.style.SUCCESS(f"\nDemo data ready. Sign in with (password for all: {PASSWORD}):"))
         width = max(len(role) for role, _ in logins)
         for role, email in logins:
@@ -197,6 +202,27 @@ class Command(BaseCommand):
                         time_zone="Africa/Lagos",
                         accounts=[(account.pk, role)],
                     )
+
+    def _notifications(self):
+        """The demo agent follows new and changed accounts in-app, and has the five newest accounts in their
+        bell (sent by the worker). The same keys each run: nothing is sent twice."""
+        agent = User.objects.get(email=f"{Role.AGENT.lower()}@{DOMAIN}")
+        key = Recipient.for_user(agent).key
+        for event in ("crm.account.created", "crm.account.updated"):
+            notifications.preference_set(
+                recipient_key=key, event=event, channel=NotificationChannel.INAPP, enabled=True
+            )
+        newest = Account.objects.filter(email__endswith=f"@{DOMAIN}").order_by("-created_at")[:5]
+        for account in newest:
+            with transaction.atomic():
+                notifications.notify(
+                    "crm.account.created",
+                    [Recipient.for_user(agent)],
+                    crm_events.account_payload(account.pk),
+                    channels=[NotificationChannel.INAPP],
+                    url=crm_events.account_url(account.pk),
+                    idempotency_key=f"demo:{account.pk}",
+                )
 
     def _portal_users(self, logins, resellers, vendors):
         customer_email = f"customer@{DOMAIN}"

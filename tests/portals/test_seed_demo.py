@@ -1,0 +1,44 @@
+"""`make run` loads the demo data with `manage.py seed_demo`: it must work on an empty database and again."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from crm.models import Account, Contact, CustomerUser
+from notifications import services as notifications
+from notifications.choices import Channel, DeliveryStatus
+from notifications.models import Delivery, Notification
+from omni.models import User
+
+# Committed for real, as in `make run`: after-commit work (events, invitations) runs where it would.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _counts():
+    return (
+        User.objects.count(),
+        Account.objects.count(),
+        Contact.objects.count(),
+        CustomerUser.objects.count(),
+        Delivery.objects.count(),
+    )
+
+
+def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing():
+    out = io.StringIO()
+    call_command("seed_demo", accounts=6, stdout=out, stderr=io.StringIO())
+    first = _counts()
+    assert first[1] == 6 and first[2] >= 6
+    assert "omni-demo-2026" in out.getvalue() and "customer@demo.dotmac.example" in out.getvalue()
+    agent = User.objects.get(email="agent@demo.dotmac.example")
+    assert agent.check_password("omni-demo-2026") and agent.has_perm("crm.change_account")
+
+    # The agent's bell: the five newest accounts, in-app, sent by the worker.
+    queued = Delivery.objects.filter(recipient_key=f"omni.user:{agent.pk}", channel=Channel.INAPP)
+    assert queued.count() == 5 and {d.status for d in queued} == {DeliveryStatus.QUEUED}
+    notifications.deliveries_send([d.pk for d in queued])
+    assert Notification.objects.filter(user=agent, read_at__isnull=True).count() == 5
+
+    call_command("seed_demo", accounts=6, stdout=io.StringIO(), stderr=io.StringIO())
+    assert _counts() == first
