@@ -119,20 +119,23 @@ def notify(
                     scheduled_for=scheduled_for,
                 )
             )
-    if idempotency_key is None:
-        # A fresh batch key cannot meet an existing row: the rows built here are the deliveries.
-        Delivery.objects.bulk_create(rows, batch_size=2000)
-        deliveries = rows
-    else:
-        # A repeated call meets the unique idempotency keys: nothing new is created, nothing is queued twice.
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-        deliveries = list(Delivery.objects.filter(idempotency_key__in=[row.idempotency_key for row in rows]))
-    # Only rows created by this call are queued (primary keys are made here, so a row met on a repeat has
-    # another): a repeated notify() queues nothing twice; the beat scan catches anything a lost task dropped.
-    created = {row.pk for row in rows}
-    due = [d.pk for d in deliveries if d.pk in created and d.status == DeliveryStatus.QUEUED and not d.scheduled_for]
-    if test_template is None:  # a test send is sent by its caller, in the request (template_test_send)
-        _queue(due)
+    with transaction.atomic():  # all of the batches or none (a caller retrying must not double the first ones)
+        if idempotency_key is None:
+            # A fresh batch key cannot meet an existing row: the rows built here are the deliveries.
+            Delivery.objects.bulk_create(rows, batch_size=2000)
+            deliveries = rows
+        else:
+            # A repeated call meets the unique idempotency keys: nothing new is created, nothing queued twice.
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+            deliveries = list(Delivery.objects.filter(idempotency_key__in=[row.idempotency_key for row in rows]))
+        # Only rows created by this call are queued (primary keys are made here, so a row met on a repeat has
+        # another): a repeated notify() queues nothing twice; the beat scan catches anything a lost task dropped.
+        created = {row.pk for row in rows}
+        due = [
+            d.pk for d in deliveries if d.pk in created and d.status == DeliveryStatus.QUEUED and not d.scheduled_for
+        ]
+        if test_template is None:  # a test send is sent by its caller, in the request (template_test_send)
+            _queue(due)  # after commit
     return deliveries
 
 
@@ -154,15 +157,20 @@ def _address(recipient: Recipient, channel: str) -> str:
 
 def _choices(keys: Iterable[str], events: Iterable[str]) -> dict[tuple[str, str, str], tuple[bool, bool]]:
     """(recipient key, event, channel) -> (enabled, specific): each person's choice for each of `events`,
-    from one query. A per-event choice beats the `*` (every event) one; `specific` says which it was."""
+    from one query. A channel switched off for every event (`*`, "nothing reaches you on this channel") beats
+    any per-event choice; otherwise a per-event choice beats the `*` one. `specific` says which one decided."""
     events = list(events)
-    result: dict[tuple[str, str, str], tuple[bool, bool]] = {}
+    general: dict[tuple[str, str], bool] = {}
+    specific: dict[tuple[str, str, str], bool] = {}
     for pref in Preference.objects.filter(recipient_key__in=list(keys), event__in=[*events, "*"]):
-        specific = pref.event != "*"
-        for event in [pref.event] if specific else events:
-            current = result.get((pref.recipient_key, event, pref.channel))
-            if current is None or (specific and not current[1]):
-                result[(pref.recipient_key, event, pref.channel)] = (pref.enabled, specific)
+        if pref.event == "*":
+            general[(pref.recipient_key, pref.channel)] = pref.enabled
+        else:
+            specific[(pref.recipient_key, pref.event, pref.channel)] = pref.enabled
+    result = {(key, event, channel): (on, False) for (key, channel), on in general.items() for event in events}
+    for (key, event, channel), on in specific.items():
+        if general.get((key, channel)) is not False:  # a muted channel stays muted
+            result[(key, event, channel)] = (on, True)
     return result
 
 

@@ -2,6 +2,7 @@
 push wait for the window's end, across midnight or within a day, in the person's time zone)."""
 
 import datetime as dt
+import uuid
 import zoneinfo
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from notifications import services
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Preference, QuietHours
+from notifications.recipients import Recipient
 from tests.notifications.email_support import NEWSLETTER, OUTAGE, contact, smtp_running
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +54,45 @@ def test_opting_out_of_every_event_on_a_channel(smtp_server):
     assert delivery.status == DeliveryStatus.SUPPRESSED
 
 
-def test_a_choice_for_one_event_beats_the_every_event_one(smtp_server):
+def test_a_channel_off_for_every_event_beats_any_per_event_choice(smtp_server):
     ada = contact()
-    services.preference_set(recipient_key=ada.key, event="*", channel=Channel.EMAIL, enabled=False)
     services.preference_set(recipient_key=ada.key, event=NEWSLETTER, channel=Channel.EMAIL, enabled=True)
+    services.preference_set(recipient_key=ada.key, event="*", channel=Channel.EMAIL, enabled=False)
     (delivery,) = services.notify(NEWSLETTER, [ada], NEWS)
-    assert delivery.status == DeliveryStatus.QUEUED
-    services.deliveries_send([delivery.pk])
+    assert (delivery.status, delivery.reason) == (DeliveryStatus.SUPPRESSED, "opted out")
+
+    # Back on for every event: a per-event choice counts again (here: off).
+    services.preference_set(recipient_key=ada.key, event="*", channel=Channel.EMAIL, enabled=True)
+    services.preference_set(recipient_key=ada.key, event=NEWSLETTER, channel=Channel.EMAIL, enabled=False)
+    (again,) = services.notify(NEWSLETTER, [ada], NEWS)
+    assert again.status == DeliveryStatus.SUPPRESSED
+    services.preference_set(recipient_key=ada.key, event=NEWSLETTER, channel=Channel.EMAIL, enabled=True)
+    (third,) = services.notify(NEWSLETTER, [ada], NEWS)
+    services.deliveries_send([third.pk])
     assert len(smtp_server.messages) == 1
+
+
+def test_muting_a_channel_on_the_preferences_page_silences_its_ticked_events():
+    """The page posts every ticked box, default ones too: muting in-app must still mean nothing in-app."""
+    key = "omni.user:muter"
+    services.preferences_save(
+        recipient_key=key,
+        muted={Channel.INAPP},
+        enabled={(NEWSLETTER, Channel.EMAIL), (NEWSLETTER, Channel.INAPP), ("crm.account.created", Channel.INAPP)},
+    )
+    person = Recipient(key=key, name="Muter", email="m@example.com", user_id=uuid.uuid4())
+    deliveries = {
+        d.channel: d for d in services.notify(NEWSLETTER, [person], NEWS, channels=[Channel.EMAIL, Channel.INAPP])
+    }
+    assert (deliveries[Channel.INAPP].status, deliveries[Channel.INAPP].reason) == (
+        DeliveryStatus.SUPPRESSED,
+        "opted out",
+    )
+    assert deliveries[Channel.EMAIL].status == DeliveryStatus.QUEUED
+    matrix = services.preference_matrix(recipient_key=key)
+    cells = {(row["event"].key, c["channel"]): c["enabled"] for row in matrix["events"] for c in row["cells"]}
+    assert cells[(NEWSLETTER, Channel.INAPP)] is False and cells[("crm.account.created", Channel.INAPP)] is False
+    assert matrix["all"][Channel.INAPP] is False
 
 
 def test_a_mandatory_event_ignores_the_opt_out(smtp_server):

@@ -63,6 +63,13 @@ def test_unsubscribing_from_all_emails_and_undoing_it(browser):
     assert news.status == DeliveryStatus.SUPPRESSED
     assert outage.status == DeliveryStatus.QUEUED  # mandatory
 
+    # Leaving one event, taking it back, then leaving everything: everything wins.
+    browser.post(_path(ada.key), {"scope": "event"})
+    browser.post(_path(ada.key), {"scope": "resubscribe"})
+    browser.post(_path(ada.key), {"scope": "all"})
+    (still_muted,) = services.notify(NEWSLETTER, [ada], {"title": "T", "body": "B", "account": {}})
+    assert still_muted.status == DeliveryStatus.SUPPRESSED
+
     undo = browser.post(_path(ada.key), {"scope": "resubscribe_all"})
     assert "again" in undo.content.decode()
     assert _pref(ada.key, "*").enabled is True and _pref(ada.key).enabled is True
