@@ -456,6 +456,15 @@ def _record(messages: list[WebhookMessage], outcomes: list[Outcome], *, now: dat
             kind = "failed"
         groups[(kind, message.attempts)].append(message.pk)
     with transaction.atomic():
+        # Messages deleted meanwhile (their endpoint was deleted while the batch was out) get no log: an
+        # attempt pointing at a gone row would fail the whole batch's commit, and every other message of it
+        # would be sent again. The lock makes a delete still under way wait for this commit, or us for it.
+        alive = set(
+            WebhookMessage.objects.select_for_update(no_key=True)
+            .filter(pk__in=[message.pk for message in messages])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         WebhookAttempt.objects.bulk_create(
             [
                 WebhookAttempt(
@@ -469,6 +478,7 @@ def _record(messages: list[WebhookMessage], outcomes: list[Outcome], *, now: dat
                     created_at=now,
                 )
                 for message, outcome in zip(messages, outcomes, strict=True)
+                if message.pk in alive
             ]
         )
         for (kind, number), ids in groups.items():

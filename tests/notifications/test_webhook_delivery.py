@@ -241,6 +241,29 @@ def test_two_workers_sending_the_same_batch_send_each_message_once(receiver, end
     )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_deleted_while_its_message_is_out_does_not_undo_the_rest_of_the_batch(receiver, endpoint, owner):
+    other = webhooks.webhook_endpoint_create(url=receiver.url + "?other", events=["*"], owner=owner)
+    receiver.secrets.append(other.secret)
+    now = timezone.now()
+    messages = _publish(now=now)
+    doomed = next(m for m in messages if m.endpoint_id == endpoint.pk)
+
+    def delete_the_endpoint():  # staff delete it while the request is out (another connection, committed)
+        try:
+            webhooks.webhook_endpoint_delete(endpoint_id=endpoint.pk)
+        finally:
+            connection.close()
+
+    receiver.answer(Answer(before=delete_the_endpoint))  # the first request to arrive
+    assert webhooks.webhook_messages_send([m.pk for m in messages], now=now) == 2
+    assert not WebhookMessage.objects.filter(pk=doomed.pk).exists()
+    # The other endpoint's message is recorded as delivered: not left "sending" to be sent again.
+    (kept,) = WebhookMessage.objects.filter(endpoint=other)
+    assert kept.status == WebhookMessageStatus.SUCCEEDED
+    assert [a.succeeded for a in _attempts(kept)] == [True]
+
+
 def test_messages_of_a_disabled_endpoint_wait_and_resume_when_enabled(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(now=now)

@@ -18,6 +18,7 @@ class Answer:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (timeouts)
+    before: object = None  # a callable run (in the server's thread) before answering
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Receiver:
                 with receiver._lock:
                     receiver.requests.append(Received(self.path, headers, body, verified, payload))
                     answer = receiver._answers.pop(0) if receiver._answers else Answer()
+                if answer.before is not None:
+                    answer.before()
                 if answer.delay:
                     time.sleep(answer.delay)
                 self.send_response(answer.status)
