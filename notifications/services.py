@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from . import registry, rendering
 from .channels import SENDERS
-from .channels.base import PermanentError, TransientError
+from .channels.base import NoAddress, PermanentError, TransientError
 from .choices import Channel, DeliveryStatus
 from .models import Delivery, Preference, QuietHours
 from .recipients import Recipient
@@ -460,6 +460,9 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None, save: bool
         retry_at = None if final else delivery.scheduled_for.astimezone(UTC)
         outcome = f"{exc}, no attempts left" if final else f"{exc}, retry at {retry_at:%H:%M:%S}Z"
         delivery.provider_response = _attempt_log(delivery, now=now, outcome=outcome, answer=exc.response)
+    except NoAddress as exc:
+        delivery.status, delivery.reason = DeliveryStatus.SUPPRESSED, str(exc)[:300]
+        delivery.provider_response = _attempt_log(delivery, now=now, outcome=f"suppressed: {exc}", answer="")
     except PermanentError as exc:
         delivery.status, delivery.reason = DeliveryStatus.FAILED, str(exc)[:300]
         delivery.provider_response = _attempt_log(delivery, now=now, outcome=f"failed: {exc}", answer=exc.response)

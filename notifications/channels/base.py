@@ -22,3 +22,8 @@ class TransientError(ChannelError):
 
 class PermanentError(ChannelError):
     """Trying again cannot help: a refused address, a 4xx, a missing configuration."""
+
+
+class NoAddress(PermanentError):
+    """Nobody to send to on this channel (a user with no push subscription): the delivery is suppressed, like
+    a recipient without an email address, not failed (nothing to retry, nothing went wrong)."""

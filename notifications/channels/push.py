@@ -29,7 +29,7 @@ from pywebpush import WebPusher, WebPushException
 
 from .. import net
 from ..models import PushSubscription
-from .base import PermanentError, SendResult, TransientError
+from .base import NoAddress, PermanentError, SendResult, TransientError
 
 TIMEOUT = 10.0  # seconds per push service request
 TTL = 24 * 3600  # the push service keeps a message this long for a browser that is offline
@@ -162,7 +162,7 @@ def send(delivery, rendered) -> SendResult:
     signer = vapid()
     subscriptions = list(PushSubscription.objects.filter(user_id=delivery.address).order_by("created_at"))
     if not subscriptions:
-        raise PermanentError("the user has no push subscription")
+        raise NoAddress("no push subscription")
     data = payload_for(delivery, rendered)
     outcomes = [(subscription, *_push(subscription, data, signer)) for subscription in subscriptions]
     report = "\n".join(

@@ -157,11 +157,12 @@ def test_a_push_service_that_refuses_the_message_fails_it(push_service, customer
     assert PushSubscription.objects.filter(user=customer).exists()  # the browser is still there
 
 
-def test_a_user_without_subscriptions_fails_with_the_reason(push_service, customer):
+def test_a_user_without_subscriptions_is_suppressed_not_failed(push_service, customer):
     delivery = _push(customer)
-    assert delivery.status == DeliveryStatus.FAILED
-    assert delivery.reason == "the user has no push subscription"
+    assert (delivery.status, delivery.reason) == (DeliveryStatus.SUPPRESSED, "no push subscription")
+    assert "suppressed: no push subscription" in delivery.provider_response
     assert push_service.requests == []
+    assert services.deliveries_retry([delivery.pk]) == 0  # nothing to send again
 
 
 def test_push_without_vapid_keys_fails_with_the_reason(push_service, customer, settings):
