@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 QUIET_CHANNELS = (Channel.SMS, Channel.PUSH)  # quiet hours defer these; email and in-app wait in an inbox
 CLAIM_SECONDS = 300  # a claimed delivery is retried by the scan if its worker dies before finishing
+QUEUE_LEASE_SECONDS = 60  # a queued delivery handed to a task is not handed out again by the scan for this long
 BATCH = 100  # deliveries per send task
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
@@ -80,6 +81,7 @@ def notify(
     opted_in = {(key, channel) for (key, _event, channel), (on, specific) in choices.items() if on and specific}
     template_channels = _template_channels(event) if opted_in and explicit is None else set()
     batch_key = idempotency_key or uuid.uuid4().hex
+    lease = now + timedelta(seconds=QUEUE_LEASE_SECONDS)
     if test_template is not None:
         batch_key = f"test:{batch_key}"  # recognisable in the delivery log
         context = {**context, rendering.TEST_KEY: dataclasses.asdict(test_template)}
@@ -117,6 +119,8 @@ def notify(
                     status=status,
                     reason=reason,
                     scheduled_for=scheduled_for,
+                    # Queued below: the scan leaves it to its task for a while (see deliveries_due).
+                    locked_until=lease if status == DeliveryStatus.QUEUED and not scheduled_for else None,
                 )
             )
     with transaction.atomic():  # all of the batches or none (a caller retrying must not double the first ones)
@@ -437,7 +441,9 @@ SEND_FIELDS = [
 RECORD_EVERY = 20  # outcomes written per UPDATE in a batch: one commit per 20 sends, not per send
 
 
-def delivery_send(delivery: Delivery, *, now: datetime | None = None, save: bool = True) -> Delivery:
+def delivery_send(
+    delivery: Delivery, *, now: datetime | None = None, save: bool = True, lease: datetime | None = None
+) -> Delivery:
     """Render and send one claimed delivery; record the outcome (`save=False`: the caller records it, see
     deliveries_send). Transient errors go back to the queue with a backoff until max_attempts, then fail."""
     now = now or timezone.now()
@@ -476,7 +482,7 @@ def delivery_send(delivery: Delivery, *, now: datetime | None = None, save: bool
         delivery.provider_response = _attempt_log(delivery, now=now, outcome="sent", answer=result.provider_response)
     delivery.locked_until, delivery.updated_at = None, now
     if save:
-        _record_one(delivery)
+        _record_one(delivery, lease=lease)
     return delivery
 
 
@@ -484,38 +490,74 @@ REPORTED_CHANNELS = {Channel.SMS}  # the provider reports delivery by callback, 
 _REPORT_FIELDS = {"status", "reason", "provider_response", "scheduled_for"}  # what a report may have written
 
 
-def _record_one(delivery: Delivery) -> None:
-    """Write one send's outcome. The row is still SENDING unless the provider's delivery report came first
-    (it can: the report may beat our UPDATE); then the report's status and log stay and the rest is written."""
+def _ours(pks, lease: datetime | None):
+    """Rows still claimed by the batch holding `lease` (its claim's locked_until): a claim the scan found
+    stale was handed to another worker, whose outcome must not be overwritten."""
+    rows = Delivery.objects.filter(pk__in=pks, status=DeliveryStatus.SENDING)
+    return rows.filter(locked_until=lease) if lease is not None else rows
+
+
+def _record_one(delivery: Delivery, *, lease: datetime | None = None) -> None:
+    """Write one send's outcome. The row is still ours and SENDING unless the provider's delivery report came
+    first (it can: the report may beat our UPDATE); then the report's status and log stay and the rest is
+    written (the report wrote our message id, which identifies the row as ours)."""
     fields = {name: getattr(delivery, name) for name in SEND_FIELDS}
-    if not Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields):
-        Delivery.objects.filter(pk=delivery.pk).update(
-            **{name: value for name, value in fields.items() if name not in _REPORT_FIELDS}
-        )
+    if not _ours([delivery.pk], lease).update(**fields) and delivery.provider_message_id:
+        Delivery.objects.filter(
+            pk=delivery.pk,
+            provider_message_id=delivery.provider_message_id,
+            status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED],
+        ).update(**{name: value for name, value in fields.items() if name not in _REPORT_FIELDS})
 
 
-def _record(deliveries: list[Delivery]) -> None:
-    if deliveries:
-        Delivery.objects.bulk_update(deliveries, SEND_FIELDS)
+def _record(deliveries: list[Delivery], *, lease: datetime | None = None) -> None:
+    """Write a batch's outcomes (one UPDATE), for the rows this batch still holds."""
+    if not deliveries:
+        return
+    with transaction.atomic():
+        ours = set(_ours([d.pk for d in deliveries], lease).select_for_update().values_list("pk", flat=True))
+        Delivery.objects.bulk_update([d for d in deliveries if d.pk in ours], SEND_FIELDS)
 
 
-def _suppress_opted_out(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
-    """Check preferences again at send time (one query): someone who opted out after notify() (while their
-    SMS waited for quiet hours to end, say) gets nothing. Returns the deliveries still to send."""
+def _lease_renew(pks: list, lease: datetime) -> tuple[set, datetime]:
+    """Extend this batch's claim on its rows (a slow batch must not outlive it: the scan would hand its rows
+    to another worker, which would send them again). Returns the rows still ours and the new lease."""
+    renewed = timezone.now() + timedelta(seconds=CLAIM_SECONDS)
+    with transaction.atomic():
+        ours = set(_ours(pks, lease).select_for_update().values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=ours).update(locked_until=renewed)
+    return ours, renewed
+
+
+def _check_at_send(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
+    """Preferences and quiet hours again at send time (two queries at most): someone who opted out after
+    notify() (while their SMS waited for quiet hours to end, say) gets nothing; an SMS or push whose send
+    comes inside the person's quiet hours (a retry after a backoff or from staff, quiet hours set since)
+    waits for the window's end. Returns the deliveries to send now."""
     choices = _choices({d.recipient_key for d in deliveries}, {d.event for d in deliveries})
-    keep, suppressed = [], []
+    quiet_keys = [d.recipient_key for d in deliveries if d.channel in QUIET_CHANNELS]
+    quiet = _quiet_hours(quiet_keys) if quiet_keys else {}
+    keep, suppressed, deferred = [], [], {}
     for delivery in deliveries:
         choice = choices.get((delivery.recipient_key, delivery.event, delivery.channel))
         test = rendering.TEST_KEY in delivery.payload
-        off = choice is not None and not choice[0] and not _mandatory(delivery.event) and not test
-        (suppressed if off else keep).append(delivery)
+        if choice is not None and not choice[0] and not _mandatory(delivery.event) and not test:
+            suppressed.append(delivery.pk)
+            continue
+        if delivery.channel in QUIET_CHANNELS and delivery.recipient_key in quiet and not test:
+            end = quiet_hours_end(quiet[delivery.recipient_key], now=now)
+            if end is not None:
+                deferred.setdefault(end, []).append(delivery.pk)
+                continue
+        keep.append(delivery)
+    claimed_never_tried = {"attempts": F("attempts") - 1, "locked_until": None, "updated_at": now}
     if suppressed:
-        Delivery.objects.filter(pk__in=[d.pk for d in suppressed]).update(
-            status=DeliveryStatus.SUPPRESSED,
-            reason="opted out",
-            attempts=F("attempts") - 1,  # claimed, never tried
-            locked_until=None,
-            updated_at=now,
+        Delivery.objects.filter(pk__in=suppressed).update(
+            status=DeliveryStatus.SUPPRESSED, reason="opted out", **claimed_never_tried
+        )
+    for end, pks in deferred.items():
+        Delivery.objects.filter(pk__in=pks).update(
+            status=DeliveryStatus.QUEUED, scheduled_for=end, reason="deferred by quiet hours", **claimed_never_tried
         )
     return keep
 
@@ -532,31 +574,42 @@ def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
     one batch share one SMTP connection."""
     from .channels import email
 
+    fixed = now  # tests fix the time; a worker reads the clock for each send (backoff, sent_at)
     now = now or timezone.now()
     sent = 0
     claimed = deliveries_claim(ids, now=now)
     if not claimed:
         return 0
+    lease, renewed_at = claimed[0].locked_until, timezone.now()
     # Outcomes are written RECORD_EVERY at a time (a commit per send halved the rate, bench/notify_fanout.py).
     # A worker killed mid-batch resends at most those not yet recorded, after CLAIM_SECONDS; a warm shutdown
-    # finishes the batch first.
+    # finishes the batch first. The claim is renewed while the batch runs, so a slow batch keeps its rows.
     pending: list[Delivery] = []
     try:
         with email.batch(), rendering.template_cache():
-            for delivery in _suppress_opted_out(claimed, now=now):
+            todo, lost = _check_at_send(claimed, now=now), set()
+            for index, delivery in enumerate(todo):
+                if timezone.now() - renewed_at > timedelta(seconds=CLAIM_SECONDS / 3):
+                    held = [d.pk for d in (*pending, *todo[index:]) if d.pk not in lost]
+                    ours, lease = _lease_renew(held, lease)
+                    renewed_at = timezone.now()
+                    lost |= set(held) - ours  # handed to another worker meanwhile: neither sent nor recorded here
+                    pending = [d for d in pending if d.pk in ours]
+                if delivery.pk in lost:
+                    continue
                 # Channels with delivery reports are recorded at once: a report is matched to its row by
                 # the provider's message id, which must not wait for the batch.
                 reported = delivery.channel in REPORTED_CHANNELS
-                delivery_send(delivery, now=now, save=reported)
+                delivery_send(delivery, now=fixed or timezone.now(), save=reported, lease=lease)
                 sent += delivery.status == DeliveryStatus.SENT
                 if reported:
                     continue
                 pending.append(delivery)
                 if len(pending) >= RECORD_EVERY:
-                    _record(pending)
+                    _record(pending, lease=lease)
                     pending = []
     finally:
-        _record(pending)
+        _record(pending, lease=lease)
     return sent
 
 
@@ -604,13 +657,22 @@ def template_test_send(*, user, event: str, channel: str, subject: str, text: st
 
 def deliveries_due(*, now: datetime, limit: int = 5000) -> list:
     """Deliveries a worker should take now: queued and due (quiet hours over, backoff elapsed, or a send task
-    that was lost), and claims whose worker died (locked_until passed, put back in the queue). Set-based."""
+    that was lost), and claims whose worker died (locked_until passed, put back in the queue). Set-based.
+    Rows handed out are leased for QUEUE_LEASE_SECONDS (locked_until on a queued row): while a long fan-out
+    drains, the scan does not queue the same waiting rows again every 10 seconds."""
     stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, locked_until__lt=now)
     stale.update(status=DeliveryStatus.QUEUED, locked_until=None, updated_at=now)
-    due = Delivery.objects.filter(status=DeliveryStatus.QUEUED).filter(
-        Q(scheduled_for__lte=now) | Q(scheduled_for__isnull=True, created_at__lte=now - timedelta(seconds=30))
+    due = (
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED)
+        .filter(Q(scheduled_for__lte=now) | Q(scheduled_for__isnull=True, created_at__lte=now - timedelta(seconds=30)))
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
     )
-    return list(due.order_by("scheduled_for").values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        ids = list(
+            due.order_by("scheduled_for").select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+        )
+        Delivery.objects.filter(pk__in=ids).update(locked_until=now + timedelta(seconds=QUEUE_LEASE_SECONDS))
+    return ids
 
 
 def deliveries_dispatch_due(*, now: datetime | None = None) -> int:
