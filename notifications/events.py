@@ -11,6 +11,7 @@ register(
     payload=("id", "endpoint_url", "description", "reason", "failures", "disabled_at"),
     channels=(Channel.EMAIL, Channel.INAPP),
     mandatory=True,  # the owner must learn that their integration stopped receiving events
+    webhooks=False,  # about an endpoint, to its owner: sending it to the failing endpoint would be pointless
     templates={
         Channel.EMAIL: DefaultTemplate(
             subject="Webhook endpoint disabled: {{ endpoint_url }}",

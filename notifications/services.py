@@ -792,7 +792,8 @@ def notify_followers(
 def event_publish(event: str, data: dict) -> None:
     """An app's domain event: outbound webhooks for every endpoint that subscribed to it. Call it after
     commit (transaction.on_commit) with `data` the resource as the API serializes it."""
-    registry.get(event)
+    if not registry.get(event).webhooks:
+        raise ValueError(f"{event} is registered as sent to people only (webhooks=False).")
     from .webhooks import webhook_publish
 
     webhook_publish(event=event, data=data)

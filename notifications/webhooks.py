@@ -136,7 +136,8 @@ def url_clean(url) -> str:
 
 
 def events_clean(events) -> list[str]:
-    """Event keys from the catalogue (sorted, without repeats), or `["*"]` alone. ValidationError on `events`."""
+    """Webhook event keys from the catalogue (sorted, without repeats), or `["*"]` alone (every webhook event).
+    Events sent only to people (`webhooks=False`) and the test event are refused. ValidationError on `events`."""
     if isinstance(events, str) or not isinstance(events, list | tuple) or not events:
         raise ValidationError({"events": [_('Give a list of event keys, or ["*"] for every event.')]})
     keys = list(dict.fromkeys(str(key).strip() for key in events))
@@ -144,10 +145,25 @@ def events_clean(events) -> list[str]:
         if len(keys) > 1:
             raise ValidationError({"events": [_('"*" already means every event: send it alone.')]})
         return ["*"]
-    known = {event.key for event in registry.all_events()}
-    unknown = [key for key in keys if key not in known]
+    catalogue = {event.key: event for event in registry.all_events()}
+    errors = []
+    unknown = [key for key in keys if key not in catalogue and key != TEST_EVENT]
     if unknown:
-        raise ValidationError({"events": [_("Unknown events: %(keys)s.") % {"keys": ", ".join(unknown)}]})
+        errors.append(_("Unknown events: %(keys)s.") % {"keys": ", ".join(unknown)})
+    # A subscription that can never receive anything is a mistake the subscriber should hear about now.
+    people_only = [key for key in keys if key in catalogue and not catalogue[key].webhooks]
+    if people_only:
+        errors.append(_("Sent to people only, never to webhooks: %(keys)s.") % {"keys": ", ".join(people_only)})
+    if TEST_EVENT in keys:
+        errors.append(
+            _(
+                "%(key)s needs no subscription: it is sent when asked for (the endpoint's test action), whatever the "
+                "endpoint subscribed to."
+            )
+            % {"key": TEST_EVENT}
+        )
+    if errors:
+        raise ValidationError({"events": errors})
     return sorted(keys)
 
 

@@ -45,12 +45,12 @@ def _field_errors(check, value, name):
 
 
 class EventFilter(admin.SimpleListFilter):
-    """Events from the catalogue, plus the console's test event (no query)."""
+    """Webhook events from the catalogue, plus the console's test event (no query)."""
 
     title, parameter_name = _("event"), "event"
 
     def lookups(self, request, model_admin):
-        return [*registry.choices(), (webhooks.TEST_EVENT, webhooks.TEST_EVENT)]
+        return [*((e.key, e.key) for e in registry.webhook_events()), (webhooks.TEST_EVENT, webhooks.TEST_EVENT)]
 
     def queryset(self, request, queryset):
         field = "message__event" if queryset.model is WebhookAttempt else "event"

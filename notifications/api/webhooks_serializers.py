@@ -53,7 +53,8 @@ class WebhookEndpointIn(serializers.Serializer):
         child=serializers.CharField(max_length=100),
         min_length=1,
         max_length=500,
-        help_text='Event keys from the catalogue, or ["*"] for every event.',
+        help_text="Keys of webhook events (those with `webhooks: true` in /api/v1/notifications/event-types/), "
+        'or ["*"] for every webhook event, including ones added later.',
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     # No default: a PUT that leaves `active` out keeps it (a disabled endpoint is not switched back on by a URL

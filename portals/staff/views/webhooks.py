@@ -47,7 +47,7 @@ class WebhookEndpointForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.catalogue = registry.all_events()
+        self.catalogue = registry.webhook_events()  # people-only events never reach a webhook
         self.fields["events"].choices = [(event.key, event.key) for event in self.catalogue]
 
     def event_rows(self) -> list[tuple[str, str, bool]]:
