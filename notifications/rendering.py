@@ -1,6 +1,9 @@
 """Templates rendered by Jinja2's sandbox over plain data: the event's payload only, never model instances,
 so a template edited by staff can reach nothing else (no attribute walks into Django, no method calls that
-change state). A template that does not render is refused when saved, with its line and reason.
+change state). A template that does not render is refused when saved, with its line and reason; it is
+checked over samples standing for any value of each documented field (see _Sample). A saved template that
+still fails on a real payload (`{{ reseller.name }}` with no reseller) is replaced at send time by the app's
+default for the channel, with a warning (see render).
 
 The sandbox also caps what one render may cost: the output stops at MAX_OUTPUT characters, and `*`, `**`
 and `%` refuse results past that size, so a template typed into the live preview cannot exhaust a worker.
@@ -9,7 +12,11 @@ and `%` refuse results past that size, so a template typed into the live preview
 from __future__ import annotations
 
 import dataclasses
+import logging
+import numbers
+import operator
 import re
+from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,6 +33,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from . import registry
 from .choices import Channel
 
+logger = logging.getLogger(__name__)
+
 MAX_OUTPUT = 200_000  # characters one part may render to
 # A test send (see services.notify(test_template=...)) carries the edited template under this payload key and
 # renders it against the event's sample payload, exactly as the admin's live preview shows it.
@@ -40,12 +49,21 @@ class _Environment(ImmutableSandboxedEnvironment):
             raise SecurityError("exponent too large")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, _Sample):
+                    continue  # a sample's `*` is arithmetic (`amount * 1000000`), it repeats nothing
                 if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT:
                     raise SecurityError(f"result longer than {MAX_OUTPUT} characters")
         result = super().call_binop(context, operator, left, right)
         if operator == "%" and isinstance(result, str) and len(result) > MAX_OUTPUT:
             raise SecurityError(f"result longer than {MAX_OUTPUT} characters")
         return result
+
+    def getattr(self, obj, attribute):
+        # A sample answers any name with another sample (it may be a mapping); internals are refused, as on any
+        # other value (`title.upper.__self__`).
+        if isinstance(obj, _Sample) and attribute.startswith("_"):
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
 
 
 def _environment(*, html: bool) -> _Environment:
@@ -138,21 +156,222 @@ def render_errors(payload: dict, *, subject: str, text: str, html: str) -> dict[
     return errors
 
 
+# ---- the sample payload (validation, live preview, test sends) ---------------------------------------------------
+
+_SAMPLE_NUMBER = 1  # what a sample is as a number: an int (`%d` and `%.2f` both work), never 0 (no division by zero)
+# Names Jinja and its sandbox look up on any value they call (sandbox.is_safe_callable, utils._PassArg): a sample
+# must not answer them with another (truthy) sample.
+_PROTOCOL_NAMES = frozenset({"unsafe_callable", "alters_data", "jinja_pass_arg", "jinja_async_variant"})
+# str's methods, looked up on a sample as `ticket.title` or `stats.count`, are fields that may also be called.
+# Not format/format_map: the sandbox must see those as str methods to run them through its safe formatter.
+_STR_METHODS = frozenset(name for name in dir(str) if not name.startswith("_")) - {"format", "format_map"}
+
+
+def _as_number(value):
+    """An operand as a number, for arithmetic and comparison with a sample; None when it is not a number."""
+    if isinstance(value, _Sample):
+        return _SAMPLE_NUMBER
+    if isinstance(value, numbers.Number):
+        return value
+    return None
+
+
+def _operand(value) -> str:
+    text = str(value)
+    return f"({text})" if " " in text else text  # `100 / (amount - paid)`, not `100 / amount - paid`
+
+
+def _arithmetic(op, symbol: str):
+    """A sample's arithmetic: it raises where any number would (`amount / 0`), and gives another sample that
+    shows the expression (`{{ amount * 2 }}` previews as `amount * 2`)."""
+
+    def forward(self, other):
+        number = _as_number(other)
+        if number is None:
+            return NotImplemented
+        op(_SAMPLE_NUMBER, number)
+        return _Sample(f"{_operand(self)} {symbol} {_operand(other)}")
+
+    def reflected(self, other):
+        number = _as_number(other)
+        if number is None:
+            return NotImplemented
+        op(number, _SAMPLE_NUMBER)
+        if symbol == "+" and number == 0 and not isinstance(other, _Sample):
+            return self  # `|sum` and running totals start from 0
+        return _Sample(f"{_operand(other)} {symbol} {_operand(self)}")
+
+    return forward, reflected
+
+
+def _comparison(op):
+    def compare(self, other):
+        if isinstance(other, str):
+            return op(str(self), str(other))
+        number = _as_number(other)
+        return NotImplemented if number is None else op(_SAMPLE_NUMBER, number)
+
+    return compare
+
+
 class _Sample(str):
-    """A sample value that also works as a mapping or list, so templates may walk `account.reseller.name`."""
+    """A placeholder for one payload value when a template is checked or previewed, and the real value's type
+    is not known: a template that renders for some real payload must render over samples too.
+
+    It renders as its name (`{{ account.number }}` shows `account.number`) and works as a string (filters,
+    `~`, `+ "text"`), as the number 1 (`amount > 5`, `"%.2f"|format(amount)`, `amount|round`, arithmetic gives
+    another sample, so `x / (a - b)` never divides by zero), as a mapping (`account.reseller.name`,
+    `account["number"]`, `.items()`, `|items`), as a one-item list (`{% for tag in tags %}`, `tags|length`,
+    `tags[0].name`) and as true. Names the payload does not have stay undefined (StrictUndefined)."""
+
+    __hash__ = str.__hash__
+
+    def __getattribute__(self, name):
+        if name in _STR_METHODS:
+            method = _StrMethod(f"{self}.{name}")
+            method._method = getattr(str.__str__(self), name)  # bound to a plain str: pure, reaches nothing
+            return method
+        return super().__getattribute__(name)
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("_") or name in _PROTOCOL_NAMES:
             raise AttributeError(name)
         return _Sample(f"{self}.{name}")
 
     def __getitem__(self, key):
-        if isinstance(key, int | slice):
-            return str.__getitem__(self, key)
+        if isinstance(key, slice):
+            return _Sample(str.__getitem__(self, key))
+        if isinstance(key, int):
+            return _Sample(f"{self}[{key}]")
+        if isinstance(key, str) and key.startswith("_"):
+            raise KeyError(key)  # the sandbox then refuses `title["__class__"]` as it refuses `title.__class__`
         return _Sample(f"{self}.{key}")
 
+    # A one-item list (so `loop.length`, `|length` and `|first` agree with the `for` loop).
     def __iter__(self):
-        return iter([_Sample(f"{self}[0]")])
+        return iter([self[0]])
+
+    def __reversed__(self):
+        return iter([self[0]])
+
+    def __len__(self):
+        return 1
+
+    def __contains__(self, item):
+        return str.__contains__(self, item) if isinstance(item, str) else False
+
+    # A mapping: dict's methods, and `|items`, `is mapping` (registered below).
+    def keys(self):
+        return [_Sample(f"{self}.key")]
+
+    def values(self):
+        return [_Sample(f"{self}.value")]
+
+    def items(self):
+        return [(_Sample(f"{self}.key"), _Sample(f"{self}.value"))]
+
+    def get(self, key, default=None):
+        return self[key]
+
+    # A number.
+    def __int__(self):
+        return _SAMPLE_NUMBER
+
+    def __index__(self):  # `range(count)`, `"-" * width`, `"%x"`
+        return _SAMPLE_NUMBER
+
+    def __float__(self):
+        return float(_SAMPLE_NUMBER)
+
+    def __round__(self, ndigits=None):
+        return round(_SAMPLE_NUMBER, ndigits)
+
+    def __trunc__(self):
+        return _SAMPLE_NUMBER
+
+    __floor__ = __ceil__ = __trunc__
+
+    def __neg__(self):
+        return -_SAMPLE_NUMBER
+
+    def __pos__(self):
+        return _SAMPLE_NUMBER
+
+    def __abs__(self):
+        return _SAMPLE_NUMBER
+
+    def __format__(self, spec):
+        try:
+            return str.__format__(self, spec)
+        except ValueError:  # "{:.2f}", "{:,}": a number's format
+            return format(_SAMPLE_NUMBER, spec)
+
+    __eq__ = _comparison(operator.eq)
+    __ne__ = _comparison(operator.ne)
+    __lt__ = _comparison(operator.lt)
+    __le__ = _comparison(operator.le)
+    __gt__ = _comparison(operator.gt)
+    __ge__ = _comparison(operator.ge)
+    __sub__, __rsub__ = _arithmetic(operator.sub, "-")
+    __truediv__, __rtruediv__ = _arithmetic(operator.truediv, "/")
+    __floordiv__, __rfloordiv__ = _arithmetic(operator.floordiv, "//")
+    __pow__, __rpow__ = _arithmetic(operator.pow, "**")
+    _number_add, _number_radd = _arithmetic(operator.add, "+")
+    _number_mul, _number_rmul = _arithmetic(operator.mul, "*")
+    _number_mod, _number_rmod = _arithmetic(operator.mod, "%")
+
+    # `+`, `*` and `%` are also string and list operations; as a str subclass, a sample is asked first even in
+    # `"text" + sample` (Python tries a subclass's reflected method before the base class's).
+    def __add__(self, other):
+        if isinstance(other, str):
+            return _Sample(str(self) + other)
+        if isinstance(other, list | tuple):
+            return type(other)(self) + other
+        return self._number_add(other)
+
+    def __radd__(self, other):
+        if isinstance(other, str):
+            return _Sample(other + str(self))
+        if isinstance(other, list | tuple):
+            return other + type(other)(self)
+        return self._number_radd(other)
+
+    def __mul__(self, other):
+        if isinstance(other, str | list | tuple):
+            return other * _SAMPLE_NUMBER
+        return self._number_mul(other)
+
+    def __rmul__(self, other):
+        if isinstance(other, str | list | tuple):
+            return other * _SAMPLE_NUMBER
+        return self._number_rmul(other)
+
+    def __mod__(self, other):  # the sample as a format string (`greeting|format(name)`)
+        if _as_number(other) is not None:
+            return self._number_mod(other)
+        try:
+            return str.__mod__(self, other)
+        except (TypeError, ValueError):  # the real text may well have the placeholders this name lacks
+            return _Sample(self)
+
+    def __rmod__(self, other):  # `"%.2f" % amount`
+        if isinstance(other, str):
+            return str.__mod__(other, self)
+        return self._number_rmod(other)
+
+
+Mapping.register(_Sample)  # `|items`, `is mapping`; not MutableMapping: the sandbox's rules for those stay off
+
+
+class _StrMethod(_Sample):
+    """`ticket.title`, `stats.count`: a field named like a str method is a sample, and may also be called as
+    that method (`{{ name.upper() }}`)."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return self._method(*args, **kwargs)
+        except (TypeError, ValueError):  # `tags.index(3)` (a list's method), `name.index(":")` (not in the name)
+            return _Sample(f"{self}()")
 
 
 def sample_payload(event_type: registry.EventType) -> dict:
@@ -197,9 +416,23 @@ def template_cache():
         _batch_templates.reset(token)
 
 
+@dataclass(frozen=True)
+class _Picked:
+    subject: str
+    text: str
+    html: str
+    language: str
+    template_id: object = None  # the DB template's pk; None: the app's shipped default (or a test send's)
+
+
 def pick_template(*, event: str, channel: str, language: str):
     """The active DB template for the language, else the default language's, else the app's default.
     Returns (subject, text, html, language) or None when the event has nothing for this channel."""
+    picked = _picked(event=event, channel=channel, language=language)
+    return None if picked is None else (picked.subject, picked.text, picked.html, picked.language)
+
+
+def _picked(*, event: str, channel: str, language: str) -> _Picked | None:
     cache = _batch_templates.get()
     if cache is None:
         return _pick_template(event=event, channel=channel, language=language)
@@ -209,7 +442,7 @@ def pick_template(*, event: str, channel: str, language: str):
     return cache[key]
 
 
-def _pick_template(*, event: str, channel: str, language: str):
+def _pick_template(*, event: str, channel: str, language: str) -> _Picked | None:
     from .models import Template
 
     wanted = _languages(language)
@@ -220,36 +453,61 @@ def _pick_template(*, event: str, channel: str, language: str):
     for lang in wanted:
         if lang in found:
             template = found[lang]
-            return template.subject, template.body_text, template.body_html, lang
+            return _Picked(template.subject, template.body_text, template.body_html, lang, template.pk)
     default = registry.get(event).default_template(channel)
     if default is None:
         return None
-    return default.subject, default.text, default.html, settings.LANGUAGE_CODE
+    return _Picked(default.subject, default.text, default.html, settings.LANGUAGE_CODE)
 
 
 def render(*, event: str, channel: str, language: str, payload: dict) -> Rendered | None:
     """Render the right template for one delivery; None when the event has no template for the channel.
+
+    A DB template that fails on this payload (validation renders over samples, so `{{ reseller.name }}` passes
+    and fails when `reseller` is null) does not lose the message: the app's default for the channel is sent
+    instead and a warning logged. Only when that fails too (or there is none) does the error propagate. A
+    template the sandbox refused (SecurityError: it reached for internals or runaway output) gets no
+    fallback: it fails, with the reason, so staff see it.
 
     A payload carrying TEST_KEY renders that template over the event's sample payload (a test send)."""
     test = payload.get(TEST_KEY)
     if test:
         base = {key: value for key, value in payload.items() if key != TEST_KEY}
         payload = {**sample_payload(registry.get(event)), **base}
-        picked = test.get("subject", ""), test.get("text", ""), test.get("html", ""), language
+        picked = _Picked(test.get("subject", ""), test.get("text", ""), test.get("html", ""), language)
     else:
-        picked = pick_template(event=event, channel=channel, language=language)
+        picked = _picked(event=event, channel=channel, language=language)
     if picked is None:
         return None
-    subject, text, html, used = picked
-    rendered = Rendered(
-        subject=" ".join(render_string(subject, payload).split()),  # a subject is one line
-        text=render_string(text, payload),
-        html=render_string(html, payload, html=True),
-        language=used,
-    )
+    try:
+        rendered = _render_picked(picked, payload)
+    except RENDER_ERRORS as exc:
+        default = registry.get(event).default_template(channel)
+        if picked.template_id is None or isinstance(exc, SecurityError) or default is None:
+            raise
+        logger.warning(
+            "notification template %s (%s, %s, %s) does not render for this payload, sending the app's default: %s",
+            picked.template_id, event, channel, picked.language, _reason(exc),
+        )  # fmt: skip
+        try:
+            rendered = _render_picked(
+                _Picked(default.subject, default.text, default.html, settings.LANGUAGE_CODE), payload
+            )
+        except RENDER_ERRORS as default_exc:
+            exc.add_note(f"The app's default template failed too: {_reason(default_exc)}")
+            raise exc from None
     if channel == Channel.EMAIL:
         rendered = email_parts(rendered, unsubscribe_url=payload.get("unsubscribe_url") or "")
     return rendered
+
+
+def _render_picked(picked: _Picked, payload: dict) -> Rendered:
+    return Rendered(
+        subject=" ".join(render_string(picked.subject, payload).split()),  # a subject is one line
+        text=render_string(picked.text, payload),
+        html=render_string(picked.html, payload, html=True),
+        language=picked.language,
+    )
 
 
 # ---- email -----------------------------------------------------------------------------------------------
