@@ -2,7 +2,11 @@
 
 from celery import shared_task
 
-from . import services
+from . import retention, services
+
+# A retention run starts no new batch after this long and queues the next run instead: with acks_late, a task
+# still running when Redis' 1 h visibility_timeout passes is handed to a second worker.
+RETENTION_RUN_SECONDS = 10 * 60
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -33,3 +37,12 @@ def webhook_scan() -> None:
     from . import webhooks
 
     webhooks.webhook_dispatch_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=6 * 3600)
+def retention_prune() -> None:
+    """Beat, daily: delete notification rows past their retention (notifications.retention). Idempotent, and
+    overlapping runs skip each other's rows. A backlog bigger than one run queues the next run. Expires after 6 h:
+    a run that workers could not start by then is dropped, and the next night's catches up."""
+    if not retention.prune_for(seconds=RETENTION_RUN_SECONDS):
+        retention_prune.delay()

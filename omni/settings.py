@@ -7,6 +7,7 @@ and `manage.py check --deploy` is clean.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -295,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
     "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
     "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
     "notifications-webhook-scan": {"task": "notifications.tasks.webhook_scan", "schedule": 5},
+    # Nightly in TIME_ZONE, after the hours daylight saving skips or repeats (01:00-03:00 in Europe and America).
+    "notifications-retention-prune": {
+        "task": "notifications.tasks.retention_prune",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # Security: strict in production (DEBUG off); `check --deploy` is clean then.
@@ -336,6 +342,14 @@ WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
 WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+# Retention (notifications.retention, nightly): days to keep, counted from creation; 0 keeps forever.
+# Deliveries in a final state (they hold payloads and rendered bodies: personal data; queued/sending ones stay),
+# webhook messages that succeeded or failed with their attempt log, in-app notifications that were read.
+NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=180)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=90)
+INAPP_RETENTION_DAYS = env.int("INAPP_RETENTION_DAYS", default=365)
+if min(NOTIFICATIONS_RETENTION_DAYS, WEBHOOK_RETENTION_DAYS, INAPP_RETENTION_DAYS) < 0:
+    raise ImproperlyConfigured("The *_RETENTION_DAYS settings take 0 (keep forever) or a number of days.")
 
 # Django 6 reads scheme-less URLs in forms as https; say so now (no deprecation warning).
 FORMS_URLFIELD_ASSUME_HTTPS = True
