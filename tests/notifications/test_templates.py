@@ -76,17 +76,17 @@ def test_the_sandbox_refuses_to_reach_python_internals(source):
 
 
 @pytest.mark.parametrize(
-    "source",
+    ("source", "reason_part"),
     [
-        "{{ 'x' * 10000000 }}",
-        "{{ 9 ** 999999 }}",
-        "{% for i in range(99999) %}{{ 'abc' }}{% endfor %}",
-        "{{ lipsum() }}",
+        ("{{ 'x' * 10000000 }}", "not allowed: result longer than"),
+        ("{{ 9 ** 999999 }}", "not allowed: exponent too large"),
+        ("{% for i in range(99999) %}{{ 'abc' }}{% endfor %}", "not allowed: output longer than"),
+        ("{{ lipsum() }}", "'lipsum' is undefined"),  # Jinja's globals are not there to burn CPU
     ],
 )
-def test_the_sandbox_refuses_runaway_output(source):
+def test_the_sandbox_refuses_runaway_output(source, reason_part):
     (reason,) = _errors(text=source)["body_text"]
-    assert "not allowed" in reason or "undefined" in reason
+    assert reason_part in reason
 
 
 def test_a_template_stored_around_validation_still_cannot_reach_internals(smtp_server):
@@ -231,7 +231,7 @@ def test_live_preview_shows_errors_with_their_line(admin_client):
 def test_live_preview_needs_a_post_and_the_permission(client_as, admin_client, agent):
     assert admin_client.get(PREVIEW).status_code == 405
     response = client_as(agent).post(PREVIEW, {"event": NEWSLETTER, "channel": "email"})
-    assert response.status_code in (302, 403)  # the admin sends staff without admin rights away
+    assert response.status_code == 403  # staff without the template permission
     assert admin_client.post(PREVIEW, {"event": "nope.nope.nope", "channel": "email"}).status_code == 200
 
 
@@ -278,5 +278,5 @@ def test_admin_action_test_sends_the_selected_templates(admin_client, smtp_serve
 def test_agent_without_template_rights_cannot_test_send(client_as, db):
     dispatcher = StaffFactory(email="dispatch@example.com", roles=["Dispatcher"])
     response = client_as(dispatcher).post(TEST_SEND, {"event": NEWSLETTER, "channel": "email"})
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403
     assert not Delivery.objects.exists()
