@@ -16,9 +16,9 @@ from rest_framework.response import Response
 
 from omni.api.errors import ErrorOut
 from omni.api.filters import IsoDateTimeFilter
+from omni.api.permissions import signed_in_may
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
-from omni.tokens import ResolvedToken
 
 from .. import services
 from ..models import Notification
@@ -34,15 +34,7 @@ class OwnRecordsAccess(permissions.BasePermission):
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        if isinstance(request.auth, ResolvedToken) and not request.auth.can_write:
-            self.message = "This token has the read scope only."
-            return False
-        return True
+        return signed_in_may(self, request)
 
 
 class NotificationOut(serializers.ModelSerializer):

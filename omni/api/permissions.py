@@ -11,6 +11,20 @@ PERMS_FOR_METHOD = {
 }
 
 
+def signed_in_may(permission: permissions.BasePermission, request) -> bool:
+    """The gate every API permission starts with: an active signed-in user; writes need a token with the write
+    scope (or a browser session). Sets `permission.message` when a read-only token tries to write."""
+    user = request.user
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if request.method in permissions.SAFE_METHODS:
+        return True
+    if isinstance(request.auth, ResolvedToken) and not request.auth.can_write:
+        permission.message = "This token has the read scope only."
+        return False
+    return True
+
+
 class ApiAccess(permissions.BasePermission):
     """Reads: any signed-in user, through their audience's selector (out of scope is 404).
     Writes: a token with the write scope (or a browser session), a staff user, and the model permission
@@ -19,14 +33,11 @@ class ApiAccess(permissions.BasePermission):
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
+        if not signed_in_may(self, request):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        if isinstance(request.auth, ResolvedToken) and not request.auth.can_write:
-            self.message = "This token has the read scope only."
-            return False
+        user = request.user
         if user.audience != Audience.STAFF:
             self.message = "Portal users have read-only API access."
             return False
