@@ -1,11 +1,12 @@
-"""The events crm emits (catalogue entries) and the functions its services call after commit."""
+"""The events crm emits (catalogue entries) and the functions its services call, inside their transaction, to
+record them in the outbox (notifications.outbox: webhooks and follower notifications go out after commit)."""
 
 import datetime
 
 import orjson
 from django.utils import timezone
 
-from notifications import registry, services
+from notifications import outbox, registry
 from notifications.choices import Channel
 from notifications.registry import DefaultTemplate
 from omni.choices import Audience
@@ -83,22 +84,20 @@ def account_url(account_id) -> str:
 
 
 def account_changed(verb: str, account_id, *, by_id=None) -> None:
-    """After commit: publish crm.account.<verb> with the account as the API serializes it for staff (webhooks),
-    and notify the staff who follow the event, except the one who made the change (`by_id`)."""
-    data = account_payload(account_id)
-    services.event_publish(f"crm.account.{verb}", data)
-    services.notify_followers(
+    """In the caller's transaction: record crm.account.<verb> with the account as the API serializes it for staff
+    (webhooks), for the staff who follow the event except the one who made the change (`by_id`)."""
+    outbox.event_record(
         f"crm.account.{verb}",
-        data,
+        account_payload(account_id),
         url=account_url(account_id),
         permission="crm.view_account",
-        exclude_user_id=by_id,
+        by_id=by_id,
     )
 
 
 def contact_changed(verb: str, contact_id, *, by_id=None) -> None:
-    """After commit: publish crm.contact.<verb> with the contact as the API serializes it for staff (webhooks),
-    and notify the staff who follow the event, except the one who made the change (`by_id`)."""
+    """In the caller's transaction: record crm.contact.<verb> with the contact as the API serializes it for staff
+    (webhooks), for the staff who follow the event except the one who made the change (`by_id`)."""
     from .api.serializers import ContactOut
     from .models import AccountContact, Contact
 
@@ -114,11 +113,10 @@ def contact_changed(verb: str, contact_id, *, by_id=None) -> None:
     ]
     with timezone.override(datetime.UTC):
         data = _as_json(ContactOut(contact, context={"links": {contact.pk: links}}).data)
-    services.event_publish(f"crm.contact.{verb}", data)
-    services.notify_followers(
+    outbox.event_record(
         f"crm.contact.{verb}",
         data,
         url=portal_url(Audience.STAFF, "staff:contact_detail", pk=contact.pk),
         permission="crm.view_contact",
-        exclude_user_id=by_id,
+        by_id=by_id,
     )

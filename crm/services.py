@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -31,11 +30,12 @@ CONTACT_FIELDS = {
 
 
 def _emit_account(verb: str, account_id, by: User | None = None) -> None:
-    transaction.on_commit(partial(events.account_changed, verb, account_id, by_id=by.pk if by else None))
+    # An outbox row in this transaction: sent after commit, even if the broker is down then.
+    events.account_changed(verb, account_id, by_id=by.pk if by else None)
 
 
 def _emit_contact(verb: str, contact_id, by: User | None = None) -> None:
-    transaction.on_commit(partial(events.contact_changed, verb, contact_id, by_id=by.pk if by else None))
+    events.contact_changed(verb, contact_id, by_id=by.pk if by else None)
 
 
 def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:

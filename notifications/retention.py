@@ -6,7 +6,9 @@ Age counts from creation (`created_at`, indexed on every table); a row goes when
   the payload and the rendered bodies, i.e. personal data. Queued and sending ones are never touched. An in-app
   notification made by a deleted delivery stays, unlinked (Notification.delivery is SET_NULL);
 - webhook messages that succeeded or failed, with their attempt log, after WEBHOOK_RETENTION_DAYS;
-- in-app notifications that were read, after INAPP_RETENTION_DAYS; unread ones stay however old.
+- in-app notifications that were read, after INAPP_RETENTION_DAYS; unread ones stay however old;
+- outbox events that were dispatched (their messages and deliveries are rows of their own), after
+  OUTBOX_RETENTION_DAYS; undispatched ones stay.
 0 days keeps a kind forever.
 
 Set-based batches, each its own short transaction: up to `batch_size` rows are taken oldest first with
@@ -32,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import DeliveryStatus, WebhookMessageStatus
-from .models import Delivery, Notification, WebhookAttempt, WebhookMessage
+from .models import Delivery, Notification, OutboxEvent, WebhookAttempt, WebhookMessage
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +81,22 @@ KINDS = (
         Q(read_at__isnull=False),
         "in-app notifications (read)",
     ),
+    Kind(
+        "outbox_events",
+        OutboxEvent,
+        "OUTBOX_RETENTION_DAYS",
+        Q(dispatched_at__isnull=False),
+        "outbox events (dispatched)",
+    ),
 )
 # prune()'s answer: one count per kind, and the attempts that went with their webhook messages.
-COUNTS = ("deliveries", "webhook_messages", "webhook_attempts", "inapp_notifications")
+COUNTS = ("deliveries", "webhook_messages", "webhook_attempts", "inapp_notifications", "outbox_events")
 _COUNT_OF_MODEL = {
     Delivery._meta.label: "deliveries",
     WebhookMessage._meta.label: "webhook_messages",
     WebhookAttempt._meta.label: "webhook_attempts",
     Notification._meta.label: "inapp_notifications",
+    OutboxEvent._meta.label: "outbox_events",
 }
 
 
@@ -193,11 +203,13 @@ def _run(*, now: datetime | None, batch_size: int, seconds: float | None) -> tup
                 finished = False
                 break
     logger.info(
-        "retention: deleted %s deliveries, %s webhook messages with %s attempts, %s in-app notifications%s",
+        "retention: deleted %s deliveries, %s webhook messages with %s attempts, %s in-app notifications, "
+        "%s outbox events%s",
         totals["deliveries"],
         totals["webhook_messages"],
         totals["webhook_attempts"],
         totals["inapp_notifications"],
+        totals["outbox_events"],
         "" if finished else f"; stopped after {seconds:g} s, rows may be left",
     )
     return totals, finished
@@ -205,7 +217,8 @@ def _run(*, now: datetime | None, batch_size: int, seconds: float | None) -> tup
 
 def prune(now: datetime | None = None, batch_size: int = BATCH_SIZE, *, dry_run: bool = False) -> dict[str, int]:
     """Delete every expired row (see the module docstring) in batches of `batch_size`, one transaction each.
-    Returns the counts deleted: deliveries, webhook_messages, webhook_attempts, inapp_notifications.
+    Returns the counts deleted: deliveries, webhook_messages, webhook_attempts, inapp_notifications,
+    outbox_events.
     `dry_run`: count what would go and delete nothing. Idempotent; skips rows other transactions hold."""
     if dry_run:
         return prunable_counts(now=now)

@@ -1,4 +1,5 @@
-"""The one way to send: `notify(event, recipients, context)`; and `event_publish` for outbound webhooks.
+"""The one way to send: `notify(event, recipients, context)`; and `event_publish` for outbound webhooks (apps emit
+domain events through the outbox, notifications.outbox, which calls event_publish and notify_followers).
 
 notify() records one Delivery per person and channel (suppressed ones too, with the reason) and queues the
 sending after commit; workers render and send (`deliveries_send`), retrying transient failures with
@@ -763,12 +764,19 @@ STAFF_KEY = "omni.user:"  # Recipient.for_user's key prefix
 
 
 def notify_followers(
-    event: str, context: dict, *, url: str = "", permission: str = "", exclude_user_id=None
+    event: str,
+    context: dict,
+    *,
+    url: str = "",
+    permission: str = "",
+    exclude_user_id=None,
+    idempotency_key: str | None = None,
 ) -> list[Delivery]:
     """Notify the staff who follow `event`: those who switched a channel on for it on their preferences page
     (events registered with no default channels, such as crm.account.created, reach nobody else). Only active
     staff holding `permission` (e.g. "crm.view_account"), never the person who caused the event
-    (`exclude_user_id`). One query when nobody follows the event. Call it after commit."""
+    (`exclude_user_id`). One query when nobody follows the event. Apps do not call it: they record the event
+    (outbox.event_record) and the outbox worker calls this."""
     from django.contrib.auth.backends import ModelBackend
 
     from omni.models import User
@@ -786,12 +794,13 @@ def notify_followers(
     users = ModelBackend().with_perm(permission) if permission else User.objects.all()  # groups, user or superuser
     users = users.filter(pk__in=ids, is_active=True, is_staff=True).exclude(pk=exclude_user_id)
     recipients = [Recipient.for_user(user) for user in users]
-    return notify(event, recipients, context, url=url) if recipients else []
+    return notify(event, recipients, context, url=url, idempotency_key=idempotency_key) if recipients else []
 
 
 def event_publish(event: str, data: dict) -> None:
-    """An app's domain event: outbound webhooks for every endpoint that subscribed to it. Call it after
-    commit (transaction.on_commit) with `data` the resource as the API serializes it."""
+    """An app's domain event: outbound webhooks for every endpoint that subscribed to it, with `data` the resource
+    as the API serializes it. Apps do not call it: they record the event (outbox.event_record) in the transaction
+    of their change, and the outbox worker calls this."""
     if not registry.get(event).webhooks:
         raise ValueError(f"{event} is registered as sent to people only (webhooks=False).")
     from .webhooks import webhook_publish

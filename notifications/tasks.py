@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import retention, services
+from . import outbox, retention, services
 
 # A retention run starts no new batch after this long and queues the next run instead: with acks_late, a task
 # still running when Redis' 1 h visibility_timeout passes is handed to a second worker.
@@ -46,3 +46,17 @@ def retention_prune() -> None:
     a run that workers could not start by then is dropped, and the next night's catches up."""
     if not retention.prune_for(seconds=RETENTION_RUN_SECONDS):
         retention_prune.delay()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_dispatch_task(event_id: str) -> None:
+    """Dispatch one domain event (webhook messages, follower notifications). Queued after the commit that recorded
+    it; running twice dispatches nothing twice (the row is locked and stamped)."""
+    outbox.outbox_dispatch(event_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=4)
+def outbox_sweep() -> None:
+    """Beat, every 5 s: dispatch domain events whose task never ran (the broker was down at commit, the worker
+    died) or whose retry is due. Overlapping sweeps are safe."""
+    outbox.outbox_dispatch_due()

@@ -287,6 +287,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The queue tasks are sent to and workers consume: instances (or test runs) sharing one broker each use their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "omni.beat:HeartbeatScheduler"
 # Beat wakes at least this often; each wake stamps the beat heartbeat that /health/ reads.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
@@ -296,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
     "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
     "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
     "notifications-webhook-scan": {"task": "notifications.tasks.webhook_scan", "schedule": 5},
+    "notifications-outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 5},
     # Nightly in TIME_ZONE, after the hours daylight saving skips or repeats (01:00-03:00 in Europe and America).
     "notifications-retention-prune": {
         "task": "notifications.tasks.retention_prune",
@@ -348,7 +351,9 @@ WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=2
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=180)
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=90)
 INAPP_RETENTION_DAYS = env.int("INAPP_RETENTION_DAYS", default=365)
-if min(NOTIFICATIONS_RETENTION_DAYS, WEBHOOK_RETENTION_DAYS, INAPP_RETENTION_DAYS) < 0:
+# Dispatched outbox events (notifications.outbox): their webhook messages and deliveries are kept on their own.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+if min(NOTIFICATIONS_RETENTION_DAYS, WEBHOOK_RETENTION_DAYS, INAPP_RETENTION_DAYS, OUTBOX_RETENTION_DAYS) < 0:
     raise ImproperlyConfigured("The *_RETENTION_DAYS settings take 0 (keep forever) or a number of days.")
 
 # Django 6 reads scheme-less URLs in forms as https; say so now (no deprecation warning).

@@ -1,10 +1,12 @@
 from .core import Delivery, Notification, Preference, QuietHours, Template
+from .outbox import OutboxEvent
 from .push import PushSubscription
 from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "Delivery",
     "Notification",
+    "OutboxEvent",
     "Preference",
     "PushSubscription",
     "QuietHours",

@@ -7,6 +7,7 @@ from notifications import services as notifications
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Notification
 from notifications.recipients import Recipient
+from tests.notifications.outbox_support import outbox_run_published
 from tests.omni.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,8 @@ def test_followers_are_told_of_a_new_account_except_its_creator(
 
     with django_capture_on_commit_callbacks(execute=True):
         account = services.account_create(by=sales, name="Lekki Gardens Estate Office")
+    assert not Delivery.objects.exists()  # nothing is sent from the request: the outbox worker does it
+    assert outbox_run_published() == 1
 
     deliveries = Delivery.objects.filter(event="crm.account.created")
     assert sorted((d.recipient_key, d.channel) for d in deliveries) == sorted(
@@ -50,6 +53,7 @@ def test_a_contact_change_reaches_its_followers(agent, sales, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         contact = services.contact_create(by=agent, first_name="Ngozi", last_name="Eze", email="ngozi@example.com")
         services.contact_update(contact_id=contact.pk, by=agent, last_name="Eze-Obi")
+    assert outbox_run_published() == 2
     (delivery,) = Delivery.objects.all()
     assert (delivery.event, delivery.recipient_key) == ("crm.contact.updated", Recipient.for_user(sales).key)
     assert delivery.payload["full_name"] == "Ngozi Eze-Obi"

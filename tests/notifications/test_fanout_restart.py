@@ -75,11 +75,16 @@ def test_a_worker_stopped_mid_fan_out_loses_nothing_and_sends_nothing_twice(queu
             Recipient(key=f"crm.contact:{uuid.uuid4()}", name=f"Person {n}", email=f"person{n}@example.com")
             for n in range(EMAILS)
         ]
-        env = celery_env(EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}", WEBHOOK_ALLOW_PRIVATE_URLS="true")
+        # The worker queues follow-up tasks (the outbox's webhook messages) on the same private queue.
+        env = celery_env(
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
+            WEBHOOK_ALLOW_PRIVATE_URLS="true",
+            CELERY_TASK_DEFAULT_QUEUE=queue,
+        )
         worker_args = ("worker", "-c", "2", "-Q", queue, "-n", f"{queue}@%h", "--without-mingle", "--without-gossip")
         worker = celery_start(*worker_args, env=env, log=log)
         try:
-            with transaction.atomic():  # the webhooks go out after commit, from crm's own emitter
+            with transaction.atomic():  # the webhooks go out after commit, through crm's outbox event
                 account = crm_services.account_create(name="Lekki Gardens Estate Office", tags=["fiber"])
             _wait(lambda: WebhookMessage.objects.count() == ENDPOINTS, "the webhook messages", log)
             data = WebhookMessage.objects.values_list("payload", flat=True).first()["data"]

@@ -20,14 +20,26 @@ from django.utils import timezone
 
 from notifications import retention, tasks
 from notifications.choices import DELIVERY_OPEN, Channel, DeliveryStatus, WebhookMessageStatus
-from notifications.models import Delivery, Notification, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from notifications.models import (
+    Delivery,
+    Notification,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from tests.notifications.email_support import NEWSLETTER
 
 pytestmark = pytest.mark.django_db
 
-DAYS = {"NOTIFICATIONS_RETENTION_DAYS": 180, "WEBHOOK_RETENTION_DAYS": 90, "INAPP_RETENTION_DAYS": 365}
+DAYS = {
+    "NOTIFICATIONS_RETENTION_DAYS": 180,
+    "WEBHOOK_RETENTION_DAYS": 90,
+    "INAPP_RETENTION_DAYS": 365,
+    "OUTBOX_RETENTION_DAYS": 7,
+}
 SECOND = timedelta(seconds=1)
-NOTHING = {"deliveries": 0, "webhook_messages": 0, "webhook_attempts": 0, "inapp_notifications": 0}
+NOTHING = {"deliveries": 0, "webhook_messages": 0, "webhook_attempts": 0, "inapp_notifications": 0, "outbox_events": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +104,15 @@ def note(user, created_at: datetime, *, read: bool, delivery: Delivery | None = 
         title="Your bill",
         read_at=created_at + SECOND if read else None,
         created_at=created_at,
+    )
+
+
+def outbox_event(created_at: datetime, *, dispatched: bool) -> OutboxEvent:
+    return OutboxEvent.objects.create(
+        event=NEWSLETTER,
+        data={"title": "x"},
+        created_at=created_at,
+        dispatched_at=created_at + SECOND if dispatched else None,
     )
 
 
@@ -184,6 +205,7 @@ def test_zero_days_keeps_that_kind_forever(settings, setting, customer, endpoint
         "NOTIFICATIONS_RETENTION_DAYS": (Delivery, delivery(DeliveryStatus.FAILED, ten_years)),
         "WEBHOOK_RETENTION_DAYS": (WebhookMessage, message(endpoint, WebhookMessageStatus.FAILED, ten_years)),
         "INAPP_RETENTION_DAYS": (Notification, note(customer, ten_years, read=True)),
+        "OUTBOX_RETENTION_DAYS": (OutboxEvent, outbox_event(ten_years, dispatched=True)),
     }
 
     retention.prune(now=now)
@@ -198,10 +220,11 @@ def test_zero_everywhere_deletes_nothing(settings, customer, endpoint, now):
     delivery(DeliveryStatus.SENT, ten_years)
     message(endpoint, WebhookMessageStatus.SUCCEEDED, ten_years)
     note(customer, ten_years, read=True)
+    outbox_event(ten_years, dispatched=True)
 
     assert retention.prune(now=now) == NOTHING
     assert (Delivery.objects.count(), WebhookMessage.objects.count(), WebhookAttempt.objects.count()) == (1, 1, 2)
-    assert Notification.objects.count() == 1
+    assert Notification.objects.count() == OutboxEvent.objects.count() == 1
 
 
 def test_a_negative_window_is_refused_before_anything_is_deleted(settings, now):
@@ -286,9 +309,9 @@ def test_each_batch_is_a_few_statements_whatever_its_size(endpoint, now, django_
         message(endpoint, WebhookMessageStatus.FAILED, old + i * SECOND)
 
     # Per kind and batch: savepoint, SELECT ... FOR UPDATE SKIP LOCKED, then SET NULL on in-app notifications
-    # (deliveries) or DELETE of attempts (webhooks), DELETE, release. In-app, nothing expired: savepoint,
-    # SELECT, release.
-    with django_assert_num_queries(5 + 5 + 3):
+    # (deliveries) or DELETE of attempts (webhooks), DELETE, release. In-app and outbox, nothing expired:
+    # savepoint, SELECT, release.
+    with django_assert_num_queries(5 + 5 + 3 + 3):
         counts = retention.prune(now=now, batch_size=1000)
 
     assert counts == {**NOTHING, "deliveries": 40, "webhook_messages": 40, "webhook_attempts": 80}
@@ -345,7 +368,8 @@ def test_a_row_another_transaction_holds_is_skipped_not_waited_for_and_goes_next
 
 @pytest.fixture
 def backlog(customer, endpoint, now):
-    """Expired: 3 deliveries, 2 webhook messages with 4 attempts, 1 read notification; and rows that stay."""
+    """Expired: 3 deliveries, 2 webhook messages with 4 attempts, 1 read notification, 1 dispatched outbox event;
+    and rows that stay."""
     for status in (DeliveryStatus.SENT, DeliveryStatus.SUPPRESSED, DeliveryStatus.FAILED, DeliveryStatus.QUEUED):
         delivery(status, now - timedelta(days=181))
     delivery(DeliveryStatus.SENT, now - timedelta(days=179))
@@ -353,9 +377,18 @@ def backlog(customer, endpoint, now):
         message(endpoint, status, now - timedelta(days=91))
     note(customer, now - timedelta(days=366), read=True)
     note(customer, now - timedelta(days=366), read=False)
+    outbox_event(now - timedelta(days=8), dispatched=True)
+    outbox_event(now - timedelta(days=8), dispatched=False)  # never sent yet: kept
+    outbox_event(now - timedelta(days=6), dispatched=True)
 
 
-EXPECTED = {"deliveries": 3, "webhook_messages": 2, "webhook_attempts": 4, "inapp_notifications": 1}
+EXPECTED = {
+    "deliveries": 3,
+    "webhook_messages": 2,
+    "webhook_attempts": 4,
+    "inapp_notifications": 1,
+    "outbox_events": 1,
+}
 
 
 def test_a_dry_run_counts_what_a_real_run_then_deletes_and_deletes_nothing(backlog, now):
@@ -367,6 +400,8 @@ def test_a_dry_run_counts_what_a_real_run_then_deletes_and_deletes_nothing(backl
     assert retention.prune(now=now) == EXPECTED
     assert (Delivery.objects.count(), WebhookMessage.objects.count(), WebhookAttempt.objects.count()) == (2, 1, 2)
     assert Notification.objects.count() == 1
+    kept = OutboxEvent.objects.values_list("dispatched_at", "created_at")
+    assert sorted((sent is not None, (now - made).days) for sent, made in kept) == [(False, 8), (True, 6)]
 
 
 def _command(*args) -> list[str]:
@@ -381,24 +416,29 @@ def test_the_command_dry_run_lists_what_would_go_and_deletes_nothing(backlog, se
 
     lines = _command("--dry-run")
 
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert lines[0].startswith("deliveries (sent, delivered, failed, suppressed) older than 180 days (created before ")
     assert lines[0].endswith("): 3")
     assert lines[1].startswith("webhook messages (succeeded, failed) older than 90 days (created before ")
     assert lines[1].endswith("): 2 with 4 attempts")
     assert lines[2] == "in-app notifications (read): kept forever (INAPP_RETENTION_DAYS=0)"
-    assert lines[3] == "Dry run: nothing deleted."
+    assert lines[3].startswith("outbox events (dispatched) older than 7 days (created before ")
+    assert lines[3].endswith("): 1")
+    assert lines[4] == "Dry run: nothing deleted."
     assert (Delivery.objects.count(), WebhookMessage.objects.count(), Notification.objects.count()) == counts
 
 
 def test_the_command_deletes_with_a_progress_bar_per_kind_and_reports(backlog, capsys):
     lines = _command("--batch-size", "2")
 
-    assert lines[-1] == "Deleted 3 deliveries, 2 webhook messages (4 attempts), 1 in-app notifications."
+    assert lines[-1] == (
+        "Deleted 3 deliveries, 2 webhook messages (4 attempts), 1 in-app notifications, 1 outbox events."
+    )
     progress = capsys.readouterr().err
     assert "deliveries: 100%" in progress and "3/3" in progress
     assert "webhook_messages: 100%" in progress and "2/2" in progress
     assert "inapp_notifications: 100%" in progress and "1/1" in progress
+    assert "outbox_events: 100%" in progress
     assert (Delivery.objects.count(), WebhookMessage.objects.count(), WebhookAttempt.objects.count()) == (2, 1, 2)
     assert Notification.objects.filter(read_at__isnull=True).count() == Notification.objects.count() == 1
 

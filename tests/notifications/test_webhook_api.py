@@ -9,6 +9,7 @@ from django.utils import timezone
 from notifications import webhooks
 from notifications.choices import WebhookMessageStatus
 from notifications.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from tests.notifications.outbox_support import outbox_run_published
 from tests.notifications.webhook_support import Answer, Receiver
 from tests.omni.api_contract import assert_error
 from tests.omni.factories import StaffFactory
@@ -379,6 +380,7 @@ def test_creating_an_account_through_the_api_sends_its_api_representation(
             },
         )
     assert response.status_code == 201, response.content
+    assert outbox_run_published() == 1
     [message] = WebhookMessage.objects.filter(endpoint=endpoint)
     assert message.event == "crm.account.created"
     webhooks.webhook_messages_send([message.pk])

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from crm.models import Account, Contact, CustomerUser
 from notifications import services as notifications
 from notifications.choices import Channel, DeliveryStatus
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, OutboxEvent
 from omni.models import User
 
 # Committed for real, as in `make run`: after-commit work (events, invitations) runs where it would.
@@ -33,6 +33,10 @@ def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing():
     assert "omni-demo-2026" in out.getvalue() and "customer@demo.dotmac.example" in out.getvalue()
     agent = User.objects.get(email="agent@demo.dotmac.example")
     assert agent.check_password("omni-demo-2026") and agent.has_perm("crm.change_account")
+
+    # The events of the load were dispatched before the agent followed any (to nobody: no endpoints, no
+    # followers yet), so the worker has no flood of one notification per demo account to send.
+    assert OutboxEvent.objects.count() >= 12 and not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 
     # The agent's bell: the five newest accounts, in-app, sent by the worker.
     queued = Delivery.objects.filter(recipient_key=f"omni.user:{agent.pk}", channel=Channel.INAPP)

@@ -10,7 +10,7 @@ from notifications import retention
 class Command(BaseCommand):
     help = (
         "Delete notification rows past their retention (NOTIFICATIONS_RETENTION_DAYS, WEBHOOK_RETENTION_DAYS, "
-        "INAPP_RETENTION_DAYS) in batches, one short transaction each. --dry-run only counts."
+        "INAPP_RETENTION_DAYS, OUTBOX_RETENTION_DAYS) in batches, one short transaction each. --dry-run only counts."
     )
 
     def add_arguments(self, parser):
@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Deleted {deleted['deliveries']} deliveries, {deleted['webhook_messages']} webhook messages "
-                f"({deleted['webhook_attempts']} attempts), {deleted['inapp_notifications']} in-app notifications."
+                f"({deleted['webhook_attempts']} attempts), {deleted['inapp_notifications']} in-app notifications, "
+                f"{deleted['outbox_events']} outbox events."
             )
         )

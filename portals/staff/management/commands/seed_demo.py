@@ -4,17 +4,20 @@ Idempotent: every row has a stable key (email or name); running it again creates
 """
 
 import random
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from crm import events as crm_events
 from crm import services as crm
 from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
 from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
+from notifications import outbox
 from notifications import services as notifications
 from notifications.choices import Channel as NotificationChannel
 from notifications.recipients import Recipient
@@ -125,6 +128,9 @@ class Command(BaseCommand):
         vendors = self._organisations(Vendor, VENDORS, workforce.vendor_create)
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
+        # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
+        # notifications below, not one per demo account.
+        outbox.outbox_dispatch_due(now=timezone.now() + timedelta(seconds=outbox.LEASE_SECONDS + 1), seconds=3600)
         self._notifications()
         self.stdout.write(self.style.SUCCESS(f"\nDemo data ready. Sign in with (password for all: {PASSWORD}):"))
         width = max(len(role) for role, _ in logins)
