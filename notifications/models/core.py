@@ -1,8 +1,10 @@
 """Templates, preferences, quiet hours, deliveries and in-app notifications."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from omni.models import TimeStampedModel
@@ -53,6 +55,16 @@ class Preference(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="notifications_preference_channel_valid"
+            ),
+        ]
+        indexes = [
+            # notify_followers, on every domain event: the staff (recipient_key LIKE 'omni.user:%') who switched a
+            # channel on for this event. Pattern ops so the prefix is a range of the index, whatever the collation.
+            models.Index(
+                fields=["event", "recipient_key"],
+                name="notifications_pref_followers",
+                condition=Q(enabled=True),
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
             ),
         ]
 
@@ -126,6 +138,10 @@ class Delivery(TimeStampedModel):
             ),
             models.Index(fields=["event", "status"], name="notifications_delivery_stats"),
             models.Index(fields=["recipient_key", "-created_at"], name="notifications_delivery_person"),
+            # The delivery log's search (DeliveryFilterSet.filter_q: address and name, any part, any case):
+            # trigram indexes on the UPPER() that icontains compares; they serve iexact (=) as well.
+            GinIndex(OpClass(Upper("address"), name="gin_trgm_ops"), name="notifications_dlv_address_trgm"),
+            GinIndex(OpClass(Upper("recipient_name"), name="gin_trgm_ops"), name="notifications_dlv_name_trgm"),
         ]
 
     def __str__(self):
