@@ -6,9 +6,15 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm
 from django import forms
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
 from .choices import Audience
@@ -72,3 +78,23 @@ def audience_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@never_cache
+def admin_login(request, extra_context=None):
+    """Stands in for the admin's own login form, which signs in with a bare password: no two-factor step, no
+    allauth rate limit, no pre_login, and it would switch a signed-in session to whoever's credentials are
+    posted. Whatever the method and body, nobody signs in here: anonymous visitors go to allauth's login
+    (coming back to `next`), signed-in staff to `next` or the admin index, anyone else gets 403 (sending them
+    back to the admin would loop)."""
+    target = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = ""
+    target = target or reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(target)
+    if not admin.site.has_permission(request):
+        raise PermissionDenied(_("This account cannot use the administration."))
+    return redirect(target)
