@@ -4,8 +4,6 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.forms import LoginForm
-from django import forms
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -28,20 +26,20 @@ def belongs_here(user, request) -> bool:
     return user.audience == audience
 
 
-class OmniLoginForm(LoginForm):
-    """Refuses, with a form error, a correct password from a user of another portal."""
-
-    def clean(self):
-        cleaned = super().clean()
-        user = getattr(self, "user", None)
-        if user is not None and not belongs_here(user, self.request):
-            raise forms.ValidationError(_("This account cannot sign in here. Use the address you were invited to."))
-        return cleaned
-
-
 class OmniAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return False  # staff create users and invite portal users
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None and not belongs_here(user, request):
+            # The right password of a user of another portal is answered exactly as a wrong one, and counted as a
+            # failed attempt like one (allauth gave back the attempt on success: take it again), so this form
+            # never confirms that a password was right. pre_login still guards the other ways in.
+            self.pre_authenticate(request, **credentials)
+            self.authentication_failed(request, **credentials)
+            return None
+        return user
 
     def send_password_reset_mail(self, user, email, context):
         # The link must open on the user's own portal, whichever host the reset was asked on: a customer who

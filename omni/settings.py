@@ -176,7 +176,6 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "DotMac Omni"
-ACCOUNT_FORMS = {"login": "omni.auth.OmniLoginForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "DotMac Omni: "
 
 LANGUAGE_CODE = "en"

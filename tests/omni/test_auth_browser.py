@@ -21,7 +21,7 @@ def test_sign_in_and_reset_pages_are_accessible_on_every_host(live_server, page,
             assert axe_violations(page) == [], (host, path)
     # A refused sign-in shows its error accessibly too.
     sign_in(page, live_server, "localhost", customer.email, PASSWORD)
-    page.get_by_role("alert").get_by_text("This account cannot sign in here.").wait_for()
+    page.get_by_role("alert").get_by_text("The email address and/or password you specified are not correct.").wait_for()
     assert axe_violations(page) == []
 
 
