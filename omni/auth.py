@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .choices import Audience
 from .hosts import portal_base_url
+from .middleware import client_ip
 
 
 def belongs_here(user, request) -> bool:
@@ -40,6 +41,14 @@ class OmniAccountAdapter(DefaultAccountAdapter):
             self.authentication_failed(request, **credentials)
             return None
         return user
+
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits (failed sign-ins per address, resets, ...) must count each client, not the proxy
+        # every request arrives from: the address X-Forwarded-For gives behind NUM_PROXIES trusted proxies.
+        ip = client_ip(request).strip()
+        if not ip:
+            raise PermissionDenied(_("Unable to determine the client's address."))
+        return ip
 
     def send_password_reset_mail(self, user, email, context):
         # The link must open on the user's own portal, whichever host the reset was asked on: a customer who
