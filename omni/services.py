@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Audience
@@ -64,9 +66,39 @@ def invitation_resend(*, user_id) -> User:
 
 @transaction.atomic
 def users_active_set(*, user_ids, active: bool) -> int:
-    """Deactivate (or activate again) users in one UPDATE. A deactivated user's sessions stop working at their
-    next request (Django's backend refuses inactive users) and so do their API tokens (the cached lookups are
-    dropped). Returns how many users changed."""
-    changed = User.objects.filter(pk__in=list(user_ids)).exclude(is_active=active).update(is_active=active)
+    """Deactivate (or activate again) users, one by one's decision, in one UPDATE. A deactivated user's sessions
+    stop working at their next request (Django's backend refuses inactive users) and so do their API tokens (the
+    cached lookups are dropped). A user who is off with their reseller or vendor is not brought back here (they
+    come back with it); deactivating them here keeps them off when it comes back. Returns how many changed."""
+    user_ids = list(user_ids)
+    users = User.objects.filter(pk__in=user_ids)
+    if active:
+        changed = users.filter(is_active=False, suspended_with_org=False).update(
+            is_active=True, updated_at=timezone.now()
+        )
+    else:
+        changed = users.filter(Q(is_active=True) | Q(suspended_with_org=True)).update(
+            is_active=False, suspended_with_org=False, updated_at=timezone.now()
+        )
+    api_tokens_forget(user_ids=user_ids)
+    return changed
+
+
+@transaction.atomic
+def users_org_active_set(*, user_ids, active: bool) -> int:
+    """The portal users of a reseller or vendor that was switched off (active=False) or on again. Off: its active
+    users become inactive, marked `suspended_with_org`; their sessions, API tokens and sign-ins stop at once, as in
+    users_active_set. On: exactly those come back; a user deactivated on their own stays off. Idempotent; returns
+    how many changed."""
+    user_ids = list(user_ids)
+    users = User.objects.filter(pk__in=user_ids)
+    if active:
+        changed = users.filter(suspended_with_org=True).update(
+            is_active=True, suspended_with_org=False, updated_at=timezone.now()
+        )
+    else:
+        changed = users.filter(is_active=True).update(
+            is_active=False, suspended_with_org=True, updated_at=timezone.now()
+        )
     api_tokens_forget(user_ids=user_ids)
     return changed
