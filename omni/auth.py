@@ -3,8 +3,9 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
+from allauth.account import views as allauth_views
 from allauth.account.adapter import DefaultAccountAdapter
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -58,6 +59,22 @@ class OmniAccountAdapter(DefaultAccountAdapter):
             context = {**context, "password_reset_url": portal_base_url(user.audience) + urlsplit(url).path}
         return super().send_password_reset_mail(user, email, context)
 
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        # A new sign-in email is confirmed on the user's own portal, also when staff asked for it in the admin.
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        return portal_base_url(emailconfirmation.email_address.user.audience) + urlsplit(url).path
+
+    def confirm_email(self, request, email_address):
+        # With ACCOUNT_CHANGE_EMAIL the verified address becomes the sign-in email: another user may have taken it
+        # since the link was sent; refuse then, rather than fail on the unique email.
+        from .models import User
+
+        if User.objects.filter(email__iexact=email_address.email).exclude(pk=email_address.user_id).exists():
+            message = _("%(email)s is already used by another account.") % {"email": email_address.email}
+            self.add_message(request, messages.ERROR, message=message)
+            return False
+        return super().confirm_email(request, email_address)
+
     def pre_login(self, request, user, **kwargs):
         # Every path that signs a user in (password, reset, MFA) passes here.
         if user.is_active and not belongs_here(user, request):
@@ -85,6 +102,16 @@ def audience_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@audience_required
+def email_change(request):
+    """allauth's email page (ACCOUNT_CHANGE_EMAIL: "change to" an address, which takes effect once verified), with
+    the sign-in email first recorded as the verified primary address (omni.services.user_email_sync)."""
+    from .services import user_email_sync
+
+    user_email_sync(user=request.user)
+    return allauth_views.email(request)
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """Writes to users that every app shares."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -102,3 +103,47 @@ def users_org_active_set(*, user_ids, active: bool) -> int:
         )
     api_tokens_forget(user_ids=user_ids)
     return changed
+
+
+# ---- sign-in email ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_email_sync(*, user: User) -> None:
+    """allauth's address book of this user holds their sign-in email as the verified, primary address: staff
+    entered it and invited users proved it by following their link. With it verified, allauth never lets an
+    unverified address take its place (no unverified primary while a verified one exists, no deleting the
+    primary), so an address added later becomes the sign-in email only once verified. Writes only when needed."""
+    from allauth.account.models import EmailAddress
+
+    addresses = list(EmailAddress.objects.select_for_update().filter(user=user))
+    current = next((a for a in addresses if a.email.lower() == user.email.lower()), None)
+    if current is not None and current.primary and current.verified:
+        return
+    EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+    if current is None:
+        EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True, verified=True)
+    else:
+        EmailAddress.objects.filter(pk=current.pk).update(primary=True, verified=True)
+
+
+def user_email_change_request(*, user_id, email: str, request):
+    """Ask for a user's sign-in email to become `email`: a verification link goes to the new address (on the
+    user's own portal) and the change takes effect only when it is followed (allauth, ACCOUNT_CHANGE_EMAIL);
+    until then they sign in with the old one. A new request replaces a pending one. ValidationError (email) for
+    a bad address or their current one; Conflict (409) when another user has it."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.get(pk=user_id)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    if email == user.email.lower():
+        raise ValidationError({"email": [_("This is already their email.")]})
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        message = _("A user with email %(email)s already exists.") % {"email": email}
+        raise Conflict(message, fields={"email": [message]})
+    user_email_sync(user=user)
+    return EmailAddress.objects.add_new_email(request, user, email)

@@ -151,9 +151,11 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 
 AUTH_USER_MODEL = "omni.User"
+# Sign-in by the user's own email (USERNAME_FIELD). Not allauth's backend: it also signs in with any address in
+# allauth's address book, verified or not (a pending new email would work before it is verified), and it tells an
+# inactive user's right password apart from a wrong one.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -171,6 +173,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# A new sign-in email takes effect only once verified (a link to the new address; omni.services.user_email_sync).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "omni.auth.OmniAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
