@@ -65,6 +65,99 @@ class ServiceAdmin(admin.ModelAdmin):
             for obj in queryset:
                 self.delete_model(request, obj)
 
+    @staticmethod
+    def formset_saved(formset, *, new=(), changed=(), deleted=()) -> None:
+        """Record what a service saved for an inline, as formset.save() would, for the admin's change message."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = list(new), list(changed), list(deleted)
+
+    def save_formset(self, request, form, formset, change):
+        invite = getattr(formset, "invite", None)
+        if invite is None:
+            return super().save_formset(request, form, formset, change)
+        for row in formset.forms:
+            if row.has_changed() and row.cleaned_data:
+                invite(formset.instance, email=row.cleaned_data["email"], full_name=row.cleaned_data["full_name"])
+        self.formset_saved(formset)
+
+
+class SoftDeleteAdminMixin:
+    """Deleting a restorable record (its service sets deleted_at) removes nothing else: the confirmation lists
+    just the records themselves, and needs no permission on the rows a real delete would cascade to."""
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
+
+class PortalUserInline(admin.TabularInline):
+    """The portal users of an account, reseller or vendor, to look at: they are invited through the service
+    (PortalUserInviteInline below, or the console) and switched off one by one in Users."""
+
+    extra, can_delete = 0, False
+    fields = readonly_fields = ["user", "user_active", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description=_("active"), boolean=True)
+    def user_active(self, membership):
+        return membership.user.is_active
+
+
+class MembershipAdmin(admin.ModelAdmin):
+    """Who belongs to which account, reseller or vendor, to look at: memberships are made by the services that
+    invite portal users; someone who should no longer get in is deactivated in Users."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PortalUserInviteForm(forms.ModelForm):
+    email = forms.EmailField(label=_("email"))
+    full_name = forms.CharField(label=_("full name"), max_length=150, required=False)
+
+    class Meta:
+        fields: list[str] = []
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("A user with email %(email)s already exists.") % {"email": email})
+        return email
+
+
+class PortalUserInviteInline(admin.TabularInline):
+    """Rows to invite new portal users: each is created by `invite(parent, email=, full_name=)` (the app's
+    service), which emails them a link to choose a password. Shows no existing rows (PortalUserInline does)."""
+
+    form = PortalUserInviteForm
+    fields = ["email", "full_name"]
+    extra, can_delete = 1, False
+    verbose_name, verbose_name_plural = _("portal user to invite"), _("invite portal users")
+
+    def invite(self, parent, *, email: str, full_name: str):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.invite = staticmethod(self.invite)  # ServiceAdmin.save_formset calls it instead of saving rows
+        return formset
+
 
 def _unique_email(form) -> str:
     email = (form.cleaned_data.get("email") or "").strip().lower()
