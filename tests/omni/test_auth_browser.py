@@ -41,3 +41,16 @@ def test_staff_two_factor_pages_are_accessible(live_server, page, agent):
     sign_in(page, live_server, "localhost", agent.email, PASSWORD)
     page.wait_for_url("**/accounts/2fa/authenticate/")
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_email_page_is_accessible_with_a_change_pending(live_server, page, customer, theme):
+    page.add_init_script(f"localStorage.setItem('omni-theme', '{theme}')")
+    sign_in(page, live_server, "portal.localhost", customer.email, PASSWORD)
+    page.wait_for_url(on(live_server, "portal.localhost", "/"))
+    page.goto(on(live_server, "portal.localhost", "/accounts/email/"))
+    page.get_by_label("Change to").fill("new.address@example.com")
+    page.get_by_role("button", name="Change Email").click()
+    page.get_by_text("Your email address is still pending verification.").wait_for()
+    assert page.locator("h1").count() == 1
+    assert axe_violations(page) == []

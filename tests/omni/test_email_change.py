@@ -36,6 +36,7 @@ def email_of(user) -> str:
 
 def test_a_customer_changes_their_email_only_by_following_the_link_sent_to_the_new_one(customer):
     client = sign_in(customer.email)
+    assert 'href="/accounts/email/"' in client.get("/").content.decode()  # in the user menu
     page = client.get("/accounts/email/")
     assert page.status_code == 200 and page.context["portal_layout"] == "layouts/customer.html"
     assert page.content.decode().count("<h1") == 1
