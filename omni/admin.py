@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -21,10 +21,13 @@ def refusal_messages(exc: ValidationError | DomainError) -> list[str]:
     """A service's refusal as sentences, each naming its field."""
     if isinstance(exc, DomainError):
         return [exc.message]
-    if hasattr(exc, "error_dict"):
-        return [f"{name}: {message}" if name != "__all__" else message for name, msgs in exc.message_dict.items()
-                for message in msgs]  # fmt: skip
-    return list(exc.messages)
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [
+        message if name == NON_FIELD_ERRORS else f"{name}: {message}"
+        for name, field_messages in exc.message_dict.items()
+        for message in field_messages
+    ]
 
 
 class ServiceAdmin(admin.ModelAdmin):
@@ -222,8 +225,8 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         if active != stored.is_active:
             services.users_active_set(user_ids=[obj.pk], active=active)
             if active and stored.suspended_with_org:
-                self.message_user(request, _("%(user)s stays off with their organisation.") % {"user": obj.email},
-                                  messages.WARNING)  # fmt: skip
+                held = _("%(user)s stays off with their organisation.") % {"user": obj.email}
+                self.message_user(request, held, messages.WARNING)
         if email != stored.email:
             services.user_email_change_request(user_id=obj.pk, email=email, request=request)
             self.message_user(
