@@ -1,13 +1,23 @@
+"""Admin for accounts, contacts, their links, resellers and portal users. Every write goes through crm.services
+(omni.admin.ServiceAdmin), so an admin edit records the same history and events, and meets the same checks, as
+the console and the API."""
+
 from django.contrib import admin, messages
 from django.contrib.gis.admin import GISModelAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from omni.admin import MembershipAdmin, PortalUserInline, PortalUserInviteInline, ServiceAdmin, SoftDeleteAdminMixin
 from omni.exceptions import DomainError
 
 from . import services
 from .choices import AccountStatus
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
+
+
+def _fields(form, allowed: set[str]) -> dict:
+    """The form's values for the fields the service takes (read-only ones are not in the form)."""
+    return {name: value for name, value in form.cleaned_data.items() if name in allowed}
 
 
 class AccountContactInline(admin.TabularInline):
@@ -17,10 +27,41 @@ class AccountContactInline(admin.TabularInline):
     fields = ["contact", "account", "role"]
 
 
-class CustomerUserInline(admin.TabularInline):
+def _save_links(formset) -> None:
+    """An AccountContactInline through contact_link_account / contact_unlink_account: a removed row unlinks, a
+    row pointed at another contact (or account) unlinks the old pair and links the new, a new role relinks."""
+    new, changed, deleted = [], [], []
+    for row in formset.deleted_forms:
+        if not row.instance._state.adding:
+            services.contact_unlink_account(contact_id=row.instance.contact_id, account_id=row.instance.account_id)
+            deleted.append(row.instance)
+    for row in formset.forms:
+        if row in formset.deleted_forms or not row.has_changed() or not row.cleaned_data:
+            continue
+        contact, account = row.cleaned_data["contact"], row.cleaned_data["account"]
+        was = (row.initial.get("contact"), row.initial.get("account"))
+        if not row.instance._state.adding and was != (contact.pk, account.pk):
+            services.contact_unlink_account(contact_id=was[0], account_id=was[1])
+        saved = services.contact_link_account(
+            contact_id=contact.pk, account_id=account.pk, role=row.cleaned_data["role"]
+        )
+        if row.instance._state.adding:
+            new.append(saved)
+        else:
+            changed.append((saved, row.changed_data))
+    ServiceAdmin.formset_saved(formset, new=new, changed=changed, deleted=deleted)
+
+
+class CustomerUserInline(PortalUserInline):
     model = CustomerUser
-    extra = 0
-    autocomplete_fields = ["user", "contact"]
+    fields = readonly_fields = ["user", "user_active", "contact", "created_at"]
+
+
+class CustomerUserInviteInline(PortalUserInviteInline):
+    model = CustomerUser
+
+    def invite(self, parent, *, email, full_name):
+        services.customer_user_create(account_id=parent.pk, email=email, full_name=full_name)
 
 
 class DeletedListFilter(admin.SimpleListFilter):
@@ -36,14 +77,14 @@ class DeletedListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(SimpleHistoryAdmin, GISModelAdmin):
+class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISModelAdmin):
     list_display = ["number", "name", "kind", "status", "email", "phone", "reseller", "created_at", "deleted_at"]
     list_filter = ["status", "kind", ("reseller", admin.RelatedOnlyFieldListFilter), DeletedListFilter, "created_at"]
     search_fields = ["number", "name", "email", "phone", "service_address"]
     list_select_related = ["reseller"]
     autocomplete_fields = ["reseller"]
     readonly_fields = ["number", "status", "created_at", "updated_at", "deleted_at"]
-    inlines = [AccountContactInline, CustomerUserInline]
+    inlines = [AccountContactInline, CustomerUserInline, CustomerUserInviteInline]
     actions = ["suspend", "activate", "soft_delete", "restore"]
     show_full_result_count = False
     fieldsets = [
@@ -52,6 +93,22 @@ class AccountAdmin(SimpleHistoryAdmin, GISModelAdmin):
         (_("Addresses"), {"fields": ["service_address", "billing_address", "location"]}),
         (_("Other"), {"fields": ["notes", "created_at", "updated_at", "deleted_at"]}),
     ]
+
+    def save_model(self, request, obj, form, change):
+        fields = _fields(form, services.ACCOUNT_FIELDS)
+        if change:
+            services.account_update(account_id=obj.pk, by=request.user, **fields)
+            obj.refresh_from_db()
+        else:
+            self.adopt(obj, services.account_create(by=request.user, **fields))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is AccountContact:
+            return _save_links(formset)
+        return super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        services.account_delete(account_id=obj.pk, by=request.user)
 
     def _each(self, request, queryset, call, done):
         count = 0
@@ -91,13 +148,29 @@ class AccountAdmin(SimpleHistoryAdmin, GISModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "email", "phone", "preferred_channel", "language", "created_at", "deleted_at"]
     list_filter = ["preferred_channel", "language", DeletedListFilter, "created_at"]
     search_fields = ["first_name", "last_name", "email", "phone", "other_emails"]
     readonly_fields = ["merged_into", "created_at", "updated_at", "deleted_at"]
     inlines = [AccountContactInline]
     actions = ["soft_delete", "restore"]
+
+    def save_model(self, request, obj, form, change):
+        fields = _fields(form, services.CONTACT_FIELDS)
+        if change:
+            services.contact_update(contact_id=obj.pk, by=request.user, **fields)
+            obj.refresh_from_db()
+        else:
+            self.adopt(obj, services.contact_create(by=request.user, **fields))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is AccountContact:
+            return _save_links(formset)
+        return super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        services.contact_delete(contact_id=obj.pk, by=request.user)
 
     @admin.action(description=_("Delete selected contacts (restorable)"), permissions=["delete"])
     def soft_delete(self, request, queryset):
@@ -114,41 +187,87 @@ class ContactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccountContact)
-class AccountContactAdmin(SimpleHistoryAdmin):
+class AccountContactAdmin(ServiceAdmin, SimpleHistoryAdmin):
     list_display = ["contact", "account", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["contact__first_name", "contact__last_name", "contact__email", "account__number", "account__name"]
     list_select_related = ["contact", "account"]
     autocomplete_fields = ["contact", "account"]
 
+    def save_model(self, request, obj, form, change):
+        contact, account = form.cleaned_data["contact"], form.cleaned_data["account"]
+        was = (form.initial.get("contact"), form.initial.get("account"))
+        if change and was != (contact.pk, account.pk):
+            services.contact_unlink_account(contact_id=was[0], account_id=was[1])
+        link = services.contact_link_account(
+            contact_id=contact.pk, account_id=account.pk, role=form.cleaned_data["role"]
+        )
+        self.adopt(obj, link)
 
-class ResellerUserInline(admin.TabularInline):
+    def delete_model(self, request, obj):
+        services.contact_unlink_account(contact_id=obj.contact_id, account_id=obj.account_id)
+
+
+class ResellerUserInline(PortalUserInline):
     model = ResellerUser
-    extra = 0
-    autocomplete_fields = ["user"]
+
+
+class ResellerUserInviteInline(PortalUserInviteInline):
+    model = ResellerUser
+
+    def invite(self, parent, *, email, full_name):
+        services.reseller_user_create(reseller_id=parent.pk, email=email, full_name=full_name)
 
 
 @admin.register(Reseller)
-class ResellerAdmin(SimpleHistoryAdmin):
+class ResellerAdmin(ServiceAdmin, SimpleHistoryAdmin):
     list_display = ["name", "email", "phone", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "email"]
-    inlines = [ResellerUserInline]
+    inlines = [ResellerUserInline, ResellerUserInviteInline]
+    actions = ["switch_off", "switch_on"]
+
+    def save_model(self, request, obj, form, change):
+        fields = _fields(form, services.RESELLER_FIELDS)
+        if change:
+            services.reseller_update(reseller_id=obj.pk, by=request.user, **fields)
+            obj.refresh_from_db()
+        else:
+            self.adopt(obj, services.reseller_create(by=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        services.reseller_delete(reseller_id=obj.pk)
+
+    def get_deleted_objects(self, objs, request):
+        # The service removes the memberships itself (and deactivates their users): no permission on them needed.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed - {str(ResellerUser._meta.verbose_name)}, protected
+
+    def _set_active(self, request, queryset, active: bool):
+        for reseller in queryset:
+            services.reseller_active_set(reseller_id=reseller.pk, active=active, by=request.user)
+        self.message_user(request, _("%(n)d reseller(s) updated.") % {"n": len(queryset)}, messages.SUCCESS)
+
+    @admin.action(description=_("Switch off selected resellers (their portal users with them)"), permissions=["change"])
+    def switch_off(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description=_("Switch on selected resellers"), permissions=["change"])
+    def switch_on(self, request, queryset):
+        self._set_active(request, queryset, True)
 
 
 @admin.register(CustomerUser)
-class CustomerUserAdmin(admin.ModelAdmin):
+class CustomerUserAdmin(MembershipAdmin):
     list_display = ["user", "account", "contact", "created_at"]
     search_fields = ["user__email", "account__number", "account__name"]
     list_select_related = ["user", "account", "contact"]
-    autocomplete_fields = ["user", "account", "contact"]
     list_filter = ["created_at"]
 
 
 @admin.register(ResellerUser)
-class ResellerUserAdmin(admin.ModelAdmin):
+class ResellerUserAdmin(MembershipAdmin):
     list_display = ["user", "reseller", "created_at"]
     search_fields = ["user__email", "reseller__name"]
     list_select_related = ["user", "reseller"]
-    autocomplete_fields = ["user", "reseller"]
     list_filter = [("reseller", admin.RelatedOnlyFieldListFilter)]

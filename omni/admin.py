@@ -1,12 +1,172 @@
+"""Admin for users and API tokens, and ServiceAdmin: the base of every admin whose writes go through services."""
+
+from allauth.account.admin import EmailAddressAdmin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from . import services, tokens
+from .choices import Audience
+from .exceptions import DomainError
 from .models import ApiToken, User
+
+
+def refusal_messages(exc: ValidationError | DomainError) -> list[str]:
+    """A service's refusal as sentences, each naming its field."""
+    if isinstance(exc, DomainError):
+        return [exc.message]
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [
+        message if name == NON_FIELD_ERRORS else f"{name}: {message}"
+        for name, field_messages in exc.message_dict.items()
+        for message in field_messages
+    ]
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """An admin whose writes call the app's services (save_model, save_formset, delete_model, delete_queryset and
+    the actions), so an admin edit runs the same checks and records the same history and events as the console
+    and the API. A refusal from a service the form could not foresee rolls the whole save back (the admin's
+    views run in one transaction) and comes back as an error message on the same page."""
+
+    def _refusing(self, request, view, *args):
+        try:
+            return view(request, *args)
+        except (ValidationError, DomainError) as exc:
+            for message in refusal_messages(exc):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusing(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusing(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):  # actions, including "delete selected"
+        return self._refusing(request, super().changelist_view, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):  # simple_history's revert
+        return self._refusing(request, super().history_form_view, object_id, version_id, extra_context)
+
+    @staticmethod
+    def adopt(obj, saved) -> None:
+        """Make the admin's unsaved instance the row a create service saved: inlines and the redirect use it."""
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # all or nothing, like a bulk delete
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    @staticmethod
+    def formset_saved(formset, *, new=(), changed=(), deleted=()) -> None:
+        """Record what a service saved for an inline, as formset.save() would, for the admin's change message."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = list(new), list(changed), list(deleted)
+
+    def save_formset(self, request, form, formset, change):
+        invite = getattr(formset, "invite", None)
+        if invite is None:
+            return super().save_formset(request, form, formset, change)
+        for row in formset.forms:
+            if row.has_changed() and row.cleaned_data:
+                invite(formset.instance, email=row.cleaned_data["email"], full_name=row.cleaned_data["full_name"])
+        self.formset_saved(formset)
+
+
+class SoftDeleteAdminMixin:
+    """Deleting a restorable record (its service sets deleted_at) removes nothing else: the confirmation lists
+    just the records themselves, and needs no permission on the rows a real delete would cascade to."""
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
+
+class PortalUserInline(admin.TabularInline):
+    """The portal users of an account, reseller or vendor, to look at: they are invited through the service
+    (PortalUserInviteInline below, or the console) and switched off one by one in Users."""
+
+    extra, can_delete = 0, False
+    fields = readonly_fields = ["user", "user_active", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description=_("active"), boolean=True)
+    def user_active(self, membership):
+        return membership.user.is_active
+
+
+class MembershipAdmin(admin.ModelAdmin):
+    """Who belongs to which account, reseller or vendor, to look at: memberships are made by the services that
+    invite portal users; someone who should no longer get in is deactivated in Users."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PortalUserInviteForm(forms.ModelForm):
+    email = forms.EmailField(label=_("email"))
+    full_name = forms.CharField(label=_("full name"), max_length=150, required=False)
+
+    class Meta:
+        fields: list[str] = []
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("A user with email %(email)s already exists.") % {"email": email})
+        return email
+
+
+class PortalUserInviteInline(admin.TabularInline):
+    """Rows to invite new portal users: each is created by `invite(parent, email=, full_name=)` (the app's
+    service), which emails them a link to choose a password. Shows no existing rows (PortalUserInline does)."""
+
+    form = PortalUserInviteForm
+    fields = ["email", "full_name"]
+    extra, can_delete = 1, False
+    verbose_name, verbose_name_plural = _("portal user to invite"), _("invite portal users")
+
+    def invite(self, parent, *, email: str, full_name: str):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.invite = staticmethod(self.invite)  # ServiceAdmin.save_formset calls it instead of saving rows
+        return formset
+
+
+def _unique_email(form) -> str:
+    email = (form.cleaned_data.get("email") or "").strip().lower()
+    if User.objects.filter(email__iexact=email).exclude(pk=form.instance.pk).exists():
+        raise ValidationError(_("A user with email %(email)s already exists.") % {"email": email})
+    return email
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -14,15 +174,28 @@ class UserCreationForm(DjangoUserCreationForm):
         model = User
         fields = ["email", "full_name", "audience"]
 
+    def clean_email(self):
+        return _unique_email(self)
+
+    def clean_audience(self):
+        audience = self.cleaned_data["audience"]
+        if audience != Audience.STAFF:
+            # A portal user belongs to an account, a reseller or a vendor: invited from there, through its service.
+            raise ValidationError(_("Invite portal users from their account, reseller or vendor."))
+        return audience
+
 
 class UserChangeForm(DjangoUserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
 
+    def clean_email(self):
+        return _unique_email(self)
+
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     form, add_form = UserChangeForm, UserCreationForm
     list_display = ["email", "full_name", "audience", "is_staff", "is_active", "last_login", "date_joined"]
     list_filter = ["audience", "is_staff", "is_superuser", "is_active", "groups"]
@@ -40,6 +213,30 @@ class UserAdmin(DjangoUserAdmin):
     ]
     actions = ["deactivate", "activate"]
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The sign-in email changes once the new address is verified, and activation goes through its service
+        # (sessions and tokens follow; a user who is off with their reseller or vendor comes back with it).
+        stored = User.objects.get(pk=obj.pk)
+        email, active = obj.email, obj.is_active
+        obj.email, obj.is_active, obj.suspended_with_org = stored.email, stored.is_active, stored.suspended_with_org
+        super().save_model(request, obj, form, change)
+        if active != stored.is_active:
+            services.users_active_set(user_ids=[obj.pk], active=active)
+            if active and stored.suspended_with_org:
+                held = _("%(user)s stays off with their organisation.") % {"user": obj.email}
+                self.message_user(request, held, messages.WARNING)
+        if email != stored.email:
+            services.user_email_change_request(user_id=obj.pk, email=email, request=request)
+            self.message_user(
+                request,
+                _("A link was sent to %(new)s; %(user)s signs in with it once it is followed.")
+                % {"new": email, "user": stored.email},
+                messages.WARNING,
+            )
+        obj.refresh_from_db()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change:  # active, staff, audience or groups may have changed: the API sees it on the next request
@@ -56,6 +253,11 @@ class UserAdmin(DjangoUserAdmin):
     def activate(self, request, queryset):
         changed = services.users_active_set(user_ids=list(queryset.values_list("pk", flat=True)), active=True)
         self.message_user(request, _("%(n)d user(s) activated.") % {"n": changed}, messages.SUCCESS)
+        held = queryset.filter(suspended_with_org=True).count()
+        if held:
+            self.message_user(
+                request, _("%(n)d user(s) stay off with their organisation.") % {"n": held}, messages.WARNING
+            )
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -100,3 +302,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             tokens.api_token_revoke(token_id=token.pk)
         self.message_user(request, _("%(n)d token(s) revoked.") % {"n": queryset.count()})
+
+
+class EmailAddressReadOnlyAdmin(EmailAddressAdmin):
+    """allauth's address book, to look at. Marking an address verified here would let its user make it their
+    sign-in email without ever following the link; it is verified by the link only (registered in omni.urls,
+    in place of allauth's own admin)."""
+
+    actions = []
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

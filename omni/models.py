@@ -72,6 +72,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("staff status"), default=False, help_text=_("Can sign in to the staff console and admin.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    suspended_with_org = models.BooleanField(
+        _("off with their organisation"),
+        default=False,
+        editable=False,
+        help_text=_("Inactive because their reseller or vendor is switched off; back on with it."),
+    )
     language = models.CharField(_("language"), max_length=8, default="en")
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -92,6 +98,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The admin and staff console trust is_staff; a portal user can never carry it.
             models.CheckConstraint(
                 condition=Q(is_staff=False) | Q(audience=Audience.STAFF), name="omni_user_staff_is_staff_audience"
+            ),
+            models.CheckConstraint(
+                condition=Q(suspended_with_org=False) | Q(is_active=False), name="omni_user_suspended_is_inactive"
             ),
         ]
 

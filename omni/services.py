@@ -1,7 +1,10 @@
 """Writes to users that every app shares."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Audience
@@ -64,9 +67,83 @@ def invitation_resend(*, user_id) -> User:
 
 @transaction.atomic
 def users_active_set(*, user_ids, active: bool) -> int:
-    """Deactivate (or activate again) users in one UPDATE. A deactivated user's sessions stop working at their
-    next request (Django's backend refuses inactive users) and so do their API tokens (the cached lookups are
-    dropped). Returns how many users changed."""
-    changed = User.objects.filter(pk__in=list(user_ids)).exclude(is_active=active).update(is_active=active)
+    """Deactivate (or activate again) users, one by one's decision, in one UPDATE. A deactivated user's sessions
+    stop working at their next request (Django's backend refuses inactive users) and so do their API tokens (the
+    cached lookups are dropped). A user who is off with their reseller or vendor is not brought back here (they
+    come back with it); deactivating them here keeps them off when it comes back. Returns how many changed."""
+    user_ids = list(user_ids)
+    users = User.objects.filter(pk__in=user_ids)
+    if active:
+        changed = users.filter(is_active=False, suspended_with_org=False).update(
+            is_active=True, updated_at=timezone.now()
+        )
+    else:
+        changed = users.filter(Q(is_active=True) | Q(suspended_with_org=True)).update(
+            is_active=False, suspended_with_org=False, updated_at=timezone.now()
+        )
     api_tokens_forget(user_ids=user_ids)
     return changed
+
+
+@transaction.atomic
+def users_org_active_set(*, user_ids, active: bool) -> int:
+    """The portal users of a reseller or vendor that was switched off (active=False) or on again. Off: its active
+    users become inactive, marked `suspended_with_org`; their sessions, API tokens and sign-ins stop at once, as in
+    users_active_set. On: exactly those come back; a user deactivated on their own stays off. Idempotent; returns
+    how many changed."""
+    user_ids = list(user_ids)
+    users = User.objects.filter(pk__in=user_ids)
+    if active:
+        changed = users.filter(suspended_with_org=True).update(
+            is_active=True, suspended_with_org=False, updated_at=timezone.now()
+        )
+    else:
+        changed = users.filter(is_active=True).update(
+            is_active=False, suspended_with_org=True, updated_at=timezone.now()
+        )
+    api_tokens_forget(user_ids=user_ids)
+    return changed
+
+
+# ---- sign-in email ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_email_sync(*, user: User) -> None:
+    """allauth's address book of this user holds their sign-in email as the verified, primary address: staff
+    entered it and invited users proved it by following their link. With it verified, allauth never lets an
+    unverified address take its place (no unverified primary while a verified one exists, no deleting the
+    primary), so an address added later becomes the sign-in email only once verified. Writes only when needed."""
+    from allauth.account.models import EmailAddress
+
+    addresses = list(EmailAddress.objects.select_for_update().filter(user=user))
+    current = next((a for a in addresses if a.email.lower() == user.email.lower()), None)
+    if current is not None and current.primary and current.verified:
+        return
+    EmailAddress.objects.filter(user=user, primary=True).update(primary=False)
+    if current is None:
+        EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True, verified=True)
+    else:
+        EmailAddress.objects.filter(pk=current.pk).update(primary=True, verified=True)
+
+
+def user_email_change_request(*, user_id, email: str, request):
+    """Ask for a user's sign-in email to become `email`: a verification link goes to the new address (on the
+    user's own portal) and the change takes effect only when it is followed (allauth, ACCOUNT_CHANGE_EMAIL);
+    until then they sign in with the old one. A new request replaces a pending one. ValidationError (email) for
+    a bad address or their current one; Conflict (409) when another user has it."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.get(pk=user_id)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    if email == user.email.lower():
+        raise ValidationError({"email": [_("This is already their email.")]})
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        message = _("A user with email %(email)s already exists.") % {"email": email}
+        raise Conflict(message, fields={"email": [message]})
+    user_email_sync(user=user)
+    return EmailAddress.objects.add_new_email(request, user, email)

@@ -5,6 +5,7 @@ and `manage.py check --deploy` is clean.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -150,9 +151,11 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 
 AUTH_USER_MODEL = "omni.User"
+# Sign-in by the user's own email (USERNAME_FIELD). Not allauth's backend: it also signs in with any address in
+# allauth's address book, verified or not (a pending new email would work before it is verified), and it tells an
+# inactive user's right password apart from a wrong one.
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,13 +173,14 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# A new sign-in email takes effect only once verified (a link to the new address; omni.services.user_email_sync).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_ADAPTER = "omni.auth.OmniAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "DotMac Omni"
-ACCOUNT_FORMS = {"login": "omni.auth.OmniLoginForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "DotMac Omni: "
 
 LANGUAGE_CODE = "en"
@@ -314,14 +318,31 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Cookies and origins. Served over https (always so with DEBUG off), the session and CSRF cookies are `__Host-`
+# cookies: Secure, Path=/ and no Domain, so no sibling host (another portal, any other *.OMNI_DOMAIN) can read
+# them or plant one of its own in their place (a browser refuses a `__Host-` cookie that has a Domain). Plain
+# http (development) cannot carry the prefix: host-only cookies there. SameSite=Lax: a link from an email still
+# arrives signed in; a cross-site POST carries neither cookie. Pages send the CSRF token from the template
+# (hx-headers), so no script needs to read its cookie.
+_BASE_URL = urlsplit(OMNI_BASE_URL)
+_HTTPS = not DEBUG or _BASE_URL.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SESSION_COOKIE_NAME = "__Host-sessionid" if _HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if _HTTPS else "csrftoken"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"  # in the session: no third cookie
+# Exactly the four origins the portals are served from (with OMNI_BASE_URL's port, if any), not every subdomain.
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS",
-    default=[f"{'http' if DEBUG else 'https'}://{h}" for h in [OMNI_DOMAIN, f"*.{OMNI_DOMAIN}"]],
+    default=[
+        f"{'https' if _HTTPS else 'http'}://{host}{f':{_BASE_URL.port}' if _BASE_URL.port else ''}"
+        for host in [OMNI_DOMAIN, *PORTAL_HOSTS.values()]
+    ],
 )
 
 # Notifications: SMS provider ("console" logs messages; "twilio" speaks Twilio's Messages API to SMS_API_URL, which

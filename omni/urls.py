@@ -1,14 +1,18 @@
 """The staff host (OMNI_DOMAIN): console, /admin/, /api/. Portal hosts use portals/<audience>/urls.py."""
 
+from allauth.account.models import EmailAddress
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from .admin import EmailAddressReadOnlyAdmin
+from .auth import admin_login
 from .urls_common import urlpatterns as common
 
-# Admin sign-in goes through allauth, so staff MFA applies to /admin/ too.
-admin.site.login = login_required(admin.site.login)
+# Admin sign-in goes through allauth (two-factor, rate limits, pre_login): /admin/login/ only redirects.
+admin.site.login = admin_login
+admin.site.unregister(EmailAddress)
+admin.site.register(EmailAddress, EmailAddressReadOnlyAdmin)
 admin.site.site_header = "DotMac Omni administration"
 admin.site.site_title = "DotMac Omni"
 

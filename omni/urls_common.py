@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 
-from . import views
+from . import auth, views
 
 urlpatterns = [
+    path("accounts/email/", auth.email_change, name="account_email"),  # before allauth's own, which it wraps
     path("accounts/", include("allauth.urls")),
     path("health/", views.health_view, name="health"),
     path("metrics", views.metrics_view, name="metrics"),

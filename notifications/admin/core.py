@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from omni.admin import ServiceAdmin
+
 from .. import registry, rendering, services
 from ..api.deliveries import DeliveryFilterSet, delivery_statistics, status_legend
 from ..choices import Channel, DeliveryStatus
@@ -250,12 +252,26 @@ class PreferenceForm(forms.ModelForm):
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(ServiceAdmin):
+    """Saved through services.preference_set (a mandatory event cannot be switched off). Whose, which event and
+    which channel a row is about are fixed once saved: add another row instead."""
+
     form = PreferenceForm
     list_display = ["recipient_key", "event", "channel", "enabled", "updated_at"]
     list_filter = ["channel", "enabled", EventListFilter]
     search_fields = ["=recipient_key", "event"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["recipient_key", "event", "channel"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        self.adopt(
+            obj,
+            services.preference_set(
+                recipient_key=obj.recipient_key, event=obj.event, channel=obj.channel, enabled=obj.enabled
+            ),
+        )
 
 
 class QuietHoursForm(forms.ModelForm):
@@ -273,11 +289,27 @@ class QuietHoursForm(forms.ModelForm):
 
 
 @admin.register(QuietHours)
-class QuietHoursAdmin(admin.ModelAdmin):
+class QuietHoursAdmin(ServiceAdmin):
+    """Saved through services.quiet_hours_set and cleared through quiet_hours_clear, like the person's own page."""
+
     form = QuietHoursForm
     list_display = ["recipient_key", "start", "end", "time_zone", "updated_at"]
     search_fields = ["=recipient_key"]
     list_filter = ["time_zone"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["recipient_key"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        self.adopt(
+            obj,
+            services.quiet_hours_set(
+                recipient_key=obj.recipient_key, start=obj.start, end=obj.end, time_zone=obj.time_zone
+            ),
+        )
+
+    def delete_model(self, request, obj):
+        services.quiet_hours_clear(recipient_key=obj.recipient_key)
 
 
 # ---- deliveries ---------------------------------------------------------------------------------------------------

@@ -5,11 +5,14 @@ from urllib.parse import urlsplit
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from omni.admin import ServiceAdmin
+
+from .. import services
 from ..models import PushSubscription
 
 
 @admin.register(PushSubscription)
-class PushSubscriptionAdmin(admin.ModelAdmin):
+class PushSubscriptionAdmin(ServiceAdmin):
     list_display = ["user", "push_service", "user_agent", "created_at", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["user__email", "endpoint", "user_agent"]
@@ -25,6 +28,9 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        services.push_subscription_delete(user=obj.user, subscription_id=obj.pk)
 
     @admin.display(description=_("push service"))
     def push_service(self, obj):

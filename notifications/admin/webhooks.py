@@ -9,6 +9,7 @@ from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from omni.admin import ServiceAdmin
 from omni.exceptions import DomainError
 
 from .. import registry, webhooks
@@ -58,7 +59,7 @@ class EventFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ServiceAdmin):
     """Endpoints are created in the staff console or the API, where the new secret is shown once; here they are
     changed, enabled and disabled. The secret never appears."""
 
@@ -81,6 +82,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         # Through the service: enabling resets the failure count, disabling records who and when.
         fields = {name: form.cleaned_data[name] for name in ("url", "description", "events", "is_active", "owner")}
         webhooks.webhook_endpoint_update(endpoint_id=obj.pk, by=request.user, **fields)
+
+    def delete_model(self, request, obj):
+        webhooks.webhook_endpoint_delete(endpoint_id=obj.pk)
 
     def _set_active(self, request, queryset, active: bool):
         for endpoint in queryset:

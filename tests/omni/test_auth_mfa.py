@@ -116,6 +116,6 @@ def test_a_code_works_only_once(agent_with_totp):
 
 def test_code_step_still_refuses_users_of_another_audience_on_the_portal(agent_with_totp):
     client, response = password_step(agent_with_totp, host="portal.localhost")
-    assert "This account cannot sign in here." in response.content.decode()
+    assert "The email address and/or password you specified are not correct." in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/accounts/2fa/authenticate/")["Location"].startswith("/accounts/login/")
