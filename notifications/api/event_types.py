@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 
-from omni.api.errors import ErrorOut
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
@@ -88,13 +87,13 @@ KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The event
         f'to ["*"], all of them). `{TEST_EVENT}` is not listed: it is sent only when an endpoint\'s test '
         "action asks for it, whatever the endpoint subscribed to.",
         parameters=[EventTypeFilterIn],
-        responses={200: EventTypeOut(many=True), 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+        responses={200: EventTypeOut(many=True)},
     ),
     retrieve=extend_schema(
         summary="Get an event type",
         description="404 for a key the catalogue does not hold.",
         parameters=[KEY],
-        responses={200: EventTypeOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+        responses={200: EventTypeOut},
     ),
 )
 class EventTypeViewSet(ApiViewSet):

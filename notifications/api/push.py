@@ -27,7 +27,7 @@ from omni.api.views import ApiViewSet
 from .. import services
 from ..channels.push import subscription_errors
 from ..models import PushSubscription
-from .inbox import ERRORS, LIST_ERRORS, OwnRecordsAccess
+from .inbox import OwnRecordsAccess
 
 
 class PushKeysIn(serializers.Serializer):
@@ -74,18 +74,14 @@ def _save(request):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List my push subscriptions", responses={200: PushSubscriptionOut(many=True), **LIST_ERRORS}
-    ),
+    list=extend_schema(summary="List my push subscriptions", responses={200: PushSubscriptionOut(many=True)}),
     create=extend_schema(
         summary="Subscribe a browser to web push",
         description="The browser's PushSubscription JSON. Subscribing an endpoint again updates it (200).",
         request=PushSubscriptionIn,
-        responses={201: PushSubscriptionOut, 200: PushSubscriptionOut, **ERRORS},
+        responses={201: PushSubscriptionOut, 200: PushSubscriptionOut},
     ),
-    destroy=extend_schema(
-        summary="Unsubscribe a browser", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
-    ),
+    destroy=extend_schema(summary="Unsubscribe a browser", responses={204: OpenApiResponse(description="Deleted")}),
 )
 class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ApiViewSet):
     """The signed-in user's Web Push subscriptions (one per browser)."""

@@ -13,6 +13,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     - Times are UTC (`…Z`) whatever TIME_ZONE is, so serializers and row-built lists print them alike.
     - Bodies are JSON only: form encodings cannot carry the nested values (GeoJSON, account links) and would
       silently drop them; anything else is a 415.
+    - Error answers are declared in the schema by omni.api.schema.AutoSchema; a view adds only its own (409).
     """
 
     parser_classes = [JSONParser]
