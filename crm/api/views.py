@@ -27,6 +27,7 @@ from .serializers import (
 )
 
 CONFLICT = error_responses(409)
+PORTALS = (Audience.CUSTOMER, Audience.RESELLER)
 
 
 def _is_staff(request) -> bool:
@@ -44,9 +45,11 @@ def _is_staff(request) -> bool:
     ),
 )
 class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
-    """Customer accounts. Staff see all; a customer their own; a reseller user their reseller's."""
+    """Customer accounts. Staff see all (crm.view_account); a customer their own; a reseller user their
+    reseller's."""
 
     filterset_class = AccountFilterSet
+    portal_audiences = PORTALS
     ordering_fields = ["number", "name", "status", "kind", "created_at", "updated_at"]
     ordering = ["-created_at"]
     action_permission = {"restore": "delete", "transition": "change"}
@@ -116,6 +119,7 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     """Contacts (persons) with the accounts they belong to and their role on each."""
 
     filterset_class = ContactFilterSet
+    portal_audiences = PORTALS
     ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
     action_permission = {"restore": "delete", "merge": "change"}
@@ -202,7 +206,10 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
 class ResellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = ResellerOut
     ordering_fields = ["name", "created_at"]
+    """Resellers. Staff see all (crm.view_reseller); a reseller user their own."""
+
     ordering = ["name"]
+    portal_audiences = (Audience.RESELLER,)
 
     def get_queryset(self):
         return selectors.reseller_list_visible_to(user=self.request.user)

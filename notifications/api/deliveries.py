@@ -30,8 +30,15 @@ LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html", "provider_response
 
 
 def delivery_list_visible_to(*, user) -> QuerySet[Delivery]:
-    """Staff with notifications.view_delivery see every delivery; everyone else none (404 on a detail)."""
-    if user.is_authenticated and user.audience == Audience.STAFF and user.has_perm("notifications.view_delivery"):
+    """Active staff (is_staff) with notifications.view_delivery see every delivery; everyone else none (404 on a
+    detail)."""
+    if (
+        user.is_authenticated
+        and user.is_active
+        and user.audience == Audience.STAFF
+        and user.is_staff
+        and user.has_perm("notifications.view_delivery")
+    ):
         return Delivery.objects.all()
     return Delivery.objects.none()
 
@@ -180,7 +187,7 @@ class DeliveryStatisticsOut(serializers.Serializer):
 )
 class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Every message sent to a person (email, SMS, push, in-app): status, attempts and the provider's answers.
-    Staff with the notifications.view_delivery permission."""
+    Staff with the notifications.view_delivery permission (retrying needs change_delivery)."""
 
     filterset_class = DeliveryFilterSet
     ordering_fields = ["created_at", "sent_at", "event", "status", "attempts"]

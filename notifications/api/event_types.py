@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 
+from omni.api.permissions import signed_in_may, staff_may
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
@@ -31,14 +32,19 @@ def event_type_list(*, search: str = "", webhooks: bool | None = None) -> list[E
 
 
 class StaffAccess(permissions.BasePermission):
-    """The catalogue describes what staff-side data leaves the system: any signed-in staff user (no role needed;
-    a read-only token will do). Portal users are refused, as for webhook endpoints."""
+    """The catalogue describes what staff-side data leaves the system: any active staff user with staff access
+    (is_staff), no role needed (a read-only token will do): it holds no records, only what the code emits, the
+    same facts the public schema documents. Portal users are refused, as for webhook endpoints; so is a staff
+    user whose is_staff was cleared."""
 
     message = "The event catalogue is for staff."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.audience == Audience.STAFF)
+        if not signed_in_may(self, request):
+            return False
+        if request.user.audience != Audience.STAFF:
+            return False
+        return staff_may(self, request.user)
 
 
 # The schema names notifications.choices.Channel "ChannelEnum" (DeliveryOut.channel). A ChoiceField here would

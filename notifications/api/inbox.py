@@ -1,7 +1,9 @@
 """/api/v1/notifications/inbox/: the signed-in user's own in-app notifications (the bell's list), any audience.
 
 List with `?unread=true`, mark one read (`POST {id}/mark-read/`), mark all read (`POST mark-all-read/`).
-Another user's notification is a 404, never a 403: ids are not probeable.
+Another user's notification is a 404, never a 403: ids are not probeable. Marking read through the API is for
+staff (omni.api.permissions.OwnRecordsAccess: portal tokens are read-only); portal users mark theirs read with
+their portal session, on their own host (notifications/inbox.py).
 """
 
 import django_filters
@@ -10,27 +12,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, permissions, serializers
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from omni.api.filters import IsoDateTimeFilter
-from omni.api.permissions import signed_in_may
+from omni.api.permissions import OwnRecordsAccess
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
 
 from .. import services
 from ..models import Notification
-
-
-class OwnRecordsAccess(permissions.BasePermission):
-    """A person's own inbox and push subscriptions: any signed-in user of any audience (portal users too, unlike
-    the rest of the API); writes need a token with the write scope, or a browser session."""
-
-    message = "You do not have permission to perform this action."
-
-    def has_permission(self, request, view):
-        return signed_in_may(self, request)
 
 
 class NotificationOut(serializers.ModelSerializer):

@@ -1,11 +1,12 @@
 """/api/v1/notifications/webhook-endpoints/: endpoints, their deliveries, secret rotation, test events and
-redelivery. Staff only (model permissions); thin: parse an `…In`, call notifications.webhooks, answer an `…Out`."""
+redelivery. Staff only (omni.api.permissions.ApiAccess: view_webhookendpoint to read, add/change/delete to
+write); thin: parse an `…In`, call notifications.webhooks, answer an `…Out`."""
 
 import uuid
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -13,7 +14,6 @@ from omni.api import parse
 from omni.api.routers import Router
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
-from omni.choices import Audience
 
 from .. import webhooks
 from ..choices import WebhookMessageStatus
@@ -23,16 +23,6 @@ from .webhooks_serializers import WebhookEndpointIn, WebhookEndpointOut, Webhook
 
 CONFLICT = error_responses(409)
 MESSAGE_ID = OpenApiParameter("message_pk", str, OpenApiParameter.PATH, description="The delivery's id (a UUID).")
-
-
-class CanViewWebhooks(permissions.BasePermission):
-    """Webhooks are configuration: staff with the view permission only (writes also need add/change/delete)."""
-
-    message = "Your role may not see webhook endpoints."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return getattr(user, "audience", None) == Audience.STAFF and user.has_perm("notifications.view_webhookendpoint")
 
 
 @extend_schema_view(
@@ -65,7 +55,6 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
 
     serializer_class = WebhookEndpointOut
     filterset_class = WebhookEndpointFilterSet
-    permission_classes = [*ApiViewSet.permission_classes, CanViewWebhooks]
     ordering_fields = ["url", "created_at", "updated_at"]
     ordering = ["-created_at"]
     action_permission = {"rotate_secret": "change", "test": "change", "redeliver": "change"}

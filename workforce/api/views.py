@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from omni.api.views import ApiViewSet
+from omni.choices import Audience
 
 from .. import selectors
 from .serializers import VendorOut
@@ -12,9 +13,10 @@ from .serializers import VendorOut
     retrieve=extend_schema(summary="Get a vendor", responses={200: VendorOut}),
 )
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Contractor companies. Staff see all; a vendor user their own."""
+    """Contractor companies. Staff with workforce.view_vendor see all; a vendor user their own."""
 
     serializer_class = VendorOut
+    portal_audiences = (Audience.VENDOR,)
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
 
