@@ -78,7 +78,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("PUT", "/api/v1/crm/contacts/{id}/"): answers(200, CRM_WRITERS),
     ("PATCH", "/api/v1/crm/contacts/{id}/"): answers(200, CRM_WRITERS),
     ("DELETE", "/api/v1/crm/contacts/{id}/"): answers(204, CRM_DELETERS),
-    ("POST", "/api/v1/crm/contacts/{id}/merge/"): answers(200, CRM_WRITERS),
+    ("POST", "/api/v1/crm/contacts/{id}/merge/"): answers(200, CRM_DELETERS),  # change and delete
     ("POST", "/api/v1/crm/contacts/{id}/restore/"): answers(200, CRM_DELETERS),
     # crm: resellers (customers and vendors never see them)
     ("GET", "/api/v1/crm/resellers/"): answers(200, CRM_READERS | {"reseller"}),
@@ -285,6 +285,7 @@ def test_the_refusals_say_why(world):
         ("norole", "get", "/api/v1/crm/accounts/", "Your role may not view accounts."),
         ("unstaffed", "get", "/api/v1/crm/accounts/", "Your staff access is switched off."),
         ("unstaffed", "get", "/api/v1/notifications/inbox/", "Your staff access is switched off."),
+        ("agent", "post", f"{contact_url}merge/", "Your role may not delete contacts."),
         ("vendor", "get", "/api/v1/crm/accounts/", "Vendor users may not use this resource."),
         ("customer", "get", "/api/v1/notifications/deliveries/", "Customer users may not use this resource."),
         ("customer", "patch", contact_url, "Portal users have read-only API access."),

@@ -122,7 +122,8 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     portal_audiences = PORTALS
     ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
-    action_permission = {"restore": "delete", "merge": "change"}
+    # A merge deletes the duplicates: it needs delete as well as change (the console's rule too).
+    action_permission = {"restore": "delete", "merge": ("change", "delete")}
 
     def get_queryset(self):
         return selectors.contact_list_visible_to(user=self.request.user)
@@ -187,7 +188,8 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     @extend_schema(
         summary="Merge duplicates into this contact",
         description="Account links and portal users move here; blank fields are filled from the duplicates; "
-        "the duplicates are deleted with merged_into set.",
+        "the duplicates are deleted with merged_into set. Needs crm.change_contact and crm.delete_contact. 409 "
+        "when this contact is deleted or a duplicate was merged into another contact.",
         request=ContactMergeIn,
         responses={200: ContactOut, **CONFLICT},
     )
@@ -204,12 +206,12 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     retrieve=extend_schema(summary="Get a reseller", responses={200: ResellerOut}),
 )
 class ResellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    serializer_class = ResellerOut
-    ordering_fields = ["name", "created_at"]
     """Resellers. Staff see all (crm.view_reseller); a reseller user their own."""
 
-    ordering = ["name"]
+    serializer_class = ResellerOut
     portal_audiences = (Audience.RESELLER,)
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
 
     def get_queryset(self):
         return selectors.reseller_list_visible_to(user=self.request.user)
