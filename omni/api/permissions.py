@@ -49,8 +49,8 @@ def staff_may(permission: permissions.BasePermission, user) -> bool:
 def required_permissions(view, request) -> tuple[type, list[str]]:
     """The model and the verbs the request needs on it: `view` for reads, add/change/delete by method; a custom
     action's verb, or verbs (a merge deletes, so it needs change and delete), from the view's `action_permission`.
-    The model is the view's `permission_model`, else its queryset's."""
-    model = getattr(view, "permission_model", None) or view.get_queryset().model
+    The model is the view's queryset's."""
+    model = view.get_queryset().model
     verbs = getattr(view, "action_permission", {}).get(view.action) or PERMS_FOR_METHOD.get(request.method)
     return model, ([verbs] if isinstance(verbs, str) else list(verbs or []))
 
