@@ -43,6 +43,17 @@ class _Y(GeoFunc):
     function, output_field = "ST_Y", FloatField()
 
 
+def _audience_selector(user: User, selectors: dict):
+    """The selector of the user's audience, or None: anonymous, inactive, an audience without one, or a staff user
+    whose staff access is switched off (is_staff cleared: the console refuses them, so every read does)."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    audience = getattr(user, "audience", None)
+    if audience == Audience.STAFF and not user.is_staff:
+        return None
+    return selectors.get(audience)
+
+
 # ---- accounts ----------------------------------------------------------------------------------------------
 
 
@@ -64,14 +75,16 @@ def account_list_for_reseller(*, user: User) -> QuerySet[Account]:
 
 
 def account_list_visible_to(*, user: User) -> QuerySet[Account]:
-    selector = {
-        Audience.STAFF: account_list_for_staff,
-        Audience.CUSTOMER: account_list_for_customer,
-        Audience.RESELLER: account_list_for_reseller,
-    }.get(getattr(user, "audience", None))
-    if selector is None or not user.is_authenticated or not user.is_active:
-        return Account.objects.none()  # vendors see projects and work orders, never accounts
-    return selector(user=user)
+    selector = _audience_selector(
+        user,
+        {
+            Audience.STAFF: account_list_for_staff,
+            Audience.CUSTOMER: account_list_for_customer,
+            Audience.RESELLER: account_list_for_reseller,
+        },
+    )
+    # Vendors see projects and work orders, never accounts.
+    return selector(user=user) if selector else Account.objects.none()
 
 
 ACCOUNT_ROW_FIELDS = [
@@ -168,14 +181,15 @@ def contact_list_for_reseller(*, user: User) -> QuerySet[Contact]:
 
 
 def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
-    selector = {
-        Audience.STAFF: contact_list_for_staff,
-        Audience.CUSTOMER: contact_list_for_customer,
-        Audience.RESELLER: contact_list_for_reseller,
-    }.get(getattr(user, "audience", None))
-    if selector is None or not user.is_authenticated or not user.is_active:
-        return Contact.objects.none()
-    return selector(user=user)
+    selector = _audience_selector(
+        user,
+        {
+            Audience.STAFF: contact_list_for_staff,
+            Audience.CUSTOMER: contact_list_for_customer,
+            Audience.RESELLER: contact_list_for_reseller,
+        },
+    )
+    return selector(user=user) if selector else Contact.objects.none()
 
 
 def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
@@ -274,12 +288,19 @@ def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     return groups
 
 
+def reseller_list_for_staff(*, user: User) -> QuerySet[Reseller]:
+    return Reseller.objects.all()
+
+
+def reseller_list_for_reseller(*, user: User) -> QuerySet[Reseller]:
+    return Reseller.objects.filter(portal_users__user=user)
+
+
 def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
-    if getattr(user, "audience", None) == Audience.STAFF:
-        return Reseller.objects.all()
-    if getattr(user, "audience", None) == Audience.RESELLER:
-        return Reseller.objects.filter(portal_users__user=user)
-    return Reseller.objects.none()
+    selector = _audience_selector(
+        user, {Audience.STAFF: reseller_list_for_staff, Audience.RESELLER: reseller_list_for_reseller}
+    )
+    return selector(user=user) if selector else Reseller.objects.none()
 
 
 # ---- staff console: dashboard, map framing, change history -------------------------------------------------

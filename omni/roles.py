@@ -27,9 +27,13 @@ def sync_role_permissions() -> None:
 
 def sync_role_permissions_handler(sender, using="default", **kwargs):
     # post_migrate fires once per app with models, in INSTALLED_APPS order; only the last one sees every
-    # app's permissions created.
+    # app's permissions created. Not quite: "omni" is installed before django.contrib.auth, so this receiver runs
+    # before auth's create_permissions for that last app, whose permissions (workforce's) would be missing from
+    # every role on a fresh database. Create them first (idempotent).
     from django.apps import apps
+    from django.contrib.auth.management import create_permissions
 
     last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
     if using == "default" and sender.label == last.label:
+        create_permissions(sender, verbosity=0, using=using, **({"apps": kwargs["apps"]} if "apps" in kwargs else {}))
         sync_role_permissions()

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "omni.middleware.MetricsMiddleware",
+    "omni.api.middleware.ApiErrorMiddleware",  # every error under /api/ in the API's JSON shape
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "omni.middleware.HostRoutingMiddleware",
@@ -248,7 +249,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "omni.api.schema.AutoSchema",  # declares each operation's 4xx answers
     "EXCEPTION_HANDLER": "omni.api.errors.exception_handler",
     "ORDERING_PARAM": "ordering",
     "NUM_PROXIES": NUM_PROXIES,

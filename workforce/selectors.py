@@ -7,9 +7,11 @@ from .models import Vendor
 
 
 def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
-    """Staff see every vendor; a vendor user only their own."""
+    """Active staff (is_staff) see every vendor; a vendor user only their own; anyone else none."""
+    if not (user.is_authenticated and user.is_active):
+        return Vendor.objects.none()
     audience = getattr(user, "audience", None)
-    if audience == Audience.STAFF:
+    if audience == Audience.STAFF and user.is_staff:
         return Vendor.objects.all()
     if audience == Audience.VENDOR:
         return Vendor.objects.filter(portal_users__user=user)

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from omni.api import parse
-from omni.api.errors import ErrorOut
+from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
 
@@ -26,8 +26,8 @@ from .serializers import (
     ResellerOut,
 )
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+CONFLICT = error_responses(409)
+PORTALS = (Audience.CUSTOMER, Audience.RESELLER)
 
 
 def _is_staff(request) -> bool:
@@ -35,19 +35,21 @@ def _is_staff(request) -> bool:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List accounts", responses={200: AccountOut(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="Get an account", responses={200: AccountOut, **ERRORS}),
-    create=extend_schema(summary="Create an account", request=AccountIn, responses={201: AccountOut, **ERRORS}),
-    update=extend_schema(summary="Replace an account", request=AccountIn, responses={200: AccountOut, **ERRORS}),
-    partial_update=extend_schema(summary="Change an account", request=AccountIn, responses={200: AccountOut, **ERRORS}),
+    list=extend_schema(summary="List accounts", responses={200: AccountOut(many=True)}),
+    retrieve=extend_schema(summary="Get an account", responses={200: AccountOut}),
+    create=extend_schema(summary="Create an account", request=AccountIn, responses={201: AccountOut}),
+    update=extend_schema(summary="Replace an account", request=AccountIn, responses={200: AccountOut}),
+    partial_update=extend_schema(summary="Change an account", request=AccountIn, responses={200: AccountOut}),
     destroy=extend_schema(
-        summary="Delete an account (restorable)", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
+        summary="Delete an account (restorable)", responses={204: OpenApiResponse(description="Deleted")}
     ),
 )
 class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
-    """Customer accounts. Staff see all; a customer their own; a reseller user their reseller's."""
+    """Customer accounts. Staff see all (crm.view_account); a customer their own; a reseller user their
+    reseller's."""
 
     filterset_class = AccountFilterSet
+    portal_audiences = PORTALS
     ordering_fields = ["number", "name", "status", "kind", "created_at", "updated_at"]
     ordering = ["-created_at"]
     action_permission = {"restore": "delete", "transition": "change"}
@@ -83,7 +85,7 @@ class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
         services.account_delete(account_id=self.get_object().pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Restore a deleted account", request=None, responses={200: AccountOut, **ERRORS})
+    @extend_schema(summary="Restore a deleted account", request=None, responses={200: AccountOut})
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         services.account_restore(account_id=self.get_object().pk, by=request.user)
@@ -94,7 +96,7 @@ class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
         description="Allowed: prospect→active|closed, active→suspended|closed, suspended→active|closed, "
         "closed→active. Anything else is 409.",
         request=AccountTransitionIn,
-        responses={200: AccountOut, **ERRORS},
+        responses={200: AccountOut, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
@@ -104,22 +106,24 @@ class AccountViewSet(ApiViewSet, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List contacts", responses={200: ContactOut(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="Get a contact", responses={200: ContactOut, **ERRORS}),
-    create=extend_schema(summary="Create a contact", request=ContactIn, responses={201: ContactOut, **ERRORS}),
-    update=extend_schema(summary="Replace a contact", request=ContactIn, responses={200: ContactOut, **ERRORS}),
-    partial_update=extend_schema(summary="Change a contact", request=ContactIn, responses={200: ContactOut, **ERRORS}),
+    list=extend_schema(summary="List contacts", responses={200: ContactOut(many=True)}),
+    retrieve=extend_schema(summary="Get a contact", responses={200: ContactOut}),
+    create=extend_schema(summary="Create a contact", request=ContactIn, responses={201: ContactOut}),
+    update=extend_schema(summary="Replace a contact", request=ContactIn, responses={200: ContactOut}),
+    partial_update=extend_schema(summary="Change a contact", request=ContactIn, responses={200: ContactOut}),
     destroy=extend_schema(
-        summary="Delete a contact (restorable)", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
+        summary="Delete a contact (restorable)", responses={204: OpenApiResponse(description="Deleted")}
     ),
 )
 class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     """Contacts (persons) with the accounts they belong to and their role on each."""
 
     filterset_class = ContactFilterSet
+    portal_audiences = PORTALS
     ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
-    action_permission = {"restore": "delete", "merge": "change"}
+    # A merge deletes the duplicates: it needs delete as well as change (the console's rule too).
+    action_permission = {"restore": "delete", "merge": ("change", "delete")}
 
     def get_queryset(self):
         return selectors.contact_list_visible_to(user=self.request.user)
@@ -170,7 +174,12 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
         services.contact_delete(contact_id=self.get_object().pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Restore a deleted contact", request=None, responses={200: ContactOut, **ERRORS})
+    @extend_schema(
+        summary="Restore a deleted contact",
+        description="409 for a contact merged into another: it stays deleted.",
+        request=None,
+        responses={200: ContactOut, **CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         services.contact_restore(contact_id=self.get_object().pk, by=request.user)
@@ -179,9 +188,10 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
     @extend_schema(
         summary="Merge duplicates into this contact",
         description="Account links and portal users move here; blank fields are filled from the duplicates; "
-        "the duplicates are deleted with merged_into set.",
+        "the duplicates are deleted with merged_into set. Needs crm.change_contact and crm.delete_contact. 409 "
+        "when this contact is deleted or a duplicate was merged into another contact.",
         request=ContactMergeIn,
-        responses={200: ContactOut, **ERRORS},
+        responses={200: ContactOut, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
@@ -192,11 +202,14 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List resellers", responses={200: ResellerOut(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="Get a reseller", responses={200: ResellerOut, **ERRORS}),
+    list=extend_schema(summary="List resellers", responses={200: ResellerOut(many=True)}),
+    retrieve=extend_schema(summary="Get a reseller", responses={200: ResellerOut}),
 )
 class ResellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Resellers. Staff see all (crm.view_reseller); a reseller user their own."""
+
     serializer_class = ResellerOut
+    portal_audiences = (Audience.RESELLER,)
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
 

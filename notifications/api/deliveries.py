@@ -9,14 +9,15 @@ import django_filters
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from omni.api.errors import ErrorOut
 from omni.api.filters import IsoDateTimeFilter
 from omni.api.routers import Router
+from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
 from omni.exceptions import Conflict
@@ -29,8 +30,15 @@ LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html", "provider_response
 
 
 def delivery_list_visible_to(*, user) -> QuerySet[Delivery]:
-    """Staff with notifications.view_delivery see every delivery; everyone else none (404 on a detail)."""
-    if user.is_authenticated and user.audience == Audience.STAFF and user.has_perm("notifications.view_delivery"):
+    """Active staff (is_staff) with notifications.view_delivery see every delivery; everyone else none (404 on a
+    detail)."""
+    if (
+        user.is_authenticated
+        and user.is_active
+        and user.audience == Audience.STAFF
+        and user.is_staff
+        and user.has_perm("notifications.view_delivery")
+    ):
         return Delivery.objects.all()
     return Delivery.objects.none()
 
@@ -173,16 +181,13 @@ class DeliveryStatisticsOut(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
 @extend_schema_view(
     list=extend_schema(summary="List deliveries (the delivery log)", responses={200: DeliveryOut(many=True)}),
     retrieve=extend_schema(summary="Get a delivery with its content and attempts", responses={200: DeliveryDetailOut}),
 )
 class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Every message sent to a person (email, SMS, push, in-app): status, attempts and the provider's answers.
-    Staff with the notifications.view_delivery permission."""
+    Staff with the notifications.view_delivery permission (retrying needs change_delivery)."""
 
     filterset_class = DeliveryFilterSet
     ordering_fields = ["created_at", "sent_at", "event", "status", "attempts"]
@@ -196,11 +201,9 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_serializer_class(self):
         return DeliveryOut if self.action == "list" else DeliveryDetailOut
 
-    @extend_schema(
-        summary="Deliveries per event and status",
-        responses={200: DeliveryStatisticsOut(many=True), 400: ErrorOut, 401: ErrorOut},
-    )
-    @action(detail=False, methods=["get"])
+    # Not paginated and not ordered (one row per event, busiest first): only the list's filters apply.
+    @extend_schema(summary="Deliveries per event and status", responses={200: DeliveryStatisticsOut(many=True)})
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[DjangoFilterBackend])
     def stats(self, request):
         filters = DeliveryFilterSet(request.GET, queryset=self.get_queryset(), request=request)
         if not filters.is_valid():
@@ -208,7 +211,12 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
         rows = delivery_statistics(filters.qs)
         return Response(DeliveryStatisticsOut(rows, many=True).data)
 
-    @extend_schema(summary="Send a failed delivery again", request=None, responses={200: DeliveryDetailOut, **ERRORS})
+    @extend_schema(
+        summary="Send a failed delivery again",
+        description="409 unless the delivery failed.",
+        request=None,
+        responses={200: DeliveryDetailOut, **error_responses(409)},
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         delivery = self.get_object()

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 
-from omni.api.errors import ErrorOut
+from omni.api.permissions import signed_in_may, staff_may
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
@@ -32,14 +32,19 @@ def event_type_list(*, search: str = "", webhooks: bool | None = None) -> list[E
 
 
 class StaffAccess(permissions.BasePermission):
-    """The catalogue describes what staff-side data leaves the system: any signed-in staff user (no role needed;
-    a read-only token will do). Portal users are refused, as for webhook endpoints."""
+    """The catalogue describes what staff-side data leaves the system: any active staff user with staff access
+    (is_staff), no role needed (a read-only token will do): it holds no records, only what the code emits, the
+    same facts the public schema documents. Portal users are refused, as for webhook endpoints; so is a staff
+    user whose is_staff was cleared."""
 
     message = "The event catalogue is for staff."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.audience == Audience.STAFF)
+        if not signed_in_may(self, request):
+            return False
+        if request.user.audience != Audience.STAFF:
+            return False
+        return staff_may(self, request.user)
 
 
 # The schema names notifications.choices.Channel "ChannelEnum" (DeliveryOut.channel). A ChoiceField here would
@@ -88,13 +93,13 @@ KEY = OpenApiParameter("key", str, OpenApiParameter.PATH, description="The event
         f'to ["*"], all of them). `{TEST_EVENT}` is not listed: it is sent only when an endpoint\'s test '
         "action asks for it, whatever the endpoint subscribed to.",
         parameters=[EventTypeFilterIn],
-        responses={200: EventTypeOut(many=True), 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+        responses={200: EventTypeOut(many=True)},
     ),
     retrieve=extend_schema(
         summary="Get an event type",
         description="404 for a key the catalogue does not hold.",
         parameters=[KEY],
-        responses={200: EventTypeOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+        responses={200: EventTypeOut},
     ),
 )
 class EventTypeViewSet(ApiViewSet):

@@ -1,7 +1,9 @@
 """/api/v1/notifications/inbox/: the signed-in user's own in-app notifications (the bell's list), any audience.
 
 List with `?unread=true`, mark one read (`POST {id}/mark-read/`), mark all read (`POST mark-all-read/`).
-Another user's notification is a 404, never a 403: ids are not probeable.
+Another user's notification is a 404, never a 403: ids are not probeable. Marking read through the API is for
+staff (omni.api.permissions.OwnRecordsAccess: portal tokens are read-only); portal users mark theirs read with
+their portal session, on their own host (notifications/inbox.py).
 """
 
 import django_filters
@@ -10,31 +12,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, permissions, serializers
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from omni.api.errors import ErrorOut
 from omni.api.filters import IsoDateTimeFilter
-from omni.api.permissions import signed_in_may
+from omni.api.permissions import OwnRecordsAccess
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
 
 from .. import services
 from ..models import Notification
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
-
-
-class OwnRecordsAccess(permissions.BasePermission):
-    """A person's own inbox and push subscriptions: any signed-in user of any audience (portal users too, unlike
-    the rest of the API); writes need a token with the write scope, or a browser session."""
-
-    message = "You do not have permission to perform this action."
-
-    def has_permission(self, request, view):
-        return signed_in_may(self, request)
 
 
 class NotificationOut(serializers.ModelSerializer):
@@ -83,8 +71,8 @@ class NotificationFilterSet(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List my notifications", responses={200: NotificationOut(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="Get one of my notifications", responses={200: NotificationOut, **ERRORS}),
+    list=extend_schema(summary="List my notifications", responses={200: NotificationOut(many=True)}),
+    retrieve=extend_schema(summary="Get one of my notifications", responses={200: NotificationOut}),
 )
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """In-app notifications of the signed-in user, newest first."""
@@ -103,21 +91,19 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     def _unread(self) -> int:
         return self.get_queryset().filter(read_at__isnull=True).count()
 
-    @extend_schema(
-        summary="Mark one of my notifications read", request=None, responses={200: NotificationOut, **ERRORS}
-    )
+    @extend_schema(summary="Mark one of my notifications read", request=None, responses={200: NotificationOut})
     @action(detail=True, methods=["post"], url_path="mark-read")
     def mark_read(self, request, pk=None):
         notification = services.notification_mark_read(user=request.user, notification_id=self.get_object().pk)
         return Response(NotificationOut(notification).data)
 
-    @extend_schema(summary="Mark all my notifications read", request=None, responses={200: UnreadOut, **ERRORS})
+    @extend_schema(summary="Mark all my notifications read", request=None, responses={200: UnreadOut})
     @action(detail=False, methods=["post"], url_path="mark-all-read")
     def mark_all_read(self, request):
         marked = services.notifications_mark_all_read(user=request.user)
         return Response(UnreadOut({"unread": self._unread(), "marked": marked}).data)
 
-    @extend_schema(summary="Count my unread notifications", responses={200: UnreadOut, **LIST_ERRORS})
+    @extend_schema(summary="Count my unread notifications", responses={200: UnreadOut})
     @action(detail=False, methods=["get"], url_path="unread-count", filterset_class=None)
     def unread_count(self, request):
         return Response(UnreadOut({"unread": self._unread()}).data)

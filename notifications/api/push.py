@@ -14,20 +14,21 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omni.api import parse
+from omni.api.permissions import OwnRecordsAccess, signed_in_may
 from omni.api.routers import Router
 from omni.api.views import ApiViewSet
+from omni.auth import belongs_here
 
 from .. import services
 from ..channels.push import subscription_errors
 from ..models import PushSubscription
-from .inbox import ERRORS, LIST_ERRORS, OwnRecordsAccess
 
 
 class PushKeysIn(serializers.Serializer):
@@ -74,21 +75,18 @@ def _save(request):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List my push subscriptions", responses={200: PushSubscriptionOut(many=True), **LIST_ERRORS}
-    ),
+    list=extend_schema(summary="List my push subscriptions", responses={200: PushSubscriptionOut(many=True)}),
     create=extend_schema(
         summary="Subscribe a browser to web push",
         description="The browser's PushSubscription JSON. Subscribing an endpoint again updates it (200).",
         request=PushSubscriptionIn,
-        responses={201: PushSubscriptionOut, 200: PushSubscriptionOut, **ERRORS},
+        responses={201: PushSubscriptionOut, 200: PushSubscriptionOut},
     ),
-    destroy=extend_schema(
-        summary="Unsubscribe a browser", responses={204: OpenApiResponse(description="Deleted"), **ERRORS}
-    ),
+    destroy=extend_schema(summary="Unsubscribe a browser", responses={204: OpenApiResponse(description="Deleted")}),
 )
 class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ApiViewSet):
-    """The signed-in user's Web Push subscriptions (one per browser)."""
+    """The signed-in user's Web Push subscriptions (one per browser). Subscribing and unsubscribing through the
+    API is for staff (portal tokens are read-only); portal pages use PushSubscriptionPageView with their session."""
 
     serializer_class = PushSubscriptionOut
     permission_classes = [OwnRecordsAccess]
@@ -116,13 +114,23 @@ urlpatterns = router.urls
 # ---- what the page script uses, on every host (notifications/urls.py) ------------------------------------------
 
 
+class OwnBrowserAccess(permissions.BasePermission):
+    """The page endpoint: a signed-in session of a user who belongs on this host (omni.auth.belongs_here: the
+    portal's own audience; on the staff host, staff with is_staff). Portal users write here, never in the API."""
+
+    message = "This account does not belong to this portal."
+
+    def has_permission(self, request, view):
+        return signed_in_may(self, request) and belongs_here(request.user, request)
+
+
 @extend_schema(exclude=True)  # a page endpoint on every host; the API's is PushSubscriptionViewSet
 class PushSubscriptionPageView(APIView):
     """POST the browser's subscription JSON (201/200), DELETE {"endpoint"} to unsubscribe (204). A session with
-    its CSRF token (X-CSRFToken), any audience."""
+    its CSRF token (X-CSRFToken), any audience, on its own host."""
 
     authentication_classes = [SessionAuthentication]
-    permission_classes = [OwnRecordsAccess]
+    permission_classes = [OwnBrowserAccess]
     parser_classes = [JSONParser]
 
     def post(self, request):

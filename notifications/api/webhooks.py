@@ -1,19 +1,19 @@
 """/api/v1/notifications/webhook-endpoints/: endpoints, their deliveries, secret rotation, test events and
-redelivery. Staff only (model permissions); thin: parse an `…In`, call notifications.webhooks, answer an `…Out`."""
+redelivery. Staff only (omni.api.permissions.ApiAccess: view_webhookendpoint to read, add/change/delete to
+write); thin: parse an `…In`, call notifications.webhooks, answer an `…Out`."""
 
 import uuid
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from omni.api import parse
-from omni.api.errors import ErrorOut
 from omni.api.routers import Router
+from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
-from omni.choices import Audience
 
 from .. import webhooks
 from ..choices import WebhookMessageStatus
@@ -21,44 +21,33 @@ from ..models import WebhookMessage
 from .webhooks_filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
 from .webhooks_serializers import WebhookEndpointIn, WebhookEndpointOut, WebhookEndpointSecretOut, WebhookMessageOut
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut}
+CONFLICT = error_responses(409)
 MESSAGE_ID = OpenApiParameter("message_pk", str, OpenApiParameter.PATH, description="The delivery's id (a UUID).")
 
 
-class CanViewWebhooks(permissions.BasePermission):
-    """Webhooks are configuration: staff with the view permission only (writes also need add/change/delete)."""
-
-    message = "Your role may not see webhook endpoints."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return getattr(user, "audience", None) == Audience.STAFF and user.has_perm("notifications.view_webhookendpoint")
-
-
 @extend_schema_view(
-    list=extend_schema(summary="List webhook endpoints", responses={200: WebhookEndpointOut(many=True), **LIST_ERRORS}),
-    retrieve=extend_schema(summary="Get a webhook endpoint", responses={200: WebhookEndpointOut, **ERRORS}),
+    list=extend_schema(summary="List webhook endpoints", responses={200: WebhookEndpointOut(many=True)}),
+    retrieve=extend_schema(summary="Get a webhook endpoint", responses={200: WebhookEndpointOut}),
     create=extend_schema(
         summary="Create a webhook endpoint",
         description="The answer holds the signing secret (`whsec_…`); it is never shown again (rotate to get a "
         "new one). The URL must resolve to public addresses.",
         request=WebhookEndpointIn,
-        responses={201: WebhookEndpointSecretOut, **ERRORS},
+        responses={201: WebhookEndpointSecretOut},
     ),
     update=extend_schema(
-        summary="Replace a webhook endpoint", request=WebhookEndpointIn, responses={200: WebhookEndpointOut, **ERRORS}
+        summary="Replace a webhook endpoint", request=WebhookEndpointIn, responses={200: WebhookEndpointOut}
     ),
     partial_update=extend_schema(
         summary="Change a webhook endpoint",
         description="`active: true` enables a disabled endpoint again (its failure count starts over; messages "
         "still owed to it are sent).",
         request=WebhookEndpointIn,
-        responses={200: WebhookEndpointOut, **ERRORS},
+        responses={200: WebhookEndpointOut},
     ),
     destroy=extend_schema(
         summary="Delete a webhook endpoint and its delivery log",
-        responses={204: OpenApiResponse(description="Deleted"), **ERRORS},
+        responses={204: OpenApiResponse(description="Deleted")},
     ),
 )
 class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
@@ -66,7 +55,6 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
 
     serializer_class = WebhookEndpointOut
     filterset_class = WebhookEndpointFilterSet
-    permission_classes = [*ApiViewSet.permission_classes, CanViewWebhooks]
     ordering_fields = ["url", "created_at", "updated_at"]
     ordering = ["-created_at"]
     action_permission = {"rotate_secret": "change", "test": "change", "redeliver": "change"}
@@ -106,7 +94,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         description="Answers with the new secret (shown once). Until `previous_secret_expires_at` "
         "(WEBHOOK_SECRET_OVERLAP_HOURS) every message carries a signature with each secret.",
         request=None,
-        responses={200: WebhookEndpointSecretOut, **ERRORS},
+        responses={200: WebhookEndpointSecretOut},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
@@ -118,7 +106,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         description=f"Queues a `{webhooks.TEST_EVENT}` message to this endpoint, whatever it subscribed to. "
         "409 when the endpoint is disabled.",
         request=None,
-        responses={202: WebhookMessageOut, **ERRORS},
+        responses={202: WebhookMessageOut, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
@@ -136,7 +124,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
             OpenApiParameter("webhook_id", str),
             OpenApiParameter("created_since", str, description="ISO 8601 date-time."),
         ],
-        responses={200: WebhookMessageOut(many=True), **ERRORS},
+        responses={200: WebhookMessageOut(many=True)},
     )
     @action(detail=True, methods=["get"], filterset_class=None, ordering=None)
     def deliveries(self, request, pk=None):
@@ -149,7 +137,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         page = self.paginator.paginate_queryset(filters.qs, request, view=self)
         return self.paginator.get_paginated_response(WebhookMessageOut(page, many=True).data)
 
-    @extend_schema(summary="Get one delivery", parameters=[MESSAGE_ID], responses={200: WebhookMessageOut, **ERRORS})
+    @extend_schema(summary="Get one delivery", parameters=[MESSAGE_ID], responses={200: WebhookMessageOut})
     @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<message_pk>[^/.]+)")
     def delivery(self, request, pk=None, message_pk=None):
         return self._message_out(self.get_object(), message_pk)
@@ -160,7 +148,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         "409 when the endpoint is disabled or the message is being sent.",
         parameters=[MESSAGE_ID],
         request=None,
-        responses={202: WebhookMessageOut, **ERRORS},
+        responses={202: WebhookMessageOut, **CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<message_pk>[^/.]+)/redeliver")
     def redeliver(self, request, pk=None, message_pk=None):

@@ -1,14 +1,27 @@
+"""Who may use which API resource; the same rules as the console (omni.auth, the views' permission_required).
+
+Staff (audience staff AND is_staff): reads need `<app>.view_<model>`, writes `add`/`change`/`delete` (a custom
+action names its own verbs in `action_permission`). Portal users (customer, reseller, vendor): only the resources
+whose view lists their audience in `portal_audiences`, read-only, through their audience's selector (out of
+scope is 404). A user whose is_staff was cleared gets nothing, whatever roles they still hold.
+"""
+
 from rest_framework import permissions
 
 from ..choices import Audience
 from ..tokens import ResolvedToken
 
 PERMS_FOR_METHOD = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
     "POST": "add",
     "PUT": "change",
     "PATCH": "change",
     "DELETE": "delete",
 }
+STAFF_ACCESS_OFF = "Your staff access is switched off."
+PORTAL_READ_ONLY = "Portal users have read-only API access."
 
 
 def signed_in_may(permission: permissions.BasePermission, request) -> bool:
@@ -25,27 +38,64 @@ def signed_in_may(permission: permissions.BasePermission, request) -> bool:
     return True
 
 
+def staff_may(permission: permissions.BasePermission, user) -> bool:
+    """A staff-audience user still holds staff access (is_staff); the console's rule (omni.auth.belongs_here)."""
+    if user.audience == Audience.STAFF and not user.is_staff:
+        permission.message = STAFF_ACCESS_OFF
+        return False
+    return True
+
+
+def required_permissions(view, request) -> tuple[type, list[str]]:
+    """The model and the verbs the request needs on it: `view` for reads, add/change/delete by method; a custom
+    action's verb, or verbs (a merge deletes, so it needs change and delete), from the view's `action_permission`.
+    The model is the view's queryset's."""
+    model = view.get_queryset().model
+    verbs = getattr(view, "action_permission", {}).get(view.action) or PERMS_FOR_METHOD.get(request.method)
+    return model, ([verbs] if isinstance(verbs, str) else list(verbs or []))
+
+
 class ApiAccess(permissions.BasePermission):
-    """Reads: any signed-in user, through their audience's selector (out of scope is 404).
-    Writes: a token with the write scope (or a browser session), a staff user, and the model permission
-    that the user's role grants (`action_permission` on the view overrides the verb for custom actions)."""
+    """The default for every API view (settings.REST_FRAMEWORK). See the module docstring."""
 
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
         if not signed_in_may(self, request):
             return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
         user = request.user
         if user.audience != Audience.STAFF:
-            self.message = "Portal users have read-only API access."
+            if user.audience not in getattr(view, "portal_audiences", ()):
+                self.message = f"{Audience(user.audience).label} users may not use this resource."
+                return False
+            if request.method not in permissions.SAFE_METHODS:
+                self.message = PORTAL_READ_ONLY
+                return False
+            return True
+        if not staff_may(self, user):
             return False
-        model = view.get_queryset().model
-        verb = getattr(view, "action_permission", {}).get(view.action) or PERMS_FOR_METHOD.get(request.method)
-        if verb is None:
+        model, verbs = required_permissions(view, request)
+        if not verbs:
             return False
-        if not user.has_perm(f"{model._meta.app_label}.{verb}_{model._meta.model_name}"):
-            self.message = f"Your role may not {verb} {model._meta.verbose_name_plural}."
+        for verb in verbs:
+            if not user.has_perm(f"{model._meta.app_label}.{verb}_{model._meta.model_name}"):
+                self.message = f"Your role may not {verb} {model._meta.verbose_name_plural}."
+                return False
+        return True
+
+
+class OwnRecordsAccess(permissions.BasePermission):
+    """A person's own records (the in-app inbox, push subscriptions): no role needed, every audience reads its
+    own. Writes through the API are staff's only (portal tokens and sessions are read-only here, as everywhere
+    in the API); a portal user marks their inbox read and subscribes a browser with their portal session, on
+    their portal's host (notifications/urls.py). A staff user whose is_staff was cleared gets nothing."""
+
+    message = "You do not have permission to perform this action."
+
+    def has_permission(self, request, view):
+        if not signed_in_may(self, request) or not staff_may(self, request.user):
+            return False
+        if request.method not in permissions.SAFE_METHODS and request.user.audience != Audience.STAFF:
+            self.message = PORTAL_READ_ONLY
             return False
         return True

@@ -13,9 +13,14 @@ class ApiViewSet(viewsets.GenericViewSet):
     - Times are UTC (`…Z`) whatever TIME_ZONE is, so serializers and row-built lists print them alike.
     - Bodies are JSON only: form encodings cannot carry the nested values (GeoJSON, account links) and would
       silently drop them; anything else is a 415.
+    - Access (omni.api.permissions.ApiAccess): staff need `view_<model>` to read and add/change/delete to write
+      (`action_permission` names a custom action's verbs); portal users only reach the viewsets that list their
+      audience in `portal_audiences`, read-only. None listed (the default): staff only.
+    - Error answers are declared in the schema by omni.api.schema.AutoSchema; a view adds only its own (409).
     """
 
     parser_classes = [JSONParser]
+    portal_audiences: tuple[str, ...] = ()
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset

@@ -66,10 +66,10 @@ def test_unread_true_lists_unread_only(api_as, agent):
     assert client.get(f"{URL}unread-count/").json() == {"unread": 1}
 
 
-def test_mark_read_is_idempotent_and_scoped_to_the_user(api_as, customer, other_customer):
-    (mine,) = make(customer)
-    (theirs,) = make(other_customer)
-    client = api_as(customer)
+def test_mark_read_is_idempotent_and_scoped_to_the_user(api_as, agent, sales):
+    (mine,) = make(agent)
+    (theirs,) = make(sales)
+    client = api_as(agent)
 
     response = client.post(f"{URL}{mine.pk}/mark-read/")
     assert response.status_code == 200
@@ -87,12 +87,12 @@ def test_mark_read_is_idempotent_and_scoped_to_the_user(api_as, customer, other_
     assert theirs.read_at is None
 
 
-def test_mark_all_read_touches_only_my_notifications(api_as, vendor, customer):
-    make(vendor, 3)
+def test_mark_all_read_touches_only_my_notifications(api_as, agent, customer):
+    make(agent, 3)
     make(customer, 2)
-    response = api_as(vendor).post(f"{URL}mark-all-read/")
+    response = api_as(agent).post(f"{URL}mark-all-read/")
     assert response.json() == {"unread": 0, "marked": 3}
-    assert api_as(vendor).post(f"{URL}mark-all-read/").json() == {"unread": 0, "marked": 0}
+    assert api_as(agent).post(f"{URL}mark-all-read/").json() == {"unread": 0, "marked": 0}
     assert Notification.objects.filter(user=customer, read_at__isnull=True).count() == 2
 
 

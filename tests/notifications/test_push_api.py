@@ -25,15 +25,15 @@ def _body(endpoint=ENDPOINT, browser=None, **keys):
     return {"endpoint": endpoint, "expirationTime": None, "keys": {**(browser or Browser()).keys, **keys}}
 
 
-def test_a_user_subscribes_a_browser_and_subscribing_again_changes_nothing(api_as, customer):
-    client = api_as(customer)
+def test_a_user_subscribes_a_browser_and_subscribing_again_changes_nothing(api_as, agent):
+    client = api_as(agent)
     browser = Browser()
     response = client.post(URL, _body(browser=browser), HTTP_USER_AGENT="Firefox/140")
     assert response.status_code == 201, response.content
     row = response.json()
     assert row["endpoint"] == ENDPOINT and row["user_agent"] == "Firefox/140" and row["last_used_at"] is None
     stored = PushSubscription.objects.get()
-    assert (stored.user, stored.p256dh, stored.auth) == (customer, browser.keys["p256dh"], browser.keys["auth"])
+    assert (stored.user, stored.p256dh, stored.auth) == (agent, browser.keys["p256dh"], browser.keys["auth"])
 
     again = client.post(URL, _body(browser=browser))
     assert again.status_code == 200
@@ -42,11 +42,11 @@ def test_a_user_subscribes_a_browser_and_subscribing_again_changes_nothing(api_a
     assert [r["id"] for r in client.get(URL).json()["results"]] == [row["id"]]
 
 
-def test_a_shared_browser_moves_to_the_user_who_subscribes_it(api_as, customer, other_customer):
-    api_as(customer).post(URL, _body())
-    assert api_as(other_customer).post(URL, _body()).status_code == 200
-    assert PushSubscription.objects.get().user == other_customer
-    assert api_as(customer).get(URL).json()["results"] == []
+def test_a_shared_browser_moves_to_the_user_who_subscribes_it(api_as, agent, sales):
+    api_as(agent).post(URL, _body())
+    assert api_as(sales).post(URL, _body()).status_code == 200
+    assert PushSubscription.objects.get().user == sales
+    assert api_as(agent).get(URL).json()["results"] == []
 
 
 @pytest.mark.parametrize(
@@ -64,32 +64,32 @@ def test_a_shared_browser_moves_to_the_user_who_subscribes_it(api_as, customer, 
         ({"endpoint": ENDPOINT}, "keys"),
     ],
 )
-def test_a_subscription_that_cannot_be_used_is_a_400_naming_the_field(api_as, customer, body, field):
-    assert_error(api_as(customer).post(URL, body), 400, field=field)
+def test_a_subscription_that_cannot_be_used_is_a_400_naming_the_field(api_as, agent, body, field):
+    assert_error(api_as(agent).post(URL, body), 400, field=field)
     assert not PushSubscription.objects.exists()
 
 
-def test_the_keys_error_names_the_key(api_as, customer):
-    body = assert_error(api_as(customer).post(URL, _body(auth="short")), 400, field="keys")
+def test_the_keys_error_names_the_key(api_as, agent):
+    body = assert_error(api_as(agent).post(URL, _body(auth="short")), 400, field="keys")
     assert set(body["fields"]["keys"]) == {"auth"}
 
 
-def test_users_see_and_delete_only_their_own_subscriptions(api_as, customer, agent):
-    mine = api_as(customer).post(URL, _body()).json()
+def test_users_see_and_delete_only_their_own_subscriptions(api_as, sales, agent):
+    mine = api_as(sales).post(URL, _body()).json()
     theirs = api_as(agent).post(URL, _body(endpoint=ENDPOINT + "-agent")).json()
-    assert [r["id"] for r in api_as(customer).get(URL).json()["results"]] == [mine["id"]]
-    assert_error(api_as(customer).delete(f"{URL}{theirs['id']}/"), 404)
+    assert [r["id"] for r in api_as(sales).get(URL).json()["results"]] == [mine["id"]]
+    assert_error(api_as(sales).delete(f"{URL}{theirs['id']}/"), 404)
     assert PushSubscription.objects.count() == 2
 
-    assert api_as(customer).delete(f"{URL}{mine['id']}/").status_code == 204
+    assert api_as(sales).delete(f"{URL}{mine['id']}/").status_code == 204
     assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [ENDPOINT + "-agent"]
-    assert_error(api_as(customer).delete(f"{URL}{mine['id']}/"), 404)
+    assert_error(api_as(sales).delete(f"{URL}{mine['id']}/"), 404)
 
 
-def test_anonymous_is_401_and_a_read_only_token_cannot_subscribe(api_as, anon_api, customer):
+def test_anonymous_is_401_and_a_read_only_token_cannot_subscribe(api_as, anon_api, agent):
     assert_error(anon_api.get(URL), 401)
     assert_error(anon_api.post(URL, _body()), 401)
-    assert_error(api_as(customer, scopes=("read",)).post(URL, _body()), 403)
+    assert_error(api_as(agent, scopes=("read",)).post(URL, _body()), 403)
     assert not PushSubscription.objects.exists()
 
 

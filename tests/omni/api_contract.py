@@ -6,12 +6,14 @@ A subclass sets `url`, `model`, `list_queries` and `ordering_fields`, and provid
   create_payload, update_payload   valid write bodies
   bad_payloads  [(field, body), ...]: each body must be a 400 that names `field`
 and the method `make_rows(n)` that stores n more rows cheaply (bulk). Every request is an outside client:
-a literal URL, a real Bearer token (the `api_as` fixture), JSON in and out.
+a literal URL, a real Bearer token (the `api_as` fixture), JSON in and out. The role rule is checked for every
+staff role (omni.choices.Role): reads need is_staff and view_<model>, writes add/change/delete.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 ERROR_KEYS = {"code", "detail", "fields"}
 
@@ -203,6 +205,69 @@ class ApiContract:
         assert "may not add" in body["detail"]
         assert_error(client.patch(self.detail(obj), {}), 403)
         assert self.model.objects.count() == 1
+
+    # ---- roles: staff reads need is_staff and view_<model>, writes add/change/delete ------------------------
+
+    def _codename(self, verb: str) -> str:
+        return f"{self.model._meta.app_label}.{verb}_{self.model._meta.model_name}"
+
+    def test_each_role_reads_only_with_the_view_permission(self, api_as, obj):
+        from omni.choices import Role
+        from tests.omni.factories import StaffFactory
+
+        for role in Role.values:
+            user = StaffFactory(roles=[role])
+            client = api_as(user)
+            if user.has_perm(self._codename("view")):
+                assert client.get(self.url).status_code == 200, role
+                assert client.get(self.detail(obj)).status_code == 200, role
+            else:
+                body = assert_error(client.get(self.url), 403, code="permission_denied")
+                assert body["detail"] == f"Your role may not view {self.model._meta.verbose_name_plural}.", role
+                assert_error(client.get(self.detail(obj)), 403)
+
+    def test_each_role_writes_only_with_the_permission_for_it(self, api_as, obj, create_payload, update_payload):
+        from omni.choices import Role
+        from tests.omni.factories import StaffFactory
+
+        for role in Role.values:
+            user = StaffFactory(roles=[role])
+            client = api_as(user)
+            with transaction.atomic():  # every role meets the same row
+                for method, url, body, verb, ok in (
+                    ("post", self.url, create_payload, "add", 201),
+                    ("patch", self.detail(obj), update_payload, "change", 200),
+                    ("delete", self.detail(obj), None, "delete", 204),
+                ):
+                    count = self.model.objects.count()
+                    response = getattr(client, method)(url, body) if body is not None else client.delete(url)
+                    if user.has_perm(self._codename(verb)):
+                        assert response.status_code == ok, (role, method, response.content)
+                    else:
+                        assert_error(response, 403)
+                        assert self.model.objects.count() == count, (role, method)
+                transaction.set_rollback(True)
+            stored = type(obj).objects.get(pk=obj.pk)
+            assert (stored.updated_at, stored.deleted_at) == (obj.updated_at, None)
+
+    def test_staff_with_no_role_get_403(self, api_as, obj):
+        from tests.omni.factories import StaffFactory
+
+        client = api_as(StaffFactory(roles=[]))
+        assert_error(client.get(self.url), 403, code="permission_denied")
+        assert_error(client.get(self.detail(obj)), 403)
+
+    def test_staff_whose_is_staff_was_cleared_get_403_whatever_their_role(self, api_as, obj, update_payload):
+        from tests.omni.factories import StaffFactory
+
+        user = StaffFactory(roles=["Admin"], is_staff=False)
+        client = api_as(user)
+        body = assert_error(client.get(self.url), 403, code="permission_denied")
+        assert body["detail"] == "Your staff access is switched off."
+        assert_error(client.get(self.detail(obj)), 403)
+        assert_error(client.patch(self.detail(obj), update_payload), 403)
+        assert_error(client.delete(self.detail(obj)), 403)
+        assert type(obj).objects.get(pk=obj.pk).updated_at == obj.updated_at
 
     def test_delete_is_soft_and_restore_brings_it_back(self, api_as, admin_user, obj):
         client = api_as(admin_user)

@@ -277,13 +277,13 @@ def test_delete_and_restore(client_as, sales):
 # ---- duplicates and merging ------------------------------------------------------------------------------------
 
 
-def test_duplicates_page_and_merge_moves_links(client_as, agent):
+def test_duplicates_page_and_merge_moves_links(client_as, sales):
     first_account, second_account = AccountFactory.create_batch(2)
     keep = ContactFactory(first_name="Ada", email="ada@example.com", phone="")
     dup = ContactFactory(first_name="Adaeze", email="ADA@example.com", phone="+2348030000001")
     link(keep, first_account)
     link(dup, second_account, role=ContactRole.BILLING)
-    client = client_as(agent)
+    client = client_as(sales)
 
     page = client.get("/contacts/duplicates/")
     html = page.content.decode()
@@ -306,11 +306,11 @@ def test_duplicates_page_and_merge_moves_links(client_as, agent):
     assert "No duplicates found." in client.get("/contacts/duplicates/").content.decode()
 
 
-def test_merge_without_a_survivor_is_422_and_changes_nothing(client_as, agent):
+def test_merge_without_a_survivor_is_422_and_changes_nothing(client_as, sales):
     a = ContactFactory(email="same@example.com")
     b = ContactFactory(email="same@example.com")
 
-    response = client_as(agent).post("/contacts/duplicates/merge/", {"duplicates": [str(a.pk), str(b.pk)]})
+    response = client_as(sales).post("/contacts/duplicates/merge/", {"duplicates": [str(a.pk), str(b.pk)]})
 
     assert response.status_code == 422
     assert "Choose the contact to keep." in response.content.decode()

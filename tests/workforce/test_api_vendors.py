@@ -1,6 +1,8 @@
-"""/api/v1/workforce/vendors/: staff see every vendor, a vendor user only its own, everyone else none."""
+"""/api/v1/workforce/vendors/: staff with workforce.view_vendor see every vendor, a vendor user only its own,
+everyone else is refused."""
 
 from tests.omni.api_contract import assert_error
+from tests.omni.factories import StaffFactory
 from workforce.models import Vendor
 
 URL = "/api/v1/workforce/vendors/"
@@ -23,19 +25,26 @@ def test_vendor_token_sees_only_its_vendor(api_as, vendor, vendor_org):
     assert _ids(client.get(URL, {"ordering": "-name"})) == {str(vendor_org.pk)}
 
 
-def test_staff_see_every_vendor_ordered(api_as, agent, vendor_org):
+def test_staff_see_every_vendor_ordered(api_as, vendor_org):
+    dispatcher = api_as(StaffFactory(roles=["Dispatcher"]))
     Vendor.objects.create(name="Acme Towers")
-    names = [row["name"] for row in api_as(agent).get(URL).json()["results"]]
+    names = [row["name"] for row in dispatcher.get(URL).json()["results"]]
     assert names == ["Acme Towers", "FiberWorks Ltd"]
-    names = [row["name"] for row in api_as(agent).get(URL, {"ordering": "-name"}).json()["results"]]
+    names = [row["name"] for row in dispatcher.get(URL, {"ordering": "-name"}).json()["results"]]
     assert names == ["FiberWorks Ltd", "Acme Towers"]
-    assert_error(api_as(agent).get(URL, {"ordering": "notes"}), 400, field="ordering")
+    assert_error(dispatcher.get(URL, {"ordering": "notes"}), 400, field="ordering")
 
 
-def test_customers_and_resellers_see_no_vendors(api_as, customer, reseller, vendor_org):
+def test_staff_without_view_vendor_are_refused(api_as, agent, vendor_org):
+    body = assert_error(api_as(agent).get(URL), 403)
+    assert body["detail"] == "Your role may not view vendors."
+    assert_error(api_as(agent).get(f"{URL}{vendor_org.pk}/"), 403)
+
+
+def test_customers_and_resellers_are_refused(api_as, customer, reseller, vendor_org):
     for user in (customer, reseller):
-        assert _ids(api_as(user).get(URL)) == set()
-        assert_error(api_as(user).get(f"{URL}{vendor_org.pk}/"), 404)
+        assert_error(api_as(user).get(URL), 403)
+        assert_error(api_as(user).get(f"{URL}{vendor_org.pk}/"), 403)
 
 
 def test_vendors_are_read_only_and_need_a_token(api_as, anon_api, admin_user, vendor_org):

@@ -1,21 +1,22 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from omni.api.errors import ErrorOut
 from omni.api.views import ApiViewSet
+from omni.choices import Audience
 
 from .. import selectors
 from .serializers import VendorOut
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List vendors", responses={200: VendorOut(many=True), 400: ErrorOut, 401: ErrorOut}),
-    retrieve=extend_schema(summary="Get a vendor", responses={200: VendorOut, 401: ErrorOut, 404: ErrorOut}),
+    list=extend_schema(summary="List vendors", responses={200: VendorOut(many=True)}),
+    retrieve=extend_schema(summary="Get a vendor", responses={200: VendorOut}),
 )
 class VendorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Contractor companies. Staff see all; a vendor user their own."""
+    """Contractor companies. Staff with workforce.view_vendor see all; a vendor user their own."""
 
     serializer_class = VendorOut
+    portal_audiences = (Audience.VENDOR,)
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
 

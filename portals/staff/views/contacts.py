@@ -267,7 +267,8 @@ def contact_duplicates(request):
 
 @require_POST
 @audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+# A merge deletes the duplicates: change and delete, as in the API (ContactViewSet.action_permission).
+@permission_required(["crm.change_contact", "crm.delete_contact"], raise_exception=True)
 def contact_merge(request):
     """Merge one duplicate group into the chosen survivor (the API's merge action does the same)."""
     form = MergeForm(request.POST, contacts=_visible(request))

@@ -1,0 +1,320 @@
+"""Who may do what through the API: every operation of the API (from its own OpenAPI schema, checked against
+the URL resolver, so a new route cannot be left out) with every staff role, a staff user with no role, a staff
+user whose is_staff was cleared (holding the Admin role), a customer, a reseller and a vendor user, each with a
+read-and-write token. The answer is exact: 2xx, 403, or 404 for an object outside the user's scope; a refused
+write changes nothing.
+
+The objects each operation targets:
+  account  the customer's account (no reseller): the customer sees it, the reseller does not
+  contact  a contact of that account (same), merged with an unlinked duplicate
+  reseller the reseller user's own company
+  vendor   a rival of the vendor user's company: outside the vendor's scope
+  delivery a failed delivery (retry sends it again)
+  note, push subscription   the Agent's own: everyone else's is a 404
+  webhook endpoint, message an active endpoint with a failed message
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
+
+from tests.omni.api_contract import assert_error
+
+ROLES = {
+    "agent": "Agent",
+    "dispatcher": "Dispatcher",
+    "technician": "Technician",
+    "inventory": "Inventory manager",
+    "sales": "Sales",
+    "admin": "Admin",
+}
+STAFF = [*ROLES, "norole", "unstaffed"]  # unstaffed: the Admin role, is_staff cleared
+PORTAL = ["customer", "reseller", "vendor"]
+PERSONAS = [*STAFF, *PORTAL]
+
+# Who holds which permission (omni/apps.py role_grants(): each app's apps.py; Admin holds every permission).
+CRM_READERS = {"agent", "dispatcher", "technician", "sales", "admin"}  # view_contact, view_reseller
+ACCOUNT_READERS = CRM_READERS | {"inventory"}  # view_account
+CRM_WRITERS = {"agent", "sales", "admin"}  # add/change account and contact
+CRM_DELETERS = {"sales", "admin"}  # delete account and contact
+DELIVERY_READERS = {"agent", "dispatcher", "admin"}  # notifications.view_delivery
+VENDOR_READERS = {"dispatcher", "technician", "admin"}  # workforce.view_vendor
+ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
+OWNER = "agent"  # owns the note and the push subscription
+
+
+def answers(ok: int, allowed: set[str], out_of_scope: set[str] = frozenset(), missing: int = 404) -> dict:
+    """`ok` for `allowed`, `missing` (404) for `out_of_scope`, 403 for everyone else."""
+    assert not allowed & out_of_scope
+    return {p: ok if p in allowed else missing if p in out_of_scope else 403 for p in PERSONAS}
+
+
+def own_records(ok: int, *, write: bool, detail: bool) -> dict:
+    """The inbox and push subscriptions: everyone's own (staff with is_staff; portal users read only). A detail
+    targets the Agent's record: anyone else who may use the resource gets 404."""
+    may = ACTIVE_STAFF if write else ACTIVE_STAFF | set(PORTAL)
+    if not detail:
+        return answers(ok, may)
+    return answers(ok, {OWNER}, may - {OWNER})
+
+
+# (method, path in the schema) -> persona -> status.
+TABLE: dict[tuple[str, str], dict] = {
+    # crm: accounts (the customer's account; portal users read their own through their audience's selector)
+    ("GET", "/api/v1/crm/accounts/"): answers(200, ACCOUNT_READERS | {"customer", "reseller"}),
+    ("POST", "/api/v1/crm/accounts/"): answers(201, CRM_WRITERS),
+    ("GET", "/api/v1/crm/accounts/{id}/"): answers(200, ACCOUNT_READERS | {"customer"}, {"reseller"}),
+    ("PUT", "/api/v1/crm/accounts/{id}/"): answers(200, CRM_WRITERS),
+    ("PATCH", "/api/v1/crm/accounts/{id}/"): answers(200, CRM_WRITERS),
+    ("DELETE", "/api/v1/crm/accounts/{id}/"): answers(204, CRM_DELETERS),
+    ("POST", "/api/v1/crm/accounts/{id}/restore/"): answers(200, CRM_DELETERS),
+    ("POST", "/api/v1/crm/accounts/{id}/transition/"): answers(200, CRM_WRITERS),
+    # crm: contacts
+    ("GET", "/api/v1/crm/contacts/"): answers(200, CRM_READERS | {"customer", "reseller"}),
+    ("POST", "/api/v1/crm/contacts/"): answers(201, CRM_WRITERS),
+    ("GET", "/api/v1/crm/contacts/{id}/"): answers(200, CRM_READERS | {"customer"}, {"reseller"}),
+    ("PUT", "/api/v1/crm/contacts/{id}/"): answers(200, CRM_WRITERS),
+    ("PATCH", "/api/v1/crm/contacts/{id}/"): answers(200, CRM_WRITERS),
+    ("DELETE", "/api/v1/crm/contacts/{id}/"): answers(204, CRM_DELETERS),
+    ("POST", "/api/v1/crm/contacts/{id}/merge/"): answers(200, CRM_DELETERS),  # change and delete
+    ("POST", "/api/v1/crm/contacts/{id}/restore/"): answers(200, CRM_DELETERS),
+    # crm: resellers (customers and vendors never see them)
+    ("GET", "/api/v1/crm/resellers/"): answers(200, CRM_READERS | {"reseller"}),
+    ("GET", "/api/v1/crm/resellers/{id}/"): answers(200, CRM_READERS | {"reseller"}),
+    # workforce: vendors (the vendor user's rival: out of its scope)
+    ("GET", "/api/v1/workforce/vendors/"): answers(200, VENDOR_READERS | {"vendor"}),
+    ("GET", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_READERS, {"vendor"}),
+    # notifications: the delivery log (staff only)
+    ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
+    ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
+    ("GET", "/api/v1/notifications/deliveries/stats/"): answers(200, DELIVERY_READERS),
+    ("POST", "/api/v1/notifications/deliveries/{id}/retry/"): answers(200, {"admin"}),  # change_delivery
+    # notifications: the event catalogue (any active staff user; it holds no records)
+    ("GET", "/api/v1/notifications/event-types/"): answers(200, ACTIVE_STAFF),
+    ("GET", "/api/v1/notifications/event-types/{key}/"): answers(200, ACTIVE_STAFF),
+    # notifications: my inbox and my push subscriptions
+    ("GET", "/api/v1/notifications/inbox/"): own_records(200, write=False, detail=False),
+    ("GET", "/api/v1/notifications/inbox/{id}/"): own_records(200, write=False, detail=True),
+    ("GET", "/api/v1/notifications/inbox/unread-count/"): own_records(200, write=False, detail=False),
+    ("POST", "/api/v1/notifications/inbox/{id}/mark-read/"): own_records(200, write=True, detail=True),
+    ("POST", "/api/v1/notifications/inbox/mark-all-read/"): own_records(200, write=True, detail=False),
+    ("GET", "/api/v1/notifications/push-subscriptions/"): own_records(200, write=False, detail=False),
+    ("POST", "/api/v1/notifications/push-subscriptions/"): own_records(201, write=True, detail=False),
+    ("DELETE", "/api/v1/notifications/push-subscriptions/{id}/"): own_records(204, write=True, detail=True),
+    # notifications: webhook endpoints (configuration: only the Admin role holds these permissions)
+    ("GET", "/api/v1/notifications/webhook-endpoints/"): answers(200, {"admin"}),
+    ("POST", "/api/v1/notifications/webhook-endpoints/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/notifications/webhook-endpoints/{id}/"): answers(200, {"admin"}),
+    ("PUT", "/api/v1/notifications/webhook-endpoints/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/notifications/webhook-endpoints/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/notifications/webhook-endpoints/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/notifications/webhook-endpoints/{id}/deliveries/"): answers(200, {"admin"}),
+    ("GET", "/api/v1/notifications/webhook-endpoints/{id}/deliveries/{message_pk}/"): answers(200, {"admin"}),
+    ("POST", "/api/v1/notifications/webhook-endpoints/{id}/deliveries/{message_pk}/redeliver/"): answers(
+        202, {"admin"}
+    ),
+    ("POST", "/api/v1/notifications/webhook-endpoints/{id}/rotate-secret/"): answers(200, {"admin"}),
+    ("POST", "/api/v1/notifications/webhook-endpoints/{id}/test/"): answers(202, {"admin"}),
+}
+
+PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address literal: no DNS lookup, nothing sent in a test
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
+def test_every_api_operation_is_in_the_table():
+    """A new route (or method) fails here until its answers for every persona are written down above."""
+    assert _schema_operations() == set(TABLE)
+
+
+def test_every_api_route_is_in_the_schema():
+    """The schema cannot hide a route: each DRF endpoint the URL resolver serves under /api/v1/ is documented."""
+    served = {
+        (method, path.replace("{pk}", "{id}"))  # the schema names a model's primary key `id`
+        for path, _regex, method, _view in EndpointEnumerator(urlconf="omni.urls").get_api_endpoints()
+        if path.startswith("/api/v1/")
+    }
+    assert served == set(TABLE)
+
+
+# ---- the world every operation runs in -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db, api_as):
+    from crm.models import Account, AccountContact, Contact, Reseller
+    from crm.services import customer_user_create, reseller_user_create
+    from notifications.choices import DeliveryStatus, WebhookMessageStatus
+    from notifications.models import (
+        Delivery,
+        Notification,
+        PushSubscription,
+        WebhookEndpoint,
+        WebhookMessage,
+    )
+    from notifications.webhooks import secret_generate
+    from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
+    from tests.notifications.sms_support import Browser
+    from tests.omni.factories import StaffFactory
+    from workforce.models import Vendor
+    from workforce.services import vendor_user_create
+
+    users = {name: StaffFactory(email=f"{name}@example.com", roles=[role]) for name, role in ROLES.items()}
+    users["norole"] = StaffFactory(email="norole@example.com", roles=[])
+    users["unstaffed"] = StaffFactory(email="unstaffed@example.com", roles=["Admin"])
+    users["unstaffed"].is_staff = False  # staff access withdrawn; the role stays
+    users["unstaffed"].save(update_fields=["is_staff"])
+
+    reseller_org = ResellerFactory(name="Lagos Connect")
+    account = AccountFactory(name="Ada Home", status="active", reseller=None)
+    AccountFactory(name="Resold", reseller=reseller_org)
+    users["customer"] = customer_user_create(account_id=account.pk, email="customer@example.com", password="pw-X-1234")
+    users["reseller"] = reseller_user_create(reseller_id=reseller_org.pk, email="reseller@example.com")
+    own_vendor, rival = Vendor.objects.create(name="FiberWorks"), Vendor.objects.create(name="Rival Cables")
+    users["vendor"] = vendor_user_create(vendor_id=own_vendor.pk, email="vendor@example.com")
+
+    contact = ContactFactory(first_name="Ada", email="ada@example.com")
+    link(contact, account)
+    duplicate = ContactFactory(first_name="Adaeze", email="ADA@example.com")
+    delivery = Delivery.objects.create(
+        idempotency_key="access:1", event="crm.account.created", channel="sms", recipient_key="crm.contact:x",
+        address="+2348031234567", status=DeliveryStatus.FAILED, reason="the provider reported a failure",
+    )  # fmt: skip
+    note = Notification.objects.create(user=users[OWNER], event="crm.account.created", title="Account created")
+    subscription = PushSubscription.objects.create(
+        user=users[OWNER], endpoint="https://push.example.com/send/agent", **Browser().keys
+    )
+    endpoint = WebhookEndpoint.objects.create(url=PUBLIC_URL, events=["*"], secret=secret_generate())
+    message = WebhookMessage.objects.create(
+        endpoint=endpoint, message_id="msg_access", event="crm.account.created", attempts=6,
+        status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
+    )  # fmt: skip
+
+    ids = {
+        "account": account.pk,
+        "contact": contact.pk,
+        "reseller": reseller_org.pk,
+        "vendor": rival.pk,
+        "delivery": delivery.pk,
+        "note": note.pk,
+        "subscription": subscription.pk,
+        "endpoint": endpoint.pk,
+        "message": message.pk,
+    }
+    bodies = {
+        "account": {"name": "Ada Home Ltd"},
+        "transition": {"status": "suspended"},
+        "contact": {"first_name": "Adaora", "email": "adaora@example.com"},
+        "merge": {"duplicates": [str(duplicate.pk)]},
+        "subscription": {"endpoint": "https://push.example.com/send/new", "keys": Browser().keys},
+        "endpoint": {"url": PUBLIC_URL, "events": ["crm.account.created"]},
+    }
+    models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
+    models += [WebhookEndpoint, WebhookMessage]
+    clients = {name: api_as(user) for name, user in users.items()}
+    return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
+
+
+RESOURCES = {  # the first two segments of a path -> the object its {id} names
+    "crm/accounts": "account",
+    "crm/contacts": "contact",
+    "crm/resellers": "reseller",
+    "workforce/vendors": "vendor",
+    "notifications/deliveries": "delivery",
+    "notifications/inbox": "note",
+    "notifications/push-subscriptions": "subscription",
+    "notifications/webhook-endpoints": "endpoint",
+    "notifications/event-types": None,
+}
+
+
+def _request(world: dict, method: str, path: str):
+    """The URL (path parameters filled in) and the body of one operation: a resource's create, replace and
+    change take its body; the transition and merge actions theirs; other actions none."""
+    app, name = path.removeprefix("/api/v1/").split("/")[:2]
+    resource = RESOURCES[f"{app}/{name}"]
+    url = path.replace("{key}", "crm.account.created").replace("{message_pk}", str(world["ids"]["message"]))
+    if resource:
+        url = url.replace("{id}", str(world["ids"][resource]))
+    if method in ("GET", "DELETE"):
+        return url, None
+    tail = path.rstrip("/").rsplit("/", 1)[-1]
+    key = tail if tail in ("transition", "merge") else resource if tail in (name, "{id}") else None
+    return url, world["bodies"].get(key)
+
+
+def _snapshot(models) -> list:
+    return [list(model.objects.order_by("pk").values_list()) for model in models]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=[f"{m} {p}" for m, p in sorted(TABLE)])
+def test_each_persona_gets_the_exact_answer(world, method, path):
+    before = _snapshot(world["models"])
+    url, body = _request(world, method, path)
+    got = {}
+    for persona in PERSONAS:
+        client = world["clients"][persona]
+        with transaction.atomic():  # each persona meets the same world: every write is rolled back
+            call = getattr(client, method.lower())
+            response = call(url, body) if body is not None else call(url)
+            got[persona] = response.status_code
+            if response.status_code >= 400:
+                assert_error(response, response.status_code)
+                if method != "GET":
+                    assert _snapshot(world["models"]) == before, (persona, "a refused write changed rows")
+            transaction.set_rollback(True)
+    assert got == TABLE[(method, path)]
+
+
+def test_the_refusals_say_why(world):
+    """403 bodies name the reason: the audience, the missing permission, the withdrawn staff access, the scope."""
+    clients, ids = world["clients"], world["ids"]
+    contact_url = f"/api/v1/crm/contacts/{ids['contact']}/"
+    cases = [
+        ("inventory", "get", "/api/v1/crm/contacts/", "Your role may not view contacts."),
+        ("norole", "get", "/api/v1/crm/accounts/", "Your role may not view accounts."),
+        ("unstaffed", "get", "/api/v1/crm/accounts/", "Your staff access is switched off."),
+        ("unstaffed", "get", "/api/v1/notifications/inbox/", "Your staff access is switched off."),
+        ("agent", "post", f"{contact_url}merge/", "Your role may not delete contacts."),
+        ("vendor", "get", "/api/v1/crm/accounts/", "Vendor users may not use this resource."),
+        ("customer", "get", "/api/v1/notifications/deliveries/", "Customer users may not use this resource."),
+        ("customer", "patch", contact_url, "Portal users have read-only API access."),
+        ("customer", "post", "/api/v1/notifications/inbox/mark-all-read/", "Portal users have read-only API access."),
+    ]
+    for persona, method, url, detail in cases:
+        call = getattr(clients[persona], method)
+        response = call(url, {}) if method != "get" else call(url)
+        body = assert_error(response, 403, code="permission_denied")
+        assert body["detail"] == detail, (persona, url)
+
+
+def test_the_selectors_give_a_user_without_staff_access_nothing(world, client_as):
+    """Defence in depth: were a view to skip the permission check, the audience's selector still returns nothing
+    to a staff user whose is_staff was cleared; the console refuses them as the API does."""
+    from crm.selectors import account_list_visible_to, contact_list_visible_to, reseller_list_visible_to
+    from notifications.api.deliveries import delivery_list_visible_to
+    from workforce.selectors import vendor_list_visible_to
+
+    admin, unstaffed = world["users"]["admin"], world["users"]["unstaffed"]
+    for selector in (
+        account_list_visible_to,
+        contact_list_visible_to,
+        reseller_list_visible_to,
+        vendor_list_visible_to,
+        delivery_list_visible_to,
+    ):
+        assert selector(user=admin).exists(), selector.__name__
+        assert not selector(user=unstaffed).exists(), selector.__name__
+    console = client_as(unstaffed)
+    for page in ("/accounts/", "/contacts/", "/notifications/deliveries/"):
+        assert console.get(page).status_code == 403, page
