@@ -3,6 +3,10 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
 export PORT
+# Development mode for every command here (run's web/worker/beat and seed_demo, lint's manage.py commands, the tests):
+# the settings default to production. `DEBUG=false make run` tries the production settings locally.
+DEBUG ?= true
+export DEBUG
 
 .PHONY: setup run test lint check pytest bench seed migrate web worker beat clean-db
 

@@ -1,7 +1,8 @@
 """DotMac Omni settings. Every value comes from the environment (django-environ); README lists them all.
 
-Defaults are safe for development. With DEBUG off the process refuses to start without a real SECRET_KEY,
-and `manage.py check --deploy` is clean.
+Production is the default: DEBUG is off unless the environment turns it on (`make run`, `make test` and the test
+settings do). With DEBUG off the process refuses to start without a real SECRET_KEY, or without an email backend
+and an SMS provider chosen on purpose, and `manage.py check --deploy` is clean.
 """
 
 from pathlib import Path
@@ -18,7 +19,8 @@ if (BASE_DIR / ".env").exists():  # written by `make setup` on machines that nee
     environ.Env.read_env(BASE_DIR / ".env")
 DEV_SECRET_KEY = "dev-insecure-omni-secret-key-change-me-in-production-0123456789"
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: a deployment that forgets it gets production settings, not the development ones.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off.")
@@ -205,9 +207,16 @@ MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "/media/"
 
 # Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # A provider through django-anymail is a setting away: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and
-# ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise.
+# ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise. The console backend sends nothing and prints
+# every email, password-reset and invitation links included: with DEBUG off it runs only when chosen by name.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if not EMAIL_URL and not env.str("EMAIL_BACKEND", default=""):
+    raise ImproperlyConfigured(
+        "EMAIL_URL (or EMAIL_BACKEND) must be set when DEBUG is off, e.g. EMAIL_URL=smtp+tls://user:pass@host:587; "
+        "EMAIL_URL=consolemail:// prints emails instead of sending them."
+    )
+globals().update(environ.Env.email_url_config(EMAIL_URL or "consolemail://"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 - set by the line above
 ANYMAIL = env.dict("ANYMAIL", default={})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
@@ -226,6 +235,8 @@ API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
 API_TOKEN_CACHE_SECONDS = 60
 # Trusted reverse proxies in front of the web processes; the client address is read from X-Forwarded-For.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Bearer token of /metrics and of /health/'s detailed answer. Without it both are open in development only: with
+# DEBUG off /metrics is refused and /health/ answers each check's status alone.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -324,7 +335,13 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # Notifications: SMS provider ("console" logs messages; "twilio" speaks Twilio's Messages API to SMS_API_URL, which
 # any Twilio-compatible gateway can serve), Web Push, and
 # outbound webhooks (Standard Webhooks). VAPID keys: `manage.py vapid_keys` prints a pair for .env.
-SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
+# "console" sends nothing and logs every message's text: with DEBUG off it runs only when named.
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="console" if DEBUG else "")
+if not SMS_PROVIDER:
+    raise ImproperlyConfigured(
+        "SMS_PROVIDER must be set when DEBUG is off: twilio (with SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM), "
+        "or console to log messages instead of sending them."
+    )
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
 SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
 SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
