@@ -298,11 +298,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "omni.beat:HeartbeatScheduler"
-# Beat wakes at least this often; each wake stamps the beat heartbeat that /health/ reads.
+# `celery beat` needs no --scheduler option; started with django-celery-beat's documented
+# `--scheduler django_celery_beat.schedulers:DatabaseScheduler` it is the same. Either way omni.beat stamps the beat
+# heartbeat /health/ reads each time beat sends a task (omni-heartbeat at least every HEARTBEAT_INTERVAL seconds).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat wakes at least this often, so schedules edited in the admin apply within seconds.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=15)
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
+# /health/ answers from a report at most this old, shared by every web process through Redis: a monitor polling
+# every web process every second costs one worker ping per period, not one per request.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
     "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
