@@ -29,5 +29,7 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-onl
 RUN useradd --system --home /app omni && chown -R omni /app
 USER omni
 EXPOSE 8000
-CMD ["gunicorn", "omni.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", \
-     "--workers", "4", "--preload"]
+# gunicorn managing uvicorn (ASGI) workers, each with its psycopg connection pool: omni/gunicorn_conf.py, the same
+# command as the Procfile's. WEB_CONCURRENCY sets the processes (default: cores + 1).
+ENV HOST=0.0.0.0 PORT=8000
+CMD ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.asgi:application"]

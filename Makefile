@@ -38,3 +38,4 @@ test: setup  ## every gate, then the whole suite (unit, API, fuzz, browser)
 bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/api_list.py
 	$(PY) bench/notify_fanout.py
+	$(PY) bench/load.py
