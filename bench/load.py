@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ class Result:
     errors: int = 0
     connections_max: int = 0
     connections_after: int = 0
-    notes: list[str] = field(default_factory=list)
+    load: float = 0.0  # the machine's 1-minute load average at the end: other work on it slows both servers
 
 
 def _dsn() -> str:
@@ -249,6 +249,7 @@ def measure(name: str, token: str, clients_list: list[int], duration: int, sampl
                 figures = wrk(port, token, clients, duration)
             time.sleep(5)
             result = Result(name, clients, connections_max=sampler.peak, connections_after=sampler.count())
+            result.load = os.getloadavg()[0]
             for key in ("requests", "rps", "p50_ms", "p99_ms", "errors"):
                 setattr(result, key, figures[key])
             results.append(result)
@@ -282,11 +283,11 @@ def main() -> None:
     print(f"GET {PATH}  ({args.accounts:,} accounts, {args.duration} s per load, wrk -t1, {os.cpu_count()} cores)")
     print(f"pool: DATABASE_POOL_MAX_SIZE={settings.DATABASE_POOL_MAX_SIZE} per process (production)")
     header = f"  {'server':11} {'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-    print(header + f" {'conns peak':>10} {'conns +5 s':>10}")
+    print(header + f" {'conns peak':>10} {'conns +5 s':>10} {'load':>5}")
     for r in results:
         print(
             f"  {r.server:11} {r.clients:7} {r.requests:9} {r.rps:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.errors:7}"
-            f" {r.connections_max:10} {r.connections_after:10}"
+            f" {r.connections_max:10} {r.connections_after:10} {r.load:5.1f}"
         )
     for name, count in after_stop.items():
         print(f"  connections left after the {name} server stopped: {count}")

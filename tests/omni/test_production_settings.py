@@ -23,7 +23,8 @@ PRINT_SETTINGS = (
 # settings read that these tests choose.
 CHOSEN = (
     "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "EMAIL_URL", "EMAIL_BACKEND",
-    "SMS_PROVIDER", "METRICS_TOKEN",
+    "SMS_PROVIDER", "METRICS_TOKEN", "DATABASE_POOL_MAX_SIZE", "DATABASE_POOL_MIN_SIZE", "DATABASE_POOL_TIMEOUT",
+    "DATABASE_CONN_MAX_AGE",
 )  # fmt: skip
 
 
@@ -127,3 +128,19 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(db, settings):
 
     call_command("seed_demo", accounts=1, force=True, stdout=io.StringIO(), stderr=io.StringIO())
     assert User.objects.filter(email="admin@demo.dotmac.example").exists()
+
+
+PRINT_DATABASE = (
+    "import django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool'), sep='|')"
+)
+
+
+def test_connections_come_from_a_bounded_pool_unless_it_is_turned_off():
+    pooled = _python(PRINT_DATABASE, _env(DEBUG="true", DATABASE_POOL_MAX_SIZE="5"))
+    assert pooled.returncode == 0, pooled.stderr
+    assert pooled.stdout.strip() == "0|{'min_size': 1, 'max_size': 5, 'timeout': 10.0}"
+    persistent = _python(PRINT_DATABASE, _env(DEBUG="true", DATABASE_POOL_MAX_SIZE="0", DATABASE_CONN_MAX_AGE="60"))
+    assert persistent.stdout.strip() == "60|None", persistent.stderr
+    both = _python(PRINT_DATABASE, _env(DEBUG="true", DATABASE_CONN_MAX_AGE="60"))
+    assert "ImproperlyConfigured: DATABASE_CONN_MAX_AGE applies only without the pool" in both.stderr
