@@ -240,6 +240,17 @@ def test_health_with_the_only_redis_down_is_503_fast(db, second_redis, settings)
     assert body["checks"]["database"] == "ok"
 
 
+def test_database_down_is_reported_in_seconds(broker_to_ourselves, db, settings, monkeypatch):
+    """Not after DATABASE_POOL_TIMEOUT (10 s), as a request waiting on the pool would be."""
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    monkeypatch.setitem(connection.settings_dict, "PORT", str(_free_port()))  # nothing listens there
+    started = time.monotonic()
+    response, body = _get_health()
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    assert body["checks"]["database"] == "error" and "connection" in body["details"]["database"]["error"]
+
+
 @pytest.mark.xdist_group("celery")
 def test_health_without_worker_or_beat_is_503(broker_to_ourselves, db, settings):
     settings.HEALTH_WORKER_PING_TIMEOUT = 0.2
