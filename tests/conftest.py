@@ -45,18 +45,6 @@ def pytest_configure(config):
     app.conf.broker_url = TEST_REDIS_URL
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_database_pools(django_db_setup):
-    """Each alias's psycopg pool keeps connections open; the replica alias (a mirror, tests/settings.py) is not
-    closed by Django's teardown and would keep the test database from being dropped."""
-    yield
-    from django.db import connections
-
-    for connection in connections.all():
-        connection.close()
-        connection.close_pool()
-
-
 @pytest.fixture(autouse=True)
 def _clean_redis_keys():
     """Each test starts with no rate-limit counters, heartbeats or cached tokens of this worker."""
