@@ -22,11 +22,14 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 COPY --from=assets /app/static/css ./static/css
 COPY --from=assets /app/static/vendor ./static/vendor
-# collectstatic needs settings but no database; a throwaway key is fine at build time.
+# collectstatic needs settings but no database; a throwaway key and the console backends are fine at build time
+# (production refuses to start without them chosen; the running container gets the real ones).
 RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-only-0123456789 \
-    python manage.py collectstatic --noinput -v 0
+    EMAIL_URL=consolemail:// SMS_PROVIDER=console python manage.py collectstatic --noinput -v 0
 RUN useradd --system --home /app omni && chown -R omni /app
 USER omni
 EXPOSE 8000
-CMD ["gunicorn", "omni.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", \
-     "--workers", "4", "--preload"]
+# gunicorn managing uvicorn (ASGI) workers, each with its psycopg connection pool: omni/gunicorn_conf.py, the same
+# command as the Procfile's. WEB_CONCURRENCY sets the processes (default: cores + 1).
+ENV HOST=0.0.0.0 PORT=8000
+CMD ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.asgi:application"]

@@ -3,6 +3,10 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
 export PORT
+# Development mode for every command here (run's web/worker/beat and seed_demo, lint's manage.py commands, the tests):
+# the settings default to production. `DEBUG=false make run` tries the production settings locally.
+DEBUG ?= true
+export DEBUG
 
 .PHONY: setup run test lint check pytest bench seed migrate web worker beat clean-db
 
@@ -34,3 +38,4 @@ test: setup  ## every gate, then the whole suite (unit, API, fuzz, browser)
 bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/api_list.py
 	$(PY) bench/notify_fanout.py
+	$(PY) bench/load.py

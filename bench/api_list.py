@@ -34,6 +34,7 @@ BASE_URL = env.str("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/om
 BENCH_URL = BASE_URL.rsplit("/", 1)[0] + "/" + BASE_URL.rsplit("/", 1)[1].split("?")[0] + "_bench"
 os.environ["DATABASE_URL"] = BENCH_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omni.settings")
+os.environ.setdefault("DEBUG", "true")  # this process seeds in development mode; the servers run with DEBUG off
 
 QUERY = "/api/v1/crm/accounts/?limit=100&status=active&ordering=name"
 FLOOR_PAGE_SQL = """
@@ -130,6 +131,8 @@ def start_server(port: int) -> subprocess.Popen:
         **os.environ,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "EMAIL_URL": "consolemail://",  # production requires a choice; the bench sends no email or SMS
+        "SMS_PROVIDER": "console",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # The limiter still counts every request in Redis; the limit is only raised so the bench is not refused.

@@ -87,6 +87,7 @@ def main() -> None:
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "LOG_LEVEL": "WARNING",
+        "DATABASE_POOL_MAX_SIZE": "0",  # as the Procfile and docker-compose run workers (no pool)
     }
     os.environ.update({k: env[k] for k in ("REDIS_URL", "CACHE_KEY_PREFIX", "EMAIL_URL", "WEBHOOK_ALLOW_PRIVATE_URLS")})
     helpers = [

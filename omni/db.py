@@ -1,8 +1,9 @@
 """Database helpers shared by every app: people-facing numbers, subquery counts, the replica router."""
 
+from contextvars import ContextVar
 from datetime import datetime
 
-from django.db import IntegrityError, models
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
 from django.db.models import Func, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
@@ -75,17 +76,48 @@ def parse_timestamps(row: dict, *fields: str) -> dict:
     return row
 
 
+# Set once this request (or task) has written: its reads then go to the primary, which already holds the write
+# (the replica may lag behind it). A ContextVar, so it follows a request across the ASGI handler's threads.
+_wrote: ContextVar[bool] = ContextVar("omni_db_wrote", default=False)
+
+
+def replica_unpin() -> None:
+    """A new unit of work (request, task) starts reading from the replica again."""
+    _wrote.set(False)
+
+
 class ReplicaRouter:
-    """Reads go to the replica (DATABASE_REPLICA_URL), writes and migrations to the primary."""
+    """With DATABASE_REPLICA_URL: writes and migrations go to the primary ("default"); reads go to the replica
+    unless they must see the primary's latest state: inside a transaction on the primary (a read there may
+    decide a write), or after this request or task has written (it reads its own writes). Token lookups ask for
+    the primary themselves (omni.tokens)."""
 
     def db_for_read(self, model, **hints):
+        if _wrote.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS
         return "replica"
 
     def db_for_write(self, model, **hints):
-        return "default"
+        _wrote.set(True)
+        return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):
         return True
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == "default"
+        return db == DEFAULT_DB_ALIAS
+
+
+class ReplicaPinMiddleware:
+    """First in MIDDLEWARE: each request starts reading from the replica, whatever the thread's last request wrote
+    (WSGI threads and ASGI's thread pool serve many requests). Celery tasks reset it in omni.celery."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _wrote.set(False)
+        try:
+            return self.get_response(request)
+        finally:
+            _wrote.reset(token)

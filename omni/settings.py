@@ -1,7 +1,8 @@
 """DotMac Omni settings. Every value comes from the environment (django-environ); README lists them all.
 
-Defaults are safe for development. With DEBUG off the process refuses to start without a real SECRET_KEY,
-and `manage.py check --deploy` is clean.
+Production is the default: DEBUG is off unless the environment turns it on (`make run`, `make test` and the test
+settings do). With DEBUG off the process refuses to start without a real SECRET_KEY, or without an email backend
+and an SMS provider chosen on purpose, and `manage.py check --deploy` is clean.
 """
 
 from pathlib import Path
@@ -19,7 +20,8 @@ if (BASE_DIR / ".env").exists():  # written by `make setup` on machines that nee
     environ.Env.read_env(BASE_DIR / ".env")
 DEV_SECRET_KEY = "dev-insecure-omni-secret-key-change-me-in-production-0123456789"
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: a deployment that forgets it gets production settings, not the development ones.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off.")
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "omni.db.ReplicaPinMiddleware",
     "omni.middleware.MetricsMiddleware",
     "omni.api.middleware.ApiErrorMiddleware",  # every error under /api/ in the API's JSON shape
     "django.middleware.security.SecurityMiddleware",
@@ -128,11 +131,38 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/omni")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections come from psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process and alias, handed back when a
+# request (or task) ends. Under ASGI each request runs in a thread of its own, and persistent per-thread connections
+# (CONN_MAX_AGE) piled up until PostgreSQL refused every process (PERFORMANCE.md, bench/load.py). 0 turns the pool
+# off: DATABASE_CONN_MAX_AGE then keeps one connection per thread, which suits only WSGI sync workers.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=8)
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+if DATABASE_POOL_MAX_SIZE < 0 or (DATABASE_POOL_MAX_SIZE and not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE):
+    raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE takes 0 (no pool) or more; DATABASE_POOL_MIN_SIZE 0 up to it.")
+if DATABASE_POOL_MAX_SIZE and env.int("DATABASE_CONN_MAX_AGE", default=0):
+    raise ImproperlyConfigured("DATABASE_CONN_MAX_AGE applies only without the pool (DATABASE_POOL_MAX_SIZE=0).")
+
+
+def _database(url_variable: str, default: str | None = None) -> dict:
+    database = env.db(url_variable, default=default) if default else env.db(url_variable)
+    database["CONN_HEALTH_CHECKS"] = True
+    if DATABASE_POOL_MAX_SIZE:
+        database["CONN_MAX_AGE"] = 0  # Django's pool requires it: "closing" hands the connection back
+        database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DATABASE_POOL_MIN_SIZE,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,  # seconds a request waits for a free connection, then fails
+        }
+    else:
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    return database
+
+
+DATABASES = {"default": _database("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/omni")}
 if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    # Reads outside transactions, before the request or task has written, go to the replica (omni.db).
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["omni.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -210,9 +240,16 @@ MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "/media/"
 
 # Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # A provider through django-anymail is a setting away: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and
-# ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise.
+# ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise. The console backend sends nothing and prints
+# every email, password-reset and invitation links included: with DEBUG off it runs only when chosen by name.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if not EMAIL_URL and not env.str("EMAIL_BACKEND", default=""):
+    raise ImproperlyConfigured(
+        "EMAIL_URL (or EMAIL_BACKEND) must be set when DEBUG is off, e.g. EMAIL_URL=smtp+tls://user:pass@host:587; "
+        "EMAIL_URL=consolemail:// prints emails instead of sending them."
+    )
+globals().update(environ.Env.email_url_config(EMAIL_URL or "consolemail://"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 - set by the line above
 ANYMAIL = env.dict("ANYMAIL", default={})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
@@ -231,6 +268,8 @@ API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
 API_TOKEN_CACHE_SECONDS = 60
 # Trusted reverse proxies in front of the web processes; the client address is read from X-Forwarded-For.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Bearer token of /metrics and of /health/'s detailed answer. Without it both are open in development only: with
+# DEBUG off /metrics is refused and /health/ answers each check's status alone.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -294,11 +333,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The queue tasks are sent to and workers consume: instances (or test runs) sharing one broker each use their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_BEAT_SCHEDULER = "omni.beat:HeartbeatScheduler"
-# Beat wakes at least this often; each wake stamps the beat heartbeat that /health/ reads.
+# `celery beat` needs no --scheduler option; started with django-celery-beat's documented
+# `--scheduler django_celery_beat.schedulers:DatabaseScheduler` it is the same. Either way omni.beat stamps the beat
+# heartbeat /health/ reads each time beat sends a task (omni-heartbeat at least every HEARTBEAT_INTERVAL seconds).
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat wakes at least this often, so schedules edited in the admin apply within seconds.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 HEARTBEAT_INTERVAL = env.int("HEARTBEAT_INTERVAL", default=15)
 HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0)
+# /health/ answers from a report at most this old, shared by every web process through Redis: a monitor polling
+# every web process every second costs one worker ping per period, not one per request.
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
     "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
@@ -349,7 +394,13 @@ CSRF_TRUSTED_ORIGINS = env.list(
 # Notifications: SMS provider ("console" logs messages; "twilio" speaks Twilio's Messages API to SMS_API_URL, which
 # any Twilio-compatible gateway can serve), Web Push, and
 # outbound webhooks (Standard Webhooks). VAPID keys: `manage.py vapid_keys` prints a pair for .env.
-SMS_PROVIDER = env.str("SMS_PROVIDER", default="console")
+# "console" sends nothing and logs every message's text: with DEBUG off it runs only when named.
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="console" if DEBUG else "")
+if not SMS_PROVIDER:
+    raise ImproperlyConfigured(
+        "SMS_PROVIDER must be set when DEBUG is off: twilio (with SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM), "
+        "or console to log messages instead of sending them."
+    )
 SMS_API_URL = env.str("SMS_API_URL", default="https://api.twilio.com")
 SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
 SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")

@@ -109,7 +109,13 @@ def api_token_resolve(raw: str) -> ResolvedToken | None:
     resolved = _cached("get", _cache_key(key_hash))
     now = timezone.now()
     if resolved is None:
-        token = ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+        # The primary, never a replica: a token revoked (or a user deactivated) a moment ago must not pass there.
+        token = (
+            ApiToken.objects.using("default")
+            .select_related("user")
+            .filter(key_hash=key_hash, revoked_at__isnull=True)
+            .first()
+        )
         if token is None or not token.user.is_active:
             return None
         resolved = ResolvedToken(token.pk, token.user, frozenset(token.scopes), token.expires_at)

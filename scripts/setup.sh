@@ -17,6 +17,7 @@ have_pkg "postgresql-${PGV}-postgis-3" || need+=("postgresql-${PGV}-postgis-3")
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs npm)
+command -v wrk >/dev/null || need+=(wrk)  # the HTTP load generator of bench/load.py (make bench)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 # WeasyPrint's and GeoDjango's shared libraries come with postgis (GDAL, GEOS, PROJ) and chromium (harfbuzz).
 if [ ${#need[@]} -gt 0 ]; then

@@ -2,25 +2,40 @@
 test starts and shuts down; /metrics in Prometheus text format."""
 
 import contextlib
+import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
 
 from tests.celery_support import broker_lock, celery_env, celery_start, process_stop
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_CACHE_PREFIX, TEST_REDIS_URL
 
 START_TIMEOUT = 60
+METRICS_TOKEN = "s3cret-scraper"
+DOCUMENTED_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"  # django-celery-beat's docs
 
 
-def _get_health(client=None):
-    response = (client or Client(HTTP_HOST="localhost")).get("/health/")
+@pytest.fixture(autouse=True)
+def _health_settings(settings):
+    """A metrics token (the detailed answer needs it); no caching unless a test is about it, so each call sees
+    the processes as they are now."""
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    settings.HEALTH_CACHE_SECONDS = 0
+
+
+def _get_health(client=None, *, token=METRICS_TOKEN):
+    """The detailed answer (with the metrics token) unless token=None."""
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = (client or Client(HTTP_HOST="localhost")).get("/health/", **headers)
     assert response["Content-Type"] == "application/json"
     return response, response.json()
 
@@ -35,16 +50,17 @@ class Celery:
     """A real worker and beat on the test Redis, stamping the keys this test worker reads. The worker consumes
     a private queue only, so it never picks up tasks other tests left in the shared broker."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, *beat_args: str, heartbeat_interval: int = 3600):
         self.queue = f"health-test-{uuid.uuid4().hex[:8]}"
-        # Beat must not queue heartbeats on the shared default queue, which no test worker drains.
-        self.env = celery_env(HEARTBEAT_INTERVAL="3600")
+        # By default beat queues no heartbeats on the shared default queue, which no test worker drains; stop()
+        # drops what beat did queue there.
+        self.env = celery_env(HEARTBEAT_INTERVAL=str(heartbeat_interval))
         self.logs = tmp_path
         self.worker = self._start(
             "worker", "-c", "1", "-P", "solo", "-Q", self.queue, "-n", f"{self.queue}@%h", "--without-mingle",
             "--without-gossip",
         )  # fmt: skip
-        self.beat = self._start("beat", "--pidfile=", "-s", str(tmp_path / "beat-schedule"))
+        self.beat = self._start("beat", "--pidfile=", *beat_args)
 
     def _start(self, kind: str, *args: str) -> subprocess.Popen:
         return celery_start(kind, *args, env=self.env, log=self.logs / f"{kind}.log")
@@ -58,7 +74,7 @@ class Celery:
             for kind, process in (("worker", self.worker), ("beat", self.beat)):
                 assert process.poll() is None, f"celery {kind} exited:\n{self.log(kind)}"
             response, body = _get_health()
-            workers = body["checks"]["worker"].get("workers", [])
+            workers = body["details"]["worker"].get("workers", [])
             if response.status_code == 200 and any(name.startswith(self.queue) for name in workers):
                 return body
             time.sleep(0.25)
@@ -71,6 +87,12 @@ class Celery:
         leftovers = list(client.scan_iter(f"*{self.queue}*"))  # the private queue's kombu bindings
         if leftovers:
             client.delete(*leftovers)
+        from omni.celery import app
+
+        queue = app.conf.task_default_queue
+        for raw in client.lrange(queue, 0, -1):  # what this beat sent: no test worker would ever take it
+            if "periodic_task_name" in json.loads(raw)["headers"]:
+                client.lrem(queue, 1, raw)
 
 
 @pytest.fixture
@@ -81,7 +103,15 @@ def broker_to_ourselves():
 
 @pytest.fixture
 def celery_processes(broker_to_ourselves, transactional_db, tmp_path):
-    processes = Celery(tmp_path)
+    processes = Celery(tmp_path, "-s", str(tmp_path / "beat-schedule"))
+    yield processes
+    processes.stop()
+
+
+@pytest.fixture
+def celery_documented_beat(broker_to_ourselves, transactional_db, tmp_path):
+    """Beat started as django-celery-beat documents it, sending omni-heartbeat every second."""
+    processes = Celery(tmp_path, "--scheduler", DOCUMENTED_SCHEDULER, heartbeat_interval=1)
     yield processes
     processes.stop()
 
@@ -124,26 +154,55 @@ def test_health_is_200_with_worker_and_beat_then_503_when_the_worker_stops(celer
 
     body = celery_processes.wait_healthy()
     assert body["status"] == "ok" and body["failing"] == []
-    assert set(body["checks"]) == {"database", "redis", "worker", "beat"}
-    assert all(check["ok"] for check in body["checks"].values())
-    assert body["checks"]["worker"]["workers"] == [f"{celery_processes.queue}@{socket.gethostname()}"]
-    assert body["checks"]["beat"]["age_s"] < 30
+    assert body["checks"] == {"database": "ok", "redis": "ok", "worker": "ok", "beat": "ok"}
+    assert all(check["ok"] for check in body["details"].values())
+    assert body["details"]["worker"]["workers"] == [f"{celery_processes.queue}@{socket.gethostname()}"]
+    assert body["details"]["beat"]["age_s"] < 30
 
     # The worker really consumes tasks: the heartbeat it runs lands in Redis and shows in the report.
     heartbeat.apply_async(queue=celery_processes.queue)
     deadline = time.monotonic() + 20
-    while "last_heartbeat_age_s" not in body["checks"]["worker"]:
+    while "last_heartbeat_age_s" not in body["details"]["worker"]:
         assert time.monotonic() < deadline, celery_processes.log("worker")
         time.sleep(0.2)
         body = _get_health()[1]
-    assert body["checks"]["worker"]["last_heartbeat_age_s"] < 20
+    assert body["details"]["worker"]["last_heartbeat_age_s"] < 20
 
     process_stop(celery_processes.worker)
     response, body = _get_health()
     assert response.status_code == 503, body
     assert body["status"] == "error" and body["failing"] == ["worker"], (body, celery_processes.log("beat"))
-    assert body["checks"]["worker"]["ok"] is False and body["checks"]["worker"]["error"]
-    assert body["checks"]["beat"]["ok"] and body["checks"]["redis"]["ok"] and body["checks"]["database"]["ok"]
+    assert body["checks"] == {"database": "ok", "redis": "ok", "worker": "error", "beat": "ok"}
+    assert body["details"]["worker"]["ok"] is False and body["details"]["worker"]["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("celery")
+def test_beat_started_as_django_celery_beat_documents_is_up_then_down_when_stopped(celery_documented_beat):
+    """`celery beat --scheduler django_celery_beat.schedulers:DatabaseScheduler` (no omni scheduler class): /health/
+    sees it, its heartbeat keeps being renewed while it sends tasks, and goes stale once it stops."""
+    from omni import health
+
+    body = celery_documented_beat.wait_healthy()
+    assert body["checks"]["beat"] == "ok", celery_documented_beat.log("beat")
+    stamp_key = f"{TEST_CACHE_PREFIX}:health:beat"
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    first = float(client.get(stamp_key))
+    deadline = time.monotonic() + 20
+    while float(client.get(stamp_key)) == first:  # renewed by the heartbeats it sends, not only at start
+        assert time.monotonic() < deadline, celery_documented_beat.log("beat")
+        time.sleep(0.2)
+    assert "Sending due task omni-heartbeat" in celery_documented_beat.log("beat")
+
+    process_stop(celery_documented_beat.beat)
+    with override_settings(HEARTBEAT_INTERVAL=1):  # what the beat process used
+        stale_after = health.beat_stale_after()
+    deadline = time.monotonic() + stale_after + 10
+    while (body := _get_health()[1])["checks"]["beat"] == "ok":
+        assert time.monotonic() < deadline, body
+        time.sleep(0.5)
+    assert body["status"] == "error" and body["failing"] == ["beat"]
+    assert body["details"]["beat"]["error"].startswith("no beat heartbeat in the last")
 
 
 @pytest.mark.slow
@@ -153,16 +212,16 @@ def test_health_names_redis_when_it_goes_down(celery_processes, second_redis, se
     process, url = second_redis
     settings.REDIS_URL = url  # rate limits and heartbeats read this Redis; the broker stays up
     response, body = _get_health()
-    assert body["checks"]["redis"]["ok"] is True
+    assert body["checks"]["redis"] == "ok"
     _shut_down(process)
     started = time.monotonic()
     response, body = _get_health()
     assert time.monotonic() - started < 5
     assert response.status_code == 503
     assert "redis" in body["failing"]
-    assert body["checks"]["redis"]["ok"] is False and body["checks"]["redis"]["error"]
-    assert body["checks"]["worker"]["ok"] is True  # it answered over the broker, which is still up
-    assert body["checks"]["database"]["ok"] is True
+    assert body["details"]["redis"]["ok"] is False and body["details"]["redis"]["error"]
+    assert body["checks"]["worker"] == "ok"  # it answered over the broker, which is still up
+    assert body["checks"]["database"] == "ok"
 
 
 # ---- without Celery ------------------------------------------------------------------------------------
@@ -178,7 +237,18 @@ def test_health_with_the_only_redis_down_is_503_fast(db, second_redis, settings)
     assert time.monotonic() - started < 5  # no waiting on broker reconnects
     assert response.status_code == 503
     assert body["failing"] == ["redis", "worker", "beat"]
-    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["database"] == "ok"
+
+
+def test_database_down_is_reported_in_seconds(broker_to_ourselves, db, settings, monkeypatch):
+    """Not after DATABASE_POOL_TIMEOUT (10 s), as a request waiting on the pool would be."""
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    monkeypatch.setitem(connection.settings_dict, "PORT", str(_free_port()))  # nothing listens there
+    started = time.monotonic()
+    response, body = _get_health()
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    assert body["checks"]["database"] == "error" and "connection" in body["details"]["database"]["error"]
 
 
 @pytest.mark.xdist_group("celery")
@@ -187,7 +257,7 @@ def test_health_without_worker_or_beat_is_503(broker_to_ourselves, db, settings)
     response, body = _get_health()
     assert response.status_code == 503
     assert body["failing"] == ["worker", "beat"]
-    assert "no beat heartbeat" in body["checks"]["beat"]["error"]
+    assert "no beat heartbeat" in body["details"]["beat"]["error"]
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -195,16 +265,122 @@ def test_health_refuses_post(db):
     assert Client(HTTP_HOST="localhost").post("/health/").status_code == 405
 
 
-def test_health_is_served_on_every_host(db, settings):
+def test_health_is_served_on_every_host(broker_to_ourselves, db, settings):
     settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
     for host in ("localhost", "portal.localhost", "reseller.localhost", "vendor.localhost"):
         response = Client(HTTP_HOST=host).get("/health/")
-        assert response.status_code in (200, 503) and set(response.json()["checks"]) == {
-            "database",
-            "redis",
-            "worker",
-            "beat",
+        assert response.status_code == 503  # no worker or beat runs here
+        assert response.json() == {
+            "status": "error",
+            "checks": {"database": "ok", "redis": "ok", "worker": "error", "beat": "error"},
         }
+
+
+# ---- what it tells whom, and how often it checks --------------------------------------------------------
+
+
+def test_anonymous_answer_holds_each_checks_status_only(broker_to_ourselves, db, settings):
+    """No error strings, host names, latencies or ages without the metrics token; a wrong token is anonymous."""
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"  # a failing check, whose error names a host and port
+    settings.CELERY_BROKER_URL = TEST_REDIS_URL
+    for token in (None, "wrong-token", METRICS_TOKEN.upper()):
+        response, body = _get_health(token=token)
+        assert response.status_code == 503
+        assert body == {
+            "status": "error",
+            "checks": {"database": "ok", "redis": "error", "worker": "error", "beat": "error"},
+        }, token
+
+
+def test_token_answer_details_every_check(broker_to_ourselves, db, settings):
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    response, body = _get_health(token=METRICS_TOKEN)
+    assert response.status_code == 503
+    assert set(body) == {"status", "checks", "failing", "details", "checked_at"}
+    assert body["failing"] == ["worker", "beat"]
+    assert body["details"]["database"]["ok"] is True and body["details"]["database"]["latency_ms"] >= 0
+    assert body["details"]["worker"] == {
+        "ok": False,
+        "workers": [],
+        "latency_ms": body["details"]["worker"]["latency_ms"],
+        "error": "no Celery worker answered",
+    }
+    assert body["details"]["beat"] == {"ok": False, "error": "no beat heartbeat in the last 45 s"}
+
+
+def test_without_a_token_configured_details_are_shown_in_development_only(broker_to_ourselves, db, settings):
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    settings.METRICS_TOKEN = ""
+    settings.DEBUG = False
+    assert "details" not in _get_health(token=None)[1]
+    settings.DEBUG = True
+    assert _get_health(token=None)[1]["details"]["beat"]["ok"] is False
+
+
+class Pings:
+    """Counts this process's broadcast pings: app.control.ping still runs, on the real test broker; each call is
+    counted first (thread-safe: list.append)."""
+
+    def __init__(self, monkeypatch):
+        from omni.celery import app
+
+        self.calls: list[float] = []
+        real = app.control.ping
+
+        def ping(*args, **kwargs):
+            self.calls.append(time.monotonic())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(app.control, "ping", ping)
+
+    def count(self) -> int:
+        return len(self.calls)
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    return Pings(monkeypatch)
+
+
+def test_two_calls_within_the_cache_period_ping_once(broker_to_ourselves, db, settings, pings):
+    settings.HEALTH_CACHE_SECONDS = 30
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.3
+    first = _get_health()[1]
+    started = time.monotonic()
+    second = _get_health()[1]
+    assert time.monotonic() - started < 0.2  # no ping waited on
+    assert second["checked_at"] == first["checked_at"]
+    assert pings.count() == 1
+
+    redis.Redis.from_url(TEST_REDIS_URL).delete(f"{TEST_CACHE_PREFIX}:health:report")  # the period is over
+    assert _get_health()[1]["checked_at"] != first["checked_at"]
+    assert pings.count() == 2
+
+
+def test_concurrent_calls_ping_once_across_threads(broker_to_ourselves, transactional_db, settings, pings):
+    """Eight requests at once on an empty cache (as eight web processes would be): one holds the Redis lock and
+    pings, the others wait for its report."""
+    settings.HEALTH_CACHE_SECONDS = 30
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.5
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def call():
+        try:
+            barrier.wait()
+            answers.append(_get_health())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [response.status_code for response, _body in answers] == [503] * 8
+    assert len({body["checked_at"] for _response, body in answers}) == 1
+    assert pings.count() == 1
 
 
 # ---- /metrics ------------------------------------------------------------------------------------------
@@ -212,7 +388,7 @@ def test_health_is_served_on_every_host(db, settings):
 
 def test_metrics_is_prometheus_text_with_request_counts(db, api_as, agent, settings):
     settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
-    client = Client(HTTP_HOST="localhost")
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
     client.get("/health/")
     api_as(agent).get("/api/v1/crm/accounts/")
     response = client.get("/metrics")
@@ -228,9 +404,19 @@ def test_metrics_is_prometheus_text_with_request_counts(db, api_as, agent, setti
 
 
 def test_metrics_token_is_required_when_set(db, settings):
-    settings.METRICS_TOKEN = "s3cret-scraper"
     client = Client(HTTP_HOST="localhost")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scraper")
     assert response.status_code == 200 and b"omni_http_requests_total" in response.content
+
+
+def test_metrics_without_a_token_is_refused_in_production_and_open_in_development(db, settings):
+    settings.METRICS_TOKEN = ""
+    settings.DEBUG = False
+    client = Client(HTTP_HOST="localhost")
+    response = client.get("/metrics")
+    assert response.status_code == 403 and response.content == b"metrics are off: set METRICS_TOKEN\n"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
+    settings.DEBUG = True
+    assert client.get("/metrics").status_code == 200

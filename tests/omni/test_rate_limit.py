@@ -122,6 +122,7 @@ def test_every_api_response_carries_the_headers(api_as, anon_api, admin_user, cu
 
 
 def test_health_metrics_and_docs_are_exempt(settings, limit_100):
+    settings.DEBUG = True  # /metrics without METRICS_TOKEN is served in development only
     settings.API_RATE_LIMIT = 1
     settings.HEALTH_WORKER_PING_TIMEOUT = 0.1  # no worker runs here; do not wait for one
     client = ApiClient(REMOTE_ADDR="192.0.2.77")

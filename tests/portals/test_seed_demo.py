@@ -25,7 +25,8 @@ def _counts():
     )
 
 
-def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing():
+def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing(settings):
+    settings.DEBUG = True  # as `make run` runs it; with DEBUG off it needs --force (test_production_settings.py)
     out = io.StringIO()
     call_command("seed_demo", accounts=6, stdout=out, stderr=io.StringIO())
     first = _counts()

@@ -1,14 +1,16 @@
 """Demo data around Lagos, Nigeria: staff of every role, resellers, vendors, accounts, contacts, portal users.
 
 Idempotent: every row has a stable key (email or name); running it again creates only what is missing.
+With DEBUG off it refuses unless --force: its staff of every role share one published password, Admin included.
 """
 
 import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -120,8 +122,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--accounts", type=int, default=400, help="How many demo accounts (default 400).")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--force", action="store_true", help="Load it even with DEBUG off (a demo or staging instance)."
+        )
 
-    def handle(self, *args, accounts, seed, **options):
+    def handle(self, *args, accounts, seed, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off: this looks like production, and the demo staff (Admin included) share the published "
+                f"password {PASSWORD!r}. Run it with DEBUG=true, or add --force on a demo instance."
+            )
         logins = []
         staff = self._staff(logins)
         resellers = self._organisations(Reseller, RESELLERS, crm.reseller_create)

@@ -1,0 +1,16 @@
+"""Settings of the test suite (pyproject's DJANGO_SETTINGS_MODULE): development mode, as `make run` sets it, so the
+suite runs on a fresh clone with no .env. DEBUG is read when omni.settings is imported, which pytest-django does
+before any conftest runs, hence a settings module. The Celery workers and beats the tests start inherit the
+variable. pytest-django still runs each test with settings.DEBUG False, as in production."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+
+from omni.settings import *  # noqa: F403
+from omni.settings import DATABASES
+
+# A replica alias on the test database (as DATABASE_REPLICA_URL configures it): the router stays off, so the suite
+# runs on the primary alone; tests/omni/test_replica.py turns omni.db.ReplicaRouter on and watches both aliases.
+if "replica" not in DATABASES:
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
