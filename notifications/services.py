@@ -43,7 +43,7 @@ CLAIM_SECONDS = 300  # a claimed delivery is retried by the scan if its worker d
 RENEW_SECONDS = CLAIM_SECONDS / 3  # a running batch renews its claim before a send once this has passed
 # The longest one send may take: a push to each of a user's subscriptions, each request within its deadline.
 # (SMS: one request within sms.TIMEOUT; email: the SMTP server's EMAIL_TIMEOUT per step.)
-PUSH_SUBSCRIPTIONS_MAX = 10
+PUSH_SUBSCRIPTIONS_MAX = push_channel.MAX_SUBSCRIPTIONS
 SEND_MAX_SECONDS = PUSH_SUBSCRIPTIONS_MAX * push_channel.TIMEOUT
 SEND_BUDGET_SECONDS = 120  # a batch starts no send after this; the task's soft time limit (300 s) is above it
 INTERRUPTED = "interrupted by the send task's time limit"

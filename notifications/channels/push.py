@@ -9,8 +9,8 @@ only, never to a private or loopback address (the literal is checked when subscr
 when connecting, on the very address checked, so DNS rebinding gains nothing), no redirects. Private addresses
 are allowed only with WEBHOOK_ALLOW_PRIVATE_URLS (tests, closed networks). Each request ends within TIMEOUT
 seconds of wall-clock time, however slowly the push service answers, and at most RESPONSE_BYTES of its answer
-are read, uncompressed. A user has at most PUSH_SUBSCRIPTIONS_MAX subscriptions (services.push_subscription_save),
-so one push delivery takes at most that many TIMEOUTs.
+are read, uncompressed. A user has at most MAX_SUBSCRIPTIONS subscriptions (services.push_subscription_save), and
+a delivery goes to that many at most, so it takes at most that many TIMEOUTs.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .base import NoAddress, PermanentError, SendResult, TransientError
 
 TIMEOUT = 10.0  # seconds of wall-clock time per push service request, all of it (net.deadline)
 RESPONSE_BYTES = 1000  # of a push service's answer, read at most (it is an error text at best)
+MAX_SUBSCRIPTIONS = 10  # per user (services.push_subscription_save): one delivery takes at most this many TIMEOUTs
 TTL = 24 * 3600  # the push service keeps a message this long for a browser that is offline
 MAX_BODY = 1000  # push services take about 4 KB of payload; the notification shows a few lines anyway
 VAPID_LIFETIME = 12 * 3600  # the signed token's exp; RFC 8292 allows at most 24 h
@@ -165,11 +166,13 @@ def _push(subscription: PushSubscription, data: bytes, signer: Vapid) -> tuple[s
 
 
 def send(delivery, rendered) -> SendResult:
-    """The push channel sender: every subscription of the user (delivery.address is the user id). Sent when at
+    """The push channel sender: every subscription of the user (delivery.address is the user id; the
+    MAX_SUBSCRIPTIONS most recently subscribed, should older rows exceed the cap). Sent when at
     least one browser took it (the others are not retried, so nobody gets it twice); otherwise transient if any
     push service may take it later, else permanent."""
     signer = vapid()
-    subscriptions = list(PushSubscription.objects.filter(user_id=delivery.address).order_by("created_at"))
+    newest = PushSubscription.objects.filter(user_id=delivery.address).order_by("-updated_at", "-pk")
+    subscriptions = sorted(newest[:MAX_SUBSCRIPTIONS], key=lambda subscription: subscription.created_at)
     if not subscriptions:
         raise NoAddress("no push subscription")
     data = payload_for(delivery, rendered)

@@ -35,6 +35,7 @@ from tests.notifications.sms_support import (
     GOOD_NUMBER,
     Answer,
     Browser,
+    PushService,
     twilio_configured,
 )
 from tests.notifications.webhook_support import BODY_TRICKLE, HEADERS_TRICKLE, Receiver, SlowServer, fake_dns
@@ -194,6 +195,16 @@ def test_a_user_keeps_the_latest_ten_push_subscriptions(customer, other_customer
     kept = set(PushSubscription.objects.filter(user=customer).values_list("endpoint", flat=True))
     assert kept == set(endpoints) - {endpoints[1], endpoints[2]}
     assert PushSubscription.objects.filter(user=other_customer).count() == 1  # someone else's are not touched
+
+
+@pytest.mark.django_db
+def test_a_push_goes_to_the_ten_latest_subscriptions_at_most(vapid, customer):
+    with PushService() as server:
+        for n in range(12):  # rows from before the cap: more than a user may now have
+            PushSubscription.objects.create(user=customer, endpoint=f"{server.url}/push/{n}", **Browser().keys)
+        (delivery,) = services.notify(EVENT, [Recipient.for_user(customer)], CONTEXT, channels=[Channel.PUSH])
+        assert services.deliveries_send([delivery.pk]) == 1
+        assert sorted(request.path for request in server.requests) == sorted(f"/push/{n}" for n in range(2, 12))
 
 
 @pytest.mark.django_db
