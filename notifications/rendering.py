@@ -5,8 +5,13 @@ checked over samples standing for any value of each documented field (see _Sampl
 still fails on a real payload (`{{ reseller.name }}` with no reseller) is replaced at send time by the app's
 default for the channel, with a warning (see render).
 
-The sandbox also caps what one render may cost: the output stops at MAX_OUTPUT characters, and `*`, `**`
-and `%` refuse results past that size, so a template typed into the live preview cannot exhaust a worker.
+The sandbox also caps what one render may cost, so a template typed into the live preview or saved by staff
+cannot hang or exhaust a worker: at most MAX_STEPS loop iterations, calls, filters and range() items (nested
+loops and recursive macros included), range() of at most MAX_RANGE items, no text or list past MAX_OUTPUT
+characters (checked before it is built: `*`, `+`, `~`, `%`, str methods and filters that pad, repeat or join),
+integers of at most MAX_INT_BITS, format widths of at most MAX_WIDTH, and MAX_RENDER_SECONDS per part. Going
+past a cap raises RenderLimit: refused on save (validate), and at send time replaced by the app's default
+template like any template that fails on its payload.
 """
 
 from __future__ import annotations
@@ -16,46 +21,216 @@ import logging
 import numbers
 import operator
 import re
+import string
+import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    nodes,
+    pass_environment,
+    pass_eval_context,
+)
+from jinja2 import filters as jinja_filters
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 from . import registry
 from .choices import Channel
 
 logger = logging.getLogger(__name__)
 
-MAX_OUTPUT = 200_000  # characters one part may render to
+MAX_OUTPUT = 200_000  # characters one part may render to; also the longest text or list a template may build
+MAX_STEPS = 10_000  # loop iterations, calls, filters and range() items in one render of one part
+MAX_RANGE = 1_000  # items in one range()
+MAX_INT_BITS = 4_096  # an integer a template computes (about 1,230 digits): `**` and `*` refuse larger ones
+MAX_WIDTH = 1_000  # a field width or precision in a format string ("%9999d", "{:>9999}")
+# Wall-clock seconds one part may render for, checked at every step: each step is bounded by the sizes above, but
+# 10,000 of them over 200,000-character texts (`{{ text|urlize }}` in a nested loop) would still take minutes.
+MAX_RENDER_SECONDS = 1.0
 # A test send (see services.notify(test_template=...)) carries the edited template under this payload key and
 # renders it against the event's sample payload, exactly as the admin's live preview shows it.
 TEST_KEY = "_test_template"
 
 
+class RenderLimit(SecurityError):
+    """A render went past one of the caps above. Unlike the sandbox's other refusals it says nothing bad about
+    the template on any payload but this one, so at send time the app's default is sent instead (render)."""
+
+
+@dataclass
+class _Budget:
+    ends: float  # time.monotonic() value
+    steps: int = 0
+
+
+_budget: ContextVar[_Budget | None] = ContextVar("notifications_template_budget", default=None)
+
+
+def _spend(count: int) -> None:
+    budget = _budget.get()
+    if budget is None:
+        return
+    budget.steps += count
+    if budget.steps > MAX_STEPS:
+        raise RenderLimit(f"more than {MAX_STEPS} loop iterations, calls and filters")
+    if time.monotonic() > budget.ends:
+        raise RenderLimit(f"rendering took longer than {MAX_RENDER_SECONDS:g} s")
+
+
+def _size_check(size: int, what: str) -> None:
+    if size > MAX_OUTPUT:
+        raise RenderLimit(f"{what} longer than {MAX_OUTPUT} characters")
+
+
+def _as_int(value) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        return 0  # not a number: the real call raises its own error
+
+
+def _capped_range(*args):
+    items = range(*args)
+    if len(items) > MAX_RANGE:
+        raise RenderLimit(f"range() of more than {MAX_RANGE} items")
+    _spend(len(items))
+    return items
+
+
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d*))?[hlL]?[a-zA-Z%]")
+
+
+def _percent_check(fmt: str) -> None:
+    """`"%9999999d" % 1` builds its result whatever the output cap: refuse wide fields before formatting."""
+    for match in _PERCENT_SPEC.finditer(fmt):
+        for number in match.groups():
+            if number == "*":
+                raise RenderLimit("a '*' width or precision in a format string")
+            if number and int(number) > MAX_WIDTH:
+                raise RenderLimit(f"a format width or precision over {MAX_WIDTH}")
+
+
+def _format_check(fmt: str) -> None:
+    """The same for str.format: every field's spec, read before formatting (no nested fields in specs)."""
+    for _literal, _field, spec, _conversion in string.Formatter().parse(fmt):
+        if not spec:
+            continue
+        if "{" in spec:
+            raise RenderLimit("a nested field in a format spec")
+        if any(int(number) > MAX_WIDTH for number in re.findall(r"\d+", spec)):
+            raise RenderLimit(f"a format width or precision over {MAX_WIDTH}")
+
+
+def _str_call_check(method, args: tuple, kwargs: dict) -> tuple:
+    """Refuse, before it runs, a str method whose result would pass MAX_OUTPUT; returns the arguments to call it
+    with (an iterable given to join is read once, here, to be measured)."""
+    text, name = getattr(method, "__self__", None), getattr(method, "__name__", "")
+    if not isinstance(text, str):
+        return args
+    size = 0
+    if name in ("center", "ljust", "rjust", "zfill") and (args or "width" in kwargs):
+        size = max(len(text), _as_int(args[0] if args else kwargs["width"]))
+    elif name == "expandtabs":
+        size = len(text) + text.count("\t") * _as_int(args[0] if args else kwargs.get("tabsize", 8))
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        old, new = args[0], args[1]
+        times = text.count(old) if old else len(text) + 1
+        count = _as_int(args[2]) if len(args) > 2 else _as_int(kwargs.get("count", -1))
+        size = len(text) + (times if count < 0 else min(times, count)) * (len(new) - len(old))
+    elif name == "join" and args:
+        items = list(args[0])
+        args = (items, *args[1:])
+        size = sum(len(item) for item in items if isinstance(item, str)) + len(text) * max(len(items) - 1, 0)
+    elif name == "translate" and args and isinstance(args[0], Mapping):
+        longest = max((len(value) for value in args[0].values() if isinstance(value, str)), default=1)
+        size = len(text) * max(longest, 1)
+    elif name in ("format", "format_map"):
+        _format_check(text)
+    _size_check(size, f"{name}() result")
+    return args
+
+
+class _Guard(NodeTransformer):
+    """Rewrites a parsed template so that every `for` loop pays a step per item (`environment.loop_items`) and
+    every `~` result is measured (`environment.sized`). Calls are counted by the environment's call()."""
+
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        self.generic_visit(node)
+        node.iter = _environment_call("loop_items", node.iter)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
+        self.generic_visit(node)
+        return _environment_call("sized", node)
+
+
+def _environment_call(name: str, argument: nodes.Expr) -> nodes.Call:
+    return nodes.Call(nodes.EnvironmentAttribute(name), [argument], [], None, None, lineno=argument.lineno)
+
+
 class _Environment(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.globals["range"] = _capped_range
+        self.filters.update(_CAPPED_FILTERS)
+        self.filters = {name: _counted(function) for name, function in self.filters.items()}
+
+    def _parse(self, source, name, filename):
+        tree = _Guard().visit(super()._parse(source, name, filename))
+        tree.set_environment(self)
+        return tree
+
+    def loop_items(self, iterable):
+        for item in iterable:
+            _spend(1)
+            yield item
+
+    def sized(self, value):
+        _size_check(len(value), "text")
+        return value
+
+    def call(__self, __context, __obj, *args, **kwargs):  # the sandbox's signature (no clash with kwargs)
+        _spend(1)
+        method = __obj._method if isinstance(__obj, _StrMethod) else getattr(__obj, "__wrapped__", __obj)
+        args = _str_call_check(method, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):
         if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise SecurityError("exponent too large")
+            raise RenderLimit("exponent too large")
+        big_power = operator == "**" and _plain_int(left) and _plain_int(right) and right > 0
+        if big_power and abs(left).bit_length() * right > MAX_INT_BITS:
+            raise RenderLimit(f"a number of more than {MAX_INT_BITS} bits")
         if operator == "*":
+            if _plain_int(left) and _plain_int(right) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise RenderLimit(f"a number of more than {MAX_INT_BITS} bits")
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, _Sample):
                     continue  # a sample's `*` is arithmetic (`amount * 1000000`), it repeats nothing
                 if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT:
-                    raise SecurityError(f"result longer than {MAX_OUTPUT} characters")
+                    raise RenderLimit(f"result longer than {MAX_OUTPUT} characters")
+        if operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+            _size_check(len(left) + len(right), "result")
+        if operator == "%" and isinstance(left, str):
+            _percent_check(left)
         result = super().call_binop(context, operator, left, right)
-        if operator == "%" and isinstance(result, str) and len(result) > MAX_OUTPUT:
-            raise SecurityError(f"result longer than {MAX_OUTPUT} characters")
+        if operator in ("%", "+") and isinstance(result, str | list | tuple):
+            _size_check(len(result), "result")
         return result
 
     def getattr(self, obj, attribute):
@@ -64,6 +239,93 @@ class _Environment(ImmutableSandboxedEnvironment):
         if isinstance(obj, _Sample) and attribute.startswith("_"):
             return self.unsafe_undefined(obj, attribute)
         return super().getattr(obj, attribute)
+
+
+def _counted(function):
+    """A filter that spends a step (and meets the clock) each time it runs; Jinja's pass_* marks are kept."""
+
+    @wraps(function)
+    def counted(*args, **kwargs):
+        _spend(1)
+        return function(*args, **kwargs)
+
+    return counted
+
+
+def _plain_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---- filters that could build a huge result from small arguments: measured first ---------------------------
+
+
+def _center(value, width=80):
+    _size_check(max(len(str(value)), _as_int(width)), "center() result")
+    return jinja_filters.do_center(value, width)
+
+
+def _indent(s, width=4, first=False, blank=False):
+    step = len(width) if isinstance(width, str) else _as_int(width)
+    _size_check(len(str(s)) + (str(s).count("\n") + 1) * step, "indent() result")
+    return jinja_filters.do_indent(s, width, first, blank)
+
+
+def _batch(value, linecount, fill_with=None):
+    if _as_int(linecount) > MAX_RANGE:
+        raise RenderLimit(f"batches of more than {MAX_RANGE} items")
+    return jinja_filters.do_batch(value, linecount, fill_with)
+
+
+def _slice(value, slices, fill_with=None):
+    if _as_int(slices) > MAX_RANGE:
+        raise RenderLimit(f"more than {MAX_RANGE} slices")
+    return jinja_filters.sync_do_slice(value, slices, fill_with)
+
+
+@pass_eval_context
+def _replace(eval_ctx, s, old, new, count=None):
+    _str_call_check(str(s).replace, (str(old), str(new), -1 if count is None else count), {})
+    return jinja_filters.do_replace(eval_ctx, s, old, new, count)
+
+
+@pass_eval_context
+def _join(eval_ctx, value, d="", attribute=None):
+    items = list(value)
+    _size_check(sum(len(str(item)) for item in items) + len(str(d)) * max(len(items) - 1, 0), "join() result")
+    return jinja_filters.sync_do_join(eval_ctx, items, d, attribute)
+
+
+def _format(value, *args, **kwargs):
+    _percent_check(str(value))
+    return jinja_filters.do_format(value, *args, **kwargs)
+
+
+@pass_environment
+def _wordwrap(environment, s, width=79, break_long_words=True, wrapstring=None, break_on_hyphens=True):
+    text, joint = str(s), wrapstring if wrapstring is not None else environment.newline_sequence
+    lines = len(text) // max(_as_int(width), 1) + text.count("\n") + 1
+    _size_check(len(text) + lines * len(str(joint)), "wordwrap() result")
+    return jinja_filters.do_wordwrap(environment, s, width, break_long_words, wrapstring, break_on_hyphens)
+
+
+@pass_environment
+def _sum(environment, iterable, attribute=None, start=0):
+    if not isinstance(start, numbers.Number):  # summing lists or texts copies them over and over
+        raise RenderLimit("sum() of anything but numbers")
+    return jinja_filters.sync_do_sum(environment, iterable, attribute, start)
+
+
+_CAPPED_FILTERS = {
+    "center": _center,
+    "indent": _indent,
+    "batch": _batch,
+    "slice": _slice,
+    "replace": _replace,
+    "join": _join,
+    "format": _format,
+    "wordwrap": _wordwrap,
+    "sum": _sum,
+}
 
 
 def _environment(*, html: bool) -> _Environment:
@@ -95,11 +357,17 @@ def render_string(source: str, payload: dict, *, html: bool = False) -> str:
     if not source:
         return ""
     chunks, size = [], 0
-    for chunk in _compile(source, html).generate(**payload):
-        size += len(chunk)
-        if size > MAX_OUTPUT:
-            raise SecurityError(f"output longer than {MAX_OUTPUT} characters")
-        chunks.append(chunk)
+    token = _budget.set(_Budget(ends=time.monotonic() + MAX_RENDER_SECONDS))  # each part has its own
+    try:
+        for chunk in _compile(source, html).generate(**payload):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise RenderLimit(f"output longer than {MAX_OUTPUT} characters")
+            chunks.append(chunk)
+    except RecursionError:  # a macro calling itself: Python's stack ends it, quickly
+        raise RenderLimit("macros or recursive loops nested too deep") from None
+    finally:
+        _budget.reset(token)
     return "".join(chunks)
 
 
@@ -465,9 +733,10 @@ def render(*, event: str, channel: str, language: str, payload: dict) -> Rendere
 
     A DB template that fails on this payload (validation renders over samples, so `{{ reseller.name }}` passes
     and fails when `reseller` is null) does not lose the message: the app's default for the channel is sent
-    instead and a warning logged. Only when that fails too (or there is none) does the error propagate. A
-    template the sandbox refused (SecurityError: it reached for internals or runaway output) gets no
-    fallback: it fails, with the reason, so staff see it.
+    instead and a warning logged; so is one that goes past a render cap on this payload (RenderLimit: a long
+    list looped over twice, say). Only when that fails too (or there is none) does the error propagate. A
+    template the sandbox refused for reaching for internals (any other SecurityError) gets no fallback: it
+    fails, with the reason, so staff see it.
 
     A payload carrying TEST_KEY renders that template over the event's sample payload (a test send)."""
     test = payload.get(TEST_KEY)
@@ -483,7 +752,8 @@ def render(*, event: str, channel: str, language: str, payload: dict) -> Rendere
         rendered = _render_picked(picked, payload)
     except RENDER_ERRORS as exc:
         default = registry.get(event).default_template(channel)
-        if picked.template_id is None or isinstance(exc, SecurityError) or default is None:
+        refused = isinstance(exc, SecurityError) and not isinstance(exc, RenderLimit)
+        if picked.template_id is None or refused or default is None:
             raise
         logger.warning(
             "notification template %s (%s, %s, %s) does not render for this payload, sending the app's default: %s",

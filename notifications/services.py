@@ -16,7 +16,9 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from . import registry, rendering
 from .channels import SENDERS
+from .channels import push as push_channel
 from .channels.base import NoAddress, PermanentError, TransientError
 from .choices import Channel, DeliveryStatus
 from .models import Delivery, Preference, QuietHours
@@ -38,6 +41,13 @@ logger = logging.getLogger(__name__)
 
 QUIET_CHANNELS = (Channel.SMS, Channel.PUSH)  # quiet hours defer these; email and in-app wait in an inbox
 CLAIM_SECONDS = 300  # a claimed delivery is retried by the scan if its worker dies before finishing
+RENEW_SECONDS = CLAIM_SECONDS / 3  # a running batch renews its claim before a send once this has passed
+# The longest one send may take: a push to each of a user's subscriptions, each request within its deadline.
+# (SMS: one request within sms.TIMEOUT; email: the SMTP server's EMAIL_TIMEOUT per step.)
+PUSH_SUBSCRIPTIONS_MAX = push_channel.MAX_SUBSCRIPTIONS
+SEND_MAX_SECONDS = PUSH_SUBSCRIPTIONS_MAX * push_channel.TIMEOUT
+SEND_BUDGET_SECONDS = 120  # a batch starts no send after this; the task's soft time limit (300 s) is above it
+INTERRUPTED = "interrupted by the send task's time limit"
 QUEUE_LEASE_SECONDS = 60  # a queued delivery handed to a task is not handed out again by the scan for this long
 BATCH = 100  # deliveries per send task
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -460,13 +470,15 @@ def delivery_send(
         delivery.subject, delivery.body_text, delivery.body_html = rendered.subject[:300], rendered.text, rendered.html
         result = sender(delivery, rendered)
     except TransientError as exc:
-        final = delivery.attempts >= delivery.max_attempts
-        delivery.status = DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED
-        delivery.scheduled_for = None if final else now + backoff(delivery.attempts)
-        delivery.reason = (f"{exc} (gave up after {delivery.attempts} attempts)" if final else str(exc))[:300]
-        retry_at = None if final else delivery.scheduled_for.astimezone(UTC)
-        outcome = f"{exc}, no attempts left" if final else f"{exc}, retry at {retry_at:%H:%M:%S}Z"
-        delivery.provider_response = _attempt_log(delivery, now=now, outcome=outcome, answer=exc.response)
+        _transient(delivery, exc, now=now)
+    except SoftTimeLimitExceeded:
+        # The task's time limit came in the middle of this send, which may or may not have gone out: retried
+        # like a transient failure (at least once), and the batch stops (deliveries_send).
+        _transient(delivery, TransientError(INTERRUPTED), now=now)
+        delivery.locked_until, delivery.updated_at = None, now
+        if save:
+            _record_one(delivery, lease=lease)
+        raise
     except NoAddress as exc:
         delivery.status, delivery.reason = DeliveryStatus.SUPPRESSED, str(exc)[:300]
         delivery.provider_response = _attempt_log(delivery, now=now, outcome=f"suppressed: {exc}", answer="")
@@ -485,6 +497,17 @@ def delivery_send(
     if save:
         _record_one(delivery, lease=lease)
     return delivery
+
+
+def _transient(delivery: Delivery, exc: TransientError, *, now: datetime) -> None:
+    """Back to the queue with a backoff, or failed once max_attempts are spent."""
+    final = delivery.attempts >= delivery.max_attempts
+    delivery.status = DeliveryStatus.FAILED if final else DeliveryStatus.QUEUED
+    delivery.scheduled_for = None if final else now + backoff(delivery.attempts)
+    delivery.reason = (f"{exc} (gave up after {delivery.attempts} attempts)" if final else str(exc))[:300]
+    retry_at = None if final else delivery.scheduled_for.astimezone(UTC)
+    outcome = f"{exc}, no attempts left" if final else f"{exc}, retry at {retry_at:%H:%M:%S}Z"
+    delivery.provider_response = _attempt_log(delivery, now=now, outcome=outcome, answer=exc.response)
 
 
 REPORTED_CHANNELS = {Channel.SMS}  # the provider reports delivery by callback, maybe before we record the send
@@ -570,38 +593,59 @@ def _mandatory(event: str) -> bool:
         return False
 
 
-def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
+def deliveries_send(ids: Iterable, *, now: datetime | None = None, budget: float | None = None) -> int:
     """Claim and send a batch; returns how many were sent now. Safe to run twice for the same ids. Emails of
-    one batch share one SMTP connection."""
+    one batch share one SMTP connection.
+
+    Time. A batch starts no send after `budget` seconds (SEND_BUDGET_SECONDS): the rest go back to the queue
+    in a new task. Interrupted by its task's soft time limit (tasks.py), it records what it sent, retries the
+    send that was in flight with a backoff (it may have gone out: at least once) and gives the rest back,
+    claimable at once: nothing stays claimed by a task that has stopped."""
     from .channels import email
 
     fixed = now  # tests fix the time; a worker reads the clock for each send (backoff, sent_at)
     now = now or timezone.now()
+    budget = SEND_BUDGET_SECONDS if budget is None else budget
     sent = 0
     claimed = deliveries_claim(ids, now=now)
     if not claimed:
         return 0
+    started = monotonic()
     lease, renewed_at = claimed[0].locked_until, timezone.now()
     # Outcomes are written RECORD_EVERY at a time (a commit per send halved the rate, bench/notify_fanout.py).
     # A worker killed mid-batch resends at most those not yet recorded, after CLAIM_SECONDS; a warm shutdown
-    # finishes the batch first. The claim is renewed while the batch runs, so a slow batch keeps its rows.
+    # finishes the batch first. The claim is renewed while the batch runs, so a slow batch keeps its rows: it is
+    # renewed before a send once RENEW_SECONDS have passed, and one send takes at most SEND_MAX_SECONDS, so
+    # the claim (CLAIM_SECONDS > RENEW_SECONDS + SEND_MAX_SECONDS) never lapses between two renewals.
     pending: list[Delivery] = []
+    handled: set = set()  # sent (or tried), checked at send time, or lost to another worker
+    current: Delivery | None = None  # the send in progress
+    untried: list[Delivery] = []
+    interrupted = False
     try:
         with email.batch(), rendering.template_cache():
             todo, lost = _check_at_send(claimed, now=now), set()
+            handled |= {d.pk for d in claimed} - {d.pk for d in todo}  # suppressed or deferred by the check
             for index, delivery in enumerate(todo):
-                if timezone.now() - renewed_at > timedelta(seconds=CLAIM_SECONDS / 3):
+                if monotonic() - started > budget:
+                    untried = [d for d in todo[index:] if d.pk not in lost]
+                    break
+                if timezone.now() - renewed_at > timedelta(seconds=RENEW_SECONDS):
                     held = [d.pk for d in (*pending, *todo[index:]) if d.pk not in lost]
                     ours, lease = _lease_renew(held, lease)
                     renewed_at = timezone.now()
                     lost |= set(held) - ours  # handed to another worker meanwhile: neither sent nor recorded here
+                    handled |= lost
                     pending = [d for d in pending if d.pk in ours]
                 if delivery.pk in lost:
                     continue
                 # Channels with delivery reports are recorded at once: a report is matched to its row by
                 # the provider's message id, which must not wait for the batch.
                 reported = delivery.channel in REPORTED_CHANNELS
+                current = delivery
                 delivery_send(delivery, now=fixed or timezone.now(), save=reported, lease=lease)
+                current = None
+                handled.add(delivery.pk)
                 sent += delivery.status == DeliveryStatus.SENT
                 if reported:
                     continue
@@ -609,9 +653,28 @@ def deliveries_send(ids: Iterable, *, now: datetime | None = None) -> int:
                 if len(pending) >= RECORD_EVERY:
                     _record(pending, lease=lease)
                     pending = []
+    except SoftTimeLimitExceeded:
+        logger.warning("delivery batch interrupted by the task's time limit: recording it, releasing the rest")
+        interrupted = True
+        if current is not None:  # delivery_send left it marked for a retry (or with its outcome, if it had one)
+            pending.append(current)
+            handled.add(current.pk)
+        untried = [d for d in claimed if d.pk not in handled]
     finally:
         _record(pending, lease=lease)
+    if untried:
+        _release(untried, lease=lease, now=fixed or timezone.now())
+        if not interrupted:  # past the budget: a new task goes on at once (after a time limit, the scan will)
+            _queue([d.pk for d in untried])
     return sent
+
+
+def _release(deliveries: list[Delivery], *, lease: datetime | None, now: datetime) -> None:
+    """Give back claimed deliveries that were never tried: queued again, claimable at once, the attempt that
+    the claim counted undone. Only rows this batch still holds."""
+    _ours([d.pk for d in deliveries], lease).update(
+        status=DeliveryStatus.QUEUED, attempts=F("attempts") - 1, locked_until=None, updated_at=now
+    )
 
 
 def deliveries_retry(ids: Iterable, *, now: datetime | None = None) -> int:
@@ -732,17 +795,30 @@ def notifications_mark_all_read(*, user, now: datetime | None = None) -> int:
 
 def push_subscription_save(*, user, endpoint: str, p256dh: str, auth: str, user_agent: str = ""):
     """Store a browser's Web Push subscription for `user`; returns (subscription, created). Upserts on the
-    endpoint: a browser subscribing again changes nothing, a shared browser signed in by someone else moves
-    to them. ValidationError keyed by field (an endpoint on a private address, keys that cannot encrypt)."""
+    endpoint: a browser subscribing again refreshes it, a shared browser signed in by someone else moves to
+    them. A user keeps at most PUSH_SUBSCRIPTIONS_MAX: past it, the least recently (re)subscribed are dropped
+    (browsers are replaced and rarely say so; refusing would lock the user out of push on a new one, and a
+    push delivery tries every subscription, so their number bounds its time). Locks the user's row, so
+    concurrent subscribes cannot pass the cap. ValidationError keyed by field (an endpoint on a private
+    address, keys that cannot encrypt)."""
+    from omni.models import User
+
     from .channels.push import subscription_errors
     from .models import PushSubscription
 
     errors = subscription_errors(endpoint=endpoint, p256dh=p256dh, auth=auth)
     if errors:
         raise ValidationError(errors)
-    return PushSubscription.objects.update_or_create(
-        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
-    )
+    with transaction.atomic():
+        list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True))
+        subscription, created = PushSubscription.objects.update_or_create(
+            endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:300]}
+        )
+        others = PushSubscription.objects.filter(user=user).exclude(pk=subscription.pk).order_by("-updated_at", "-pk")
+        dropped = list(others.values_list("pk", flat=True)[PUSH_SUBSCRIPTIONS_MAX - 1 :])
+        if dropped:
+            PushSubscription.objects.filter(pk__in=dropped).delete()
+    return subscription, created
 
 
 def push_subscription_delete(*, user, endpoint: str = "", subscription_id=None) -> int:

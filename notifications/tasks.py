@@ -1,17 +1,39 @@
 """Celery tasks: thin, idempotent wrappers over services (STYLE.md section 8)."""
 
-from celery import shared_task
+import math
 
-from . import outbox, retention, services
+from celery import shared_task
+from django.conf import settings
+
+from . import outbox, retention, services, webhooks
 
 # A retention run starts no new batch after this long and queues the next run instead: with acks_late, a task
 # still running when Redis' 1 h visibility_timeout passes is handed to a second worker.
 RETENTION_RUN_SECONDS = 10 * 60
 
+# Time limits (the global CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT, 300 s / 360 s, unless set here).
+# A delivery batch starts no send after SEND_BUDGET_SECONDS and one send takes at most SEND_MAX_SECONDS, so it
+# ends before the soft limit: that limit only meets a batch stuck where no deadline reaches (an SMTP server).
+DELIVERIES_SOFT_LIMIT = max(
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, math.ceil(services.SEND_BUDGET_SECONDS + services.SEND_MAX_SECONDS) + 30
+)
+# A webhook batch takes at most SEND_ROUNDS request deadlines (WEBHOOK_TIMEOUT each).
+WEBHOOKS_SOFT_LIMIT = max(
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, math.ceil(webhooks.SEND_ROUNDS * settings.WEBHOOK_TIMEOUT) + 30
+)
+RETENTION_SOFT_LIMIT = RETENTION_RUN_SECONDS + 5 * 60  # a run plus its last batch
+HARD_AFTER_SOFT = 60  # seconds a task interrupted by its soft limit has to record and release its rows
 
-@shared_task(acks_late=True, ignore_result=True)
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=DELIVERIES_SOFT_LIMIT,
+    time_limit=DELIVERIES_SOFT_LIMIT + HARD_AFTER_SOFT,
+)
 def deliveries_send_task(ids: list[str]) -> None:
-    """Send a batch of deliveries. Each row is claimed before it is sent: running twice sends nothing twice."""
+    """Send a batch of deliveries. Each row is claimed before it is sent: running twice sends nothing twice.
+    Past its time budget or its soft time limit, the rows it has not sent are released (services.deliveries_send)."""
     services.deliveries_send(ids)
 
 
@@ -21,12 +43,16 @@ def deliveries_scan() -> None:
     services.deliveries_dispatch_due()
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=WEBHOOKS_SOFT_LIMIT,
+    time_limit=WEBHOOKS_SOFT_LIMIT + HARD_AFTER_SOFT,
+)
 def webhook_messages_send_task(ids: list[str]) -> None:
     """Send a batch of webhook messages. Each is claimed before it is sent: running twice sends nothing twice,
-    and a lost task is re-queued by webhook_scan once its queue lease passes."""
-    from . import webhooks
-
+    and a lost task is re-queued by webhook_scan once its queue lease passes. At its soft time limit, messages
+    not yet tried are released (webhooks.webhook_messages_send)."""
     webhooks.webhook_messages_send(ids)
 
 
@@ -34,12 +60,16 @@ def webhook_messages_send_task(ids: list[str]) -> None:
 def webhook_scan() -> None:
     """Beat, every 5 s: queue webhook messages whose next attempt is due (retries, lost tasks, dead workers).
     Overlapping scans are safe: rows are taken with SKIP LOCKED and leased."""
-    from . import webhooks
-
     webhooks.webhook_dispatch_due()
 
 
-@shared_task(acks_late=True, ignore_result=True, expires=6 * 3600)
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    expires=6 * 3600,
+    soft_time_limit=RETENTION_SOFT_LIMIT,
+    time_limit=RETENTION_SOFT_LIMIT + HARD_AFTER_SOFT,
+)
 def retention_prune() -> None:
     """Beat, daily: delete notification rows past their retention (notifications.retention). Idempotent, and
     overlapping runs skip each other's rows. A backlog bigger than one run queues the next run. Expires after 6 h:

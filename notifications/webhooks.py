@@ -5,12 +5,14 @@ active, subscribed endpoint; its body is `{"type", "timestamp", "data"}` and its
 `webhook-id` header of every attempt, so receivers can drop duplicates.
 
 Sending. `webhook_messages_send(ids)` claims due messages (SKIP LOCKED, then a conditional UPDATE pending →
-sending), posts them concurrently through the SSRF-safe client (net.py), logs one WebhookAttempt per request
-and either marks the message succeeded or schedules its next attempt (`next_attempt_at`, after
-WEBHOOK_RETRY_SCHEDULE[n-1] seconds; failed once the schedule is exhausted). Nothing waits inside the broker:
-`webhook_dispatch_due` (beat, every 5 s) queues messages whose retry is due, whose task was lost, or whose
-worker died mid-send. Delivery is at least once: a worker that dies after the receiver answered but before the
-result is stored leads to one more attempt with the same webhook-id.
+sending), posts them concurrently through the SSRF-safe client (net.py), each request ending within
+WEBHOOK_TIMEOUT of wall-clock time (net.deadline: a receiver trickling its answer is cut off), renews the claim
+while the batch runs, logs one WebhookAttempt per request and either marks the message succeeded or schedules
+its next attempt (`next_attempt_at`, after WEBHOOK_RETRY_SCHEDULE[n-1] seconds; failed once the
+schedule is exhausted). Nothing waits inside the broker: `webhook_dispatch_due` (beat, every 5 s) queues messages
+whose retry is due, whose task was lost, or whose worker died mid-send; messages the send task's time limit kept
+from being tried are released to it at once. Delivery is at least once: a worker that dies after the receiver
+answered but before the result is stored leads to one more attempt with the same webhook-id.
 
 Signing. `webhook-signature: v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, keyed with the
 base64-decoded `whsec_` secret. After a rotation, the previous secret signs too (two space-separated
@@ -36,16 +38,17 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 import orjson
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -66,8 +69,11 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # Standard Webhooks: 24 to 64 random bytes
 TEST_EVENT = "notifications.webhook_endpoint.test"  # the console's "Send test event"; sent whatever the subscription
 SEND_BATCH = 50  # messages per send task
-CONCURRENCY = 10  # requests in flight per send task: a batch takes at most 5 rounds of WEBHOOK_TIMEOUT
-CLAIM_SECONDS = 300  # a claimed message whose worker died is sent again after this (well above a batch's worst case)
+CONCURRENCY = 10  # requests in flight per send task
+SEND_ROUNDS = -(-SEND_BATCH // CONCURRENCY)  # a batch takes at most this many WEBHOOK_TIMEOUTs (each a deadline)
+CLAIM_SECONDS = 300  # a claimed message whose worker died is sent again after this
+RENEW_SECONDS = CLAIM_SECONDS / 3  # a running batch moves its claim on this often: it never lapses while it sends
+INTERRUPTED = "interrupted: the send task reached its time limit"
 QUEUE_LEASE_SECONDS = 60  # a queued message is not queued again by the scan for this long; a lost task is re-queued
 DUE_LIMIT = 5000  # messages queued per scan (every 5 s)
 EXCERPT_BYTES = 2000  # of a response body read, at most
@@ -388,17 +394,13 @@ class Outcome:
 
 
 def _read_excerpt(response: httpx.Response) -> str:
-    raw = b""
-    for chunk in response.iter_raw():
-        raw += chunk
-        if len(raw) >= EXCERPT_BYTES:
-            break  # the rest is never read: a huge answer costs nothing
-    return raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+    return net.read_capped(response, EXCERPT_BYTES).decode("utf-8", errors="replace")[:EXCERPT_CHARS]
 
 
 def webhook_post(message: WebhookMessage, *, now: datetime) -> Outcome:
-    """One HTTP attempt: sign, POST, read at most an excerpt. Any 2xx succeeds; a 3xx is a failure (redirects
-    are never followed), as are 4xx/5xx, timeouts, refused connections and non-public addresses. Touches no
+    """One HTTP attempt: sign, POST, read at most an excerpt, all within WEBHOOK_TIMEOUT seconds of wall-clock
+    time (a receiver trickling its answer is cut off then). Any 2xx succeeds; a 3xx is a failure (redirects are
+    never followed), as are 4xx/5xx, timeouts, refused connections and non-public addresses. Touches no
     database, so batches run it in threads."""
     timeout = settings.WEBHOOK_TIMEOUT
     body = body_bytes(message.payload)
@@ -407,7 +409,10 @@ def webhook_post(message: WebhookMessage, *, now: datetime) -> Outcome:
     http = net.client(allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS, timeout=timeout)
     started = time.perf_counter()
     try:
-        with http.stream("POST", message.endpoint.url, content=body, headers=headers) as response:
+        with (
+            net.deadline(timeout),
+            http.stream("POST", message.endpoint.url, content=body, headers=headers) as response,
+        ):
             latency = round((time.perf_counter() - started) * 1000)
             excerpt = _read_excerpt(response)
     except net.UnsafeAddress as exc:
@@ -418,6 +423,9 @@ def webhook_post(message: WebhookMessage, *, now: datetime) -> Outcome:
     except httpx.HTTPError as exc:
         elapsed = round((time.perf_counter() - started) * 1000)
         return Outcome(False, latency_ms=elapsed, error=f"{type(exc).__name__}: {exc}"[:500])
+    except SoftTimeLimitExceeded:  # the send task's time limit, raised in this (the main) thread
+        elapsed = round((time.perf_counter() - started) * 1000)
+        return Outcome(False, latency_ms=elapsed, error=INTERRUPTED)
     except Exception as exc:  # a bug must cost one failed attempt, never the batch
         logger.exception("webhook message %s: unexpected error", message.pk)
         return Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
@@ -436,26 +444,81 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _post_all(messages: list[WebhookMessage], *, now: datetime) -> list[Outcome]:
+def _post_all(messages: list[WebhookMessage], *, now: datetime) -> list[Outcome | None]:
+    """Post every message, CONCURRENCY at a time, each within WEBHOOK_TIMEOUT: the batch takes at most
+    SEND_ROUNDS * WEBHOOK_TIMEOUT. Meanwhile this thread renews the batch's claim every RENEW_SECONDS, so the
+    claim outlives the batch however long it takes. When the task's soft time limit interrupts the wait: a
+    message not yet started gives None (never tried), one in flight a failed attempt (INTERRUPTED)."""
     global _pool
-    if len(messages) == 1:
-        return [webhook_post(messages[0], now=now)]
     with _pool_lock:  # created on first use, so that Celery's forked workers each get their own threads
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="webhook")
-    return list(_pool.map(lambda message: webhook_post(message, now=now), messages))
+    futures = [_pool.submit(webhook_post, message, now=now) for message in messages]
+    lease, renewed_at = messages[0].locked_until, time.monotonic()
+    try:
+        while wait(futures, timeout=RENEW_SECONDS).not_done:
+            extend = time.monotonic() - renewed_at
+            lease, renewed_at = _claim_renew(messages, lease, seconds=extend), time.monotonic()
+    except SoftTimeLimitExceeded:
+        logger.warning("webhook batch interrupted by the task's time limit: unsent messages are released")
+        return [_outcome_when_interrupted(future) for future in futures]
+    return [future.result() for future in futures]
+
+
+def _outcome_when_interrupted(future) -> Outcome | None:
+    if future.done():
+        return future.result()
+    if future.cancel():
+        return None  # never started
+    return Outcome(False, error=INTERRUPTED)  # in flight: it may arrive; the retry carries the same webhook-id
+
+
+def _claim_renew(messages: list[WebhookMessage], lease: datetime, *, seconds: float) -> datetime:
+    """Move this batch's claim `seconds` further, on the rows it still holds (a row the scan found stale and
+    handed to another task keeps that task's claim). Returns the new lease."""
+    renewed = lease + timedelta(seconds=seconds)
+    try:
+        WebhookMessage.objects.filter(
+            pk__in=[message.pk for message in messages], status=WebhookMessageStatus.SENDING, locked_until=lease
+        ).update(locked_until=renewed)
+    except DatabaseError:  # the batch goes on; its claim may lapse, so a message may be sent once more
+        logger.warning("webhook batch: renewing the claim failed", exc_info=True)
+        return lease
+    return renewed
 
 
 def webhook_messages_send(ids: Iterable, *, now: datetime | None = None) -> int:
     """Claim, send and record a batch; returns how many succeeded. Safe to run twice for the same ids: the
-    second run claims nothing."""
+    second run claims nothing. Messages a time limit kept from being tried are released: due now, their claim
+    and attempt given back."""
     now = now or timezone.now()
     messages = webhook_messages_claim(ids, now=now)
     if not messages:
         return 0
     outcomes = _post_all(messages, now=now)
-    _record(messages, outcomes, now=now)
-    return sum(outcome.succeeded for outcome in outcomes)
+    tried = [(message, outcome) for message, outcome in zip(messages, outcomes, strict=True) if outcome is not None]
+    if tried:
+        _record([message for message, _ in tried], [outcome for _, outcome in tried], now=now)
+    untried = [message for message, outcome in zip(messages, outcomes, strict=True) if outcome is None]
+    if untried:
+        _release(untried, now=now)
+    return sum(outcome.succeeded for _, outcome in tried)
+
+
+def _release(messages: list[WebhookMessage], *, now: datetime) -> None:
+    """Give back claimed messages that were never tried: pending and due now (the scan queues them again), the
+    attempt the claim counted undone. Only rows still ours."""
+    by_number: dict[int, list] = defaultdict(list)
+    for message in messages:
+        by_number[message.attempts].append(message.pk)
+    for number, ids in by_number.items():
+        WebhookMessage.objects.filter(pk__in=ids, status=WebhookMessageStatus.SENDING, attempts=number).update(
+            status=WebhookMessageStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=now,
+            locked_until=None,
+            updated_at=now,
+        )
 
 
 def _record(messages: list[WebhookMessage], outcomes: list[Outcome], *, now: datetime) -> None:

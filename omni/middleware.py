@@ -3,6 +3,8 @@
 import logging
 import math
 import time
+import uuid
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -54,11 +56,45 @@ def client_ip(request) -> str:
 
 RATE_LIMIT_EXEMPT = ("/api/docs/",)
 
+# The clock the rate limiter reads (epoch seconds). A module attribute so that tests can move time.
+clock = time.time
+
+# A sliding window log, atomically: forget the client's requests older than the window, count the rest, and
+# record this one only if it fits. Refused requests are not recorded (a client hammering at 429 recovers as
+# its accepted requests age out). Scores are microseconds. Returns {accepted, count, oldest, newest}.
+_SLIDING_WINDOW = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local accepted = 0
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  count = count + 1
+  accepted = 1
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ARGV[1]
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2] or ARGV[1]
+return {accepted, count, oldest, newest}
+"""
+
+
+@lru_cache(maxsize=8)
+def _sliding_window_script(url: str):
+    """The script bound to the Redis at `url`; redis-py runs it by its SHA and loads it again after a flush."""
+    return omni_redis.client().register_script(_SLIDING_WINDOW)
+
 
 class RateLimitMiddleware:
-    """API_RATE_LIMIT requests per API_RATE_WINDOW seconds for each API token (each signed-in user for the
-    browser, each IP when anonymous), counted in fixed windows in Redis. Every /api/ response carries
-    X-RateLimit-Limit, -Remaining and -Reset (epoch seconds); over the limit is a 429 with Retry-After."""
+    """At most API_RATE_LIMIT requests in ANY API_RATE_WINDOW seconds for each API token (each signed-in user for
+    the browser, each IP when anonymous or when the token is refused): a sliding window log in Redis, checked and
+    updated by one Lua script, so no client gets twice the limit across a window's edge and concurrent requests
+    cannot both take the last slot.
+
+    Every /api/ response carries X-RateLimit-Limit, X-RateLimit-Remaining (requests left right now) and
+    X-RateLimit-Reset (epoch seconds, rounded up: when every request counted now has left the window, i.e. the
+    full allowance is back). Over the limit is a 429 whose Retry-After is the seconds until the oldest counted
+    request leaves the window, i.e. the next request will be accepted. Redis down: served unlimited, logged."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,21 +103,19 @@ class RateLimitMiddleware:
         if not request.path.startswith("/api/") or request.path.startswith(RATE_LIMIT_EXEMPT):
             return self.get_response(request)
         limit, window = settings.API_RATE_LIMIT, settings.API_RATE_WINDOW
-        now = time.time()
-        window_start = int(now // window * window)
-        reset = window_start + window
+        identity, now = self._identity(request), clock()
         try:
-            count = self._hit(self._identity(request), window_start, window)
+            accepted, count, oldest, newest = self._hit(identity, now, window, limit)
         except Exception:  # Redis down: serve rather than refuse every request; /health/ reports it.
             logger.warning("API rate limiting skipped: Redis unavailable", exc_info=True)
             return self.get_response(request)
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(0, limit - count)),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": str(math.ceil(newest + window)),
         }
-        if count > limit:
-            retry_after = max(1, math.ceil(reset - now))
+        if not accepted:
+            retry_after = max(1, math.ceil(oldest + window - now))
             response = JsonResponse(
                 {
                     "code": "throttled",
@@ -99,11 +133,14 @@ class RateLimitMiddleware:
 
     @staticmethod
     def _identity(request) -> str:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header[:7].lower() == "bearer ":
-            from .tokens import api_token_for_request
+        from .tokens import MalformedAuthorization, api_token_for_request, bearer_token
 
-            resolved = api_token_for_request(request, header[7:].strip())
+        try:
+            raw = bearer_token(request)  # as the API's authentication reads it
+        except MalformedAuthorization:
+            return f"ip:{client_ip(request)}"
+        if raw is not None:
+            resolved = api_token_for_request(request, raw)
             if resolved is not None:
                 return f"token:{resolved.token_id}"
         elif request.user.is_authenticated:
@@ -111,13 +148,16 @@ class RateLimitMiddleware:
         return f"ip:{client_ip(request)}"
 
     @staticmethod
-    def _hit(identity: str, window_start: int, window: int) -> int:
-        key = omni_redis.key("rl", identity, str(window_start))
-        pipe = omni_redis.client().pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, window + 1)
-        count, _ = pipe.execute()
-        return int(count)
+    def _hit(identity: str, now: float, window: int, limit: int) -> tuple[bool, int, float, float]:
+        """Count this request in the client's log: (accepted, requests in the window, oldest and newest of
+        them, in epoch seconds)."""
+        script = _sliding_window_script(settings.REDIS_URL)
+        micros = int(now * 1_000_000)
+        accepted, count, oldest, newest = script(
+            keys=[omni_redis.key("rl", identity)],
+            args=[micros, window * 1_000_000, limit, f"{micros}:{uuid.uuid4().hex}"],
+        )
+        return bool(accepted), int(count), float(oldest) / 1_000_000, float(newest) / 1_000_000
 
 
 class MetricsMiddleware:

@@ -331,6 +331,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Every task ends: SoftTimeLimitExceeded is raised in it after the soft limit (send batches then record what
+# they sent and release the rest), the process is killed at the hard one. Tasks that need more set their own
+# (notifications.tasks). Both well under the broker's 1 h visibility_timeout.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < 3600:
+    raise ImproperlyConfigured("Celery time limits: 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < 3600.")
 # The queue tasks are sent to and workers consume: instances (or test runs) sharing one broker each use their own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # `celery beat` needs no --scheduler option; started with django-celery-beat's documented

@@ -15,11 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authentication import get_authorization_header
 
 from .choices import TokenScope
 from .models import ApiToken, User
 
 TOKEN_PREFIX = "omni_"
+BEARER = b"bearer"
+# A raw value the database refused (unknown, revoked, its user inactive) is remembered this long, so a client
+# repeating it costs no query. Short: api_tokens_forget also clears it when the user changes.
+REFUSED_CACHE_SECONDS = 30
+_REFUSED = "refused"  # the cached marker of a refused value (a ResolvedToken otherwise)
 logger = logging.getLogger(__name__)
 
 
@@ -98,15 +104,38 @@ def api_tokens_forget(*, user_ids) -> None:
         transaction.on_commit(lambda: _cached("delete_many", keys))
 
 
+class MalformedAuthorization(ValueError):
+    """An `Authorization: Bearer` header that is not exactly `Bearer <token>`."""
+
+
+def bearer_token(request) -> str | None:
+    """The raw token of an `Authorization: Bearer <token>` header, parsed as DRF parses it
+    (`get_authorization_header(request).split()`, the keyword case-insensitive): None when the header is absent
+    or names another scheme; MalformedAuthorization when it is not exactly two parts or not ASCII. The API's
+    authentication and the rate limiter both read it here, so they never disagree about whose request it is."""
+    parts = get_authorization_header(request).split()
+    if not parts or parts[0].lower() != BEARER:
+        return None
+    if len(parts) != 2:
+        raise MalformedAuthorization(_("Malformed Authorization header: use 'Bearer <token>'."))
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise MalformedAuthorization(_("Malformed Authorization header: the token is not ASCII.")) from None
+
+
 def api_token_resolve(raw: str) -> ResolvedToken | None:
     """The usable token and its user for a raw bearer value, or None. Cached for API_TOKEN_CACHE_SECONDS
     (PERFORMANCE.md: one query less per request); revocation, and any change to the user, clears it at once.
     last_used_at is written when the token is read from the database, so at most once per cache period
-    per token, never on every request."""
+    per token, never on every request. A refused value is remembered for REFUSED_CACHE_SECONDS: repeating it
+    costs no query."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     key_hash = hash_token(raw)
     resolved = _cached("get", _cache_key(key_hash))
+    if resolved == _REFUSED:
+        return None
     now = timezone.now()
     if resolved is None:
         # The primary, never a replica: a token revoked (or a user deactivated) a moment ago must not pass there.
@@ -117,6 +146,7 @@ def api_token_resolve(raw: str) -> ResolvedToken | None:
             .first()
         )
         if token is None or not token.user.is_active:
+            _cached("set", _cache_key(key_hash), _REFUSED, REFUSED_CACHE_SECONDS)
             return None
         resolved = ResolvedToken(token.pk, token.user, frozenset(token.scopes), token.expires_at)
         if resolved.expires_at is None or resolved.expires_at > now:

@@ -7,7 +7,10 @@ transient (the delivery is retried with backoff); other 4xx refuse that subscrip
 Push endpoints are URLs a browser handed us, so they go out like outbound webhooks (notifications.net): https
 only, never to a private or loopback address (the literal is checked when subscribing; the resolved address
 when connecting, on the very address checked, so DNS rebinding gains nothing), no redirects. Private addresses
-are allowed only with WEBHOOK_ALLOW_PRIVATE_URLS (tests, closed networks).
+are allowed only with WEBHOOK_ALLOW_PRIVATE_URLS (tests, closed networks). Each request ends within TIMEOUT
+seconds of wall-clock time, however slowly the push service answers, and at most RESPONSE_BYTES of its answer
+are read, uncompressed. A user has at most MAX_SUBSCRIPTIONS subscriptions (services.push_subscription_save), and
+a delivery goes to that many at most, so it takes at most that many TIMEOUTs.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from .. import net
 from ..models import PushSubscription
 from .base import NoAddress, PermanentError, SendResult, TransientError
 
-TIMEOUT = 10.0  # seconds per push service request
+TIMEOUT = 10.0  # seconds of wall-clock time per push service request, all of it (net.deadline)
+RESPONSE_BYTES = 1000  # of a push service's answer, read at most (it is an error text at best)
+MAX_SUBSCRIPTIONS = 10  # per user (services.push_subscription_save): one delivery takes at most this many TIMEOUTs
 TTL = 24 * 3600  # the push service keeps a message this long for a browser that is offline
 MAX_BODY = 1000  # push services take about 4 KB of payload; the notification shows a few lines anyway
 VAPID_LIFETIME = 12 * 3600  # the signed token's exp; RFC 8292 allows at most 24 h
@@ -135,17 +140,22 @@ def _push(subscription: PushSubscription, data: bytes, signer: Vapid) -> tuple[s
             "Content-Type": "application/octet-stream",
             "TTL": str(TTL),
             "Urgency": "normal",
+            "Accept-Encoding": "identity",  # the answer is read raw and capped: nothing may expand it
         }
     except (ValueError, TypeError, WebPushException) as exc:  # keys that cannot encrypt (refused on subscribe)
         return "refused", f"{type(exc).__name__}: {exc}"[:300]
     client = net.client(allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS, timeout=TIMEOUT)
     try:
-        response = client.post(subscription.endpoint, content=body, headers=headers)
+        with (
+            net.deadline(TIMEOUT),
+            client.stream("POST", subscription.endpoint, content=body, headers=headers) as response,
+        ):
+            raw = net.read_capped(response, RESPONSE_BYTES)
     except net.UnsafeAddress as exc:
         return "refused", str(exc)[:300]
     except httpx.HTTPError as exc:  # timeouts, refused connections: the push service may be back soon
         return "transient", f"{type(exc).__name__}: {exc}"[:300]
-    code, text = response.status_code, " ".join(response.text[:300].split())
+    code, text = response.status_code, " ".join(raw.decode("utf-8", errors="replace")[:300].split())
     if response.is_success:
         return "sent", response.headers.get("Location", "")
     if code in (404, 410):
@@ -156,11 +166,13 @@ def _push(subscription: PushSubscription, data: bytes, signer: Vapid) -> tuple[s
 
 
 def send(delivery, rendered) -> SendResult:
-    """The push channel sender: every subscription of the user (delivery.address is the user id). Sent when at
+    """The push channel sender: every subscription of the user (delivery.address is the user id; the
+    MAX_SUBSCRIPTIONS most recently subscribed, should older rows exceed the cap). Sent when at
     least one browser took it (the others are not retried, so nobody gets it twice); otherwise transient if any
     push service may take it later, else permanent."""
     signer = vapid()
-    subscriptions = list(PushSubscription.objects.filter(user_id=delivery.address).order_by("created_at"))
+    newest = PushSubscription.objects.filter(user_id=delivery.address).order_by("-updated_at", "-pk")
+    subscriptions = sorted(newest[:MAX_SUBSCRIPTIONS], key=lambda subscription: subscription.created_at)
     if not subscriptions:
         raise NoAddress("no push subscription")
     data = payload_for(delivery, rendered)

@@ -4,27 +4,32 @@ gateway at SMS_API_URL will do), "console" logs the message (development).
 A provider implements `send(to, body) -> message id`. Numbers must be valid E.164 (checked with phonenumbers
 before any request): an invalid one fails the delivery at once. Twilio answers decide what happens next: 2xx
 with a `sid` is sent; 429, 5xx, a timeout or a refused connection are transient (retried with backoff); any
-other 4xx is permanent. The provider reports delivery later to notifications.callbacks.sms_status.
+other 4xx is permanent. The provider reports delivery later to notifications.callbacks.sms_status. A request
+ends within TIMEOUT seconds of wall-clock time, however slowly the gateway answers (notifications.net), and at
+most RESPONSE_BYTES of its answer are read.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlencode
 
 import httpx
+import orjson
 import phonenumbers
 from django.conf import settings
 from django.urls import reverse
 
+from .. import net
 from .base import PermanentError, SendResult, TransientError
 
 logger = logging.getLogger(__name__)
+HEADERS = {"User-Agent": "DotMac-Omni", "Accept-Encoding": "identity"}  # the answer is read raw and capped
 
-TIMEOUT = 10.0  # seconds for the whole request; a slower provider is retried later
+TIMEOUT = 10.0  # seconds of wall-clock time for the whole request (net.deadline); a slower provider is retried later
+RESPONSE_BYTES = 64 * 1024  # of the provider's answer, read at most (Twilio's message JSON is about 1 KB)
 MAX_BODY = 1600  # Twilio refuses longer bodies (error 21617); a cut message beats a failed one
 
 
@@ -78,16 +83,21 @@ class TwilioProvider:
         sender = {"MessagingServiceSid" if self.sender.startswith("MG") else "From": self.sender}
         form = {"To": to, **sender, "Body": body, "StatusCallback": status_callback_url(reference)}
         try:
-            response = _client(self.timeout).post(self.url, data=form, auth=self.auth)
+            with (
+                net.deadline(self.timeout),
+                _client(self.timeout).stream("POST", self.url, data=form, auth=self.auth, headers=HEADERS) as response,
+            ):
+                raw = net.read_capped(response, RESPONSE_BYTES)
         except httpx.HTTPError as exc:  # timeouts, refused connections, broken TLS: the provider may be back soon
             raise TransientError(f"{type(exc).__name__}: {exc}", response=str(exc)[:500]) from exc
-        excerpt = response.text[:2000]
+        excerpt = raw[:2000].decode("utf-8", errors="replace")
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"provider answered {response.status_code}", response=excerpt)
         if not response.is_success:
-            raise PermanentError(f"provider refused the message: {_reason(response)}", response=excerpt)
+            reason = _reason(response.status_code, raw)
+            raise PermanentError(f"provider refused the message: {reason}", response=excerpt)
         try:
-            sid = response.json().get("sid")
+            sid = orjson.loads(raw).get("sid")
         except (ValueError, AttributeError):
             sid = None
         if not sid:  # it may have been sent: retrying could send it twice
@@ -95,19 +105,20 @@ class TwilioProvider:
         return str(sid)
 
 
-def _reason(response: httpx.Response) -> str:
+def _reason(status_code: int, raw: bytes) -> str:
     """Twilio's error body is {"code", "message", ...}; fall back to the status code."""
     try:
-        body = response.json()
-        return f"{response.status_code} {body.get('code', '')} {body.get('message', '')}".strip()
+        body = orjson.loads(raw)
+        return f"{status_code} {body.get('code', '')} {body.get('message', '')}".strip()
     except (ValueError, AttributeError):
-        return str(response.status_code)
+        return str(status_code)
 
 
-@lru_cache(maxsize=4)
 def _client(timeout: float) -> httpx.Client:
-    """One connection pool per process (and timeout): consecutive messages reuse the TLS connection."""
-    return httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": "DotMac-Omni"})
+    """One connection pool per process (and timeout): consecutive messages reuse the TLS connection. The
+    gateway is the operator's choice (SMS_API_URL), so private addresses are allowed; proxies from the
+    environment are not used (every byte goes through the transport that keeps the deadline)."""
+    return net.client(allow_private=True, timeout=timeout)
 
 
 def provider() -> SmsProvider:

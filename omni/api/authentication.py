@@ -1,22 +1,20 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from ..tokens import api_token_for_request
+from ..tokens import MalformedAuthorization, api_token_for_request, bearer_token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer omni_…`. request.auth is the ResolvedToken (its scopes decide writes)."""
 
-    keyword = "bearer"
-
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        parts = header.split()
-        if not parts or parts[0].lower() != self.keyword:
+        try:
+            raw = bearer_token(request)  # the rate limiter reads the header the same way
+        except MalformedAuthorization as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
+        if raw is None:
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
-        resolved = api_token_for_request(request._request, parts[1])
+        resolved = api_token_for_request(request._request, raw)
         if resolved is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return resolved.user, resolved

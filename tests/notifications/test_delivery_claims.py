@@ -47,7 +47,7 @@ def test_a_batch_does_not_record_over_a_row_handed_to_another_worker(smtp_server
 
 
 def test_a_slow_batch_renews_its_claim_and_still_sends_each_once(smtp_server, monkeypatch):
-    monkeypatch.setattr(services, "CLAIM_SECONDS", 0)  # renew before every send
+    monkeypatch.setattr(services, "RENEW_SECONDS", 0)  # renew before every send
     deliveries = services.notify(NEWSLETTER, [contact(email_address=f"p{n}@example.com") for n in range(5)], NEWS)
     assert services.deliveries_send([d.pk for d in deliveries]) == 5
     assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [

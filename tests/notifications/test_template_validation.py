@@ -1,8 +1,9 @@
 """What the save-time check accepts and refuses (templates are rendered over samples that work as strings,
-numbers, mappings and lists; unknown names stay errors), and the send-time fallback to the app's default when
-a saved template does not render on the real payload."""
+numbers, mappings and lists; unknown names stay errors; loops, ranges and sizes are capped), and the send-time
+fallback to the app's default when a saved template does not render on the real payload or goes past a cap."""
 
 import logging
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -211,3 +212,124 @@ def test_when_the_apps_default_fails_too_the_delivery_fails_with_the_templates_e
     assert failure.exc_info[1].__notes__ == [
         "The app's default template failed too: line 1: unknown value: 'number' is undefined"
     ]
+
+
+# ---- caps: a template cannot hang or exhaust a worker ------------------------------------------------------------
+
+STEPS = f"line 1: not allowed: more than {rendering.MAX_STEPS} loop iterations, calls and filters"
+TOO_LONG = f"longer than {rendering.MAX_OUTPUT} characters"
+CAPPED = {
+    "nested loops": ("{% for i in range(300) %}{% for j in range(300) %}.{% endfor %}{% endfor %}", STEPS),
+    "a large range": ("{% for i in range(5000) %}{% endfor %}", "line 1: not allowed: range() of more than 1000 items"),
+    "a macro calling itself twice": (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(14) }}",
+        STEPS,
+    ),
+    "a macro calling itself forever": (
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+        "not allowed: macros or recursive loops nested too deep",
+    ),
+    "a recursive loop": (
+        "{% for x in range(3) recursive %}{{ loop(range(3)) }}{% endfor %}",
+        "not allowed: macros or recursive loops nested too deep",
+    ),
+    "a text doubled by ~": (
+        "{% set ns = namespace(s='ab') %}{% for i in range(20) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        f"line 1: not allowed: text {TOO_LONG}",
+    ),
+    "a text doubled by +": (
+        "{% set ns = namespace(s='ab') %}{% for i in range(20) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        f"line 1: not allowed: result {TOO_LONG}",
+    ),
+    "a number squared in a loop": (
+        "{% set ns = namespace(n=3) %}{% for i in range(20) %}{% set ns.n = ns.n * ns.n %}{% endfor %}",
+        "line 1: not allowed: a number of more than 4096 bits",
+    ),
+    "powers of powers": ("{{ ((9 ** 64) ** 64) ** 64 }}", "line 1: not allowed: a number of more than 4096 bits"),
+    "a padded text": ("{{ number.ljust(10000000) }}", f"line 1: not allowed: ljust() result {TOO_LONG}"),
+    "|center": ("{{ number|center(10000000) }}", f"line 1: not allowed: center() result {TOO_LONG}"),
+    "|indent": ("{{ number|indent(10000000, true) }}", f"line 1: not allowed: indent() result {TOO_LONG}"),
+    "|batch": ("{{ lines|batch(10000000, 'x')|list }}", "line 1: not allowed: batches of more than 1000 items"),
+    "|replace": ("{{ ('a' * 1000)|replace('a', 'b' * 1000) }}", f"line 1: not allowed: replace() result {TOO_LONG}"),
+    "|join": ("{{ range(1000)|join('x' * 1000) }}", f"line 1: not allowed: join() result {TOO_LONG}"),
+    "a wide % field": ("{{ '%10000000d' % 1 }}", "line 1: not allowed: a format width or precision over 1000"),
+    "a wide |format field": (
+        "{{ '%10000000d'|format(amount) }}",
+        "line 1: not allowed: a format width or precision over 1000",
+    ),
+    "a wide .format() field": (
+        "{{ '{:>10000000}'.format(amount) }}",
+        "line 1: not allowed: a format width or precision over 1000",
+    ),
+    "|sum of lists": ("{{ [[1] * 100] * 100|sum(start=[]) }}", "line 1: not allowed: sum() of anything but numbers"),
+}
+
+
+@pytest.mark.parametrize(("text", "reason"), CAPPED.values(), ids=CAPPED.keys())
+def test_a_template_past_a_cap_is_refused_quickly_with_the_reason(text, reason):
+    started = time.monotonic()
+    assert _errors(text=text) == {"body_text": [reason]}
+    assert time.monotonic() - started < 2 * rendering.MAX_RENDER_SECONDS
+
+
+def test_slow_work_in_a_loop_is_stopped_by_the_clock():
+    text = (
+        "{% for i in range(100) %}{% for j in range(90) %}{{ ('ab ' * 60000)|urlize|length }}{% endfor %}{% endfor %}"
+    )
+    started = time.monotonic()
+    assert _errors(text=text) == {"body_text": ["line 1: not allowed: rendering took longer than 1 s"]}
+    assert time.monotonic() - started < rendering.MAX_RENDER_SECONDS + 1
+
+
+CAPPED_BUT_FINE = {
+    "a loop over the lines": "{% for line in lines %}{{ loop.index }}. {{ line.name }}{% endfor %}",
+    "a short range": "{% for i in range(10) %}{{ i }}{% endfor %}",
+    "formats": "{{ '%.2f'|format(amount) }} {{ '%-12s|'|format(number) }} {{ '{:>10,.2f}'.format(amount) }}",
+    "padding": "{{ number|center(30) }} {{ number.ljust(20, '.') }} {{ body|default('')|indent(2) }}",
+    "a large number": "{{ 2 ** 64 }} {{ amount * 1000 }}",
+    "joins": "{{ lines|map(attribute='name')|join(', ') }} {{ '-' * 40 }}",
+}
+
+
+@pytest.mark.parametrize("text", CAPPED_BUT_FINE.values(), ids=CAPPED_BUT_FINE.keys())
+def test_templates_within_the_caps_are_saved(text):
+    rendering.validate(event=INVOICE, subject="Invoice {{ number }}", text=text, html="")
+
+
+def test_the_admin_refuses_a_template_past_a_cap_on_its_field(admin_client):
+    text = "Lines:\n{% for i in range(300) %}{% for j in range(300) %}.{% endfor %}{% endfor %}\n"
+    response = admin_client.post(ADD, _form(body_text=text))
+    assert response.status_code == 200  # the form again, with the error on the body
+    form = response.context["adminform"].form
+    assert form.errors == {"body_text": [STEPS.replace("line 1", "line 2")]}
+    assert not Template.objects.exists()
+
+
+def test_a_template_past_a_cap_on_the_real_payload_sends_the_apps_default(admin_client, smtp_server, caplog):
+    # Over samples `lines` holds one line: saved. The real invoice has 200, looped over twice: 40,000 steps.
+    text = "{% for a in lines %}{% for b in lines %}{% endfor %}{% endfor %}Your invoice {{ number }}.\n"
+    response = admin_client.post(ADD, _form(subject="Your invoice {{ number }}", body_text=text))
+    assert response.status_code == 302
+    template = Template.objects.get()
+    payload = {**PAYLOAD, "lines": [{"name": f"Line {n}"} for n in range(200)]}
+    (delivery,) = services.notify(INVOICE, [contact()], payload)
+    with caplog.at_level(logging.WARNING, logger="notifications.rendering"):
+        assert services.deliveries_send([delivery.pk]) == 1
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.subject) == (DeliveryStatus.SENT, "Invoice INV-7")  # the app's default
+    (message,) = smtp_server.messages
+    assert parts(message)[0].splitlines()[0] == "Invoice INV-7 is ready: 1500.5 due."
+    assert _rendering_warnings(caplog) == [
+        f"notification template {template.pk} ({INVOICE}, email, en) does not render for this payload, "
+        f"sending the app's default: {STEPS}"
+    ]
+
+
+def test_a_template_stored_around_validation_past_a_cap_sends_the_apps_default(smtp_server):
+    Template.objects.create(event=INVOICE, channel=Channel.EMAIL, language="en", subject="x",
+                            body_text="{% for i in range(100000) %}{% endfor %}")  # fmt: skip
+    (delivery,) = services.notify(INVOICE, [contact()], PAYLOAD)
+    assert services.deliveries_send([delivery.pk]) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.subject) == (DeliveryStatus.SENT, "Invoice INV-7")

@@ -121,3 +121,79 @@ def fake_dns(monkeypatch, answers: dict[str, list[str] | callable]) -> None:
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+class SlowServer:
+    """A receiver that misbehaves in time, on raw sockets: to each request it sends `answer` at once, then one
+    byte of `drip` every `every` seconds (none if `every` is None), and hangs up after `lasts` seconds. A
+    receiver trickling its status line or headers (`answer=b"HTTP/1.1 200 OK\\r\\nX-Slow: "`) or its body
+    (complete headers with a large Content-Length) never trips a per-read timeout; only a deadline ends it.
+    `with SlowServer(...) as server:` — `server.url`; `server.requests` holds each request's raw head."""
+
+    def __init__(self, answer: bytes, *, drip: bytes = b"a", every: float | None = 0.1, lasts: float = 10.0):
+        self.answer_bytes, self.drip, self.every, self.lasts = answer, drip, every, lasts
+        self.requests: list[bytes] = []
+        self._stop = threading.Event()
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+
+    def _handle(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(self.lasts)
+            try:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    request += chunk
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    body += connection.recv(65536)
+                self.requests.append(head)
+                connection.sendall(self.answer_bytes)
+                ends = time.monotonic() + self.lasts
+                while time.monotonic() < ends and not self._stop.is_set():
+                    if self.every is None:
+                        time.sleep(0.02)
+                        continue
+                    time.sleep(self.every)
+                    connection.sendall(self.drip)
+            except OSError:  # the client gave up and hung up: what the tests want
+                return
+
+    def __enter__(self) -> SlowServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(1)
+
+
+HEADERS_TRICKLE = b"HTTP/1.1 200 OK\r\nX-Slow: "  # a header line that never ends
+BODY_TRICKLE = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"  # a body that never ends

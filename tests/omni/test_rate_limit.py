@@ -1,9 +1,15 @@
-"""API rate limiting in Redis: per token, per signed-in user, per IP when anonymous; fixed windows.
+"""API rate limiting in Redis: per token, per signed-in user, per IP when anonymous; a sliding window log, so
+no client gets more than the limit in any window of API_RATE_WINDOW seconds.
 
-The window is made huge (API_RATE_WINDOW) so a test can never straddle a window boundary."""
+Most tests use a huge window, so that nothing they send ever leaves it; the tests about time move the
+middleware's clock (omni.middleware.clock) instead of sleeping."""
 
+import logging
+import math
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -40,14 +46,15 @@ def test_the_101st_request_is_429_with_retry_after(api_as, agent, limit_100):
     assert [r.status_code for r in responses] == [200] * 100
     assert [int(r["X-RateLimit-Remaining"]) for r in responses] == list(range(99, -1, -1))
     assert {r["X-RateLimit-Limit"] for r in responses} == {"100"}
-    reset = int(responses[0]["X-RateLimit-Reset"])
-    assert reset % WINDOW == 0 and reset > time.time()
+    first_reset, reset = int(responses[0]["X-RateLimit-Reset"]), int(responses[-1]["X-RateLimit-Reset"])
+    assert time.time() + WINDOW - 60 < first_reset <= reset <= time.time() + WINDOW + 1  # the full allowance back
     over = client.get(URL)
     body = assert_error(over, 429, code="throttled")
     assert "100" in body["detail"]
-    assert 0 < int(over["Retry-After"]) <= reset - time.time() + 1
+    # The next slot: when the first of the 100 leaves the window.
+    assert first_reset - time.time() - 1 <= int(over["Retry-After"]) <= first_reset - time.time() + 1
     assert over["X-RateLimit-Limit"] == "100" and over["X-RateLimit-Remaining"] == "0"
-    assert over["X-RateLimit-Reset"] == str(reset)
+    assert over["X-RateLimit-Reset"] == str(reset)  # the 429 was not counted
     assert client.post("/api/v1/crm/accounts/", {"name": "Too late"}).status_code == 429
     from crm.models import Account
 
@@ -142,13 +149,16 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_redis_down_serves_without_limiting(api_as, agent, settings):
+def test_redis_down_serves_without_limiting(api_as, agent, settings, caplog):
     client = api_as(agent)
     settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"  # the counters' Redis is gone
     settings.API_RATE_LIMIT = 1
-    responses = [client.get(URL) for _ in range(3)]
+    with caplog.at_level(logging.WARNING, logger="omni.middleware"):
+        responses = [client.get(URL) for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all("X-RateLimit-Limit" not in r for r in responses)
+    logged = [r.getMessage() for r in caplog.records if r.name == "omni.middleware"]
+    assert logged == ["API rate limiting skipped: Redis unavailable"] * 3
 
 
 def test_cache_and_redis_down_the_api_still_answers(api_as, agent, account, settings):
@@ -163,3 +173,124 @@ def test_cache_and_redis_down_the_api_still_answers(api_as, agent, account, sett
     assert [row["id"] for row in response.json()["results"]] == [str(account.pk)]
     assert client.post("/api/v1/crm/accounts/", {"name": "Written during the outage"}).status_code == 201
     assert_error(ApiClient("omni_unknown").get(URL), 401)
+
+
+# ---- the sliding window: time is the middleware's clock, moved by the test ------------------------------------
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch, limit_100, settings):
+    """A 60 s window whose start (in fixed-window terms) is T; the clock starts 1 s before its end."""
+    settings.API_RATE_WINDOW = 60
+    start = (int(time.time()) // 60 + 10) * 60  # a window boundary in the future: no key of a real request
+    fake = Clock(start + 59.0)
+    monkeypatch.setattr("omni.middleware.clock", fake)
+    fake.boundary = start + 60
+    return fake
+
+
+def test_no_client_gets_twice_the_limit_across_a_window_edge(api_as, agent, clock):
+    client = api_as(agent)
+    end_of_one = []
+    for i in range(100):  # the last second of one fixed window
+        clock.now = clock.boundary - 1 + i / 100
+        end_of_one.append(client.get(URL))
+    start_of_next = []
+    for i in range(100):  # the first second of the next
+        clock.now = clock.boundary + i / 100
+        start_of_next.append(client.get(URL))
+    assert [r.status_code for r in end_of_one] == [200] * 100
+    assert [r.status_code for r in start_of_next] == [429] * 100  # a fixed window answered 200 to all of them
+    first = start_of_next[0]
+    assert first["X-RateLimit-Remaining"] == "0"
+    assert first["Retry-After"] == "59"  # the first request of the 100 leaves the window at boundary + 59
+    assert first["X-RateLimit-Reset"] == str(clock.boundary + 60)  # ... and the last at boundary + 59.99
+
+    clock.now = clock.boundary + 59  # exactly one window after the first accepted request: it has left
+    response = client.get(URL)
+    assert response.status_code == 200 and response["X-RateLimit-Remaining"] == "0"
+    clock.now = clock.boundary + 59.5  # 50 more have left (those sent at boundary - 0.99 ... - 0.5)
+    assert [client.get(URL).status_code for _ in range(51)] == [200] * 50 + [429]
+
+
+def test_remaining_and_reset_follow_the_requests_in_the_window(api_as, agent, clock, settings):
+    settings.API_RATE_LIMIT = 3
+    client = api_as(agent)
+    t0 = clock.now
+    answers = []
+    for offset in (0, 10, 20, 30, 65, 75):
+        clock.now = t0 + offset
+        answers.append(client.get(URL))
+    assert [r.status_code for r in answers] == [200, 200, 200, 429, 200, 200]
+    assert [r["X-RateLimit-Remaining"] for r in answers] == ["2", "1", "0", "0", "0", "0"]
+    # Reset: when the newest counted request leaves the window (the whole allowance is back then).
+    assert [int(r["X-RateLimit-Reset"]) for r in answers] == [math.ceil(t0 + s) for s in (60, 70, 80, 80, 125, 135)]
+    assert answers[3]["Retry-After"] == "30"  # at t0+30 the oldest (t0) leaves at t0+60
+
+
+def test_concurrent_requests_cannot_share_the_last_slot(db, settings, limit_100):
+    from omni.middleware import RateLimitMiddleware
+
+    barrier = threading.Barrier(20)
+
+    def hit(_):
+        barrier.wait()
+        return RateLimitMiddleware._hit("test:race", time.time(), WINDOW, 10)[0]
+
+    with ThreadPoolExecutor(20) as pool:
+        assert sorted(pool.map(hit, range(20))) == [False] * 10 + [True] * 10
+
+
+# ---- whose request it is: the token as DRF reads it ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["BEARER\t{raw}", "bearer   {raw}  ", " Bearer {raw}"])
+def test_every_header_drf_accepts_is_counted_against_its_token(db, agent, limit_100, settings, header):
+    from omni.tokens import api_token_create
+
+    settings.API_RATE_LIMIT = 2
+    _token, raw = api_token_create(user=agent, name="t", scopes=["read"])
+    odd = ApiClient(REMOTE_ADDR="198.51.100.9", HTTP_AUTHORIZATION=header.format(raw=raw))
+    assert [odd.get(URL).status_code for _ in range(3)] == [200, 200, 429]  # DRF authenticated both
+    assert ApiClient(raw, REMOTE_ADDR="192.0.2.200").get(URL).status_code == 429  # the token's budget, anywhere
+    assert ApiClient(REMOTE_ADDR="198.51.100.9").get(URL).status_code == 401  # the address has its own
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer {raw} extra", "Bearer \xe9{raw}"])
+def test_a_malformed_header_is_counted_against_the_ip(db, agent, limit_100, settings, header):
+    from omni.tokens import api_token_create
+
+    settings.API_RATE_LIMIT = 2
+    _token, raw = api_token_create(user=agent, name="t", scopes=["read"])
+    odd = ApiClient(REMOTE_ADDR="198.51.100.10", HTTP_AUTHORIZATION=header.format(raw=raw))
+    assert [odd.get(URL).status_code for _ in range(2)] == [401, 401]
+    assert ApiClient(REMOTE_ADDR="198.51.100.10").get(URL).status_code == 429
+    assert ApiClient(raw).get(URL).status_code == 200  # the token's budget is untouched
+
+
+def test_a_refused_token_costs_no_query_the_second_time(db, django_assert_num_queries):
+    client = ApiClient("omni_" + "x" * 43, REMOTE_ADDR="198.51.100.11")
+    with django_assert_num_queries(1):  # the token lookup
+        assert_error(client.get(URL), 401)
+    with django_assert_num_queries(0):
+        assert_error(client.get(URL), 401)
+
+
+def test_a_refused_token_works_at_once_when_its_user_is_active_again(api_as, agent, django_capture_on_commit_callbacks):
+    from omni.services import users_active_set
+
+    client = api_as(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        users_active_set(user_ids=[agent.pk], active=False)
+    assert_error(client.get(URL), 401)  # refused, and remembered as refused
+    with django_capture_on_commit_callbacks(execute=True):
+        users_active_set(user_ids=[agent.pk], active=True)
+    assert client.get(URL).status_code == 200  # the change cleared the remembered refusal
