@@ -1,4 +1,4 @@
-# DotMac Omni image: web (gunicorn managing uvicorn workers), worker and beat run from the same image.
+# DotMac Omni image: web (gunicorn sync workers), worker and beat run from the same image.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -29,7 +29,7 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret-build-only-not-secret-build-onl
 RUN useradd --system --home /app omni && chown -R omni /app
 USER omni
 EXPOSE 8000
-# gunicorn managing uvicorn (ASGI) workers, each with its psycopg connection pool: omni/gunicorn_conf.py, the same
+# gunicorn sync (WSGI) workers, each with its psycopg connection pool: omni/gunicorn_conf.py, the same
 # command as the Procfile's. WEB_CONCURRENCY sets the processes (default: cores + 1).
 ENV HOST=0.0.0.0 PORT=8000
-CMD ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.asgi:application"]
+CMD ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.wsgi:application"]

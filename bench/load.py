@@ -2,9 +2,10 @@
 
 Seeds ACCOUNTS accounts into a database of its own (DATABASE_URL's name + `_load`), then, for each server:
   production  the command the Procfile, the Dockerfile and docker-compose run:
-              gunicorn -c omni/gunicorn_conf.py omni.asgi:application   (uvicorn workers, psycopg pool)
-  sync        gunicorn omni.wsgi:application --workers 3 (sync), persistent connections (CONN_MAX_AGE=60), the
-              set-up that served 169 req/s with 0 errors in issue 8
+              gunicorn -c omni/gunicorn_conf.py omni.wsgi:application   (sync workers, psycopg pool)
+  asgi        the same configuration with uvicorn (ASGI) workers, as production ran before (psycopg pool)
+  sync        gunicorn omni.wsgi:application --workers 3 (sync), persistent connections (CONN_MAX_AGE=60): the
+              reference set-up of issue 8 (169 req/s, 0 errors)
 runs 20 and then 200 concurrent clients for DURATION seconds each on
     GET /api/v1/crm/accounts/?limit=25   (Bearer token, keep-alive)
 and prints requests/s, p50, p99, errors (non-2xx answers and socket errors) and the PostgreSQL connections the
@@ -59,8 +60,13 @@ FROM generate_series(%s::int, %s::int) AS i
 """
 SERVERS = {
     "production": {
-        "argv": ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.asgi:application"],
+        "argv": ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.wsgi:application"],
         "env": {},
+    },
+    # The same configuration with uvicorn (ASGI) workers: what production ran before it measured slower here.
+    "asgi": {
+        "argv": ["gunicorn", "-c", "omni/gunicorn_conf.py", "omni.asgi:application"],
+        "env": {"WEB_WORKER_CLASS": "uvicorn_worker.UvicornWorker"},
     },
     "sync": {
         "argv": ["gunicorn", "omni.wsgi:application", "--workers", "3", "--preload", "--log-level", "warning"],
@@ -264,7 +270,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=60, help="seconds per load (default 60)")
     parser.add_argument("--clients", default="20,200", help="concurrent clients per load (default 20,200)")
-    parser.add_argument("--servers", default="production,sync")
+    parser.add_argument("--servers", default="production,asgi,sync")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (make setup installs it)")

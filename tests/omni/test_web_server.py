@@ -1,7 +1,8 @@
 """The production web server, started with the Procfile's own command, under concurrent API clients: every answer is
 a 200 and the PostgreSQL connections it holds stay within its pools (each process at most DATABASE_POOL_MAX_SIZE),
-during the load and after it. Under ASGI with persistent per-thread connections (CONN_MAX_AGE) every request thread
-kept one until PostgreSQL refused everyone (issue 8, bench/load.py measures the full load)."""
+during the load and after it. Under ASGI with persistent per-thread connections (CONN_MAX_AGE), as the Procfile ran
+it before, every request thread kept one until PostgreSQL refused everyone (issue 8; bench/load.py measures the
+full load)."""
 
 import http.client
 import re
@@ -45,7 +46,7 @@ def test_procfile_dockerfile_and_compose_run_the_same_server():
     cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1)
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert yaml.safe_load(cmd) == ["gunicorn", *procfile[1:]] == compose["services"]["web"]["command"]
-    assert procfile[1:] == ["-c", "omni/gunicorn_conf.py", "omni.asgi:application"]
+    assert procfile[1:] == ["-c", "omni/gunicorn_conf.py", "omni.wsgi:application"]
 
 
 def _free_port() -> int:
