@@ -165,6 +165,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["omni.db.ReplicaRouter"]
+# Every model of ours has a UUID primary key (omni.models.TimeStampedModel; the omni.E001 check refuses any other).
+# Django requires an AutoField subclass here, so this is only the id of tables Django creates itself: the
+# auto-created many-to-many tables (User.groups, User.user_permissions). The apps set no default_auto_field.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
