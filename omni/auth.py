@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from allauth.account import views as allauth_views
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -50,6 +51,9 @@ class OmniAccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied(_("Unable to determine the client's address."))
         return ip
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"{settings.OMNI_PRODUCT_NAME}: {subject}"
 
     def send_password_reset_mail(self, user, email, context):
         # The link must open on the user's own portal, whichever host the reset was asked on: a customer who

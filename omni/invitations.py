@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .context_processors import PORTAL_NAMES
+from .context_processors import portal_name
 from .hosts import portal_base_url, portal_url
 from .models import User
 
@@ -28,7 +28,7 @@ def invitation_send(*, user_id) -> bool:
     context = {
         "user": user,
         "link": link,
-        "portal_name": PORTAL_NAMES[user.audience],
+        "portal_name": portal_name(user.audience),
         "portal_url": portal_base_url(user.audience) + "/",
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):

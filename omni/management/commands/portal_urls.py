@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from omni.choices import Audience
@@ -19,6 +20,6 @@ class Command(BaseCommand):
             ("Vendor portal", f"{portal_base_url(Audience.VENDOR)}/"),
         ]
         width = max(len(name) for name, _ in rows)
-        self.stdout.write(self.style.SUCCESS("DotMac Omni is starting:"))
+        self.stdout.write(self.style.SUCCESS(f"{settings.OMNI_PRODUCT_NAME} is starting:"))
         for name, url in rows:
             self.stdout.write(f"  {name.ljust(width)}  {url}")
