@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from .context_processors import portal_name
-from .hosts import portal_base_url, portal_url
+from .hosts import portal_home_url, portal_url
 from .models import User
 
 
@@ -29,7 +29,7 @@ def invitation_send(*, user_id) -> bool:
         "user": user,
         "link": link,
         "portal_name": portal_name(user.audience),
-        "portal_url": portal_base_url(user.audience) + "/",
+        "portal_url": portal_home_url(user.audience),
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = render_to_string("emails/invitation_subject.txt", context).strip()
