@@ -16,7 +16,6 @@ _EDIT = [
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
-    default_auto_field = "django.db.models.BigAutoField"
     role_permissions = {
         "Agent": [f"crm.{p}" for p in [*_ACCOUNTS, *_EDIT]],
         "Sales": [f"crm.{p}" for p in [*_ACCOUNTS, *_EDIT, "delete_account", "delete_contact"]],

@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.core import checks as system_checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +8,6 @@ class OmniConfig(AppConfig):
     name = "omni"
     label = "omni"
     verbose_name = _("Core")
-    default_auto_field = "django.db.models.BigAutoField"
     # Role -> permission codenames ("<app_label>.<codename>") this app grants. Each app declares its own
     # grants the same way; `roles.sync_role_permissions` gathers them after every migrate.
     role_permissions = {
@@ -15,8 +15,9 @@ class OmniConfig(AppConfig):
     }
 
     def ready(self):
-        from . import roles
+        from . import checks, roles
 
+        system_checks.register(checks.check_uuid_primary_keys, system_checks.Tags.models)
         post_migrate.connect(roles.sync_role_permissions_handler, dispatch_uid="omni.sync_role_permissions")
 
 

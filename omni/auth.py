@@ -1,10 +1,10 @@
 """Sign-in rules: no public sign-up; each host admits only users of its audience."""
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from allauth.account import views as allauth_views
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
 from .choices import Audience
-from .hosts import portal_base_url
+from .hosts import portal_url
 from .middleware import client_ip
 
 
@@ -51,18 +51,20 @@ class OmniAccountAdapter(DefaultAccountAdapter):
             raise PermissionDenied(_("Unable to determine the client's address."))
         return ip
 
+    def format_email_subject(self, subject: str) -> str:
+        return f"{settings.OMNI_PRODUCT_NAME}: {subject}"
+
     def send_password_reset_mail(self, user, email, context):
         # The link must open on the user's own portal, whichever host the reset was asked on: a customer who
         # asks on the staff host would otherwise set a password on a page that then refuses to sign them in.
-        url = context.get("password_reset_url")
-        if url:
-            context = {**context, "password_reset_url": portal_base_url(user.audience) + urlsplit(url).path}
+        url = portal_url(user.audience, "account_reset_password_from_key", uidb36=context["uid"], key=context["key"])
+        context = {**context, "password_reset_url": url}
         return super().send_password_reset_mail(user, email, context)
 
     def get_email_confirmation_url(self, request, emailconfirmation):
         # A new sign-in email is confirmed on the user's own portal, also when staff asked for it in the admin.
-        url = super().get_email_confirmation_url(request, emailconfirmation)
-        return portal_base_url(emailconfirmation.email_address.user.audience) + urlsplit(url).path
+        audience = emailconfirmation.email_address.user.audience
+        return portal_url(audience, "account_confirm_email", key=emailconfirmation.key)
 
     def confirm_email(self, request, email_address):
         # With ACCOUNT_CHANGE_EMAIL the verified address becomes the sign-in email: another user may have taken it

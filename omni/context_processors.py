@@ -3,19 +3,22 @@ from django.conf import settings
 from .choices import Audience
 
 PORTAL_NAMES = {
-    Audience.STAFF: "DotMac Omni",
     Audience.CUSTOMER: "Customer portal",
     Audience.RESELLER: "Reseller portal",
     Audience.VENDOR: "Vendor portal",
 }
 
 
+def portal_name(audience: str) -> str:
+    """The staff console goes by the product's name (OMNI_PRODUCT_NAME); each portal by its own."""
+    return PORTAL_NAMES.get(audience) or settings.OMNI_PRODUCT_NAME
+
+
 def portal(request):
     audience = getattr(request, "portal", Audience.STAFF)
     return {
         "portal": audience,
-        "portal_name": PORTAL_NAMES[audience],
+        "portal_name": portal_name(audience),
         "portal_layout": f"layouts/{audience}.html",
-        "omni_domain": settings.OMNI_DOMAIN,
         "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
     }

@@ -1,11 +1,12 @@
-"""Database helpers shared by every app: people-facing numbers, subquery counts, the replica router."""
+"""Database helpers shared by every app: people-facing numbers, constraint names, timestamps as text, the replica
+router."""
 
 from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
-from django.db.models import Func, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Func, Value
+from django.db.models.functions import Cast
 
 
 class NextNumber(Func):
@@ -44,18 +45,6 @@ def create_sequence_sql(name: str) -> str:
 
 def drop_sequence_sql(name: str) -> str:
     return f"DROP SEQUENCE IF EXISTS {name};"
-
-
-def subquery_count(queryset: models.QuerySet, outer_field: str, *, outer_ref: str = "pk") -> Coalesce:
-    """COUNT of `queryset` rows whose `outer_field` points at the outer row: no join multiplies rows."""
-    counted = (
-        queryset.filter(**{outer_field: OuterRef(outer_ref)})
-        .order_by()
-        .values(outer_field)
-        .annotate(n=Func("pk", function="COUNT"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 TIMESTAMP_FIELDS = ("created_at", "updated_at", "deleted_at")

@@ -20,8 +20,3 @@ class Conflict(DomainError):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
-
-
-class NotAllowed(DomainError):
-    status_code = 403
-    code = "not_allowed"

@@ -7,8 +7,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .context_processors import PORTAL_NAMES
-from .hosts import portal_base_url, portal_url
+from .context_processors import portal_name
+from .hosts import portal_home_url, portal_url
 from .models import User
 
 
@@ -28,8 +28,8 @@ def invitation_send(*, user_id) -> bool:
     context = {
         "user": user,
         "link": link,
-        "portal_name": PORTAL_NAMES[user.audience],
-        "portal_url": portal_base_url(user.audience) + "/",
+        "portal_name": portal_name(user.audience),
+        "portal_url": portal_home_url(user.audience),
     }
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = render_to_string("emails/invitation_subject.txt", context).strip()

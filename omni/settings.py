@@ -26,6 +26,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off.")
 
+# The product's name wherever it is shown: page titles and footers, the admin, email subjects, senders and
+# signatures, the API docs, authenticator apps (TOTP issuer). Templates read it with {% product_name %}.
+OMNI_PRODUCT_NAME = env.str("OMNI_PRODUCT_NAME", default="DotMac Omni")
 OMNI_DOMAIN = env.str("OMNI_DOMAIN", default="localhost")
 # Scheme, staff host and port as users reach them; portal links in emails swap in the portal's host.
 OMNI_BASE_URL = env.str("OMNI_BASE_URL", default=f"http://{OMNI_DOMAIN}:{env.int('PORT', default=8000)}")
@@ -112,7 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "omni.context_processors.portal",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "omni.templatetags.product"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",
@@ -165,6 +168,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["omni.db.ReplicaRouter"]
+# Every model of ours has a UUID primary key (omni.models.TimeStampedModel; the omni.E001 check refuses any other).
+# Django requires an AutoField subclass here, so this is only the id of tables Django creates itself: the
+# auto-created many-to-many tables (User.groups, User.user_permissions). The apps set no default_auto_field.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -211,8 +217,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "DotMac Omni"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "DotMac Omni: "
+MFA_TOTP_ISSUER = OMNI_PRODUCT_NAME
+# Email subjects start "<OMNI_PRODUCT_NAME>: " (omni.auth.OmniAccountAdapter.format_email_subject).
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -253,7 +259,7 @@ globals().update(environ.Env.email_url_config(EMAIL_URL or "consolemail://"))
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 - set by the line above
 ANYMAIL = env.dict("ANYMAIL", default={})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"DotMac Omni <noreply@{OMNI_DOMAIN}>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{OMNI_PRODUCT_NAME} <noreply@{OMNI_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Maps: Leaflet (served locally) over this tile server; empty MAP_TILE_URL draws no base map (markers only).
@@ -297,8 +303,8 @@ REST_FRAMEWORK = {
 if not DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["omni.api.renderers.OrjsonRenderer"]
 SPECTACULAR_SETTINGS = {
-    "TITLE": "DotMac Omni API",
-    "DESCRIPTION": "REST API of DotMac Omni. Authenticate with `Authorization: Bearer <token>` "
+    "TITLE": f"{OMNI_PRODUCT_NAME} API",
+    "DESCRIPTION": f"REST API of {OMNI_PRODUCT_NAME}. Authenticate with `Authorization: Bearer <token>` "
     "(`manage.py create_api_token`). Errors are `{code, detail, fields}`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

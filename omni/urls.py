@@ -1,8 +1,11 @@
 """The staff host (OMNI_DOMAIN): console, /admin/, /api/. Portal hosts use portals/<audience>/urls.py."""
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .admin import EmailAddressReadOnlyAdmin
@@ -13,8 +16,10 @@ from .urls_common import urlpatterns as common
 admin.site.login = admin_login
 admin.site.unregister(EmailAddress)
 admin.site.register(EmailAddress, EmailAddressReadOnlyAdmin)
-admin.site.site_header = "DotMac Omni administration"
-admin.site.site_title = "DotMac Omni"
+# Read when a page renders (lazy), so the admin goes by OMNI_PRODUCT_NAME as configured.
+_product_name = lazy(lambda: settings.OMNI_PRODUCT_NAME, str)()
+admin.site.site_header = format_lazy("{} administration", _product_name)
+admin.site.site_title = _product_name
 
 api_v1 = [
     path("crm/", include("crm.api.urls")),

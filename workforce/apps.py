@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class WorkforceConfig(AppConfig):
     name = "workforce"
     verbose_name = _("Workforce")
-    default_auto_field = "django.db.models.BigAutoField"
     role_permissions = {
         "Dispatcher": ["workforce.view_vendor", "workforce.change_vendor"],
         "Technician": ["workforce.view_vendor"],

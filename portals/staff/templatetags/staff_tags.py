@@ -2,7 +2,7 @@
 
 from django import template
 
-from crm.choices import AccountStatus, Channel, ContactRole
+from crm.choices import Channel, ContactRole
 
 register = template.Library()
 
@@ -22,8 +22,3 @@ def channel_label(value) -> str:
 @register.filter
 def role_label(value) -> str:
     return _label(ContactRole, value)
-
-
-@register.filter
-def status_label(value) -> str:
-    return _label(AccountStatus, value)

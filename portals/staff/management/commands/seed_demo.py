@@ -24,7 +24,7 @@ from notifications import services as notifications
 from notifications.choices import Channel as NotificationChannel
 from notifications.recipients import Recipient
 from omni.choices import Audience, Role
-from omni.hosts import portal_base_url
+from omni.hosts import portal_home_url
 from omni.models import User
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
@@ -161,7 +161,7 @@ class Command(BaseCommand):
                         email, PASSWORD, full_name=f"{role} Demo", audience=Audience.STAFF, is_staff=True
                     )
                 user.groups.add(Group.objects.get(name=role))
-            logins.append((f"Staff: {role}", f"{email}  ({portal_base_url(Audience.STAFF)}/)"))
+            logins.append((f"Staff: {role}", f"{email}  ({portal_home_url(Audience.STAFF)})"))
             admin = user if role == Role.ADMIN else admin
         return admin
 
@@ -252,14 +252,14 @@ class Command(BaseCommand):
                 full_name=contact.full_name if contact else "",
                 contact_id=contact.pk if contact else None,
             )
-        logins.append(("Customer", f"{customer_email}  ({portal_base_url(Audience.CUSTOMER)}/)"))
+        logins.append(("Customer", f"{customer_email}  ({portal_home_url(Audience.CUSTOMER)})"))
         for reseller in resellers:
             email = f"{reseller.name.split()[0].lower()}@resellers.{DOMAIN}"
             if not ResellerUser.objects.filter(user__email=email).exists():
                 crm.reseller_user_create(reseller_id=reseller.pk, email=email, password=PASSWORD)
-            logins.append((f"Reseller: {reseller.name}", f"{email}  ({portal_base_url(Audience.RESELLER)}/)"))
+            logins.append((f"Reseller: {reseller.name}", f"{email}  ({portal_home_url(Audience.RESELLER)})"))
         for vendor in vendors:
             email = f"{vendor.name.split()[0].lower()}@vendors.{DOMAIN}"
             if not VendorUser.objects.filter(user__email=email).exists():
                 workforce.vendor_user_create(vendor_id=vendor.pk, email=email, password=PASSWORD)
-            logins.append((f"Vendor: {vendor.name}", f"{email}  ({portal_base_url(Audience.VENDOR)}/)"))
+            logins.append((f"Vendor: {vendor.name}", f"{email}  ({portal_home_url(Audience.VENDOR)})"))
