@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 from omni.db import NextNumber
 from omni.models import SoftDeleteModel, TimeStampedModel
 
-from .choices import AccountKind, AccountStatus, Channel, ContactRole
+from .choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 LANGUAGE_CODES = {code for code, _name in global_settings.LANGUAGES}
 ACTIVE = Q(deleted_at__isnull=True)
@@ -106,7 +106,9 @@ class Contact(SoftDeleteModel):
     phone = PhoneNumberField(_("phone"), blank=True, help_text=_("E.164, e.g. +2348031234567."))
     other_emails = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("other emails"))
     other_phones = ArrayField(models.CharField(max_length=20), default=list, blank=True, verbose_name=_("other phones"))
-    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, default=Channel.EMAIL)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=16, choices=ContactChannel, default=ContactChannel.EMAIL
+    )
     language = models.CharField(_("language"), max_length=8, default="en")
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, help_text=_("Empty: the instance's."))
     notes = models.TextField(_("notes"), blank=True)
@@ -120,7 +122,9 @@ class Contact(SoftDeleteModel):
         verbose_name = _("contact")
         ordering = ["last_name", "first_name"]
         constraints = [
-            models.CheckConstraint(condition=Q(preferred_channel__in=Channel.values), name="crm_contact_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(preferred_channel__in=ContactChannel.values), name="crm_contact_channel_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="crm_contact_name"),
@@ -164,12 +168,15 @@ class Contact(SoftDeleteModel):
             else:
                 cleaned_phones.append(number.as_e164)
         self.other_phones = list(dict.fromkeys(p for p in cleaned_phones if p != str(self.phone or "")))
-        if self.preferred_channel == Channel.EMAIL and not self.email:
+        if self.preferred_channel == ContactChannel.EMAIL and not self.email:
             errors.setdefault("email", []).append(_("Email is the preferred channel, so an email is needed."))
-        if self.preferred_channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE) and not self.phone:
+        if (
+            self.preferred_channel in (ContactChannel.SMS, ContactChannel.WHATSAPP, ContactChannel.PHONE)
+            and not self.phone
+        ):
             errors.setdefault("phone", []).append(
                 _("%(channel)s is the preferred channel, so a phone number is needed.")
-                % {"channel": Channel(self.preferred_channel).label}
+                % {"channel": ContactChannel(self.preferred_channel).label}
             )
         if errors:
             raise ValidationError(errors)

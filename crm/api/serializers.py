@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from omni.api.fields import GeoJSONPointField
 
-from ..choices import AccountKind, AccountStatus, Channel, ContactRole
+from ..choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from ..models import Account, Contact, Reseller
 
 
@@ -136,7 +136,7 @@ class ContactIn(serializers.Serializer):
     phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
     other_emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list, max_length=20)
     other_phones = serializers.ListField(child=PhoneNumberField(), required=False, default=list, max_length=20)
-    preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
+    preferred_channel = serializers.ChoiceField(choices=ContactChannel.choices, default=ContactChannel.EMAIL)
     language = serializers.CharField(max_length=8, default="en")
     time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)

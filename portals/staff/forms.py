@@ -6,7 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
+from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 PHONE_HELP = _("National or international format, e.g. 0803 123 4567 or +2348031234567.")
 
@@ -111,7 +111,9 @@ class ContactForm(forms.Form):
     other_phones = forms.CharField(
         label=_("Other phones"), required=False, max_length=2000, help_text=_("Separated by commas.")
     )
-    preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Channel.choices, initial=Channel.EMAIL)
+    preferred_channel = forms.ChoiceField(
+        label=_("Preferred channel"), choices=ContactChannel.choices, initial=ContactChannel.EMAIL
+    )
     language = forms.ChoiceField(label=_("Language"), choices=global_settings.LANGUAGES, initial="en")
     time_zone = forms.CharField(
         label=_("Time zone"), required=False, max_length=64, help_text=_("e.g. Africa/Lagos. Empty: the instance's.")

@@ -14,7 +14,7 @@ from phonenumber_field.phonenumber import to_python as to_phone
 
 from crm import selectors, services
 from crm.api.filters import ContactFilterSet
-from crm.choices import Channel
+from crm.choices import ContactChannel
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
@@ -60,7 +60,7 @@ def contact_list(request):
         "rows": rows,
         "sort": sort,
         "sort_error": sort_error,
-        "channels": Channel.choices,
+        "channels": ContactChannel.choices,
         "nav_contacts": True,
     }
     template = "staff/contacts/list.html" + ("#contact-table" if partial else "")

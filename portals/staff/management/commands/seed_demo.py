@@ -17,11 +17,11 @@ from tqdm import tqdm
 
 from crm import events as crm_events
 from crm import services as crm
-from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
+from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
 from notifications import outbox
 from notifications import services as notifications
-from notifications.choices import Channel as NotificationChannel
+from notifications.choices import Channel
 from notifications.recipients import Recipient
 from omni.choices import Audience, Role
 from omni.hosts import portal_base_url
@@ -214,7 +214,9 @@ class Command(BaseCommand):
                         last_name=family,
                         email=f"{given}.{family}.{i}{n}@{DOMAIN}".lower(),
                         phone=f"+234{local.choice(MOBILE_PREFIXES)}{local.randint(1000000, 9999999)}",
-                        preferred_channel=local.choice([Channel.EMAIL, Channel.SMS, Channel.WHATSAPP]),
+                        preferred_channel=local.choice(
+                            [ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.WHATSAPP]
+                        ),
                         time_zone="Africa/Lagos",
                         accounts=[(account.pk, role)],
                     )
@@ -225,9 +227,7 @@ class Command(BaseCommand):
         agent = User.objects.get(email=f"{Role.AGENT.lower()}@{DOMAIN}")
         key = Recipient.for_user(agent).key
         for event in ("crm.account.created", "crm.account.updated"):
-            notifications.preference_set(
-                recipient_key=key, event=event, channel=NotificationChannel.INAPP, enabled=True
-            )
+            notifications.preference_set(recipient_key=key, event=event, channel=Channel.INAPP, enabled=True)
         newest = Account.objects.filter(email__endswith=f"@{DOMAIN}").order_by("-created_at")[:5]
         for account in newest:
             with transaction.atomic():
@@ -235,7 +235,7 @@ class Command(BaseCommand):
                     "crm.account.created",
                     [Recipient.for_user(agent)],
                     crm_events.account_payload(account.pk),
-                    channels=[NotificationChannel.INAPP],
+                    channels=[Channel.INAPP],
                     url=crm_events.account_url(account.pk),
                     idempotency_key=f"demo:{account.pk}",
                 )
