@@ -7,8 +7,14 @@ from django.contrib.gis.admin import GISModelAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from omni.admin import MembershipAdmin, PortalUserInline, PortalUserInviteInline, ServiceAdmin, SoftDeleteAdminMixin
-from omni.exceptions import DomainError
+from omni.admin import (
+    DeletedListFilter,
+    MembershipAdmin,
+    PortalUserInline,
+    PortalUserInviteInline,
+    ServiceAdmin,
+    SoftDeleteAdminMixin,
+)
 
 from . import services
 from .choices import AccountStatus
@@ -64,18 +70,6 @@ class CustomerUserInviteInline(PortalUserInviteInline):
         services.customer_user_create(account_id=parent.pk, email=email, full_name=full_name)
 
 
-class DeletedListFilter(admin.SimpleListFilter):
-    title, parameter_name = _("deleted"), "deleted"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("Live")), ("yes", _("Deleted"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(deleted_at__isnull=self.value() == "no")
-        return queryset
-
-
 @admin.register(Account)
 class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISModelAdmin):
     list_display = ["number", "name", "kind", "status", "email", "phone", "reseller", "created_at", "deleted_at"]
@@ -107,44 +101,25 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
             return _save_links(formset)
         return super().save_formset(request, form, formset, change)
 
-    def delete_model(self, request, obj):
-        services.account_delete(account_id=obj.pk, by=request.user)
+    def soft_delete_record(self, record, *, by):
+        services.account_delete(account_id=record.pk, by=by)
 
-    def _each(self, request, queryset, call, done):
-        count = 0
-        for account in queryset:
-            try:
-                call(account_id=account.pk, by=request.user)
-                count += 1
-            except DomainError as exc:
-                self.message_user(request, f"{account}: {exc.message}", messages.ERROR)
-        self.message_user(request, done % {"n": count})
+    def restore_record(self, record, *, by):
+        services.account_restore(account_id=record.pk, by=by)
+
+    def _transition(self, request, queryset, to: str, done: str):
+        def call(account):
+            services.account_transition(account_id=account.pk, to=to, by=request.user)
+
+        self.each_record(request, queryset, call, done)
 
     @admin.action(description=_("Suspend selected accounts"), permissions=["change"])
     def suspend(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda **kw: services.account_transition(to=AccountStatus.SUSPENDED, **kw),
-            _("%(n)d account(s) suspended."),
-        )
+        self._transition(request, queryset, AccountStatus.SUSPENDED, _("%(n)d account(s) suspended."))
 
     @admin.action(description=_("Activate selected accounts"), permissions=["change"])
     def activate(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda **kw: services.account_transition(to=AccountStatus.ACTIVE, **kw),
-            _("%(n)d account(s) activated."),
-        )
-
-    @admin.action(description=_("Delete selected accounts (restorable)"), permissions=["delete"])
-    def soft_delete(self, request, queryset):
-        self._each(request, queryset, services.account_delete, _("%(n)d account(s) deleted."))
-
-    @admin.action(description=_("Restore selected accounts"), permissions=["delete"])
-    def restore(self, request, queryset):
-        self._each(request, queryset, services.account_restore, _("%(n)d account(s) restored."))
+        self._transition(request, queryset, AccountStatus.ACTIVE, _("%(n)d account(s) activated."))
 
 
 @admin.register(Contact)
@@ -169,21 +144,11 @@ class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
             return _save_links(formset)
         return super().save_formset(request, form, formset, change)
 
-    def delete_model(self, request, obj):
-        services.contact_delete(contact_id=obj.pk, by=request.user)
+    def soft_delete_record(self, record, *, by):
+        services.contact_delete(contact_id=record.pk, by=by)
 
-    @admin.action(description=_("Delete selected contacts (restorable)"), permissions=["delete"])
-    def soft_delete(self, request, queryset):
-        for contact in queryset:
-            services.contact_delete(contact_id=contact.pk, by=request.user)
-
-    @admin.action(description=_("Restore selected contacts"), permissions=["delete"])
-    def restore(self, request, queryset):
-        for contact in queryset:
-            try:
-                services.contact_restore(contact_id=contact.pk, by=request.user)
-            except DomainError as exc:
-                self.message_user(request, f"{contact}: {exc.message}", messages.ERROR)
+    def restore_record(self, record, *, by):
+        services.contact_restore(contact_id=record.pk, by=by)
 
 
 @admin.register(AccountContact)

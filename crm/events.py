@@ -11,6 +11,7 @@ from notifications.choices import Channel
 from notifications.registry import DefaultTemplate
 from omni.choices import Audience
 from omni.hosts import portal_url
+from omni.models import live_q
 
 ACCOUNT_PAYLOAD = (
     "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location",
@@ -107,7 +108,7 @@ def contact_changed(verb: str, contact_id, *, by_id=None) -> None:
             "account": {"id": link.account_id, "number": link.account.number, "name": link.account.name},
             "role": link.role,
         }
-        for link in AccountContact.objects.filter(contact=contact, account__deleted_at__isnull=True)
+        for link in AccountContact.objects.filter(live_q("account"), contact=contact)
         .select_related("account")
         .order_by("account__number")
     ]

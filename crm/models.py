@@ -17,12 +17,11 @@ from phonenumber_field.phonenumber import to_python as to_phone
 from simple_history.models import HistoricalRecords
 
 from omni.db import NextNumber
-from omni.models import SoftDeleteModel, TimeStampedModel
+from omni.models import SoftDeleteModel, TimeStampedModel, live_q
 
 from .choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 LANGUAGE_CODES = {code for code, _name in global_settings.LANGUAGES}
-ACTIVE = Q(deleted_at__isnull=True)
 
 
 class Reseller(TimeStampedModel):
@@ -80,10 +79,10 @@ class Account(SoftDeleteModel):
         indexes = [
             # Lists show live rows, filter by status and order by name, the pk breaking ties (the staff list,
             # the API, bench/api_list.py): the page is an index range, COUNT an index-only scan.
-            models.Index(fields=["status", "name", "id"], name="crm_account_live_status_name", condition=ACTIVE),
-            models.Index(fields=["name", "id"], name="crm_account_live_name", condition=ACTIVE),
+            models.Index(fields=["status", "name", "id"], name="crm_account_live_status_name", condition=live_q()),
+            models.Index(fields=["name", "id"], name="crm_account_live_name", condition=live_q()),
             # COUNT(*) of a filtered list: a narrow index (status values deduplicate) scans 2-3x faster.
-            models.Index(fields=["status"], name="crm_account_live_status", condition=ACTIVE),
+            models.Index(fields=["status"], name="crm_account_live_status", condition=live_q()),
             models.Index(fields=["kind"], name="crm_account_kind"),
             models.Index(fields=["updated_at"], name="crm_account_updated"),
             GinIndex(fields=["tags"], name="crm_account_tags"),
@@ -129,8 +128,8 @@ class Contact(SoftDeleteModel):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="crm_contact_name"),
             # Duplicate check: case-insensitive email, exact E.164 phone.
-            models.Index(Lower("email"), name="crm_contact_email_ci", condition=ACTIVE & ~Q(email="")),
-            models.Index(fields=["phone"], name="crm_contact_phone", condition=ACTIVE & ~Q(phone="")),
+            models.Index(Lower("email"), name="crm_contact_email_ci", condition=live_q() & ~Q(email="")),
+            models.Index(fields=["phone"], name="crm_contact_phone", condition=live_q() & ~Q(phone="")),
             GinIndex(fields=["other_emails"], name="crm_contact_other_emails"),
             GinIndex(fields=["other_phones"], name="crm_contact_other_phones"),
             GinIndex(OpClass(Upper("first_name"), name="gin_trgm_ops"), name="crm_contact_first_trgm"),

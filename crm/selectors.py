@@ -25,7 +25,7 @@ from django.db.models.functions import Cast, Lower
 from omni.api.fields import lonlat_geojson
 from omni.choices import Audience
 from omni.db import parse_timestamps, timestamps_as_text
-from omni.models import User
+from omni.models import User, live_q
 
 from .choices import ContactRole
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller
@@ -67,11 +67,11 @@ def account_list_for_staff(*, user: User) -> QuerySet[Account]:
 
 
 def account_list_for_customer(*, user: User) -> QuerySet[Account]:
-    return _accounts().filter(deleted_at__isnull=True, portal_users__user=user)
+    return _accounts().live().filter(portal_users__user=user)
 
 
 def account_list_for_reseller(*, user: User) -> QuerySet[Account]:
-    return _accounts().filter(deleted_at__isnull=True, reseller__portal_users__user=user)
+    return _accounts().live().filter(reseller__portal_users__user=user)
 
 
 def account_list_visible_to(*, user: User) -> QuerySet[Account]:
@@ -129,7 +129,7 @@ ROLE_ORDER = Case(
 def account_contacts(*, account: Account) -> QuerySet[AccountContact]:
     """The account's live contacts, primary first (the caller already holds the account via a selector)."""
     return (
-        AccountContact.objects.filter(account=account, contact__deleted_at__isnull=True)
+        AccountContact.objects.filter(live_q("contact"), account=account)
         .select_related("contact")
         .order_by(ROLE_ORDER, "contact__last_name", "contact__first_name")
     )
@@ -141,13 +141,7 @@ def account_portal_users(*, account: Account) -> QuerySet[CustomerUser]:
 
 def account_counts_by_status(*, user: User) -> dict[str, int]:
     """Live accounts per status, for dashboards: one GROUP BY query."""
-    rows = (
-        account_list_visible_to(user=user)
-        .filter(deleted_at__isnull=True)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    )
+    rows = account_list_visible_to(user=user).live().order_by().values("status").annotate(n=Count("pk"))
     return {row["status"]: row["n"] for row in rows}
 
 
@@ -172,12 +166,12 @@ def contact_list_for_staff(*, user: User) -> QuerySet[Contact]:
 
 def contact_list_for_customer(*, user: User) -> QuerySet[Contact]:
     visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_customer(user=user))
-    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+    return _contacts().live().filter(Exists(visible))
 
 
 def contact_list_for_reseller(*, user: User) -> QuerySet[Contact]:
     visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_reseller(user=user))
-    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+    return _contacts().live().filter(Exists(visible))
 
 
 def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
@@ -197,7 +191,7 @@ def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
     never learns which other accounts their contact belongs to. One query for a whole page."""
     links = (
         AccountContact.objects.filter(contact_id__in=list(contact_ids))
-        .filter(account__in=account_list_visible_to(user=user).filter(deleted_at__isnull=True))
+        .filter(account__in=account_list_visible_to(user=user).live())
         .order_by("account__number")
         .values("contact_id", "role", "account_id", "account__number", "account__name")
     )
@@ -242,7 +236,7 @@ def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, 
         condition |= Q(email__iexact=email) | Q(other_emails__contains=[email])
     if phone:
         condition |= Q(phone=phone) | Q(other_phones__contains=[phone])
-    queryset = Contact.objects.filter(condition, deleted_at__isnull=True)
+    queryset = Contact.objects.live().filter(condition)
     if exclude_id:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("created_at")[:limit]
@@ -251,7 +245,7 @@ def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, 
 def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     """Groups of live contacts sharing a primary email or phone, largest first: two GROUP BY queries and one
     fetch of the members, whatever the table size."""
-    live = Contact.objects.filter(deleted_at__isnull=True)
+    live = Contact.objects.live()
     by_email = (
         live.exclude(email="")
         .annotate(key=Lower("email"))
@@ -273,9 +267,7 @@ def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     members = (
         live.annotate(email_ci=Lower("email"))
         .filter(Q(email_ci__in=emails) | Q(phone__in=phones))
-        .prefetch_related(
-            Prefetch("accounts", queryset=Account.objects.filter(deleted_at__isnull=True).only("id", "number", "name"))
-        )
+        .prefetch_related(Prefetch("accounts", queryset=Account.objects.live().only("id", "number", "name")))
         .order_by("created_at")
     )
     for group in groups:
@@ -308,14 +300,14 @@ def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
 
 def account_list_recent(*, user: User, limit: int = 8) -> QuerySet[Account]:
     """The newest live accounts the user may see (dashboards): one query."""
-    return account_list_visible_to(user=user).filter(deleted_at__isnull=True).order_by("-created_at", "pk")[:limit]
+    return account_list_visible_to(user=user).live().order_by("-created_at", "pk")[:limit]
 
 
 def account_map_extent(*, user: User) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) around the user's located live accounts, to frame a map; one query."""
     from django.contrib.gis.db.models import Extent
 
-    located = account_list_visible_to(user=user).filter(deleted_at__isnull=True, location__isnull=False)
+    located = account_list_visible_to(user=user).live().filter(location__isnull=False)
     return located.order_by().aggregate(extent=Extent("location"))["extent"]
 
 

@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from omni.choices import Audience
 from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
-from omni.services import invitation_resend, portal_user_create, users_active_set, users_org_active_set
+from omni.services import (
+    invitation_resend,
+    portal_user_create,
+    soft_delete,
+    soft_restore,
+    users_active_set,
+    users_org_active_set,
+)
 
 from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
@@ -113,22 +120,17 @@ def account_transition(*, account_id: UUID, to: str, by: User | None = None) -> 
 @transaction.atomic
 def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
     """Soft delete: the account leaves every list and portal but can be restored. Idempotent."""
-    account = Account.objects.select_for_update().get(pk=account_id)
-    if account.deleted_at is None:
-        account.deleted_at = timezone.now()
-        account._history_user = by
-        account.save(update_fields=["deleted_at", "updated_at"])
+    account, changed = soft_delete(Account, pk=account_id, by=by)
+    if changed:
         _emit_account("deleted", account.pk, by)
     return account
 
 
 @transaction.atomic
 def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
-    account = Account.objects.select_for_update().get(pk=account_id)
-    if account.deleted_at is not None:
-        account.deleted_at = None
-        account._history_user = by
-        account.save(update_fields=["deleted_at", "updated_at"])
+    """Bring a deleted account back into lists and portals. Idempotent."""
+    account, changed = soft_restore(Account, pk=account_id, by=by)
+    if changed:
         _emit_account("updated", account.pk, by)
     return account
 
@@ -141,7 +143,7 @@ def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
             raise ValidationError({"accounts": [_("Unknown role %(r)s.") % {"r": role}]})
         wanted[account_id] = role
     existing = {link.account_id: link for link in contact.account_links.all()}
-    found = set(Account.objects.filter(pk__in=wanted, deleted_at__isnull=True).values_list("pk", flat=True))
+    found = set(Account.objects.live().filter(pk__in=wanted).values_list("pk", flat=True))
     missing = set(wanted) - found
     if missing:
         raise ValidationError({"accounts": [_("No such account: %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
@@ -198,10 +200,10 @@ def contact_link_account(*, contact_id: UUID, account_id: UUID, role: str = Cont
     if role not in ContactRole.values:
         raise ValidationError({"role": [_("Unknown role %(r)s.") % {"r": role}]})
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is not None:
+    if contact.is_deleted:
         msg = _("This contact is deleted; restore it first.")
         raise Conflict(msg, fields={"contact": [msg]})
-    if not Account.objects.filter(pk=account_id, deleted_at__isnull=True).exists():
+    if not Account.objects.live().filter(pk=account_id).exists():
         raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     link, created = AccountContact.objects.get_or_create(
         contact_id=contact_id, account_id=account_id, defaults={"role": role}
@@ -224,24 +226,23 @@ def contact_unlink_account(*, contact_id: UUID, account_id: UUID) -> None:
 
 @transaction.atomic
 def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
-    contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is None:
-        contact.deleted_at = timezone.now()
-        contact._history_user = by
-        contact.save(update_fields=["deleted_at", "updated_at"])
+    """Soft delete (restorable); its account links stay. Idempotent."""
+    contact, changed = soft_delete(Contact, pk=contact_id, by=by)
+    if changed:
         _emit_contact("deleted", contact.pk, by)
     return contact
 
 
+def _refuse_merged(contact: Contact) -> None:
+    if contact.merged_into_id:
+        raise Conflict(_("This contact was merged into another; it cannot be restored."))
+
+
 @transaction.atomic
 def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
-    contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is not None:
-        if contact.merged_into_id:
-            raise Conflict(_("This contact was merged into another; it cannot be restored."))
-        contact.deleted_at = None
-        contact._history_user = by
-        contact.save(update_fields=["deleted_at", "updated_at"])
+    """Bring a deleted contact back. Conflict (409) for one merged into another: it stays deleted. Idempotent."""
+    contact, changed = soft_restore(Contact, pk=contact_id, by=by, refuse=_refuse_merged)
+    if changed:
         _emit_contact("updated", contact.pk, by)
     return contact
 
@@ -261,7 +262,7 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
     if survivor_id not in locked or len(locked) != len(ids) + 1:
         raise ValidationError({"duplicates": [_("A contact to merge does not exist.")]})
     survivor = locked[survivor_id]
-    if survivor.deleted_at is not None:
+    if survivor.is_deleted:
         raise Conflict(_("The surviving contact is deleted; restore it first."), fields={"survivor": ["deleted"]})
     if any(locked[i].merged_into_id not in (None, survivor_id) for i in ids):
         # A concurrent merge took it first: merging it again would re-point merged_into and hide that merge.
@@ -348,7 +349,7 @@ def customer_user_create(
     *, account_id: UUID, email: str, password: str | None = None, full_name: str = "", contact_id: UUID | None = None
 ) -> User:
     """A customer portal user who sees exactly one account. Conflict (409) when the email is taken."""
-    account = Account.objects.filter(pk=account_id, deleted_at__isnull=True).first()
+    account = Account.objects.live().filter(pk=account_id).first()
     if account is None:
         raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.CUSTOMER)

@@ -68,6 +68,18 @@ class ServiceAdmin(admin.ModelAdmin):
             for obj in queryset:
                 self.delete_model(request, obj)
 
+    def each_record(self, request, queryset, call, done: str) -> None:
+        """An action, row by row: `call(record)` (a service), an error message per refusal naming the row, and
+        `done` (with %(n)d rows that changed and %(name)s the model's verbose name) at the end."""
+        count = 0
+        for record in queryset:
+            try:
+                call(record)
+                count += 1
+            except DomainError as exc:
+                self.message_user(request, f"{record}: {exc.message}", messages.ERROR)
+        self.message_user(request, done % {"n": count, "name": self.model._meta.verbose_name})
+
     @staticmethod
     def formset_saved(formset, *, new=(), changed=(), deleted=()) -> None:
         """Record what a service saved for an inline, as formset.save() would, for the admin's change message."""
@@ -83,13 +95,52 @@ class ServiceAdmin(admin.ModelAdmin):
         self.formset_saved(formset)
 
 
+class DeletedListFilter(admin.SimpleListFilter):
+    """Live or deleted rows of a restorable model (omni.models.SoftDeleteModel)."""
+
+    title, parameter_name = _("deleted"), "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Live")), ("yes", _("Deleted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.live()
+        if self.value() == "yes":
+            return queryset.deleted()
+        return queryset
+
+
 class SoftDeleteAdminMixin:
-    """Deleting a restorable record (its service sets deleted_at) removes nothing else: the confirmation lists
-    just the records themselves, and needs no permission on the rows a real delete would cascade to."""
+    """The admin of a restorable model, before ServiceAdmin. Deleting (its page or "delete selected") is the app's
+    soft delete, which removes nothing else: the confirmation lists just the records themselves and needs no
+    permission on the rows a real delete would cascade to. The actions `soft_delete` and `restore` call the app's
+    services row by row and report a refusal per row (a merged contact stays deleted). A subclass implements
+    `soft_delete_record` and `restore_record`, each one call of its app's service."""
+
+    def soft_delete_record(self, record, *, by) -> None:
+        raise NotImplementedError
+
+    def restore_record(self, record, *, by) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.soft_delete_record(obj, by=request.user)
 
     def get_deleted_objects(self, objs, request):
         objs = list(objs)
         return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
+    # Django fills in %(verbose_name_plural)s in action descriptions.
+    @admin.action(description=_("Delete selected %(verbose_name_plural)s (restorable)"), permissions=["delete"])
+    def soft_delete(self, request, queryset):
+        done = _("%(n)d %(name)s(s) deleted.")
+        self.each_record(request, queryset, lambda record: self.soft_delete_record(record, by=request.user), done)
+
+    @admin.action(description=_("Restore selected %(verbose_name_plural)s"), permissions=["delete"])
+    def restore(self, request, queryset):
+        done = _("%(n)d %(name)s(s) restored.")
+        self.each_record(request, queryset, lambda record: self.restore_record(record, by=request.user), done)
 
 
 class PortalUserInline(admin.TabularInline):

@@ -22,10 +22,29 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+def live_q(relation: str = "") -> Q:
+    """ "Not soft-deleted", for the row itself or, through `relation` ("contact"), for the row it points at: the
+    condition of partial indexes and of filters across a relation. Querysets say `.live()` instead."""
+    return Q(**{f"{relation}__deleted_at__isnull" if relation else "deleted_at__isnull": True})
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    """The one way to leave out (or show only) soft-deleted rows: `Account.objects.live()`, `.deleted()`."""
+
+    def live(self):
+        return self.filter(live_q())
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
 class SoftDeleteModel(TimeStampedModel):
-    """Restorable records: deleting sets `deleted_at`; selectors leave such rows out."""
+    """Restorable records: deleting sets `deleted_at` (omni.services.soft_delete); selectors leave such rows out
+    with `.live()`."""
 
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, db_index=True, editable=False)
+
+    objects = SoftDeleteQuerySet.as_manager()
 
     class Meta:
         abstract = True

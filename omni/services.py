@@ -1,4 +1,4 @@
-"""Writes to users that every app shares."""
+"""Writes every app shares: portal users and their invitations, soft delete and restore."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from .choices import Audience
 from .db import violated_constraint
 from .exceptions import Conflict
-from .models import User
+from .models import SoftDeleteModel, User
 from .tasks import invitation_send_task
 from .tokens import api_tokens_forget
 
@@ -147,3 +147,38 @@ def user_email_change_request(*, user_id, email: str, request):
         raise Conflict(message, fields={"email": [message]})
     user_email_sync(user=user)
     return EmailAddress.objects.add_new_email(request, user, email)
+
+
+# ---- soft delete -----------------------------------------------------------------------------------------------
+
+
+def _deleted_at_set(record: SoftDeleteModel, value, by: User | None) -> None:
+    record.deleted_at = value
+    record._history_user = by  # django-simple-history: who made the change, on the history row
+    record.save(update_fields=["deleted_at", "updated_at"])
+
+
+@transaction.atomic
+def soft_delete(model: type[SoftDeleteModel], *, pk, by: User | None = None) -> tuple[SoftDeleteModel, bool]:
+    """Soft-delete one row: it leaves every list and portal but can be restored. Locks the row. Idempotent: returns
+    the row and whether it changed, so the app's service (account_delete, ...) records its event only then."""
+    record = model.objects.select_for_update().get(pk=pk)
+    if record.deleted_at is not None:
+        return record, False
+    _deleted_at_set(record, timezone.now(), by)
+    return record, True
+
+
+@transaction.atomic
+def soft_restore(
+    model: type[SoftDeleteModel], *, pk, by: User | None = None, refuse=None
+) -> tuple[SoftDeleteModel, bool]:
+    """Bring a soft-deleted row back. Locks the row; `refuse(record)`, when given, raises a DomainError for a row
+    that must stay deleted (checked under the lock). Idempotent like soft_delete."""
+    record = model.objects.select_for_update().get(pk=pk)
+    if record.deleted_at is None:
+        return record, False
+    if refuse is not None:
+        refuse(record)
+    _deleted_at_set(record, None, by)
+    return record, True

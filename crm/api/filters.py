@@ -17,8 +17,7 @@ class DeletedFilterMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        deleted = self.form.cleaned_data.get("deleted")
-        return queryset.filter(deleted_at__isnull=not deleted)
+        return queryset.deleted() if self.form.cleaned_data.get("deleted") else queryset.live()
 
 
 def _visible_resellers(request):

@@ -200,7 +200,7 @@ class LinkAccountForm(forms.Form):
 
     def clean_account(self):
         number = self.cleaned_data["account"].strip()
-        account = self.accounts.filter(number__iexact=number, deleted_at__isnull=True).first()
+        account = self.accounts.live().filter(number__iexact=number).first()
         if account is None:
             raise forms.ValidationError(_("No account with number %(number)s.") % {"number": number})
         return account

@@ -90,6 +90,16 @@ def test_contact_links_hide_other_and_deleted_accounts(customer, admin_user, acc
     assert {entry["account"]["id"] for entry in staff} == {account.pk, other_account.pk}
 
 
+def test_live_and_deleted_split_the_rows_also_through_relations(account):
+    gone = AccountFactory(deleted_at=timezone.now())
+    contact = ContactFactory()
+    link(contact, account)
+    link(contact, gone)
+    assert list(Account.objects.live().filter(pk__in=[account.pk, gone.pk])) == [account]
+    assert list(Account.objects.deleted()) == [gone]
+    assert list(contact.accounts.live()) == [account] and list(contact.accounts.deleted()) == [gone]
+
+
 def test_account_counts_by_status_is_one_query(agent, django_assert_num_queries):
     AccountFactory.create_batch(3, status="active")
     AccountFactory(status="suspended")

@@ -314,7 +314,7 @@ def test_merge_without_a_survivor_is_422_and_changes_nothing(client_as, sales):
 
     assert response.status_code == 422
     assert "Choose the contact to keep." in response.content.decode()
-    assert Contact.objects.filter(deleted_at__isnull=True).count() == 2
+    assert Contact.objects.live().count() == 2
 
 
 def test_merged_contact_cannot_be_restored(client_as, sales):
