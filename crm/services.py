@@ -117,22 +117,14 @@ def account_transition(*, account_id: UUID, to: str, by: User | None = None) -> 
     return account_update(account_id=account_id, by=by, status=to)
 
 
-@transaction.atomic
 def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
     """Soft delete: the account leaves every list and portal but can be restored. Idempotent."""
-    account, changed = soft_delete(Account, pk=account_id, by=by)
-    if changed:
-        _emit_account("deleted", account.pk, by)
-    return account
+    return soft_delete(Account, pk=account_id, by=by, on_change=lambda row: _emit_account("deleted", row.pk, by))
 
 
-@transaction.atomic
 def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
     """Bring a deleted account back into lists and portals. Idempotent."""
-    account, changed = soft_restore(Account, pk=account_id, by=by)
-    if changed:
-        _emit_account("updated", account.pk, by)
-    return account
+    return soft_restore(Account, pk=account_id, by=by, on_change=lambda row: _emit_account("updated", row.pk, by))
 
 
 def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
@@ -224,13 +216,9 @@ def contact_unlink_account(*, contact_id: UUID, account_id: UUID) -> None:
         _emit_contact("updated", contact_id)
 
 
-@transaction.atomic
 def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
     """Soft delete (restorable); its account links stay. Idempotent."""
-    contact, changed = soft_delete(Contact, pk=contact_id, by=by)
-    if changed:
-        _emit_contact("deleted", contact.pk, by)
-    return contact
+    return soft_delete(Contact, pk=contact_id, by=by, on_change=lambda row: _emit_contact("deleted", row.pk, by))
 
 
 def _refuse_merged(contact: Contact) -> None:
@@ -238,13 +226,11 @@ def _refuse_merged(contact: Contact) -> None:
         raise Conflict(_("This contact was merged into another; it cannot be restored."))
 
 
-@transaction.atomic
 def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
     """Bring a deleted contact back. Conflict (409) for one merged into another: it stays deleted. Idempotent."""
-    contact, changed = soft_restore(Contact, pk=contact_id, by=by, refuse=_refuse_merged)
-    if changed:
-        _emit_contact("updated", contact.pk, by)
-    return contact
+    return soft_restore(
+        Contact, pk=contact_id, by=by, refuse=_refuse_merged, on_change=lambda row: _emit_contact("updated", row.pk, by)
+    )
 
 
 MERGE_FILL_FIELDS = ["last_name", "email", "phone", "time_zone", "notes"]

@@ -159,26 +159,28 @@ def _deleted_at_set(record: SoftDeleteModel, value, by: User | None) -> None:
 
 
 @transaction.atomic
-def soft_delete(model: type[SoftDeleteModel], *, pk, by: User | None = None) -> tuple[SoftDeleteModel, bool]:
-    """Soft-delete one row: it leaves every list and portal but can be restored. Locks the row. Idempotent: returns
-    the row and whether it changed, so the app's service (account_delete, ...) records its event only then."""
+def soft_delete(model: type[SoftDeleteModel], *, pk, by: User | None = None, on_change=None) -> SoftDeleteModel:
+    """Soft-delete one row: it leaves every list and portal but can be restored. Locks the row. Idempotent:
+    `on_change(record)` runs, in this transaction, only when it changed (the app records its event there)."""
     record = model.objects.select_for_update().get(pk=pk)
-    if record.deleted_at is not None:
-        return record, False
-    _deleted_at_set(record, timezone.now(), by)
-    return record, True
+    if record.deleted_at is None:
+        _deleted_at_set(record, timezone.now(), by)
+        if on_change is not None:
+            on_change(record)
+    return record
 
 
 @transaction.atomic
 def soft_restore(
-    model: type[SoftDeleteModel], *, pk, by: User | None = None, refuse=None
-) -> tuple[SoftDeleteModel, bool]:
+    model: type[SoftDeleteModel], *, pk, by: User | None = None, refuse=None, on_change=None
+) -> SoftDeleteModel:
     """Bring a soft-deleted row back. Locks the row; `refuse(record)`, when given, raises a DomainError for a row
-    that must stay deleted (checked under the lock). Idempotent like soft_delete."""
+    that must stay deleted (checked under the lock). Idempotent, with `on_change` as in soft_delete."""
     record = model.objects.select_for_update().get(pk=pk)
-    if record.deleted_at is None:
-        return record, False
-    if refuse is not None:
-        refuse(record)
-    _deleted_at_set(record, None, by)
-    return record, True
+    if record.deleted_at is not None:
+        if refuse is not None:
+            refuse(record)
+        _deleted_at_set(record, None, by)
+        if on_change is not None:
+            on_change(record)
+    return record
