@@ -2,7 +2,7 @@
 (omni.admin.ServiceAdmin), so an admin edit records the same history and events, and meets the same checks, as
 the console and the API."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -10,6 +10,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from omni.admin import (
     DeletedListFilter,
     MembershipAdmin,
+    PartnerMembershipAdmin,
+    PartnerOrganisationAdmin,
     PortalUserInline,
     PortalUserInviteInline,
     ServiceAdmin,
@@ -173,53 +175,7 @@ class AccountContactAdmin(ServiceAdmin, SimpleHistoryAdmin):
         services.contact_unlink_account(contact_id=obj.contact_id, account_id=obj.account_id)
 
 
-class ResellerUserInline(PortalUserInline):
-    model = ResellerUser
-
-
-class ResellerUserInviteInline(PortalUserInviteInline):
-    model = ResellerUser
-
-    def invite(self, parent, *, email, full_name):
-        services.reseller_user_create(reseller_id=parent.pk, email=email, full_name=full_name)
-
-
-@admin.register(Reseller)
-class ResellerAdmin(ServiceAdmin, SimpleHistoryAdmin):
-    list_display = ["name", "email", "phone", "is_active", "created_at"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "email"]
-    inlines = [ResellerUserInline, ResellerUserInviteInline]
-    actions = ["switch_off", "switch_on"]
-
-    def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.RESELLER_FIELDS)
-        if change:
-            services.reseller_update(reseller_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.reseller_create(by=request.user, **fields))
-
-    def delete_model(self, request, obj):
-        services.reseller_delete(reseller_id=obj.pk)
-
-    def get_deleted_objects(self, objs, request):
-        # The service removes the memberships itself (and deactivates their users): no permission on them needed.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, perms_needed - {str(ResellerUser._meta.verbose_name)}, protected
-
-    def _set_active(self, request, queryset, active: bool):
-        for reseller in queryset:
-            services.reseller_active_set(reseller_id=reseller.pk, active=active, by=request.user)
-        self.message_user(request, _("%(n)d reseller(s) updated.") % {"n": len(queryset)}, messages.SUCCESS)
-
-    @admin.action(description=_("Switch off selected resellers (their portal users with them)"), permissions=["change"])
-    def switch_off(self, request, queryset):
-        self._set_active(request, queryset, False)
-
-    @admin.action(description=_("Switch on selected resellers"), permissions=["change"])
-    def switch_on(self, request, queryset):
-        self._set_active(request, queryset, True)
+admin.site.register(Reseller, PartnerOrganisationAdmin)
 
 
 @admin.register(CustomerUser)
@@ -230,9 +186,4 @@ class CustomerUserAdmin(MembershipAdmin):
     list_filter = ["created_at"]
 
 
-@admin.register(ResellerUser)
-class ResellerUserAdmin(MembershipAdmin):
-    list_display = ["user", "reseller", "created_at"]
-    search_fields = ["user__email", "reseller__name"]
-    list_select_related = ["user", "reseller"]
-    list_filter = [("reseller", admin.RelatedOnlyFieldListFilter)]
+admin.site.register(ResellerUser, PartnerMembershipAdmin)

@@ -16,31 +16,23 @@ from phonenumber_field.modelfields import PhoneNumberField
 from phonenumber_field.phonenumber import to_python as to_phone
 from simple_history.models import HistoricalRecords
 
+from omni.choices import Audience
 from omni.db import NextNumber
-from omni.models import SoftDeleteModel, TimeStampedModel, live_q
+from omni.models import PartnerMembership, PartnerOrganisation, SoftDeleteModel, TimeStampedModel, live_q
 
 from .choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 LANGUAGE_CODES = {code for code, _name in global_settings.LANGUAGES}
 
 
-class Reseller(TimeStampedModel):
+class Reseller(PartnerOrganisation):
     """A partner that sells and supports accounts of its own; its users see only those accounts."""
 
-    name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("email"), blank=True)
-    phone = PhoneNumberField(_("phone"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    notes = models.TextField(_("notes"), blank=True)
+    portal_audience = Audience.RESELLER
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(PartnerOrganisation.Meta):
         verbose_name = _("reseller")
-        ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="crm_reseller_name_unique_ci")]
-
-    def __str__(self):
-        return self.name
 
 
 class Account(SoftDeleteModel):
@@ -215,7 +207,7 @@ class CustomerUser(TimeStampedModel):
         return f"{self.user_id} @ {self.account_id}"
 
 
-class ResellerUser(TimeStampedModel):
+class ResellerUser(PartnerMembership):
     """A reseller portal user: sees the accounts of their reseller."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="reseller_membership")
@@ -223,6 +215,3 @@ class ResellerUser(TimeStampedModel):
 
     class Meta:
         verbose_name = _("reseller portal user")
-
-    def __str__(self):
-        return f"{self.user_id} @ {self.reseller_id}"

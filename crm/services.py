@@ -1,4 +1,5 @@
-"""Every write to accounts, contacts and resellers: validation, transactions, row locks."""
+"""Every write to accounts and contacts: validation, transactions, row locks. Resellers are partner organisations,
+written by omni.services.partner_* as vendors are (a reseller with accounts cannot be deleted: they protect it)."""
 
 from __future__ import annotations
 
@@ -13,24 +14,16 @@ from django.utils.translation import gettext as _
 from omni.choices import Audience
 from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
-from omni.services import (
-    invitation_resend,
-    portal_user_create,
-    soft_delete,
-    soft_restore,
-    users_active_set,
-    users_org_active_set,
-)
+from omni.services import invitation_resend, partner_user_create, portal_user_create, soft_delete, soft_restore
 
 from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
-from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
+from .models import Account, AccountContact, Contact, CustomerUser, Reseller
 
 ACCOUNT_FIELDS = {
     "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location", "reseller",
     "reseller_id", "tags", "notes",
 }  # fmt: skip
-RESELLER_FIELDS = {"name", "email", "phone", "is_active", "notes"}
 CONTACT_FIELDS = {
     "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
     "language", "time_zone", "notes",
@@ -286,51 +279,6 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
 
 
 @transaction.atomic
-def reseller_create(*, name: str, by: User | None = None, **fields) -> Reseller:
-    """Create a reseller (with its first history row). ValidationError keyed by field."""
-    reseller = Reseller()
-    _set_fields(reseller, RESELLER_FIELDS, {"name": name, **fields})
-    reseller.full_clean()
-    reseller._history_user = by
-    reseller.save()
-    return reseller
-
-
-@transaction.atomic
-def reseller_update(*, reseller_id: UUID, by: User | None = None, **fields) -> Reseller:
-    """Change a reseller. Switching it off (`is_active`) cuts its portal users off at once: sessions, API tokens
-    and sign-in stop working at their next request; switching it on brings back exactly those users (not one
-    deactivated on their own). Locks the row, so a portal user created meanwhile is cut off too."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    changed = _set_fields(reseller, RESELLER_FIELDS, fields)
-    if not changed:
-        return reseller
-    reseller.full_clean()
-    reseller._history_user = by
-    reseller.save()
-    if "is_active" in changed:
-        user_ids = ResellerUser.objects.filter(reseller=reseller).values_list("user_id", flat=True)
-        users_org_active_set(user_ids=list(user_ids), active=reseller.is_active)
-    return reseller
-
-
-def reseller_active_set(*, reseller_id: UUID, active: bool, by: User | None = None) -> Reseller:
-    return reseller_update(reseller_id=reseller_id, by=by, is_active=active)
-
-
-@transaction.atomic
-def reseller_delete(*, reseller_id: UUID) -> None:
-    """Delete a reseller that has no accounts (Conflict otherwise). Its portal users lose their membership and
-    are deactivated: left active, they would still sign in to a portal that shows them nothing."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    if Account.objects.filter(reseller=reseller).exists():
-        msg = _("%(name)s still has accounts; move them to another reseller first.") % {"name": reseller.name}
-        raise Conflict(msg)
-    users_active_set(user_ids=list(reseller.portal_users.values_list("user_id", flat=True)), active=False)
-    reseller.delete()
-
-
-@transaction.atomic
 def customer_user_create(
     *, account_id: UUID, email: str, password: str | None = None, full_name: str = "", contact_id: UUID | None = None
 ) -> User:
@@ -352,14 +300,6 @@ def customer_invitation_resend(*, account_id: UUID, user_id: UUID) -> User:
     return invitation_resend(user_id=membership.user_id)
 
 
-@transaction.atomic
 def reseller_user_create(*, reseller_id: UUID, email: str, password: str | None = None, full_name: str = "") -> User:
-    """A reseller portal user: sees the accounts of their reseller. Conflict (409) when the email is taken. For a
-    reseller that is switched off the user starts off with it. Locks the reseller (see reseller_update)."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.RESELLER)
-    ResellerUser.objects.create(user=user, reseller=reseller)
-    if not reseller.is_active:
-        users_org_active_set(user_ids=[user.pk], active=False)
-        user.refresh_from_db(fields=["is_active", "suspended_with_org"])
-    return user
+    """A reseller portal user: sees the accounts of their reseller (omni.services.partner_user_create)."""
+    return partner_user_create(Reseller, partner_id=reseller_id, email=email, password=password, full_name=full_name)

@@ -26,6 +26,7 @@ from notifications.recipients import Recipient
 from omni.choices import Audience, Role
 from omni.hosts import portal_base_url
 from omni.models import User
+from omni.services import partner_create
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
 
@@ -134,8 +135,8 @@ class Command(BaseCommand):
             )
         logins = []
         staff = self._staff(logins)
-        resellers = self._organisations(Reseller, RESELLERS, crm.reseller_create)
-        vendors = self._organisations(Vendor, VENDORS, workforce.vendor_create)
+        resellers = self._organisations(Reseller, RESELLERS)
+        vendors = self._organisations(Vendor, VENDORS)
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
@@ -165,12 +166,12 @@ class Command(BaseCommand):
             admin = user if role == Role.ADMIN else admin
         return admin
 
-    def _organisations(self, model, names, create):
+    def _organisations(self, model, names):
         existing = {obj.name: obj for obj in model.objects.filter(name__in=list(names))}
         for name in names:
             if name not in existing:
                 slug = name.lower().split()[0]
-                existing[name] = create(name=name, email=f"hello@{slug}.{DOMAIN}")
+                existing[name] = partner_create(model, name=name, email=f"hello@{slug}.{DOMAIN}")
         return [existing[name] for name in names]
 
     def _accounts(self, seed, target, resellers, staff):
