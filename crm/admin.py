@@ -23,11 +23,6 @@ from .choices import AccountStatus
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
 
 
-def _fields(form, allowed: set[str]) -> dict:
-    """The form's values for the fields the service takes (read-only ones are not in the form)."""
-    return {name: value for name, value in form.cleaned_data.items() if name in allowed}
-
-
 class AccountContactInline(admin.TabularInline):
     model = AccountContact
     extra = 0
@@ -91,7 +86,7 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
     ]
 
     def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.ACCOUNT_FIELDS)
+        fields = self.service_fields(form)
         if change:
             services.account_update(account_id=obj.pk, by=request.user, **fields)
             obj.refresh_from_db()
@@ -134,7 +129,7 @@ class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
     actions = ["soft_delete", "restore"]
 
     def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.CONTACT_FIELDS)
+        fields = self.service_fields(form)
         if change:
             services.contact_update(contact_id=obj.pk, by=request.user, **fields)
             obj.refresh_from_db()

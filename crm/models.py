@@ -60,6 +60,15 @@ class Account(SoftDeleteModel):
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 
+    # What an account shows, spelled once, in the API's order: to portal users (customers, resellers) and to staff.
+    # The serializers, the list rows (selectors.account_rows) and the event payloads (selectors.account_payload)
+    # follow these; services may set the editable fields (omni.services.writable_fields).
+    PORTAL_FIELDS = (
+        "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location",
+        "reseller", "tags", "created_at", "updated_at", "deleted_at",
+    )  # fmt: skip
+    STAFF_FIELDS = (*PORTAL_FIELDS, "notes")
+
     class Meta:
         verbose_name = _("account")
         # Default ordering: newest first, served by the created_at index.
@@ -108,6 +117,13 @@ class Contact(SoftDeleteModel):
     )
     accounts = models.ManyToManyField(Account, through="AccountContact", related_name="contacts")
     history = HistoricalRecords(m2m_fields=[])
+
+    # What a contact shows, as Account.PORTAL_FIELDS: `accounts` are its links to accounts the reader may see.
+    PORTAL_FIELDS = (
+        "id", "first_name", "last_name", "full_name", "email", "phone", "other_emails", "other_phones",
+        "preferred_channel", "language", "time_zone", "accounts", "created_at", "updated_at", "deleted_at",
+    )  # fmt: skip
+    STAFF_FIELDS = (*PORTAL_FIELDS, "notes", "merged_into")
 
     class Meta:
         verbose_name = _("contact")

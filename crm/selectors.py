@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
 from django.contrib.gis.db.models.functions import GeoFunc
 from django.db.models import (
     Case,
@@ -23,8 +24,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Lower
 
 from omni.api.fields import lonlat_geojson
+from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
-from omni.db import parse_timestamps, timestamps_as_text
+from omni.db import TIMESTAMP_FIELDS, parse_timestamps, timestamps_as_text
 from omni.models import User, live_q
 
 from .choices import ContactRole
@@ -87,18 +89,21 @@ def account_list_visible_to(*, user: User) -> QuerySet[Account]:
     return selector(user=user) if selector else Account.objects.none()
 
 
-ACCOUNT_ROW_FIELDS = [
-    "id", "number", "name", "kind", "status", "email", "service_address", "billing_address",
-    "reseller_id", "tags",
-]  # fmt: skip
+def _columns(model, fields, computed: set[str]) -> list[str]:
+    """The columns a row reads as they are for these API fields (foreign keys as `<name>_id`): all but `computed`."""
+    return [model._meta.get_field(name).attname for name in fields if name not in computed]
+
+
+# account_rows computes these itself; every other field of Account.PORTAL_FIELDS / STAFF_FIELDS is a column.
+ACCOUNT_COMPUTED = {"phone", "location", *TIMESTAMP_FIELDS}
 
 
 def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
     """A page of accounts as plain dicts, shaped exactly like AccountOut (one query, no model instances).
     `internal` adds staff-only fields (notes)."""
-    fields = [*ACCOUNT_ROW_FIELDS, "notes"] if internal else ACCOUNT_ROW_FIELDS
+    fields = Account.STAFF_FIELDS if internal else Account.PORTAL_FIELDS
     rows = queryset.values(
-        *fields,
+        *_columns(Account, fields, ACCOUNT_COMPUTED),
         phone_e164=PHONE_TEXT,
         reseller_name=F("reseller__name"),
         lon=_X("location"),
@@ -119,6 +124,17 @@ def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
         row["reseller"] = {"id": reseller_id, "name": reseller_name} if reseller_id else None
         out.append(row)
     return out
+
+
+def _as_json(data):
+    """What the API prints for `data` (UUIDs, times in UTC with Z, E.164 phones), as plain JSON data."""
+    return orjson.loads(OrjsonRenderer().render(data))
+
+
+def account_payload(account_id) -> dict:
+    """The account as the API shows it to staff: the payload of crm.account.* events (tests compare the two)."""
+    [row] = account_rows(Account.objects.filter(pk=account_id), internal=True)
+    return _as_json(row)
 
 
 ROLE_ORDER = Case(
@@ -186,12 +202,10 @@ def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
     return selector(user=user) if selector else Contact.objects.none()
 
 
-def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
-    """contact id -> [{"account": {id, number, name}, "role"}], only accounts the user may see: a customer
-    never learns which other accounts their contact belongs to. One query for a whole page."""
+def _contact_links(contact_ids: Iterable, accounts: QuerySet[Account]) -> dict:
+    """contact id -> [{"account": {id, number, name}, "role"}] for the links to `accounts`. One query."""
     links = (
-        AccountContact.objects.filter(contact_id__in=list(contact_ids))
-        .filter(account__in=account_list_visible_to(user=user).live())
+        AccountContact.objects.filter(contact_id__in=list(contact_ids), account__in=accounts)
         .order_by("account__number")
         .values("contact_id", "role", "account_id", "account__number", "account__name")
     )
@@ -206,17 +220,21 @@ def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
     return grouped
 
 
-CONTACT_ROW_FIELDS = [
-    "id", "first_name", "last_name", "email", "other_emails", "other_phones", "preferred_channel",
-    "language", "time_zone",
-]  # fmt: skip
+def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
+    """contact id -> [{"account": {id, number, name}, "role"}], only live accounts the user may see: a customer
+    never learns which other accounts their contact belongs to. One query for a whole page."""
+    return _contact_links(contact_ids, account_list_visible_to(user=user).live())
 
 
-def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
-    """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links."""
-    fields = [*CONTACT_ROW_FIELDS, "notes", "merged_into_id"] if internal else CONTACT_ROW_FIELDS
-    rows = list(queryset.values(*fields, phone_e164=PHONE_TEXT, **timestamps_as_text()))
-    links = contact_links_visible_to(user=user, contact_ids=[row["id"] for row in rows])
+# contact_rows computes these itself; every other field of Contact.PORTAL_FIELDS / STAFF_FIELDS is a column.
+CONTACT_COMPUTED = {"full_name", "phone", "accounts", *TIMESTAMP_FIELDS}
+
+
+def _contact_rows(queryset: QuerySet[Contact], *, accounts: QuerySet[Account], internal: bool) -> list[dict]:
+    fields = Contact.STAFF_FIELDS if internal else Contact.PORTAL_FIELDS
+    columns = _columns(Contact, fields, CONTACT_COMPUTED)
+    rows = list(queryset.values(*columns, phone_e164=PHONE_TEXT, **timestamps_as_text()))
+    links = _contact_links([row["id"] for row in rows], accounts)
     for row in rows:
         parse_timestamps(row)
         row["phone"] = row.pop("phone_e164")
@@ -225,6 +243,19 @@ def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> 
         if internal:
             row["merged_into"] = row.pop("merged_into_id")
     return rows
+
+
+def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
+    """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links (to the live
+    accounts the user may see)."""
+    return _contact_rows(queryset, accounts=account_list_visible_to(user=user).live(), internal=internal)
+
+
+def contact_payload(contact_id) -> dict:
+    """The contact as the API shows it to staff, with its links to every live account: the payload of
+    crm.contact.* events."""
+    [row] = _contact_rows(Contact.objects.filter(pk=contact_id), accounts=Account.objects.live(), internal=True)
+    return _as_json(row)
 
 
 def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, limit: int = 10) -> QuerySet[Contact]:

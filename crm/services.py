@@ -14,20 +14,18 @@ from django.utils.translation import gettext as _
 from omni.choices import Audience
 from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
-from omni.services import invitation_resend, partner_user_create, portal_user_create, soft_delete, soft_restore
+from omni.services import (
+    fields_set,
+    invitation_resend,
+    partner_user_create,
+    portal_user_create,
+    soft_delete,
+    soft_restore,
+)
 
 from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller
-
-ACCOUNT_FIELDS = {
-    "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location", "reseller",
-    "reseller_id", "tags", "notes",
-}  # fmt: skip
-CONTACT_FIELDS = {
-    "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
-    "language", "time_zone", "notes",
-}  # fmt: skip
 
 
 def _emit_account(verb: str, account_id, by: User | None = None) -> None:
@@ -37,18 +35,6 @@ def _emit_account(verb: str, account_id, by: User | None = None) -> None:
 
 def _emit_contact(verb: str, contact_id, by: User | None = None) -> None:
     events.contact_changed(verb, contact_id, by_id=by.pk if by else None)
-
-
-def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
-    changed = []
-    for name, value in fields.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
 
 
 def _clean_tags(tags: Iterable[str] | None) -> list[str]:
@@ -79,7 +65,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     ValidationError keyed by field."""
     fields["tags"] = _clean_tags(fields.get("tags"))
     account = Account()
-    _set_fields(account, ACCOUNT_FIELDS, fields)
+    fields_set(account, fields)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
@@ -96,7 +82,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
         fields["tags"] = _clean_tags(fields["tags"])
     if "status" in fields:
         _check_transition(account.status, fields["status"])
-    changed = _set_fields(account, ACCOUNT_FIELDS, fields)
+    changed = fields_set(account, fields)
     if not changed:
         return account
     account.full_clean(exclude=["number"])
@@ -150,7 +136,7 @@ def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
 def contact_create(*, by: User | None = None, accounts: list[tuple[UUID, str]] | None = None, **fields) -> Contact:
     """Create a contact and link it to accounts with roles, in one transaction."""
     contact = Contact()
-    _set_fields(contact, CONTACT_FIELDS, fields)
+    fields_set(contact, fields)
     contact.full_clean()
     contact._history_user = by
     contact.save()
@@ -166,7 +152,7 @@ def contact_update(
 ) -> Contact:
     """Change a contact; `accounts`, when given, replaces its account links. Locks the row."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    changed = bool(_set_fields(contact, CONTACT_FIELDS, fields))
+    changed = bool(fields_set(contact, fields))
     if changed:
         contact.full_clean()
         contact._history_user = by

@@ -133,3 +133,24 @@ def test_contact_duplicate_groups_queries_do_not_grow(groups, django_assert_max_
                 list(contact.accounts.all())
     assert sizes[0] == ("phone", 3, 3)
     assert sorted(sizes[1:]) == [("email", 2, 2)] * groups
+
+
+def test_event_payloads_are_the_records_as_the_api_shows_them_to_staff(api_as, admin_user, account):
+    from crm import services
+    from notifications.models import OutboxEvent
+
+    gone = AccountFactory()
+    contact = ContactFactory(other_phones=["+2348051234567"], notes="n")
+    link(contact, gone)
+    services.account_delete(account_id=gone.pk)  # the deleted account's link is left out, as in the API
+    services.account_update(account_id=account.pk, name="Renamed", notes="vip")
+    services.contact_link_account(contact_id=contact.pk, account_id=account.pk, role="billing")
+    api = api_as(admin_user)
+    shown_contact = api.get(f"/api/v1/crm/contacts/{contact.pk}/").json()
+    shown_account = api.get(f"/api/v1/crm/accounts/{account.pk}/").json()
+    assert [link["account"]["id"] for link in shown_contact["accounts"]] == [str(account.pk)]
+
+    [contact_event] = OutboxEvent.objects.filter(event="crm.contact.updated", data__id=str(contact.pk))
+    [account_event] = OutboxEvent.objects.filter(event="crm.account.updated", data__id=str(account.pk))
+    assert contact_event.data == selectors.contact_payload(contact.pk) == shown_contact
+    assert account_event.data == selectors.account_payload(account.pk) == shown_account

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from crm import events as crm_events
+from crm import selectors as crm_selectors
 from crm import services as crm
 from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
@@ -235,7 +236,7 @@ class Command(BaseCommand):
                 notifications.notify(
                     "crm.account.created",
                     [Recipient.for_user(agent)],
-                    crm_events.account_payload(account.pk),
+                    crm_selectors.account_payload(account.pk),
                     channels=[Channel.INAPP],
                     url=crm_events.account_url(account.pk),
                     idempotency_key=f"demo:{account.pk}",
