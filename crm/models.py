@@ -29,7 +29,6 @@ class Reseller(PartnerOrganisation):
     """A partner that sells and supports accounts of its own; its users see only those accounts."""
 
     portal_audience = Audience.RESELLER
-    history = HistoricalRecords()
 
     class Meta(PartnerOrganisation.Meta):
         verbose_name = _("reseller")

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from .choices import Audience, TokenScope
 
@@ -69,6 +70,7 @@ class PartnerOrganisation(TimeStampedModel):
     phone = PhoneNumberField(_("phone"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords(inherit=True)  # each subclass gets its own history table (HistoricalReseller, ...)
 
     class Meta:
         abstract = True

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from omni.choices import Audience
 from omni.models import PartnerMembership, PartnerOrganisation
@@ -13,7 +12,6 @@ class Vendor(PartnerOrganisation):
     """A contractor company that takes projects and work orders; its users see only what is assigned to it."""
 
     portal_audience = Audience.VENDOR
-    history = HistoricalRecords()
 
     class Meta(PartnerOrganisation.Meta):
         verbose_name = _("vendor")

@@ -4,43 +4,30 @@ on again, it brings back exactly the users who were active before."""
 import pytest
 from django.test import Client
 
-from crm import services as crm_services
 from omni.models import User
-from omni.services import partner_active_set, users_active_set
+from omni.services import partner_active_set, partner_user_create, users_active_set
 from omni.tokens import api_token_create
 from tests.conftest import ApiClient
-from workforce import services as workforce_services
 
 WRONG = "The email address and/or password you specified are not correct."
-PARTNERS = {
-    "reseller": {
-        "host": "reseller.localhost",
-        "password": "pw-Reseller-123",
-        "api": "/api/v1/crm/resellers/",
-        "user_create": lambda org, email: crm_services.reseller_user_create(
-            reseller_id=org.pk, email=email, password="pw-Reseller-123"
-        ),
-    },
-    "vendor": {
-        "host": "vendor.localhost",
-        "password": "pw-Vendor-123",
-        "api": "/api/v1/workforce/vendors/",
-        "user_create": lambda org, email: workforce_services.vendor_user_create(
-            vendor_id=org.pk, email=email, password="pw-Vendor-123"
-        ),
-    },
-}
+API = {"reseller": "/api/v1/crm/resellers/", "vendor": "/api/v1/workforce/vendors/"}
 
 
 def switch(org, active: bool) -> None:
     partner_active_set(type(org), partner_id=org.pk, active=active)
 
 
-@pytest.fixture(params=list(PARTNERS))
+@pytest.fixture(params=list(API))
 def partner(request, db):
-    """(org, first portal user, its PARTNERS entry) for a reseller, then for a vendor."""
+    """(org, first portal user, its portal) for a reseller, then for a vendor: the conftest fixtures, made by
+    reseller_user_create / vendor_user_create."""
     kind = request.param
-    return request.getfixturevalue(f"{kind}_org"), request.getfixturevalue(kind), PARTNERS[kind]
+    conf = {"host": f"{kind}.localhost", "password": f"pw-{kind.capitalize()}-123", "api": API[kind]}
+    org = request.getfixturevalue(f"{kind}_org")
+    conf["user_create"] = lambda org, email: partner_user_create(
+        type(org), partner_id=org.pk, email=email, password=conf["password"]
+    )
+    return org, request.getfixturevalue(kind), conf
 
 
 def sign_in(conf, user) -> tuple[Client, object]:

@@ -51,3 +51,5 @@ def test_the_memberships_are_listed_with_their_organisation(request, admin_user,
     change = client_as(admin_user).get(f"/admin/{membership._meta.app_label}/{kind}/{org.pk}/change/")
     assert [f.formset.model for f in change.context["inline_admin_formsets"]] == [membership, membership]
     assert user.email in change.content.decode()
+    history = client_as(admin_user).get(f"/admin/{membership._meta.app_label}/{kind}/{org.pk}/history/")
+    assert history.status_code == 200 and list(history.context["page_obj"]) == list(org.history.all())
