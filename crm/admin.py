@@ -2,22 +2,25 @@
 (omni.admin.ServiceAdmin), so an admin edit records the same history and events, and meets the same checks, as
 the console and the API."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from omni.admin import MembershipAdmin, PortalUserInline, PortalUserInviteInline, ServiceAdmin, SoftDeleteAdminMixin
-from omni.exceptions import DomainError
+from omni.admin import (
+    DeletedListFilter,
+    MembershipAdmin,
+    PartnerMembershipAdmin,
+    PartnerOrganisationAdmin,
+    PortalUserInline,
+    PortalUserInviteInline,
+    ServiceAdmin,
+    SoftDeleteAdminMixin,
+)
 
 from . import services
 from .choices import AccountStatus
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
-
-
-def _fields(form, allowed: set[str]) -> dict:
-    """The form's values for the fields the service takes (read-only ones are not in the form)."""
-    return {name: value for name, value in form.cleaned_data.items() if name in allowed}
 
 
 class AccountContactInline(admin.TabularInline):
@@ -64,18 +67,6 @@ class CustomerUserInviteInline(PortalUserInviteInline):
         services.customer_user_create(account_id=parent.pk, email=email, full_name=full_name)
 
 
-class DeletedListFilter(admin.SimpleListFilter):
-    title, parameter_name = _("deleted"), "deleted"
-
-    def lookups(self, request, model_admin):
-        return [("no", _("Live")), ("yes", _("Deleted"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(deleted_at__isnull=self.value() == "no")
-        return queryset
-
-
 @admin.register(Account)
 class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISModelAdmin):
     list_display = ["number", "name", "kind", "status", "email", "phone", "reseller", "created_at", "deleted_at"]
@@ -95,7 +86,7 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
     ]
 
     def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.ACCOUNT_FIELDS)
+        fields = self.service_fields(form)
         if change:
             services.account_update(account_id=obj.pk, by=request.user, **fields)
             obj.refresh_from_db()
@@ -107,44 +98,25 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
             return _save_links(formset)
         return super().save_formset(request, form, formset, change)
 
-    def delete_model(self, request, obj):
-        services.account_delete(account_id=obj.pk, by=request.user)
+    def soft_delete_record(self, record, *, by):
+        services.account_delete(account_id=record.pk, by=by)
 
-    def _each(self, request, queryset, call, done):
-        count = 0
-        for account in queryset:
-            try:
-                call(account_id=account.pk, by=request.user)
-                count += 1
-            except DomainError as exc:
-                self.message_user(request, f"{account}: {exc.message}", messages.ERROR)
-        self.message_user(request, done % {"n": count})
+    def restore_record(self, record, *, by):
+        services.account_restore(account_id=record.pk, by=by)
+
+    def _transition(self, request, queryset, to: str, done: str):
+        def call(account):
+            services.account_transition(account_id=account.pk, to=to, by=request.user)
+
+        self.each_record(request, queryset, call, done)
 
     @admin.action(description=_("Suspend selected accounts"), permissions=["change"])
     def suspend(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda **kw: services.account_transition(to=AccountStatus.SUSPENDED, **kw),
-            _("%(n)d account(s) suspended."),
-        )
+        self._transition(request, queryset, AccountStatus.SUSPENDED, _("%(n)d account(s) suspended."))
 
     @admin.action(description=_("Activate selected accounts"), permissions=["change"])
     def activate(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda **kw: services.account_transition(to=AccountStatus.ACTIVE, **kw),
-            _("%(n)d account(s) activated."),
-        )
-
-    @admin.action(description=_("Delete selected accounts (restorable)"), permissions=["delete"])
-    def soft_delete(self, request, queryset):
-        self._each(request, queryset, services.account_delete, _("%(n)d account(s) deleted."))
-
-    @admin.action(description=_("Restore selected accounts"), permissions=["delete"])
-    def restore(self, request, queryset):
-        self._each(request, queryset, services.account_restore, _("%(n)d account(s) restored."))
+        self._transition(request, queryset, AccountStatus.ACTIVE, _("%(n)d account(s) activated."))
 
 
 @admin.register(Contact)
@@ -157,7 +129,7 @@ class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
     actions = ["soft_delete", "restore"]
 
     def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.CONTACT_FIELDS)
+        fields = self.service_fields(form)
         if change:
             services.contact_update(contact_id=obj.pk, by=request.user, **fields)
             obj.refresh_from_db()
@@ -169,21 +141,11 @@ class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
             return _save_links(formset)
         return super().save_formset(request, form, formset, change)
 
-    def delete_model(self, request, obj):
-        services.contact_delete(contact_id=obj.pk, by=request.user)
+    def soft_delete_record(self, record, *, by):
+        services.contact_delete(contact_id=record.pk, by=by)
 
-    @admin.action(description=_("Delete selected contacts (restorable)"), permissions=["delete"])
-    def soft_delete(self, request, queryset):
-        for contact in queryset:
-            services.contact_delete(contact_id=contact.pk, by=request.user)
-
-    @admin.action(description=_("Restore selected contacts"), permissions=["delete"])
-    def restore(self, request, queryset):
-        for contact in queryset:
-            try:
-                services.contact_restore(contact_id=contact.pk, by=request.user)
-            except DomainError as exc:
-                self.message_user(request, f"{contact}: {exc.message}", messages.ERROR)
+    def restore_record(self, record, *, by):
+        services.contact_restore(contact_id=record.pk, by=by)
 
 
 @admin.register(AccountContact)
@@ -208,53 +170,7 @@ class AccountContactAdmin(ServiceAdmin, SimpleHistoryAdmin):
         services.contact_unlink_account(contact_id=obj.contact_id, account_id=obj.account_id)
 
 
-class ResellerUserInline(PortalUserInline):
-    model = ResellerUser
-
-
-class ResellerUserInviteInline(PortalUserInviteInline):
-    model = ResellerUser
-
-    def invite(self, parent, *, email, full_name):
-        services.reseller_user_create(reseller_id=parent.pk, email=email, full_name=full_name)
-
-
-@admin.register(Reseller)
-class ResellerAdmin(ServiceAdmin, SimpleHistoryAdmin):
-    list_display = ["name", "email", "phone", "is_active", "created_at"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "email"]
-    inlines = [ResellerUserInline, ResellerUserInviteInline]
-    actions = ["switch_off", "switch_on"]
-
-    def save_model(self, request, obj, form, change):
-        fields = _fields(form, services.RESELLER_FIELDS)
-        if change:
-            services.reseller_update(reseller_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.reseller_create(by=request.user, **fields))
-
-    def delete_model(self, request, obj):
-        services.reseller_delete(reseller_id=obj.pk)
-
-    def get_deleted_objects(self, objs, request):
-        # The service removes the memberships itself (and deactivates their users): no permission on them needed.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, perms_needed - {str(ResellerUser._meta.verbose_name)}, protected
-
-    def _set_active(self, request, queryset, active: bool):
-        for reseller in queryset:
-            services.reseller_active_set(reseller_id=reseller.pk, active=active, by=request.user)
-        self.message_user(request, _("%(n)d reseller(s) updated.") % {"n": len(queryset)}, messages.SUCCESS)
-
-    @admin.action(description=_("Switch off selected resellers (their portal users with them)"), permissions=["change"])
-    def switch_off(self, request, queryset):
-        self._set_active(request, queryset, False)
-
-    @admin.action(description=_("Switch on selected resellers"), permissions=["change"])
-    def switch_on(self, request, queryset):
-        self._set_active(request, queryset, True)
+admin.site.register(Reseller, PartnerOrganisationAdmin)
 
 
 @admin.register(CustomerUser)
@@ -265,9 +181,4 @@ class CustomerUserAdmin(MembershipAdmin):
     list_filter = ["created_at"]
 
 
-@admin.register(ResellerUser)
-class ResellerUserAdmin(MembershipAdmin):
-    list_display = ["user", "reseller", "created_at"]
-    search_fields = ["user__email", "reseller__name"]
-    list_select_related = ["user", "reseller"]
-    list_filter = [("reseller", admin.RelatedOnlyFieldListFilter)]
+admin.site.register(ResellerUser, PartnerMembershipAdmin)

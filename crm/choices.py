@@ -23,7 +23,7 @@ ACCOUNT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class Channel(models.TextChoices):
+class ContactChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
     WHATSAPP = "whatsapp", _("WhatsApp")

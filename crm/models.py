@@ -16,32 +16,22 @@ from phonenumber_field.modelfields import PhoneNumberField
 from phonenumber_field.phonenumber import to_python as to_phone
 from simple_history.models import HistoricalRecords
 
+from omni.choices import Audience
 from omni.db import NextNumber
-from omni.models import SoftDeleteModel, TimeStampedModel
+from omni.models import PartnerMembership, PartnerOrganisation, SoftDeleteModel, TimeStampedModel, live_q
 
-from .choices import AccountKind, AccountStatus, Channel, ContactRole
+from .choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 LANGUAGE_CODES = {code for code, _name in global_settings.LANGUAGES}
-ACTIVE = Q(deleted_at__isnull=True)
 
 
-class Reseller(TimeStampedModel):
+class Reseller(PartnerOrganisation):
     """A partner that sells and supports accounts of its own; its users see only those accounts."""
 
-    name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("email"), blank=True)
-    phone = PhoneNumberField(_("phone"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-    notes = models.TextField(_("notes"), blank=True)
-    history = HistoricalRecords()
+    portal_audience = Audience.RESELLER
 
-    class Meta:
+    class Meta(PartnerOrganisation.Meta):
         verbose_name = _("reseller")
-        ordering = ["name"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="crm_reseller_name_unique_ci")]
-
-    def __str__(self):
-        return self.name
 
 
 class Account(SoftDeleteModel):
@@ -69,6 +59,15 @@ class Account(SoftDeleteModel):
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
 
+    # What an account shows, spelled once, in the API's order: to portal users (customers, resellers) and to staff.
+    # The serializers, the list rows (selectors.account_rows) and the event payloads (selectors.account_payload)
+    # follow these; services may set the editable fields (omni.services.writable_fields).
+    PORTAL_FIELDS = (
+        "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location",
+        "reseller", "tags", "created_at", "updated_at", "deleted_at",
+    )  # fmt: skip
+    STAFF_FIELDS = (*PORTAL_FIELDS, "notes")
+
     class Meta:
         verbose_name = _("account")
         # Default ordering: newest first, served by the created_at index.
@@ -80,10 +79,10 @@ class Account(SoftDeleteModel):
         indexes = [
             # Lists show live rows, filter by status and order by name, the pk breaking ties (the staff list,
             # the API, bench/api_list.py): the page is an index range, COUNT an index-only scan.
-            models.Index(fields=["status", "name", "id"], name="crm_account_live_status_name", condition=ACTIVE),
-            models.Index(fields=["name", "id"], name="crm_account_live_name", condition=ACTIVE),
+            models.Index(fields=["status", "name", "id"], name="crm_account_live_status_name", condition=live_q()),
+            models.Index(fields=["name", "id"], name="crm_account_live_name", condition=live_q()),
             # COUNT(*) of a filtered list: a narrow index (status values deduplicate) scans 2-3x faster.
-            models.Index(fields=["status"], name="crm_account_live_status", condition=ACTIVE),
+            models.Index(fields=["status"], name="crm_account_live_status", condition=live_q()),
             models.Index(fields=["kind"], name="crm_account_kind"),
             models.Index(fields=["updated_at"], name="crm_account_updated"),
             GinIndex(fields=["tags"], name="crm_account_tags"),
@@ -106,7 +105,9 @@ class Contact(SoftDeleteModel):
     phone = PhoneNumberField(_("phone"), blank=True, help_text=_("E.164, e.g. +2348031234567."))
     other_emails = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("other emails"))
     other_phones = ArrayField(models.CharField(max_length=20), default=list, blank=True, verbose_name=_("other phones"))
-    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, default=Channel.EMAIL)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=16, choices=ContactChannel, default=ContactChannel.EMAIL
+    )
     language = models.CharField(_("language"), max_length=8, default="en")
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True, help_text=_("Empty: the instance's."))
     notes = models.TextField(_("notes"), blank=True)
@@ -116,17 +117,26 @@ class Contact(SoftDeleteModel):
     accounts = models.ManyToManyField(Account, through="AccountContact", related_name="contacts")
     history = HistoricalRecords(m2m_fields=[])
 
+    # What a contact shows, as Account.PORTAL_FIELDS: `accounts` are its links to accounts the reader may see.
+    PORTAL_FIELDS = (
+        "id", "first_name", "last_name", "full_name", "email", "phone", "other_emails", "other_phones",
+        "preferred_channel", "language", "time_zone", "accounts", "created_at", "updated_at", "deleted_at",
+    )  # fmt: skip
+    STAFF_FIELDS = (*PORTAL_FIELDS, "notes", "merged_into")
+
     class Meta:
         verbose_name = _("contact")
         ordering = ["last_name", "first_name"]
         constraints = [
-            models.CheckConstraint(condition=Q(preferred_channel__in=Channel.values), name="crm_contact_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(preferred_channel__in=ContactChannel.values), name="crm_contact_channel_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="crm_contact_name"),
             # Duplicate check: case-insensitive email, exact E.164 phone.
-            models.Index(Lower("email"), name="crm_contact_email_ci", condition=ACTIVE & ~Q(email="")),
-            models.Index(fields=["phone"], name="crm_contact_phone", condition=ACTIVE & ~Q(phone="")),
+            models.Index(Lower("email"), name="crm_contact_email_ci", condition=live_q() & ~Q(email="")),
+            models.Index(fields=["phone"], name="crm_contact_phone", condition=live_q() & ~Q(phone="")),
             GinIndex(fields=["other_emails"], name="crm_contact_other_emails"),
             GinIndex(fields=["other_phones"], name="crm_contact_other_phones"),
             GinIndex(OpClass(Upper("first_name"), name="gin_trgm_ops"), name="crm_contact_first_trgm"),
@@ -164,12 +174,15 @@ class Contact(SoftDeleteModel):
             else:
                 cleaned_phones.append(number.as_e164)
         self.other_phones = list(dict.fromkeys(p for p in cleaned_phones if p != str(self.phone or "")))
-        if self.preferred_channel == Channel.EMAIL and not self.email:
+        if self.preferred_channel == ContactChannel.EMAIL and not self.email:
             errors.setdefault("email", []).append(_("Email is the preferred channel, so an email is needed."))
-        if self.preferred_channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE) and not self.phone:
+        if (
+            self.preferred_channel in (ContactChannel.SMS, ContactChannel.WHATSAPP, ContactChannel.PHONE)
+            and not self.phone
+        ):
             errors.setdefault("phone", []).append(
                 _("%(channel)s is the preferred channel, so a phone number is needed.")
-                % {"channel": Channel(self.preferred_channel).label}
+                % {"channel": ContactChannel(self.preferred_channel).label}
             )
         if errors:
             raise ValidationError(errors)
@@ -209,7 +222,7 @@ class CustomerUser(TimeStampedModel):
         return f"{self.user_id} @ {self.account_id}"
 
 
-class ResellerUser(TimeStampedModel):
+class ResellerUser(PartnerMembership):
     """A reseller portal user: sees the accounts of their reseller."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="reseller_membership")
@@ -217,6 +230,3 @@ class ResellerUser(TimeStampedModel):
 
     class Meta:
         verbose_name = _("reseller portal user")
-
-    def __str__(self):
-        return f"{self.user_id} @ {self.reseller_id}"

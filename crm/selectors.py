@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
 from django.contrib.gis.db.models.functions import GeoFunc
 from django.db.models import (
     Case,
@@ -23,9 +24,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Lower
 
 from omni.api.fields import lonlat_geojson
+from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
-from omni.db import parse_timestamps, timestamps_as_text
-from omni.models import User
+from omni.db import TIMESTAMP_FIELDS, parse_timestamps, timestamps_as_text
+from omni.models import User, live_q
 
 from .choices import ContactRole
 from .models import Account, AccountContact, Contact, CustomerUser, Reseller
@@ -67,11 +69,11 @@ def account_list_for_staff(*, user: User) -> QuerySet[Account]:
 
 
 def account_list_for_customer(*, user: User) -> QuerySet[Account]:
-    return _accounts().filter(deleted_at__isnull=True, portal_users__user=user)
+    return _accounts().live().filter(portal_users__user=user)
 
 
 def account_list_for_reseller(*, user: User) -> QuerySet[Account]:
-    return _accounts().filter(deleted_at__isnull=True, reseller__portal_users__user=user)
+    return _accounts().live().filter(reseller__portal_users__user=user)
 
 
 def account_list_visible_to(*, user: User) -> QuerySet[Account]:
@@ -87,18 +89,21 @@ def account_list_visible_to(*, user: User) -> QuerySet[Account]:
     return selector(user=user) if selector else Account.objects.none()
 
 
-ACCOUNT_ROW_FIELDS = [
-    "id", "number", "name", "kind", "status", "email", "service_address", "billing_address",
-    "reseller_id", "tags",
-]  # fmt: skip
+def _columns(model, fields, computed: set[str]) -> list[str]:
+    """The columns a row reads as they are for these API fields (foreign keys as `<name>_id`): all but `computed`."""
+    return [model._meta.get_field(name).attname for name in fields if name not in computed]
+
+
+# account_rows computes these itself; every other field of Account.PORTAL_FIELDS / STAFF_FIELDS is a column.
+ACCOUNT_COMPUTED = {"phone", "location", *TIMESTAMP_FIELDS}
 
 
 def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
     """A page of accounts as plain dicts, shaped exactly like AccountOut (one query, no model instances).
     `internal` adds staff-only fields (notes)."""
-    fields = [*ACCOUNT_ROW_FIELDS, "notes"] if internal else ACCOUNT_ROW_FIELDS
+    fields = Account.STAFF_FIELDS if internal else Account.PORTAL_FIELDS
     rows = queryset.values(
-        *fields,
+        *_columns(Account, fields, ACCOUNT_COMPUTED),
         phone_e164=PHONE_TEXT,
         reseller_name=F("reseller__name"),
         lon=_X("location"),
@@ -121,6 +126,17 @@ def account_rows(queryset: QuerySet[Account], *, internal: bool) -> list[dict]:
     return out
 
 
+def _as_json(data):
+    """What the API prints for `data` (UUIDs, times in UTC with Z, E.164 phones), as plain JSON data."""
+    return orjson.loads(OrjsonRenderer().render(data))
+
+
+def account_payload(account_id) -> dict:
+    """The account as the API shows it to staff: the payload of crm.account.* events (tests compare the two)."""
+    [row] = account_rows(Account.objects.filter(pk=account_id), internal=True)
+    return _as_json(row)
+
+
 ROLE_ORDER = Case(
     *[When(role=role, then=Value(rank)) for rank, role in enumerate(ContactRole.values)], output_field=IntegerField()
 )
@@ -129,7 +145,7 @@ ROLE_ORDER = Case(
 def account_contacts(*, account: Account) -> QuerySet[AccountContact]:
     """The account's live contacts, primary first (the caller already holds the account via a selector)."""
     return (
-        AccountContact.objects.filter(account=account, contact__deleted_at__isnull=True)
+        AccountContact.objects.filter(live_q("contact"), account=account)
         .select_related("contact")
         .order_by(ROLE_ORDER, "contact__last_name", "contact__first_name")
     )
@@ -141,13 +157,7 @@ def account_portal_users(*, account: Account) -> QuerySet[CustomerUser]:
 
 def account_counts_by_status(*, user: User) -> dict[str, int]:
     """Live accounts per status, for dashboards: one GROUP BY query."""
-    rows = (
-        account_list_visible_to(user=user)
-        .filter(deleted_at__isnull=True)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    )
+    rows = account_list_visible_to(user=user).live().order_by().values("status").annotate(n=Count("pk"))
     return {row["status"]: row["n"] for row in rows}
 
 
@@ -172,12 +182,12 @@ def contact_list_for_staff(*, user: User) -> QuerySet[Contact]:
 
 def contact_list_for_customer(*, user: User) -> QuerySet[Contact]:
     visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_customer(user=user))
-    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+    return _contacts().live().filter(Exists(visible))
 
 
 def contact_list_for_reseller(*, user: User) -> QuerySet[Contact]:
     visible = AccountContact.objects.filter(contact=OuterRef("pk"), account__in=account_list_for_reseller(user=user))
-    return _contacts().filter(Exists(visible), deleted_at__isnull=True)
+    return _contacts().live().filter(Exists(visible))
 
 
 def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
@@ -192,12 +202,10 @@ def contact_list_visible_to(*, user: User) -> QuerySet[Contact]:
     return selector(user=user) if selector else Contact.objects.none()
 
 
-def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
-    """contact id -> [{"account": {id, number, name}, "role"}], only accounts the user may see: a customer
-    never learns which other accounts their contact belongs to. One query for a whole page."""
+def _contact_links(contact_ids: Iterable, accounts: QuerySet[Account]) -> dict:
+    """contact id -> [{"account": {id, number, name}, "role"}] for the links to `accounts`. One query."""
     links = (
-        AccountContact.objects.filter(contact_id__in=list(contact_ids))
-        .filter(account__in=account_list_visible_to(user=user).filter(deleted_at__isnull=True))
+        AccountContact.objects.filter(contact_id__in=list(contact_ids), account__in=accounts)
         .order_by("account__number")
         .values("contact_id", "role", "account_id", "account__number", "account__name")
     )
@@ -212,17 +220,21 @@ def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
     return grouped
 
 
-CONTACT_ROW_FIELDS = [
-    "id", "first_name", "last_name", "email", "other_emails", "other_phones", "preferred_channel",
-    "language", "time_zone",
-]  # fmt: skip
+def contact_links_visible_to(*, user: User, contact_ids: Iterable) -> dict:
+    """contact id -> [{"account": {id, number, name}, "role"}], only live accounts the user may see: a customer
+    never learns which other accounts their contact belongs to. One query for a whole page."""
+    return _contact_links(contact_ids, account_list_visible_to(user=user).live())
 
 
-def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
-    """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links."""
-    fields = [*CONTACT_ROW_FIELDS, "notes", "merged_into_id"] if internal else CONTACT_ROW_FIELDS
-    rows = list(queryset.values(*fields, phone_e164=PHONE_TEXT, **timestamps_as_text()))
-    links = contact_links_visible_to(user=user, contact_ids=[row["id"] for row in rows])
+# contact_rows computes these itself; every other field of Contact.PORTAL_FIELDS / STAFF_FIELDS is a column.
+CONTACT_COMPUTED = {"full_name", "phone", "accounts", *TIMESTAMP_FIELDS}
+
+
+def _contact_rows(queryset: QuerySet[Contact], *, accounts: QuerySet[Account], internal: bool) -> list[dict]:
+    fields = Contact.STAFF_FIELDS if internal else Contact.PORTAL_FIELDS
+    columns = _columns(Contact, fields, CONTACT_COMPUTED)
+    rows = list(queryset.values(*columns, phone_e164=PHONE_TEXT, **timestamps_as_text()))
+    links = _contact_links([row["id"] for row in rows], accounts)
     for row in rows:
         parse_timestamps(row)
         row["phone"] = row.pop("phone_e164")
@@ -231,6 +243,19 @@ def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> 
         if internal:
             row["merged_into"] = row.pop("merged_into_id")
     return rows
+
+
+def contact_rows(queryset: QuerySet[Contact], *, user: User, internal: bool) -> list[dict]:
+    """A page of contacts shaped exactly like ContactOut: one query for the rows, one for their links (to the live
+    accounts the user may see)."""
+    return _contact_rows(queryset, accounts=account_list_visible_to(user=user).live(), internal=internal)
+
+
+def contact_payload(contact_id) -> dict:
+    """The contact as the API shows it to staff, with its links to every live account: the payload of
+    crm.contact.* events."""
+    [row] = _contact_rows(Contact.objects.filter(pk=contact_id), accounts=Account.objects.live(), internal=True)
+    return _as_json(row)
 
 
 def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, limit: int = 10) -> QuerySet[Contact]:
@@ -242,7 +267,7 @@ def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, 
         condition |= Q(email__iexact=email) | Q(other_emails__contains=[email])
     if phone:
         condition |= Q(phone=phone) | Q(other_phones__contains=[phone])
-    queryset = Contact.objects.filter(condition, deleted_at__isnull=True)
+    queryset = Contact.objects.live().filter(condition)
     if exclude_id:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset.order_by("created_at")[:limit]
@@ -251,7 +276,7 @@ def contact_duplicates_of(*, email: str = "", phone: str = "", exclude_id=None, 
 def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     """Groups of live contacts sharing a primary email or phone, largest first: two GROUP BY queries and one
     fetch of the members, whatever the table size."""
-    live = Contact.objects.filter(deleted_at__isnull=True)
+    live = Contact.objects.live()
     by_email = (
         live.exclude(email="")
         .annotate(key=Lower("email"))
@@ -273,9 +298,7 @@ def contact_duplicate_groups(*, limit: int = 50) -> list[dict]:
     members = (
         live.annotate(email_ci=Lower("email"))
         .filter(Q(email_ci__in=emails) | Q(phone__in=phones))
-        .prefetch_related(
-            Prefetch("accounts", queryset=Account.objects.filter(deleted_at__isnull=True).only("id", "number", "name"))
-        )
+        .prefetch_related(Prefetch("accounts", queryset=Account.objects.live().only("id", "number", "name")))
         .order_by("created_at")
     )
     for group in groups:
@@ -308,14 +331,14 @@ def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
 
 def account_list_recent(*, user: User, limit: int = 8) -> QuerySet[Account]:
     """The newest live accounts the user may see (dashboards): one query."""
-    return account_list_visible_to(user=user).filter(deleted_at__isnull=True).order_by("-created_at", "pk")[:limit]
+    return account_list_visible_to(user=user).live().order_by("-created_at", "pk")[:limit]
 
 
 def account_map_extent(*, user: User) -> tuple[float, float, float, float] | None:
     """(west, south, east, north) around the user's located live accounts, to frame a map; one query."""
     from django.contrib.gis.db.models import Extent
 
-    located = account_list_visible_to(user=user).filter(deleted_at__isnull=True, location__isnull=False)
+    located = account_list_visible_to(user=user).live().filter(location__isnull=False)
     return located.order_by().aggregate(extent=Extent("location"))["extent"]
 
 

@@ -1,4 +1,5 @@
-"""Every write to accounts, contacts and resellers: validation, transactions, row locks."""
+"""Every write to accounts and contacts: validation, transactions, row locks. Resellers are partner organisations,
+written by omni.services.partner_* as vendors are (a reseller with accounts cannot be deleted: they protect it)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,18 @@ from django.utils.translation import gettext as _
 from omni.choices import Audience
 from omni.exceptions import Conflict, InvalidTransition
 from omni.models import User
-from omni.services import invitation_resend, portal_user_create, users_active_set, users_org_active_set
+from omni.services import (
+    fields_set,
+    invitation_resend,
+    partner_user_create,
+    portal_user_create,
+    soft_delete,
+    soft_restore,
+)
 
 from . import events
 from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
-from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
-
-ACCOUNT_FIELDS = {
-    "name", "kind", "status", "email", "phone", "service_address", "billing_address", "location", "reseller",
-    "reseller_id", "tags", "notes",
-}  # fmt: skip
-RESELLER_FIELDS = {"name", "email", "phone", "is_active", "notes"}
-CONTACT_FIELDS = {
-    "first_name", "last_name", "email", "phone", "other_emails", "other_phones", "preferred_channel",
-    "language", "time_zone", "notes",
-}  # fmt: skip
+from .models import Account, AccountContact, Contact, CustomerUser, Reseller
 
 
 def _emit_account(verb: str, account_id, by: User | None = None) -> None:
@@ -37,18 +35,6 @@ def _emit_account(verb: str, account_id, by: User | None = None) -> None:
 
 def _emit_contact(verb: str, contact_id, by: User | None = None) -> None:
     events.contact_changed(verb, contact_id, by_id=by.pk if by else None)
-
-
-def _set_fields(obj, allowed: set[str], fields: dict) -> list[str]:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
-    changed = []
-    for name, value in fields.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed.append(name)
-    return changed
 
 
 def _clean_tags(tags: Iterable[str] | None) -> list[str]:
@@ -79,7 +65,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     ValidationError keyed by field."""
     fields["tags"] = _clean_tags(fields.get("tags"))
     account = Account()
-    _set_fields(account, ACCOUNT_FIELDS, fields)
+    fields_set(account, fields)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
@@ -96,7 +82,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
         fields["tags"] = _clean_tags(fields["tags"])
     if "status" in fields:
         _check_transition(account.status, fields["status"])
-    changed = _set_fields(account, ACCOUNT_FIELDS, fields)
+    changed = fields_set(account, fields)
     if not changed:
         return account
     account.full_clean(exclude=["number"])
@@ -110,27 +96,14 @@ def account_transition(*, account_id: UUID, to: str, by: User | None = None) -> 
     return account_update(account_id=account_id, by=by, status=to)
 
 
-@transaction.atomic
 def account_delete(*, account_id: UUID, by: User | None = None) -> Account:
     """Soft delete: the account leaves every list and portal but can be restored. Idempotent."""
-    account = Account.objects.select_for_update().get(pk=account_id)
-    if account.deleted_at is None:
-        account.deleted_at = timezone.now()
-        account._history_user = by
-        account.save(update_fields=["deleted_at", "updated_at"])
-        _emit_account("deleted", account.pk, by)
-    return account
+    return soft_delete(Account, pk=account_id, by=by, on_change=lambda row: _emit_account("deleted", row.pk, by))
 
 
-@transaction.atomic
 def account_restore(*, account_id: UUID, by: User | None = None) -> Account:
-    account = Account.objects.select_for_update().get(pk=account_id)
-    if account.deleted_at is not None:
-        account.deleted_at = None
-        account._history_user = by
-        account.save(update_fields=["deleted_at", "updated_at"])
-        _emit_account("updated", account.pk, by)
-    return account
+    """Bring a deleted account back into lists and portals. Idempotent."""
+    return soft_restore(Account, pk=account_id, by=by, on_change=lambda row: _emit_account("updated", row.pk, by))
 
 
 def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
@@ -141,7 +114,7 @@ def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
             raise ValidationError({"accounts": [_("Unknown role %(r)s.") % {"r": role}]})
         wanted[account_id] = role
     existing = {link.account_id: link for link in contact.account_links.all()}
-    found = set(Account.objects.filter(pk__in=wanted, deleted_at__isnull=True).values_list("pk", flat=True))
+    found = set(Account.objects.live().filter(pk__in=wanted).values_list("pk", flat=True))
     missing = set(wanted) - found
     if missing:
         raise ValidationError({"accounts": [_("No such account: %(ids)s.") % {"ids": ", ".join(map(str, missing))}]})
@@ -163,7 +136,7 @@ def _replace_links(contact: Contact, links: list[tuple[UUID, str]]) -> bool:
 def contact_create(*, by: User | None = None, accounts: list[tuple[UUID, str]] | None = None, **fields) -> Contact:
     """Create a contact and link it to accounts with roles, in one transaction."""
     contact = Contact()
-    _set_fields(contact, CONTACT_FIELDS, fields)
+    fields_set(contact, fields)
     contact.full_clean()
     contact._history_user = by
     contact.save()
@@ -179,7 +152,7 @@ def contact_update(
 ) -> Contact:
     """Change a contact; `accounts`, when given, replaces its account links. Locks the row."""
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    changed = bool(_set_fields(contact, CONTACT_FIELDS, fields))
+    changed = bool(fields_set(contact, fields))
     if changed:
         contact.full_clean()
         contact._history_user = by
@@ -198,10 +171,10 @@ def contact_link_account(*, contact_id: UUID, account_id: UUID, role: str = Cont
     if role not in ContactRole.values:
         raise ValidationError({"role": [_("Unknown role %(r)s.") % {"r": role}]})
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is not None:
+    if contact.is_deleted:
         msg = _("This contact is deleted; restore it first.")
         raise Conflict(msg, fields={"contact": [msg]})
-    if not Account.objects.filter(pk=account_id, deleted_at__isnull=True).exists():
+    if not Account.objects.live().filter(pk=account_id).exists():
         raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     link, created = AccountContact.objects.get_or_create(
         contact_id=contact_id, account_id=account_id, defaults={"role": role}
@@ -222,28 +195,21 @@ def contact_unlink_account(*, contact_id: UUID, account_id: UUID) -> None:
         _emit_contact("updated", contact_id)
 
 
-@transaction.atomic
 def contact_delete(*, contact_id: UUID, by: User | None = None) -> Contact:
-    contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is None:
-        contact.deleted_at = timezone.now()
-        contact._history_user = by
-        contact.save(update_fields=["deleted_at", "updated_at"])
-        _emit_contact("deleted", contact.pk, by)
-    return contact
+    """Soft delete (restorable); its account links stay. Idempotent."""
+    return soft_delete(Contact, pk=contact_id, by=by, on_change=lambda row: _emit_contact("deleted", row.pk, by))
 
 
-@transaction.atomic
+def _refuse_merged(contact: Contact) -> None:
+    if contact.merged_into_id:
+        raise Conflict(_("This contact was merged into another; it cannot be restored."))
+
+
 def contact_restore(*, contact_id: UUID, by: User | None = None) -> Contact:
-    contact = Contact.objects.select_for_update().get(pk=contact_id)
-    if contact.deleted_at is not None:
-        if contact.merged_into_id:
-            raise Conflict(_("This contact was merged into another; it cannot be restored."))
-        contact.deleted_at = None
-        contact._history_user = by
-        contact.save(update_fields=["deleted_at", "updated_at"])
-        _emit_contact("updated", contact.pk, by)
-    return contact
+    """Bring a deleted contact back. Conflict (409) for one merged into another: it stays deleted. Idempotent."""
+    return soft_restore(
+        Contact, pk=contact_id, by=by, refuse=_refuse_merged, on_change=lambda row: _emit_contact("updated", row.pk, by)
+    )
 
 
 MERGE_FILL_FIELDS = ["last_name", "email", "phone", "time_zone", "notes"]
@@ -261,7 +227,7 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
     if survivor_id not in locked or len(locked) != len(ids) + 1:
         raise ValidationError({"duplicates": [_("A contact to merge does not exist.")]})
     survivor = locked[survivor_id]
-    if survivor.deleted_at is not None:
+    if survivor.is_deleted:
         raise Conflict(_("The surviving contact is deleted; restore it first."), fields={"survivor": ["deleted"]})
     if any(locked[i].merged_into_id not in (None, survivor_id) for i in ids):
         # A concurrent merge took it first: merging it again would re-point merged_into and hide that merge.
@@ -299,56 +265,11 @@ def contact_merge(*, survivor_id: UUID, duplicate_ids: list[UUID], by: User | No
 
 
 @transaction.atomic
-def reseller_create(*, name: str, by: User | None = None, **fields) -> Reseller:
-    """Create a reseller (with its first history row). ValidationError keyed by field."""
-    reseller = Reseller()
-    _set_fields(reseller, RESELLER_FIELDS, {"name": name, **fields})
-    reseller.full_clean()
-    reseller._history_user = by
-    reseller.save()
-    return reseller
-
-
-@transaction.atomic
-def reseller_update(*, reseller_id: UUID, by: User | None = None, **fields) -> Reseller:
-    """Change a reseller. Switching it off (`is_active`) cuts its portal users off at once: sessions, API tokens
-    and sign-in stop working at their next request; switching it on brings back exactly those users (not one
-    deactivated on their own). Locks the row, so a portal user created meanwhile is cut off too."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    changed = _set_fields(reseller, RESELLER_FIELDS, fields)
-    if not changed:
-        return reseller
-    reseller.full_clean()
-    reseller._history_user = by
-    reseller.save()
-    if "is_active" in changed:
-        user_ids = ResellerUser.objects.filter(reseller=reseller).values_list("user_id", flat=True)
-        users_org_active_set(user_ids=list(user_ids), active=reseller.is_active)
-    return reseller
-
-
-def reseller_active_set(*, reseller_id: UUID, active: bool, by: User | None = None) -> Reseller:
-    return reseller_update(reseller_id=reseller_id, by=by, is_active=active)
-
-
-@transaction.atomic
-def reseller_delete(*, reseller_id: UUID) -> None:
-    """Delete a reseller that has no accounts (Conflict otherwise). Its portal users lose their membership and
-    are deactivated: left active, they would still sign in to a portal that shows them nothing."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    if Account.objects.filter(reseller=reseller).exists():
-        msg = _("%(name)s still has accounts; move them to another reseller first.") % {"name": reseller.name}
-        raise Conflict(msg)
-    users_active_set(user_ids=list(reseller.portal_users.values_list("user_id", flat=True)), active=False)
-    reseller.delete()
-
-
-@transaction.atomic
 def customer_user_create(
     *, account_id: UUID, email: str, password: str | None = None, full_name: str = "", contact_id: UUID | None = None
 ) -> User:
     """A customer portal user who sees exactly one account. Conflict (409) when the email is taken."""
-    account = Account.objects.filter(pk=account_id, deleted_at__isnull=True).first()
+    account = Account.objects.live().filter(pk=account_id).first()
     if account is None:
         raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
     user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.CUSTOMER)
@@ -365,14 +286,6 @@ def customer_invitation_resend(*, account_id: UUID, user_id: UUID) -> User:
     return invitation_resend(user_id=membership.user_id)
 
 
-@transaction.atomic
 def reseller_user_create(*, reseller_id: UUID, email: str, password: str | None = None, full_name: str = "") -> User:
-    """A reseller portal user: sees the accounts of their reseller. Conflict (409) when the email is taken. For a
-    reseller that is switched off the user starts off with it. Locks the reseller (see reseller_update)."""
-    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
-    user = portal_user_create(email=email, password=password, full_name=full_name, audience=Audience.RESELLER)
-    ResellerUser.objects.create(user=user, reseller=reseller)
-    if not reseller.is_active:
-        users_org_active_set(user_ids=[user.pk], active=False)
-        user.refresh_from_db(fields=["is_active", "suspended_with_org"])
-    return user
+    """A reseller portal user: sees the accounts of their reseller (omni.services.partner_user_create)."""
+    return partner_user_create(Reseller, partner_id=reseller_id, email=email, password=password, full_name=full_name)

@@ -1,4 +1,5 @@
-"""Admin for users and API tokens, and ServiceAdmin: the base of every admin whose writes go through services."""
+"""Admin for users and API tokens; ServiceAdmin, the base of every admin whose writes go through services; and the
+shared admin of restorable records (SoftDeleteAdminMixin) and of partner organisations (PartnerOrganisationAdmin)."""
 
 from allauth.account.admin import EmailAddressAdmin
 from django import forms
@@ -10,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import services, tokens
 from .choices import Audience
@@ -56,6 +58,11 @@ class ServiceAdmin(admin.ModelAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):  # simple_history's revert
         return self._refusing(request, super().history_form_view, object_id, version_id, extra_context)
 
+    def service_fields(self, form) -> dict:
+        """The form's values for the fields a service may set (read-only ones are not in the form)."""
+        writable = services.writable_fields(self.model)
+        return {name: value for name, value in form.cleaned_data.items() if name in writable}
+
     @staticmethod
     def adopt(obj, saved) -> None:
         """Make the admin's unsaved instance the row a create service saved: inlines and the redirect use it."""
@@ -67,6 +74,18 @@ class ServiceAdmin(admin.ModelAdmin):
         with transaction.atomic():  # all or nothing, like a bulk delete
             for obj in queryset:
                 self.delete_model(request, obj)
+
+    def each_record(self, request, queryset, call, done: str) -> None:
+        """An action, row by row: `call(record)` (a service), an error message per refusal naming the row, and
+        `done` (with %(n)d rows that changed and %(name)s the model's verbose name) at the end."""
+        count = 0
+        for record in queryset:
+            try:
+                call(record)
+                count += 1
+            except DomainError as exc:
+                self.message_user(request, f"{record}: {exc.message}", messages.ERROR)
+        self.message_user(request, done % {"n": count, "name": self.model._meta.verbose_name})
 
     @staticmethod
     def formset_saved(formset, *, new=(), changed=(), deleted=()) -> None:
@@ -83,13 +102,52 @@ class ServiceAdmin(admin.ModelAdmin):
         self.formset_saved(formset)
 
 
+class DeletedListFilter(admin.SimpleListFilter):
+    """Live or deleted rows of a restorable model (omni.models.SoftDeleteModel)."""
+
+    title, parameter_name = _("deleted"), "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Live")), ("yes", _("Deleted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.live()
+        if self.value() == "yes":
+            return queryset.deleted()
+        return queryset
+
+
 class SoftDeleteAdminMixin:
-    """Deleting a restorable record (its service sets deleted_at) removes nothing else: the confirmation lists
-    just the records themselves, and needs no permission on the rows a real delete would cascade to."""
+    """The admin of a restorable model, before ServiceAdmin. Deleting (its page or "delete selected") is the app's
+    soft delete, which removes nothing else: the confirmation lists just the records themselves and needs no
+    permission on the rows a real delete would cascade to. The actions `soft_delete` and `restore` call the app's
+    services row by row and report a refusal per row (a merged contact stays deleted). A subclass implements
+    `soft_delete_record` and `restore_record`, each one call of its app's service."""
+
+    def soft_delete_record(self, record, *, by) -> None:
+        raise NotImplementedError
+
+    def restore_record(self, record, *, by) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.soft_delete_record(obj, by=request.user)
 
     def get_deleted_objects(self, objs, request):
         objs = list(objs)
         return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
+    # Django fills in %(verbose_name_plural)s in action descriptions.
+    @admin.action(description=_("Delete selected %(verbose_name_plural)s (restorable)"), permissions=["delete"])
+    def soft_delete(self, request, queryset):
+        done = _("%(n)d %(name)s(s) deleted.")
+        self.each_record(request, queryset, lambda record: self.soft_delete_record(record, by=request.user), done)
+
+    @admin.action(description=_("Restore selected %(verbose_name_plural)s"), permissions=["delete"])
+    def restore(self, request, queryset):
+        done = _("%(n)d %(name)s(s) restored.")
+        self.each_record(request, queryset, lambda record: self.restore_record(record, by=request.user), done)
 
 
 class PortalUserInline(admin.TabularInline):
@@ -160,6 +218,79 @@ class PortalUserInviteInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.invite = staticmethod(self.invite)  # ServiceAdmin.save_formset calls it instead of saving rows
         return formset
+
+
+class PartnerUserInviteInline(PortalUserInviteInline):
+    """Invite rows of a reseller or vendor (omni.services.partner_user_create)."""
+
+    def invite(self, parent, *, email, full_name):
+        services.partner_user_create(type(parent), partner_id=parent.pk, email=email, full_name=full_name)
+
+
+class PartnerOrganisationAdmin(ServiceAdmin, SimpleHistoryAdmin):
+    """The admin of a partner organisation (omni.models.PartnerOrganisation: a reseller, a vendor). Every write goes
+    through omni.services.partner_*: switching one off (its form or the action) cuts its portal users off, deleting
+    one deactivates them, and new portal users are invited from its page. Its portal users are listed from the
+    membership model that points at it (related_name="portal_users")."""
+
+    list_display = ["name", "email", "phone", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "email"]
+    actions = ["switch_off", "switch_on"]
+
+    def __init__(self, model, admin_site):
+        membership = model._meta.get_field("portal_users").related_model
+        self.inlines = [
+            type(f"{membership.__name__}Inline", (PortalUserInline,), {"model": membership}),
+            type(f"{membership.__name__}InviteInline", (PartnerUserInviteInline,), {"model": membership}),
+        ]
+        super().__init__(model, admin_site)
+
+    def save_model(self, request, obj, form, change):
+        fields = self.service_fields(form)
+        if change:
+            services.partner_update(self.model, partner_id=obj.pk, by=request.user, **fields)
+            obj.refresh_from_db()
+        else:
+            self.adopt(obj, services.partner_create(self.model, by=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        services.partner_delete(self.model, partner_id=obj.pk)
+
+    def get_deleted_objects(self, objs, request):
+        # The service removes the memberships itself (and deactivates their users): no permission on them needed.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        membership = self.model._meta.get_field("portal_users").related_model
+        return deleted, counts, perms_needed - {str(membership._meta.verbose_name)}, protected
+
+    def _set_active(self, request, queryset, active: bool):
+        for partner in queryset:
+            services.partner_active_set(self.model, partner_id=partner.pk, active=active, by=request.user)
+        done = _("%(n)d %(name)s(s) updated.") % {"n": len(queryset), "name": self.model._meta.verbose_name}
+        self.message_user(request, done, messages.SUCCESS)
+
+    @admin.action(
+        description=_("Switch off selected %(verbose_name_plural)s (their portal users with them)"),
+        permissions=["change"],
+    )
+    def switch_off(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description=_("Switch on selected %(verbose_name_plural)s"), permissions=["change"])
+    def switch_on(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+
+class PartnerMembershipAdmin(MembershipAdmin):
+    """Who belongs to which reseller or vendor, to look at (memberships are made by partner_user_create)."""
+
+    def __init__(self, model, admin_site):
+        partner = model.partner_field().name
+        self.list_display = ["user", partner, "created_at"]
+        self.search_fields = ["user__email", f"{partner}__name"]
+        self.list_select_related = ["user", partner]
+        self.list_filter = [(partner, admin.RelatedOnlyFieldListFilter)]
+        super().__init__(model, admin_site)
 
 
 def _unique_email(form) -> str:

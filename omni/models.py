@@ -1,4 +1,5 @@
-"""Core models: the custom user, abstract bases every app inherits, and API tokens."""
+"""Core models: the custom user, abstract bases every app inherits (timestamps, soft delete, partner
+organisations), and API tokens."""
 
 import uuid
 
@@ -9,6 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from .choices import Audience, TokenScope
 
@@ -22,10 +25,29 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+def live_q(relation: str = "") -> Q:
+    """ "Not soft-deleted", for the row itself or, through `relation` ("contact"), for the row it points at: the
+    condition of partial indexes and of filters across a relation. Querysets say `.live()` instead."""
+    return Q(**{f"{relation}__deleted_at__isnull" if relation else "deleted_at__isnull": True})
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    """The one way to leave out (or show only) soft-deleted rows: `Account.objects.live()`, `.deleted()`."""
+
+    def live(self):
+        return self.filter(live_q())
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
 class SoftDeleteModel(TimeStampedModel):
-    """Restorable records: deleting sets `deleted_at`; selectors leave such rows out."""
+    """Restorable records: deleting sets `deleted_at` (omni.services.soft_delete); selectors leave such rows out
+    with `.live()`."""
 
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, db_index=True, editable=False)
+
+    objects = SoftDeleteQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -33,6 +55,47 @@ class SoftDeleteModel(TimeStampedModel):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class PartnerOrganisation(TimeStampedModel):
+    """A partner company whose portal users see only what is its own: a reseller (crm), a vendor (workforce).
+    A subclass names the `portal_audience` of its users and has a PartnerMembership pointing at it with
+    related_name="portal_users"; omni.services.partner_* write both, omni.admin.PartnerOrganisationAdmin shows them.
+    Switched off (`is_active`), its portal users are off with it."""
+
+    portal_audience: str = ""  # an omni.choices.Audience
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords(inherit=True)  # each subclass gets its own history table (HistoricalReseller, ...)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="%(app_label)s_%(class)s_name_unique_ci")]
+
+    def __str__(self):
+        return self.name
+
+
+class PartnerMembership(TimeStampedModel):
+    """A portal user of a partner organisation. A subclass adds `user` (a one-to-one to the user) and a foreign key
+    to its PartnerOrganisation with related_name="portal_users"."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.user_id} @ {getattr(self, self.partner_field().attname)}"
+
+    @classmethod
+    def partner_field(cls) -> models.ForeignKey:
+        """The foreign key to the organisation: the one with related_name="portal_users"."""
+        fields = cls._meta.concrete_fields
+        return next(f for f in fields if f.is_relation and f.related_query_name() == "portal_users")
 
 
 class UserManager(BaseUserManager):

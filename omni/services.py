@@ -1,20 +1,39 @@
-"""Writes to users that every app shares."""
+"""Writes every app shares: setting a row's fields, portal users and their invitations, soft delete and restore,
+partner organisations (resellers, vendors) and their portal users."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Audience
 from .db import violated_constraint
 from .exceptions import Conflict
-from .models import User
+from .models import PartnerOrganisation, SoftDeleteModel, User
 from .tasks import invitation_send_task
 from .tokens import api_tokens_forget
 
 PORTAL_AUDIENCES = (Audience.CUSTOMER, Audience.RESELLER, Audience.VENDOR)
+
+
+def writable_fields(model) -> set[str]:
+    """What services may set on a model: its editable concrete fields (a foreign key by name and by `<name>_id`).
+    The model spells its fields once; services, the admin and forms take the list from here."""
+    return {name for field in model._meta.concrete_fields if field.editable for name in (field.name, field.attname)}
+
+
+def fields_set(record, fields: dict) -> list[str]:
+    """Set `fields` on a new or locked row and return the names whose value changed. ValidationError names each
+    field a service cannot set (not in writable_fields)."""
+    unknown = set(fields) - writable_fields(type(record))
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
+    changed = [name for name, value in fields.items() if getattr(record, name) != value]
+    for name in changed:
+        setattr(record, name, fields[name])
+    return changed
 
 
 def portal_user_create(*, email: str, password: str | None, full_name: str, audience: str) -> User:
@@ -147,3 +166,115 @@ def user_email_change_request(*, user_id, email: str, request):
         raise Conflict(message, fields={"email": [message]})
     user_email_sync(user=user)
     return EmailAddress.objects.add_new_email(request, user, email)
+
+
+# ---- soft delete -----------------------------------------------------------------------------------------------
+
+
+def _deleted_at_set(record: SoftDeleteModel, value, by: User | None) -> None:
+    record.deleted_at = value
+    record._history_user = by  # django-simple-history: who made the change, on the history row
+    record.save(update_fields=["deleted_at", "updated_at"])
+
+
+@transaction.atomic
+def soft_delete(model: type[SoftDeleteModel], *, pk, by: User | None = None, on_change=None) -> SoftDeleteModel:
+    """Soft-delete one row: it leaves every list and portal but can be restored. Locks the row. Idempotent:
+    `on_change(record)` runs, in this transaction, only when it changed (the app records its event there)."""
+    record = model.objects.select_for_update().get(pk=pk)
+    if record.deleted_at is None:
+        _deleted_at_set(record, timezone.now(), by)
+        if on_change is not None:
+            on_change(record)
+    return record
+
+
+@transaction.atomic
+def soft_restore(
+    model: type[SoftDeleteModel], *, pk, by: User | None = None, refuse=None, on_change=None
+) -> SoftDeleteModel:
+    """Bring a soft-deleted row back. Locks the row; `refuse(record)`, when given, raises a DomainError for a row
+    that must stay deleted (checked under the lock). Idempotent, with `on_change` as in soft_delete."""
+    record = model.objects.select_for_update().get(pk=pk)
+    if record.deleted_at is not None:
+        if refuse is not None:
+            refuse(record)
+        _deleted_at_set(record, None, by)
+        if on_change is not None:
+            on_change(record)
+    return record
+
+
+# ---- partner organisations: resellers (crm), vendors (workforce) -----------------------------------------------
+
+
+def _partner_user_ids(partner: PartnerOrganisation) -> list:
+    return list(partner.portal_users.values_list("user_id", flat=True))
+
+
+@transaction.atomic
+def partner_create(model: type[PartnerOrganisation], *, by: User | None = None, **fields) -> PartnerOrganisation:
+    """Create a reseller or vendor (with its first history row). ValidationError keyed by field."""
+    partner = model()
+    fields_set(partner, fields)
+    partner.full_clean()
+    partner._history_user = by
+    partner.save()
+    return partner
+
+
+@transaction.atomic
+def partner_update(model: type[PartnerOrganisation], *, partner_id, by: User | None = None, **fields):
+    """Change a reseller or vendor. Switching it off (`is_active`) cuts its portal users off at once: sessions, API
+    tokens and sign-in stop working at their next request; switching it on brings back exactly those users (not
+    one deactivated on their own). Locks the row, so a portal user created meanwhile is cut off too."""
+    partner = model.objects.select_for_update().get(pk=partner_id)
+    changed = fields_set(partner, fields)
+    if not changed:
+        return partner
+    partner.full_clean()
+    partner._history_user = by
+    partner.save()
+    if "is_active" in changed:
+        users_org_active_set(user_ids=_partner_user_ids(partner), active=partner.is_active)
+    return partner
+
+
+def partner_active_set(model: type[PartnerOrganisation], *, partner_id, active: bool, by: User | None = None):
+    """Switch a reseller or vendor off (its portal users with it) or on again (partner_update). Idempotent."""
+    return partner_update(model, partner_id=partner_id, by=by, is_active=active)
+
+
+@transaction.atomic
+def partner_delete(model: type[PartnerOrganisation], *, partner_id) -> None:
+    """Delete a reseller or vendor. Conflict (409) while rows that protect it point at it (a reseller's accounts).
+    Its portal users lose their membership and are deactivated: left active, they would still sign in to a portal
+    that shows them nothing."""
+    partner = model.objects.select_for_update().get(pk=partner_id)
+    user_ids = _partner_user_ids(partner)
+    try:
+        partner.delete()  # collects first: refused before any row is deleted
+    except ProtectedError as exc:
+        rows = next(iter(exc.protected_objects))._meta.verbose_name_plural
+        msg = _("%(name)s still has %(rows)s; move them to another %(partner)s first.") % {
+            "name": partner.name,
+            "rows": rows,
+            "partner": model._meta.verbose_name,
+        }
+        raise Conflict(msg) from None
+    users_active_set(user_ids=user_ids, active=False)
+
+
+@transaction.atomic
+def partner_user_create(
+    model: type[PartnerOrganisation], *, partner_id, email: str, password: str | None = None, full_name: str = ""
+) -> User:
+    """A portal user of a reseller or vendor (its `portal_audience`). Conflict (409) when the email is taken. For an
+    organisation that is switched off the user starts off with it. Locks the organisation (see partner_update)."""
+    partner = model.objects.select_for_update().get(pk=partner_id)
+    user = portal_user_create(email=email, password=password, full_name=full_name, audience=model.portal_audience)
+    partner.portal_users.create(user=user)
+    if not partner.is_active:
+        users_org_active_set(user_ids=[user.pk], active=False)
+        user.refresh_from_db(fields=["is_active", "suspended_with_org"])
+    return user

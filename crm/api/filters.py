@@ -7,7 +7,7 @@ from phonenumber_field.phonenumber import to_python as to_phone
 
 from omni.api.filters import IsoDateTimeFilter
 
-from ..choices import AccountKind, AccountStatus, Channel
+from ..choices import AccountKind, AccountStatus, ContactChannel
 from ..models import Account, AccountContact, Contact, Reseller
 from ..selectors import reseller_list_visible_to
 
@@ -17,8 +17,7 @@ class DeletedFilterMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        deleted = self.form.cleaned_data.get("deleted")
-        return queryset.filter(deleted_at__isnull=not deleted)
+        return queryset.deleted() if self.form.cleaned_data.get("deleted") else queryset.live()
 
 
 def _visible_resellers(request):
@@ -72,7 +71,7 @@ class AccountFilterSet(DeletedFilterMixin, django_filters.FilterSet):
 class ContactFilterSet(DeletedFilterMixin, django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"), help_text="Name, email or phone.")
     account = django_filters.UUIDFilter(method="filter_account", label=_("Account"))
-    preferred_channel = django_filters.ChoiceFilter(choices=Channel.choices, distinct=False)
+    preferred_channel = django_filters.ChoiceFilter(choices=ContactChannel.choices, distinct=False)
     language = django_filters.CharFilter(distinct=False)
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     phone = django_filters.CharFilter(method="filter_phone")

@@ -1,5 +1,6 @@
-"""Input (`…In`) and output (`…Out`) serializers. List endpoints build the same shapes from rows
-(selectors.account_rows / contact_rows); tests check the two agree."""
+"""Input (`…In`) and output (`…Out`) serializers. The output fields are the models' PORTAL_FIELDS / STAFF_FIELDS;
+list endpoints and event payloads build the same shapes from rows (selectors.account_rows / contact_rows), and
+tests check the two agree."""
 
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -7,7 +8,7 @@ from rest_framework import serializers
 
 from omni.api.fields import GeoJSONPointField
 
-from ..choices import AccountKind, AccountStatus, Channel, ContactRole
+from ..choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from ..models import Account, Contact, Reseller
 
 
@@ -31,7 +32,17 @@ class AccountBriefOut(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class AccountPortalOut(serializers.ModelSerializer):
+class _E164Phone:
+    # `phone` as E.164 text or empty, as the list rows read it (selectors.PHONE_TEXT). A comment, not a docstring:
+    # drf-spectacular would take a docstring for the description of the serializers that have none.
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["phone"] = str(instance.phone) if instance.phone else ""
+        return data
+
+
+class AccountPortalOut(_E164Phone, serializers.ModelSerializer):
     """What portal users (customers, resellers) see of an account."""
 
     number = serializers.CharField(read_only=True, help_text="ACC-000001; assigned by the server.")
@@ -43,24 +54,14 @@ class AccountPortalOut(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = [
-            "id", "number", "name", "kind", "status", "email", "phone", "service_address", "billing_address",
-            "location", "reseller", "tags", "created_at", "updated_at", "deleted_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["phone"] = str(instance.phone) if instance.phone else ""
-        return data
+        fields = read_only_fields = Account.PORTAL_FIELDS
 
 
 class AccountOut(AccountPortalOut):
     """An account as staff see it: with internal notes."""
 
     class Meta(AccountPortalOut.Meta):
-        fields = [*AccountPortalOut.Meta.fields, "notes"]
-        read_only_fields = fields
+        fields = read_only_fields = Account.STAFF_FIELDS
 
 
 class AccountIn(serializers.Serializer):
@@ -97,7 +98,7 @@ class ContactAccountOut(serializers.Serializer):
     role = serializers.ChoiceField(choices=ContactRole.choices)
 
 
-class ContactPortalOut(serializers.ModelSerializer):
+class ContactPortalOut(_E164Phone, serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
     email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
     phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
@@ -105,16 +106,7 @@ class ContactPortalOut(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = [
-            "id", "first_name", "last_name", "full_name", "email", "phone", "other_emails", "other_phones",
-            "preferred_channel", "language", "time_zone", "accounts", "created_at", "updated_at", "deleted_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["phone"] = str(instance.phone) if instance.phone else ""
-        return data
+        fields = read_only_fields = Contact.PORTAL_FIELDS
 
     @extend_schema_field(ContactAccountOut(many=True))
     def get_accounts(self, instance):
@@ -125,8 +117,7 @@ class ContactOut(ContactPortalOut):
     merged_into = serializers.UUIDField(source="merged_into_id", read_only=True, allow_null=True)
 
     class Meta(ContactPortalOut.Meta):
-        fields = [*ContactPortalOut.Meta.fields, "notes", "merged_into"]
-        read_only_fields = fields
+        fields = read_only_fields = Contact.STAFF_FIELDS
 
 
 class ContactIn(serializers.Serializer):
@@ -136,7 +127,7 @@ class ContactIn(serializers.Serializer):
     phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
     other_emails = serializers.ListField(child=serializers.EmailField(), required=False, default=list, max_length=20)
     other_phones = serializers.ListField(child=PhoneNumberField(), required=False, default=list, max_length=20)
-    preferred_channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
+    preferred_channel = serializers.ChoiceField(choices=ContactChannel.choices, default=ContactChannel.EMAIL)
     language = serializers.CharField(max_length=8, default="en")
     time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)

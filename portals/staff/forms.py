@@ -6,13 +6,33 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
+from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
+from crm.models import Account, Contact
+from omni.services import writable_fields
 
 PHONE_HELP = _("National or international format, e.g. 0803 123 4567 or +2348031234567.")
 
 
 def _split_commas(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _initial(form_class, record) -> dict:
+    """A form's starting values: each of its fields that services may set on the record, as stored (a foreign key
+    as its id, a list joined by commas)."""
+    model = type(record)
+    writable, initial = writable_fields(model), {}
+    for name in form_class.base_fields:
+        if name in writable:
+            value = getattr(record, model._meta.get_field(name).attname)
+            initial[name] = ", ".join(value) if isinstance(value, list) else value
+    return initial
+
+
+def _settable(model, cleaned_data: dict) -> dict:
+    """The cleaned values of the fields services may set on `model` (omni.services.writable_fields)."""
+    writable = writable_fields(model)
+    return {name: value for name, value in cleaned_data.items() if name in writable}
 
 
 class AccountForm(forms.Form):
@@ -54,18 +74,9 @@ class AccountForm(forms.Form):
     def initial_for(cls, account) -> dict:
         location = account.location
         return {
-            "name": account.name,
-            "kind": account.kind,
-            "status": account.status,
-            "email": account.email,
-            "phone": account.phone,
-            "service_address": account.service_address,
-            "billing_address": account.billing_address,
+            **_initial(cls, account),
             "latitude": location.y if location else None,
             "longitude": location.x if location else None,
-            "reseller": account.reseller_id,
-            "tags": ", ".join(account.tags),
-            "notes": account.notes,
         }
 
     def clean_tags(self) -> list[str]:
@@ -84,17 +95,9 @@ class AccountForm(forms.Form):
         data = self.cleaned_data
         lat, lon = data["latitude"], data["longitude"]
         return {
-            "name": data["name"],
-            "kind": data["kind"],
-            "status": data["status"],
-            "email": data["email"],
+            **_settable(Account, data),
             "phone": data["phone"] or "",
-            "service_address": data["service_address"],
-            "billing_address": data["billing_address"],
             "location": Point(lon, lat, srid=4326) if lat is not None and lon is not None else None,
-            "reseller": data["reseller"],
-            "tags": data["tags"],
-            "notes": data["notes"],
         }
 
 
@@ -111,7 +114,9 @@ class ContactForm(forms.Form):
     other_phones = forms.CharField(
         label=_("Other phones"), required=False, max_length=2000, help_text=_("Separated by commas.")
     )
-    preferred_channel = forms.ChoiceField(label=_("Preferred channel"), choices=Channel.choices, initial=Channel.EMAIL)
+    preferred_channel = forms.ChoiceField(
+        label=_("Preferred channel"), choices=ContactChannel.choices, initial=ContactChannel.EMAIL
+    )
     language = forms.ChoiceField(label=_("Language"), choices=global_settings.LANGUAGES, initial="en")
     time_zone = forms.CharField(
         label=_("Time zone"), required=False, max_length=64, help_text=_("e.g. Africa/Lagos. Empty: the instance's.")
@@ -133,18 +138,7 @@ class ContactForm(forms.Form):
 
     @classmethod
     def initial_for(cls, contact) -> dict:
-        return {
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-            "phone": contact.phone,
-            "other_emails": ", ".join(contact.other_emails),
-            "other_phones": ", ".join(contact.other_phones),
-            "preferred_channel": contact.preferred_channel,
-            "language": contact.language,
-            "time_zone": contact.time_zone,
-            "notes": contact.notes,
-        }
+        return _initial(cls, contact)
 
     def clean_other_emails(self) -> list[str]:
         return _split_commas(self.cleaned_data["other_emails"])
@@ -155,14 +149,7 @@ class ContactForm(forms.Form):
     def service_fields(self) -> dict:
         """Keyword arguments for crm.services.contact_create / contact_update."""
         data = self.cleaned_data
-        fields = {
-            name: data[name]
-            for name in (
-                "first_name", "last_name", "email", "other_emails", "other_phones", "preferred_channel",
-                "language", "time_zone", "notes",
-            )
-        }  # fmt: skip
-        fields["phone"] = data["phone"] or ""
+        fields = {**_settable(Contact, data), "phone": data["phone"] or ""}
         if data.get("account"):
             fields["accounts"] = [(data["account"].pk, data["role"] or ContactRole.PRIMARY)]
         return fields
@@ -198,7 +185,7 @@ class LinkAccountForm(forms.Form):
 
     def clean_account(self):
         number = self.cleaned_data["account"].strip()
-        account = self.accounts.filter(number__iexact=number, deleted_at__isnull=True).first()
+        account = self.accounts.live().filter(number__iexact=number).first()
         if account is None:
             raise forms.ValidationError(_("No account with number %(number)s.") % {"number": number})
         return account

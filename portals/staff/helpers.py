@@ -1,8 +1,15 @@
-"""Small pieces every staff console view shares: partial rendering, sorting, service errors onto forms."""
+"""Small pieces every staff console view shares: sorting, service errors onto forms, delete and restore."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 INVALID = 422  # an invalid form answered to htmx: the layouts' htmx-config swaps 422 in
@@ -30,12 +37,46 @@ def add_service_errors(form, exc: ValidationError | DomainError, aliases: dict[s
         # DomainError.fields may hold codes ("exists"); the message is the readable part.
         errors = {named[0]: [exc.message]}
     elif hasattr(exc, "error_dict"):
-        errors = {aliases.get(name, name): messages for name, messages in exc.message_dict.items()}
+        errors = {aliases.get(name, name): texts for name, texts in exc.message_dict.items()}
     else:
         errors = {NON_FIELD_ERRORS: exc.messages}
-    for name, messages in errors.items():
-        for message in messages:
+    for name, texts in errors.items():
+        for message in texts:
             if name == NON_FIELD_ERRORS or name in form.fields:
                 form.add_error(None if name == NON_FIELD_ERRORS else name, message)
             else:
                 form.add_error(None, f"{name}: {message}")
+
+
+DELETED = gettext_lazy("%(kind)s %(label)s deleted. You can restore it here.")
+RESTORED = gettext_lazy("%(kind)s %(label)s restored.")
+
+
+def soft_delete_views(model, visible, delete, restore, *, label: str, id_kwarg: str = "", detail: str = ""):
+    """The delete and restore views (POST) of a restorable record: the record through `visible(request)` (the
+    user's selector: 404 outside it) and the `<app>.delete_<model>` permission (403), then the app's service
+    (`delete` or `restore`, called with `<model>_id=` and `by=`: its checks, history and events), a message naming
+    the record by its `label` attribute, and back to its page (`staff:<model>_detail`). A refusal (a merged contact
+    stays deleted) comes back as an error message on that page."""
+    meta = model._meta
+    permission = f"{meta.app_label}.delete_{meta.model_name}"
+    id_kwarg, detail = id_kwarg or f"{meta.model_name}_id", detail or f"staff:{meta.model_name}_detail"
+
+    def view(service, done):
+        @require_POST
+        @audience_required
+        @permission_required(permission, raise_exception=True)
+        def answer(request, pk):
+            record = get_object_or_404(visible(request), pk=pk)
+            try:
+                service(**{id_kwarg: record.pk}, by=request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, done % {"kind": capfirst(meta.verbose_name), "label": getattr(record, label)})
+            return redirect(detail, pk=record.pk)
+
+        answer.__name__ = answer.__qualname__ = service.__name__
+        return answer
+
+    return view(delete, DELETED), view(restore, RESTORED)

@@ -1,7 +1,7 @@
 import factory
 from django.contrib.gis.geos import Point
 
-from crm.choices import AccountKind, AccountStatus, Channel
+from crm.choices import AccountKind, AccountStatus, ContactChannel
 from crm.models import Account, AccountContact, Contact, Reseller
 
 
@@ -35,7 +35,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     phone = factory.Sequence(lambda n: f"+23470312{n % 100000:05d}")
-    preferred_channel = Channel.EMAIL
+    preferred_channel = ContactChannel.EMAIL
 
 
 def link(contact, account, role="primary"):

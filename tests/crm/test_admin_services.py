@@ -5,7 +5,7 @@ from django.core import mail
 
 from crm.choices import AccountStatus
 from crm.models import Account, AccountContact, Contact, Reseller, ResellerUser
-from crm.services import account_transition, contact_delete
+from crm.services import account_transition, contact_delete, contact_merge
 from notifications.models import OutboxEvent
 from omni.models import User
 from tests.admin_support import admin_form_data
@@ -83,6 +83,31 @@ def test_deleting_an_account_in_the_admin_is_the_services_restorable_delete(admi
     admin.post("/admin/crm/account/", {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"})
     other.refresh_from_db()
     assert other.deleted_at is not None
+
+
+def test_contacts_are_deleted_and_restored_by_the_actions_and_a_merged_one_stays_deleted(admin, admin_user):
+    plain, kept = ContactFactory(first_name="Plain", last_name="One"), ContactFactory()
+    merged = ContactFactory(first_name="Merged", last_name="Two")
+    response = admin.post(
+        "/admin/crm/contact/", {"action": "soft_delete", "_selected_action": [plain.pk, merged.pk]}, follow=True
+    )
+    assert "2 contact(s) deleted." in response.content.decode()
+    assert Contact.objects.deleted().count() == 2
+    contact_merge(survivor_id=kept.pk, duplicate_ids=[merged.pk])
+
+    response = admin.post(
+        "/admin/crm/contact/", {"action": "restore", "_selected_action": [plain.pk, merged.pk]}, follow=True
+    )
+    html = response.content.decode()
+    assert "Merged Two: This contact was merged into another; it cannot be restored." in html
+    assert "1 contact(s) restored." in html
+    assert list(Contact.objects.deleted()) == [merged]
+    assert plain.history.latest().history_user_id == admin_user.pk
+    events = OutboxEvent.objects.filter(data__id=str(plain.pk)).order_by("created_at")
+    assert list(events.values_list("event", "actor_id")) == [
+        ("crm.contact.deleted", admin_user.pk),
+        ("crm.contact.updated", admin_user.pk),
+    ]
 
 
 def test_an_invalid_status_transition_through_the_admin_is_refused_with_a_message(admin):

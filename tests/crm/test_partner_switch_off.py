@@ -4,45 +4,30 @@ on again, it brings back exactly the users who were active before."""
 import pytest
 from django.test import Client
 
-from crm import services as crm_services
 from omni.models import User
-from omni.services import users_active_set
+from omni.services import partner_active_set, partner_user_create, users_active_set
 from omni.tokens import api_token_create
 from tests.conftest import ApiClient
-from workforce import services as workforce_services
 
 WRONG = "The email address and/or password you specified are not correct."
-PARTNERS = {
-    "reseller": {
-        "host": "reseller.localhost",
-        "password": "pw-Reseller-123",
-        "api": "/api/v1/crm/resellers/",
-        "set_active": lambda org, active, by=None: crm_services.reseller_active_set(
-            reseller_id=org.pk, active=active, by=by
-        ),
-        "user_create": lambda org, email: crm_services.reseller_user_create(
-            reseller_id=org.pk, email=email, password="pw-Reseller-123"
-        ),
-    },
-    "vendor": {
-        "host": "vendor.localhost",
-        "password": "pw-Vendor-123",
-        "api": "/api/v1/workforce/vendors/",
-        "set_active": lambda org, active, by=None: workforce_services.vendor_active_set(
-            vendor_id=org.pk, active=active, by=by
-        ),
-        "user_create": lambda org, email: workforce_services.vendor_user_create(
-            vendor_id=org.pk, email=email, password="pw-Vendor-123"
-        ),
-    },
-}
+API = {"reseller": "/api/v1/crm/resellers/", "vendor": "/api/v1/workforce/vendors/"}
 
 
-@pytest.fixture(params=list(PARTNERS))
+def switch(org, active: bool) -> None:
+    partner_active_set(type(org), partner_id=org.pk, active=active)
+
+
+@pytest.fixture(params=list(API))
 def partner(request, db):
-    """(org, first portal user, its PARTNERS entry) for a reseller, then for a vendor."""
+    """(org, first portal user, its portal) for a reseller, then for a vendor: the conftest fixtures, made by
+    reseller_user_create / vendor_user_create."""
     kind = request.param
-    return request.getfixturevalue(f"{kind}_org"), request.getfixturevalue(kind), PARTNERS[kind]
+    conf = {"host": f"{kind}.localhost", "password": f"pw-{kind.capitalize()}-123", "api": API[kind]}
+    org = request.getfixturevalue(f"{kind}_org")
+    conf["user_create"] = lambda org, email: partner_user_create(
+        type(org), partner_id=org.pk, email=email, password=conf["password"]
+    )
+    return org, request.getfixturevalue(kind), conf
 
 
 def sign_in(conf, user) -> tuple[Client, object]:
@@ -69,7 +54,7 @@ def test_switching_off_cuts_sessions_tokens_and_sign_in_at_once_and_on_restores_
     assert api.get(conf["api"]).status_code == 200  # the lookup is now cached
 
     with django_capture_on_commit_callbacks(execute=True):
-        conf["set_active"](org, False)
+        switch(org, False)
     assert state(first, second, loner) == [(False, True), (False, True), (False, False)]
     assert session.get("/")["Location"] == "/accounts/login/?next=/"  # the next request is anonymous
     assert api.get(conf["api"]).status_code == 401
@@ -77,7 +62,7 @@ def test_switching_off_cuts_sessions_tokens_and_sign_in_at_once_and_on_restores_
     assert WRONG in response.content.decode() and "_auth_user_id" not in client.session  # as a wrong password
 
     with django_capture_on_commit_callbacks(execute=True):
-        conf["set_active"](org, True)
+        switch(org, True)
     assert state(first, second, loner) == [(True, False), (True, False), (False, False)]
     assert api.get(conf["api"]).status_code == 200
     client, response = sign_in(conf, second)
@@ -89,28 +74,28 @@ def test_switching_off_cuts_sessions_tokens_and_sign_in_at_once_and_on_restores_
 def test_one_by_one_decisions_while_off_hold_when_it_comes_back(partner):
     org, first, conf = partner
     second = conf["user_create"](org, "second@example.com")
-    conf["set_active"](org, False)
+    switch(org, False)
     assert users_active_set(user_ids=[first.pk], active=True) == 0  # off with the organisation: not on its own
     assert users_active_set(user_ids=[second.pk], active=False) == 1  # off on their own from now on
     assert state(first, second) == [(False, True), (False, False)]
-    conf["set_active"](org, True)
+    switch(org, True)
     assert state(first, second) == [(True, False), (False, False)]
 
 
 def test_a_user_added_while_off_starts_off_and_comes_back_with_it(partner):
     org, _first, conf = partner
-    conf["set_active"](org, False)
+    switch(org, False)
     late = conf["user_create"](org, "late@example.com")
     assert (late.is_active, late.suspended_with_org) == (False, True)
-    conf["set_active"](org, True)
+    switch(org, True)
     assert state(late) == [(True, False)]
 
 
 def test_switching_twice_changes_nothing_more(partner):
     org, first, conf = partner
-    conf["set_active"](org, False)
-    conf["set_active"](org, False)
+    switch(org, False)
+    switch(org, False)
     assert state(first) == [(False, True)]
-    conf["set_active"](org, True)
-    conf["set_active"](org, True)
+    switch(org, True)
+    switch(org, True)
     assert state(first) == [(True, False)]

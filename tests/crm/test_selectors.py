@@ -90,6 +90,16 @@ def test_contact_links_hide_other_and_deleted_accounts(customer, admin_user, acc
     assert {entry["account"]["id"] for entry in staff} == {account.pk, other_account.pk}
 
 
+def test_live_and_deleted_split_the_rows_also_through_relations(account):
+    gone = AccountFactory(deleted_at=timezone.now())
+    contact = ContactFactory()
+    link(contact, account)
+    link(contact, gone)
+    assert list(Account.objects.live().filter(pk__in=[account.pk, gone.pk])) == [account]
+    assert list(Account.objects.deleted()) == [gone]
+    assert list(contact.accounts.live()) == [account] and list(contact.accounts.deleted()) == [gone]
+
+
 def test_account_counts_by_status_is_one_query(agent, django_assert_num_queries):
     AccountFactory.create_batch(3, status="active")
     AccountFactory(status="suspended")
@@ -123,3 +133,24 @@ def test_contact_duplicate_groups_queries_do_not_grow(groups, django_assert_max_
                 list(contact.accounts.all())
     assert sizes[0] == ("phone", 3, 3)
     assert sorted(sizes[1:]) == [("email", 2, 2)] * groups
+
+
+def test_event_payloads_are_the_records_as_the_api_shows_them_to_staff(api_as, admin_user, account):
+    from crm import services
+    from notifications.models import OutboxEvent
+
+    gone = AccountFactory()
+    contact = ContactFactory(other_phones=["+2348051234567"], notes="n")
+    link(contact, gone)
+    services.account_delete(account_id=gone.pk)  # the deleted account's link is left out, as in the API
+    services.account_update(account_id=account.pk, name="Renamed", notes="vip")
+    services.contact_link_account(contact_id=contact.pk, account_id=account.pk, role="billing")
+    api = api_as(admin_user)
+    shown_contact = api.get(f"/api/v1/crm/contacts/{contact.pk}/").json()
+    shown_account = api.get(f"/api/v1/crm/accounts/{account.pk}/").json()
+    assert [link["account"]["id"] for link in shown_contact["accounts"]] == [str(account.pk)]
+
+    [contact_event] = OutboxEvent.objects.filter(event="crm.contact.updated", data__id=str(contact.pk))
+    [account_event] = OutboxEvent.objects.filter(event="crm.account.updated", data__id=str(account.pk))
+    assert contact_event.data == selectors.contact_payload(contact.pk) == shown_contact
+    assert account_event.data == selectors.account_payload(account.pk) == shown_account

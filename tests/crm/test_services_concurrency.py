@@ -9,6 +9,7 @@ from django.db import connection
 from crm import services
 from crm.models import Account, AccountContact, Contact
 from omni.exceptions import Conflict
+from omni.models import live_q
 from tests.crm.factories import AccountFactory, ContactFactory, link
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,7 @@ def run_together(*calls):
 
 def _live_links() -> set:
     """(account, contact) of every link whose contact is live."""
-    return set(AccountContact.objects.filter(contact__deleted_at__isnull=True).values_list("account_id", "contact_id"))
+    return set(AccountContact.objects.filter(live_q("contact")).values_list("account_id", "contact_id"))
 
 
 def _accounts_reached() -> set:
@@ -79,9 +80,9 @@ def test_crossed_merges_do_not_deadlock_or_lose_links():
             lambda a=a, b=b: services.contact_merge(survivor_id=b.pk, duplicate_ids=[a.pk]),
         )
         assert sorted(results) == ["conflict", "ok"], results
-        live = Contact.objects.get(deleted_at__isnull=True)
+        live = Contact.objects.live().get()
         assert set(live.account_links.values_list("account_id", flat=True)) == {acc.pk for acc in accounts}
-        assert Contact.objects.get(deleted_at__isnull=False).merged_into_id == live.pk
+        assert Contact.objects.deleted().get().merged_into_id == live.pk
 
 
 def test_linking_while_merging_keeps_one_link():

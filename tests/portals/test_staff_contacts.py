@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from crm import services
-from crm.choices import Channel, ContactRole
+from crm.choices import ContactChannel, ContactRole
 from crm.models import AccountContact, Contact, CustomerUser
 from tests.crm.factories import AccountFactory, ContactFactory, link
 from tests.omni.factories import StaffFactory, customer_for
@@ -21,7 +21,7 @@ def _form(**overrides):
         "phone": "0803 555 0101",
         "other_emails": "",
         "other_phones": "",
-        "preferred_channel": Channel.EMAIL,
+        "preferred_channel": ContactChannel.EMAIL,
         "language": "en",
         "time_zone": "Africa/Lagos",
         "notes": "",
@@ -77,8 +77,8 @@ def test_search_finds_a_contact(client_as, agent, query):
 
 
 def test_show_deleted_and_channel_filter(client_as, agent):
-    sms = ContactFactory(preferred_channel=Channel.SMS)
-    ContactFactory(preferred_channel=Channel.EMAIL)
+    sms = ContactFactory(preferred_channel=ContactChannel.SMS)
+    ContactFactory(preferred_channel=ContactChannel.EMAIL)
     gone = ContactFactory(deleted_at=timezone.now())
     client = client_as(agent)
 
@@ -170,7 +170,7 @@ def test_invalid_create_shows_errors_and_saves_nothing(client_as, agent):
 
 
 def test_service_rule_lands_on_the_field(client_as, agent):
-    response = client_as(agent).post("/contacts/new/", _form(email="", preferred_channel=Channel.EMAIL))
+    response = client_as(agent).post("/contacts/new/", _form(email="", preferred_channel=ContactChannel.EMAIL))
     assert response.status_code == 422
     assert "Email is the preferred channel, so an email is needed." in response.context["form"].errors["email"]
     assert not Contact.objects.exists()
@@ -314,7 +314,7 @@ def test_merge_without_a_survivor_is_422_and_changes_nothing(client_as, sales):
 
     assert response.status_code == 422
     assert "Choose the contact to keep." in response.content.decode()
-    assert Contact.objects.filter(deleted_at__isnull=True).count() == 2
+    assert Contact.objects.live().count() == 2
 
 
 def test_merged_contact_cannot_be_restored(client_as, sales):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from crm.choices import Channel, ContactRole
+from crm.choices import ContactChannel, ContactRole
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ def _label(choices, value) -> str:
 
 @register.filter
 def channel_label(value) -> str:
-    return _label(Channel, value)
+    return _label(ContactChannel, value)
 
 
 @register.filter

@@ -14,12 +14,13 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors, services
 from crm.api.filters import AccountFilterSet
 from crm.choices import ACCOUNT_TRANSITIONS, AccountStatus
+from crm.models import Account
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import AccountForm, InviteForm, TransitionForm
-from ..helpers import INVALID, add_service_errors, ordering
+from ..helpers import INVALID, add_service_errors, ordering, soft_delete_views
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -69,14 +70,16 @@ def account_list(request):
     return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
 
 
+def _live_contacts(request, account):
+    # A portal user can be linked to one of the account's live contacts.
+    return selectors.contact_list_visible_to(user=request.user).live().filter(account_links__account=account)
+
+
 def _portal_users_context(request, account, invite_form=None, notice="", notice_is_error=False):
-    contacts = selectors.contact_list_visible_to(user=request.user).filter(
-        account_links__account=account, deleted_at__isnull=True
-    )
     return {
         "account": account,
         "portal_users": selectors.account_portal_users(account=account),
-        "invite_form": invite_form or InviteForm(contacts=contacts),
+        "invite_form": invite_form or InviteForm(contacts=_live_contacts(request, account)),
         "notice": notice,
         "notice_is_error": notice_is_error,
     }
@@ -169,24 +172,9 @@ def account_transition(request, pk):
     return redirect("staff:account_detail", pk=account.pk)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.delete_account", raise_exception=True)
-def account_delete(request, pk):
-    account = get_object_or_404(_visible(request), pk=pk)
-    services.account_delete(account_id=account.pk, by=request.user)
-    messages.success(request, _("Account %(number)s deleted. You can restore it here.") % {"number": account.number})
-    return redirect("staff:account_detail", pk=account.pk)
-
-
-@require_POST
-@audience_required
-@permission_required("crm.delete_account", raise_exception=True)
-def account_restore(request, pk):
-    account = get_object_or_404(_visible(request), pk=pk)
-    services.account_restore(account_id=account.pk, by=request.user)
-    messages.success(request, _("Account %(number)s restored.") % {"number": account.number})
-    return redirect("staff:account_detail", pk=account.pk)
+account_delete, account_restore = soft_delete_views(
+    Account, _visible, services.account_delete, services.account_restore, label="number"
+)
 
 
 @require_POST
@@ -194,11 +182,8 @@ def account_restore(request, pk):
 @permission_required("crm.change_account", raise_exception=True)
 def account_invite(request, pk):
     """Invite someone to the customer portal: the user is created without a password and emailed a link."""
-    account = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
-    contacts = selectors.contact_list_visible_to(user=request.user).filter(
-        account_links__account=account, deleted_at__isnull=True
-    )
-    form = InviteForm(request.POST, contacts=contacts)
+    account = get_object_or_404(_visible(request).live(), pk=pk)
+    form = InviteForm(request.POST, contacts=_live_contacts(request, account))
     if form.is_valid():
         contact = form.cleaned_data["contact"]
         try:
@@ -228,7 +213,7 @@ def account_invite(request, pk):
 @permission_required("crm.change_account", raise_exception=True)
 def account_invite_resend(request, pk, user_pk):
     """Send a portal user's invitation again (they lost it, or it expired)."""
-    account = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
+    account = get_object_or_404(_visible(request).live(), pk=pk)
     try:
         user = services.customer_invitation_resend(account_id=account.pk, user_id=user_pk)
     except ValidationError:

@@ -14,13 +14,14 @@ from phonenumber_field.phonenumber import to_python as to_phone
 
 from crm import selectors, services
 from crm.api.filters import ContactFilterSet
-from crm.choices import Channel
+from crm.choices import ContactChannel
+from crm.models import Contact
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import ContactForm, LinkAccountForm, MergeForm
-from ..helpers import INVALID, add_service_errors, ordering
+from ..helpers import INVALID, add_service_errors, ordering, soft_delete_views
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -38,7 +39,7 @@ def _visible(request):
 
 
 def _live_accounts(request):
-    return selectors.account_list_visible_to(user=request.user).filter(deleted_at__isnull=True)
+    return selectors.account_list_visible_to(user=request.user).live()
 
 
 @require_GET
@@ -60,7 +61,7 @@ def contact_list(request):
         "rows": rows,
         "sort": sort,
         "sort_error": sort_error,
-        "channels": Channel.choices,
+        "channels": ContactChannel.choices,
         "nav_contacts": True,
     }
     template = "staff/contacts/list.html" + ("#contact-table" if partial else "")
@@ -205,7 +206,7 @@ def _links_response(request, contact, form=None, notice="", status=200):
 @permission_required("crm.change_contact", raise_exception=True)
 def contact_link(request, pk):
     """Link the contact to an account with a role (or change the role of an existing link)."""
-    contact = get_object_or_404(_visible(request).filter(deleted_at__isnull=True), pk=pk)
+    contact = get_object_or_404(_visible(request).live(), pk=pk)
     form = LinkAccountForm(request.POST, accounts=_live_accounts(request))
     if form.is_valid():
         account, role = form.cleaned_data["account"], form.cleaned_data["role"]
@@ -229,28 +230,9 @@ def contact_unlink(request, pk, account_pk):
     return _links_response(request, contact, notice=_("Unlinked from %(account)s.") % {"account": account})
 
 
-@require_POST
-@audience_required
-@permission_required("crm.delete_contact", raise_exception=True)
-def contact_delete(request, pk):
-    contact = get_object_or_404(_visible(request), pk=pk)
-    services.contact_delete(contact_id=contact.pk, by=request.user)
-    messages.success(request, _("Contact %(name)s deleted. You can restore it here.") % {"name": contact.full_name})
-    return redirect("staff:contact_detail", pk=contact.pk)
-
-
-@require_POST
-@audience_required
-@permission_required("crm.delete_contact", raise_exception=True)
-def contact_restore(request, pk):
-    contact = get_object_or_404(_visible(request), pk=pk)
-    try:
-        services.contact_restore(contact_id=contact.pk, by=request.user)
-    except DomainError as exc:  # merged contacts stay deleted
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Contact %(name)s restored.") % {"name": contact.full_name})
-    return redirect("staff:contact_detail", pk=contact.pk)
+contact_delete, contact_restore = soft_delete_views(
+    Contact, _visible, services.contact_delete, services.contact_restore, label="full_name"
+)
 
 
 def _duplicates_page(request, status=200):

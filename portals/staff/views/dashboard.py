@@ -30,7 +30,7 @@ def dashboard(request):
             "status_labels": dict(AccountStatus.choices),
             "recent": selectors.account_list_recent(user=request.user),
             "points": selectors.account_map_points(
-                queryset=selectors.account_list_visible_to(user=request.user).filter(deleted_at__isnull=True)
+                queryset=selectors.account_list_visible_to(user=request.user).live()
             ),
         }
     return render(request, "staff/dashboard.html", context)

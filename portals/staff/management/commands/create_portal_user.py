@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         try:
             if portal == "customer":
-                target = Account.objects.get(number__iexact=account, deleted_at__isnull=True)
+                target = Account.objects.live().get(number__iexact=account)
                 user = crm_services.customer_user_create(
                     account_id=target.pk, email=email, password=password, full_name=name
                 )

@@ -16,16 +16,18 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from crm import events as crm_events
+from crm import selectors as crm_selectors
 from crm import services as crm
-from crm.choices import AccountKind, AccountStatus, Channel, ContactRole
+from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from crm.models import Account, Contact, CustomerUser, Reseller, ResellerUser
 from notifications import outbox
 from notifications import services as notifications
-from notifications.choices import Channel as NotificationChannel
+from notifications.choices import Channel
 from notifications.recipients import Recipient
 from omni.choices import Audience, Role
 from omni.hosts import portal_home_url
 from omni.models import User
+from omni.services import partner_create
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
 
@@ -134,8 +136,8 @@ class Command(BaseCommand):
             )
         logins = []
         staff = self._staff(logins)
-        resellers = self._organisations(Reseller, RESELLERS, crm.reseller_create)
-        vendors = self._organisations(Vendor, VENDORS, workforce.vendor_create)
+        resellers = self._organisations(Reseller, RESELLERS)
+        vendors = self._organisations(Vendor, VENDORS)
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
@@ -165,12 +167,12 @@ class Command(BaseCommand):
             admin = user if role == Role.ADMIN else admin
         return admin
 
-    def _organisations(self, model, names, create):
+    def _organisations(self, model, names):
         existing = {obj.name: obj for obj in model.objects.filter(name__in=list(names))}
         for name in names:
             if name not in existing:
                 slug = name.lower().split()[0]
-                existing[name] = create(name=name, email=f"hello@{slug}.{DOMAIN}")
+                existing[name] = partner_create(model, name=name, email=f"hello@{slug}.{DOMAIN}")
         return [existing[name] for name in names]
 
     def _accounts(self, seed, target, resellers, staff):
@@ -214,7 +216,9 @@ class Command(BaseCommand):
                         last_name=family,
                         email=f"{given}.{family}.{i}{n}@{DOMAIN}".lower(),
                         phone=f"+234{local.choice(MOBILE_PREFIXES)}{local.randint(1000000, 9999999)}",
-                        preferred_channel=local.choice([Channel.EMAIL, Channel.SMS, Channel.WHATSAPP]),
+                        preferred_channel=local.choice(
+                            [ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.WHATSAPP]
+                        ),
                         time_zone="Africa/Lagos",
                         accounts=[(account.pk, role)],
                     )
@@ -225,17 +229,15 @@ class Command(BaseCommand):
         agent = User.objects.get(email=f"{Role.AGENT.lower()}@{DOMAIN}")
         key = Recipient.for_user(agent).key
         for event in ("crm.account.created", "crm.account.updated"):
-            notifications.preference_set(
-                recipient_key=key, event=event, channel=NotificationChannel.INAPP, enabled=True
-            )
+            notifications.preference_set(recipient_key=key, event=event, channel=Channel.INAPP, enabled=True)
         newest = Account.objects.filter(email__endswith=f"@{DOMAIN}").order_by("-created_at")[:5]
         for account in newest:
             with transaction.atomic():
                 notifications.notify(
                     "crm.account.created",
                     [Recipient.for_user(agent)],
-                    crm_events.account_payload(account.pk),
-                    channels=[NotificationChannel.INAPP],
+                    crm_selectors.account_payload(account.pk),
+                    channels=[Channel.INAPP],
                     url=crm_events.account_url(account.pk),
                     idempotency_key=f"demo:{account.pk}",
                 )

@@ -1,0 +1,55 @@
+"""Resellers (crm) and vendors (workforce) are one kind of thing, omni.models.PartnerOrganisation: the same
+fields, services (omni.services.partner_*) and admin for both."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from crm.models import Reseller, ResellerUser
+from omni.exceptions import Conflict
+from omni.models import User
+from omni.services import partner_create, partner_delete
+from tests.crm.factories import AccountFactory
+from workforce.models import Vendor, VendorUser
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("model", "table"), [(Reseller, "crm_reseller"), (Vendor, "workforce_vendor")])
+def test_both_keep_their_table_fields_and_case_blind_unique_name(model, table):
+    assert model._meta.db_table == table
+    assert [f.name for f in model._meta.concrete_fields] == [
+        "id", "created_at", "updated_at", "name", "email", "phone", "is_active", "notes",
+    ]  # fmt: skip
+    assert [c.name for c in model._meta.constraints] == [f"{table}_name_unique_ci"]
+    partner_create(model, name="Lagos Fiber")
+    with pytest.raises(ValidationError, match=f"{table}_name_unique_ci"):
+        partner_create(model, name="LAGOS fiber")
+    assert model.objects.count() == 1
+
+
+def test_a_reseller_with_accounts_is_not_deleted_and_its_users_stay(reseller_org, reseller):
+    AccountFactory(reseller=reseller_org)
+    with pytest.raises(Conflict) as refused:
+        partner_delete(Reseller, partner_id=reseller_org.pk)
+    assert refused.value.message == f"{reseller_org.name} still has accounts; move them to another reseller first."
+    assert Reseller.objects.filter(pk=reseller_org.pk).exists() and ResellerUser.objects.filter(user=reseller).exists()
+    assert User.objects.get(pk=reseller.pk).is_active
+
+
+@pytest.mark.parametrize(
+    ("kind", "membership", "url"),
+    [("reseller", ResellerUser, "/admin/crm/reselleruser/"), ("vendor", VendorUser, "/admin/workforce/vendoruser/")],
+)
+def test_the_memberships_are_listed_with_their_organisation(request, admin_user, client_as, kind, membership, url):
+    user = request.getfixturevalue(kind)
+    org = request.getfixturevalue(f"{kind}_org")
+    page = client_as(admin_user).get(url, {f"{kind}__id__exact": org.pk})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert user.email in html and org.name in html
+    assert str(membership.objects.get(user=user)) == f"{user.pk} @ {org.pk}"
+    change = client_as(admin_user).get(f"/admin/{membership._meta.app_label}/{kind}/{org.pk}/change/")
+    assert [f.formset.model for f in change.context["inline_admin_formsets"]] == [membership, membership]
+    assert user.email in change.content.decode()
+    history = client_as(admin_user).get(f"/admin/{membership._meta.app_label}/{kind}/{org.pk}/history/")
+    assert history.status_code == 200 and list(history.context["page_obj"]) == list(org.history.all())
