@@ -26,6 +26,7 @@ SIGNED_IN = [
     "/accounts/email/",
     "/accounts/logout/",
     "/notifications/unsubscribe/not-a-token/",  # the page an emailed link opens, here refusing a cut token
+    "/no-such-page/",  # the 404 page, in the portal's layout
 ]
 # Long words that cannot wrap are what push a phone's page sideways: addresses, emails, URLs.
 LONG_EMAIL = "accounts.payable.department@lagos-fibre-subscribers.example.com"
