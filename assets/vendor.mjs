@@ -10,6 +10,12 @@ const copies = [
   ["node_modules/leaflet/dist/leaflet.js.map", "static/vendor/leaflet/leaflet.js.map"],
   ["node_modules/leaflet/dist/leaflet.css", "static/vendor/leaflet/leaflet.css"],
   ["node_modules/leaflet/dist/images", "static/vendor/leaflet/images"],
+  // Marker clustering for maps with many markers: its script (with the map it points to) and both stylesheets.
+  ["node_modules/leaflet.markercluster/dist/leaflet.markercluster.js", "static/vendor/leaflet.markercluster/leaflet.markercluster.js"],
+  ["node_modules/leaflet.markercluster/dist/leaflet.markercluster.js.map", "static/vendor/leaflet.markercluster/leaflet.markercluster.js.map"],
+  ["node_modules/leaflet.markercluster/dist/MarkerCluster.css", "static/vendor/leaflet.markercluster/MarkerCluster.css"],
+  ["node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css", "static/vendor/leaflet.markercluster/MarkerCluster.Default.css"],
 ];
 mkdirSync("static/vendor/leaflet", { recursive: true });
+mkdirSync("static/vendor/leaflet.markercluster", { recursive: true });
 for (const [from, to] of copies) cpSync(from, to, { recursive: true });

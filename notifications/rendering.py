@@ -661,10 +661,10 @@ def base_context_sample() -> dict:
 
 
 def _languages(language: str) -> list[str]:
-    """The languages to try, best first: fr-ca, then fr, then the instance's default."""
+    """The languages to try, best first: fr-ca, then fr, then the instance's default (en-gb), then its base (en)."""
     default = settings.LANGUAGE_CODE
     wanted = []
-    for lang in (language, language.split("-")[0] if language else "", default):
+    for lang in (language, language.split("-")[0] if language else "", default, default.split("-")[0]):
         if lang and lang not in wanted:
             wanted.append(lang)
     return wanted

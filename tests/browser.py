@@ -26,3 +26,32 @@ def sign_in(page, live_server, host: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+# The elements that stick out past the right edge (outside any box that scrolls or clips them): the failure message.
+_OVERFLOW = """() => {
+  const root = document.documentElement;
+  if (root.scrollWidth <= root.clientWidth) return "";
+  const clipped = (el) => {
+    if (["absolute", "fixed"].includes(getComputedStyle(el).position)) return false;  // may escape its parents
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > root.clientWidth + 0.5 && !clipped(el)) {
+      out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].slice(0, 4).join(".")}`
+        + ` right=${Math.round(box.right)} "${(el.innerText || "").trim().slice(0, 40)}"`);
+    }
+  }
+  return `scrollWidth ${root.scrollWidth} > clientWidth ${root.clientWidth}: ` + out.slice(-8).join("; ");
+}"""
+
+
+def sideways_overflow(page) -> str:
+    """Empty when the page does not scroll sideways (scrollWidth <= clientWidth), else what sticks out past the edge."""
+    page.wait_for_load_state("load")  # measured before the stylesheet is in, any page would be too wide
+    return page.evaluate(_OVERFLOW)

@@ -29,7 +29,7 @@ def test_one_delivery_per_person_and_channel_with_the_payload_and_base_context()
     assert len(deliveries) == 4  # ada listed twice counts once
     by = {(d.recipient_key, d.channel): d for d in deliveries}
     mail = by[(ada.key, Channel.EMAIL)]
-    assert (mail.status, mail.address, mail.language) == (DeliveryStatus.QUEUED, "ada@example.com", "en")
+    assert (mail.status, mail.address, mail.language) == (DeliveryStatus.QUEUED, "ada@example.com", "en-gb")
     assert mail.payload["title"] == "T" and mail.payload["recipient"] == {"name": "Ada Obi", "email": ada.email}
     assert mail.payload["unsubscribe_url"].startswith("http")
     assert by[(ada.key, Channel.SMS)].reason == "no sms address"

@@ -45,7 +45,7 @@ def admin_client(client_as, admin_user):
 
 
 def _form(**fields) -> dict:
-    return {"event": INVOICE, "channel": Channel.EMAIL, "language": "en", "subject": "Invoice {{ number }}",
+    return {"event": INVOICE, "channel": Channel.EMAIL, "language": "en-gb", "subject": "Invoice {{ number }}",
             "body_text": "", "body_html": "", "is_active": "on", **fields}  # fmt: skip
 
 
@@ -160,7 +160,7 @@ def test_a_template_failing_on_the_real_payload_sends_the_apps_default(admin_cli
     assert message["Subject"] == "Invoice INV-7"
     assert parts(message)[0].splitlines()[0] == "Invoice INV-7 is ready: 1500.5 due."
     assert _rendering_warnings(caplog) == [
-        f"notification template {template.pk} ({INVOICE}, email, en) does not render for this payload, "
+        f"notification template {template.pk} ({INVOICE}, email, en-gb) does not render for this payload, "
         "sending the app's default: line 1: unknown value: 'None' has no attribute 'name'"
     ]
 
@@ -321,7 +321,7 @@ def test_a_template_past_a_cap_on_the_real_payload_sends_the_apps_default(admin_
     (message,) = smtp_server.messages
     assert parts(message)[0].splitlines()[0] == "Invoice INV-7 is ready: 1500.5 due."
     assert _rendering_warnings(caplog) == [
-        f"notification template {template.pk} ({INVOICE}, email, en) does not render for this payload, "
+        f"notification template {template.pk} ({INVOICE}, email, en-gb) does not render for this payload, "
         f"sending the app's default: {STEPS}"
     ]
 

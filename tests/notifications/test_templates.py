@@ -142,7 +142,7 @@ def test_an_inactive_translation_falls_back_to_the_apps_default():
     _template("fr", "Nouvelles : {{ title }}", active=False)
     payload = {**NEWS, "recipient": {"name": "Ada"}, "url": ""}
     rendered = rendering.render(event=NEWSLETTER, channel=Channel.EMAIL, language="fr", payload=payload)
-    assert (rendered.subject, rendered.language) == ("News: Fibre in Lekki", "en")
+    assert (rendered.subject, rendered.language) == ("News: Fibre in Lekki", "en-gb")  # LANGUAGE_CODE
 
 
 def test_a_french_contact_gets_the_french_email(smtp_server):

@@ -4,6 +4,7 @@ creating an account by clicking the map, the contact duplicate warning. axe-core
 import json
 import re
 
+import factory
 import pytest
 from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
@@ -27,6 +28,24 @@ def _wait_for_marker(page, map_id: str) -> None:
     page.wait_for_function(f"() => document.querySelector('#{map_id} img.leaflet-marker-icon').naturalWidth > 0")
 
 
+def _on_the_map(page, map_id: str = "accounts-map") -> dict:
+    """What the map draws: single markers, clusters, and how many accounts those clusters hold."""
+    return page.evaluate(
+        """(id) => {
+          const map = document.getElementById(id);
+          const clusters = [...map.querySelectorAll(".marker-cluster")];
+          const markers = map.querySelectorAll("img.leaflet-marker-icon").length;
+          return {
+            markers,
+            clusters: clusters.length,
+            clustered: clusters.reduce((n, c) => n + Number(c.querySelector("span[aria-hidden]").textContent), 0),
+            signature: JSON.stringify([markers, clusters.map((c) => c.textContent)]),
+          };
+        }""",
+        map_id,
+    )
+
+
 @pytest.mark.parametrize("dark", [False, True])
 def test_staff_filters_accounts_and_creates_one_on_the_map(live_server, page, agent, dark):
     AccountFactory.create_batch(3, status=AccountStatus.ACTIVE, location=Point(3.38, 6.52, srid=4326))
@@ -37,7 +56,8 @@ def test_staff_filters_accounts_and_creates_one_on_the_map(live_server, page, ag
     sign_in(page, live_server, "localhost", agent.email, PASSWORD)
     page.wait_for_url(on(live_server, "localhost", "/"))
     _wait_for_marker(page, "accounts-map")
-    assert page.locator("#accounts-map img.leaflet-marker-icon").count() == 4
+    drawn = _on_the_map(page)
+    assert (drawn["markers"], drawn["clusters"], drawn["clustered"]) == (1, 1, 3)  # three accounts share a spot
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="Accounts", exact=True).click()
@@ -167,3 +187,52 @@ def test_a_failed_live_search_says_so_and_an_ended_session_goes_to_the_login(liv
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/accounts/\?.*search=zebra"))  # the page as it was when the session ended
     expect(page.locator("#account-table tbody tr")).to_have_count(1)
+
+
+def _after_zooming(page, before: dict) -> dict:
+    """Waits for the map to draw something else than `before` and to finish animating; what it draws then."""
+    page.wait_for_function(
+        """([id, before]) => {
+          const map = document.getElementById(id);
+          const now = JSON.stringify([map.querySelectorAll("img.leaflet-marker-icon").length,
+                                      [...map.querySelectorAll(".marker-cluster")].map((c) => c.textContent)]);
+          return now !== before && !map.matches(".leaflet-zoom-anim") && !map.querySelector(".leaflet-cluster-anim");
+        }""",
+        arg=["accounts-map", before["signature"]],
+    )
+    return _on_the_map(page)
+
+
+def test_the_accounts_map_clusters_400_accounts_and_zooming_in_reveals_them(live_server, page, agent):
+    # A 20 x 20 grid over Lagos, about 2 km apart: at the zoom that shows them all, a blot if drawn one by one.
+    spots = [Point(3.2 + 0.02 * (i % 20), 6.4 + 0.015 * (i // 20), srid=4326) for i in range(400)]
+    AccountFactory.create_batch(400, location=factory.Iterator(spots))
+    _offline_tiles(page)
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.locator("#accounts-map .marker-cluster").first.wait_for()
+
+    drawn = _on_the_map(page)
+    assert drawn["markers"] + drawn["clustered"] == 400  # every account is on the map...
+    assert drawn["markers"] + drawn["clusters"] < 40  # ...as a few numbered clusters, not 400 pins
+    assert axe_violations(page) == []
+
+    # Enter on a focused cluster zooms in to its accounts, and so does a click: each step splits the clusters,
+    # until the accounts show as pins that open their popup.
+    cluster = page.locator("#accounts-map .marker-cluster").first
+    expect(cluster).to_have_attribute("role", "button")
+    expect(cluster).to_have_accessible_name(re.compile(r"^\d+ accounts here: zoom in$"))
+    cluster.focus()
+    page.keyboard.press("Enter")
+    drawn = _after_zooming(page, drawn)
+    for _ in range(4):
+        if drawn["markers"]:
+            break
+        page.locator("#accounts-map .marker-cluster").first.click()
+        drawn = _after_zooming(page, drawn)
+    assert drawn["markers"] > 0
+    pin = page.locator("#accounts-map img.leaflet-marker-icon").first
+    pin.click()
+    popup = page.locator("#accounts-map .leaflet-popup-content a")
+    expect(popup).to_have_attribute("href", re.compile(r"^/accounts/[0-9a-f-]{36}/$"))
+    expect(popup).to_have_text(pin.get_attribute("title"))
