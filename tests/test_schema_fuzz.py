@@ -74,7 +74,7 @@ def _notification_rows(user) -> None:
         WebhookEndpoint,
         WebhookMessage,
     )
-    from notifications.webhooks import secret_generate
+    from notifications.services import secret_generate
 
     now = timezone.now()
     sent = Delivery.objects.create(

@@ -63,7 +63,7 @@ def test_unknown_events_and_channels_are_refused():
         services.notify("nope.nope.nope", [contact()], {})
     with pytest.raises(ValueError, match="Unknown channels"):
         services.notify(NEWSLETTER, [contact()], {}, channels=["fax"])
-    with pytest.raises(ValueError, match="names its channels"):
+    with pytest.raises(TypeError):  # the test send is services.template_test_send
         services.notify(NEWSLETTER, [contact()], {}, test_template=registry.DefaultTemplate(subject="x"))
 
 
