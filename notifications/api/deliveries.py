@@ -25,7 +25,7 @@ from ..choices import Channel, DeliveryStatus
 from ..models import Delivery
 from ..selectors import delivery_list_visible_to
 
-LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html", "provider_response")  # the list never shows them
+LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html")  # the list never shows them
 
 
 # ---- filters ---------------------------------------------------------------------------------------------------
@@ -155,6 +155,8 @@ class DeliveryOut(serializers.ModelSerializer):
 
 
 class DeliveryDetailOut(DeliveryOut):
+    provider_response = serializers.CharField(source="attempt_log_text", read_only=True)
+
     class Meta(DeliveryOut.Meta):
         fields = [*DeliveryOut.Meta.fields, "body_text", "body_html", "provider_response"]
         read_only_fields = fields
@@ -181,7 +183,9 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         queryset = delivery_list_visible_to(user=self.request.user)
-        return queryset.defer(*LIST_COLUMNS_DEFERRED) if self.action == "list" else queryset
+        if self.action == "list":
+            return queryset.defer(*LIST_COLUMNS_DEFERRED)
+        return queryset.prefetch_related("attempt_log")
 
     def get_serializer_class(self):
         return DeliveryOut if self.action == "list" else DeliveryDetailOut

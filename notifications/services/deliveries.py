@@ -4,17 +4,16 @@ queues what is due."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Right
+from django.db.models import F, Q
 from django.utils import timezone
 
 from omni.exceptions import Conflict
 
 from ..choices import DeliveryStatus
-from ..models import Delivery
+from ..models import Delivery, DeliveryAttempt
 from ..selectors import delivery_list_due
 from .sending import QUEUE_LEASE_SECONDS, deliveries_queue
 
@@ -55,12 +54,10 @@ def delivery_status_update(
 ) -> int:
     """A provider's delivery report (SMS status callback): SENT → DELIVERED or FAILED. Found by the provider's
     message id, or by `delivery_id` (carried in the callback URL) when the report beats the recording of that
-    id. Unknown ids change nothing; a report for a final delivery changes nothing either. Returns the rows
-    changed."""
+    id; the report is a row of the delivery's attempt log. Unknown ids change nothing; a report for a final
+    delivery changes nothing either. Returns the rows changed."""
     now = now or timezone.now()
-    # Appended to the attempt log (set-based: the row is not read first), newest last, like _attempt_log.
-    line = f"\n{now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z report {status}: {' '.join(response.split())}"
-    changes = {"updated_at": now, "provider_response": Right(Concat(F("provider_response"), Value(line)), 2000)}
+    changes = {"updated_at": now}
     if status == DeliveryStatus.DELIVERED:
         changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
     elif status == DeliveryStatus.FAILED:
@@ -70,9 +67,18 @@ def delivery_status_update(
     match = Q(provider_message_id=provider_message_id)
     if delivery_id is not None:
         match |= Q(pk=delivery_id, provider_message_id="")
-    return Delivery.objects.filter(match, status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING]).update(
-        provider_message_id=provider_message_id, **changes
-    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update()
+            .filter(match, status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING])
+            .values_list("pk", flat=True)
+        )
+        changed = Delivery.objects.filter(pk__in=ids).update(provider_message_id=provider_message_id, **changes)
+        answer = " ".join(response.split())[: DeliveryAttempt.ANSWER_MAX]
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(delivery_id=pk, created_at=now, outcome=f"report {status}", answer=answer) for pk in ids]
+        )
+    return changed
 
 
 def deliveries_due(*, now: datetime, limit: int = 5000) -> list:

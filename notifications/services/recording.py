@@ -1,5 +1,5 @@
-"""Recording a send's outcome: the row's fields and one attempt row per try (the provider's answer), the
-backoff of transient failures, and the guard that a batch writes only rows it still holds."""
+"""Recording a send's outcome: the delivery's fields and one DeliveryAttempt row per try (the provider's
+answer), the backoff of transient failures, and the guard that a batch writes only rows it still holds."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from django.db import transaction
 
 from ..channels.base import TransientError
 from ..choices import Channel, DeliveryStatus
-from ..models import Delivery
+from ..models import Delivery, DeliveryAttempt
 
 SEND_FIELDS = [
-    "status", "scheduled_for", "reason", "provider_message_id", "provider_response", "sent_at", "locked_until",
+    "status", "scheduled_for", "reason", "provider_message_id", "sent_at", "locked_until",
     "subject", "body_text", "body_html", "updated_at",
 ]  # fmt: skip
 
@@ -21,7 +21,7 @@ RECORD_EVERY = 20  # outcomes written per UPDATE in a batch: one commit per 20 s
 
 REPORTED_CHANNELS = {Channel.SMS}  # the provider reports delivery by callback, maybe before we record the send
 
-_REPORT_FIELDS = {"status", "reason", "provider_response", "scheduled_for"}  # what a report may have written
+_REPORT_FIELDS = {"status", "reason", "scheduled_for"}  # what a report may have written
 
 
 def backoff(attempt: int) -> timedelta:
@@ -30,14 +30,24 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-def attempt_log(delivery: Delivery, *, now: datetime, outcome: str, answer: str) -> str:
-    """provider_response keeps one line per attempt (newest last, the last 2000 characters): the provider's
-    answer to each try, so the delivery log shows a retried message's whole story."""
-    line = f"#{delivery.attempts} {now.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z {outcome}"
-    if answer:
-        line += f": {' '.join(answer.split())}"
-    log = f"{delivery.provider_response}\n{line}" if delivery.provider_response else line
-    return log[-2000:]
+def attempt_note(delivery: Delivery, *, now: datetime, outcome: str, answer: str) -> None:
+    """This try's row of the delivery log (numbered, with the provider's answer on one line), kept on the
+    delivery until its outcome is written with it (record_one, record)."""
+    delivery.attempt_pending = DeliveryAttempt(
+        delivery=delivery,
+        number=delivery.attempts,
+        created_at=now,
+        outcome=outcome[: DeliveryAttempt.OUTCOME_MAX],
+        answer=" ".join(answer.split())[: DeliveryAttempt.ANSWER_MAX],
+    )
+
+
+def _attempts_take(deliveries: list[Delivery]) -> list[DeliveryAttempt]:
+    """The attempt rows noted on `deliveries`, each handed out once (a delivery recorded twice logs one try)."""
+    attempts = [d.attempt_pending for d in deliveries if getattr(d, "attempt_pending", None) is not None]
+    for delivery in deliveries:
+        delivery.attempt_pending = None
+    return attempts
 
 
 def transient(delivery: Delivery, exc: TransientError, *, now: datetime) -> None:
@@ -48,7 +58,7 @@ def transient(delivery: Delivery, exc: TransientError, *, now: datetime) -> None
     delivery.reason = (f"{exc} (gave up after {delivery.attempts} attempts)" if final else str(exc))[:300]
     retry_at = None if final else delivery.scheduled_for.astimezone(UTC)
     outcome = f"{exc}, no attempts left" if final else f"{exc}, retry at {retry_at:%H:%M:%S}Z"
-    delivery.provider_response = attempt_log(delivery, now=now, outcome=outcome, answer=exc.response)
+    attempt_note(delivery, now=now, outcome=outcome, answer=exc.response)
 
 
 def rows_ours(pks, lease: datetime | None):
@@ -63,12 +73,17 @@ def record_one(delivery: Delivery, *, lease: datetime | None = None) -> None:
     first (it can: the report may beat our UPDATE); then the report's status and log stay and the rest is
     written (the report wrote our message id, which identifies the row as ours)."""
     fields = {name: getattr(delivery, name) for name in SEND_FIELDS}
-    if not rows_ours([delivery.pk], lease).update(**fields) and delivery.provider_message_id:
-        Delivery.objects.filter(
-            pk=delivery.pk,
-            provider_message_id=delivery.provider_message_id,
-            status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED],
-        ).update(**{name: value for name, value in fields.items() if name not in _REPORT_FIELDS})
+    with transaction.atomic():
+        written = rows_ours([delivery.pk], lease).update(**fields)
+        if not written and delivery.provider_message_id:
+            written = Delivery.objects.filter(
+                pk=delivery.pk,
+                provider_message_id=delivery.provider_message_id,
+                status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.FAILED],
+            ).update(**{name: value for name, value in fields.items() if name not in _REPORT_FIELDS})
+        attempts = _attempts_take([delivery])
+        if written:
+            DeliveryAttempt.objects.bulk_create(attempts)
 
 
 def record(deliveries: list[Delivery], *, lease: datetime | None = None) -> None:
@@ -77,4 +92,7 @@ def record(deliveries: list[Delivery], *, lease: datetime | None = None) -> None
         return
     with transaction.atomic():
         ours = set(rows_ours([d.pk for d in deliveries], lease).select_for_update().values_list("pk", flat=True))
-        Delivery.objects.bulk_update([d for d in deliveries if d.pk in ours], SEND_FIELDS)
+        mine = [d for d in deliveries if d.pk in ours]
+        Delivery.objects.bulk_update(mine, SEND_FIELDS)
+        DeliveryAttempt.objects.bulk_create(_attempts_take(mine))
+        _attempts_take(deliveries)  # the others' tries are another worker's to log

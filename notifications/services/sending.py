@@ -21,7 +21,7 @@ from ..channels.base import NoAddress, PermanentError, TransientError
 from ..choices import Channel, DeliveryStatus
 from ..models import Delivery
 from ..selectors import preference_choices, quiet_hours_by_key, quiet_hours_end
-from .recording import REPORTED_CHANNELS, attempt_log, record, record_one, rows_ours, transient
+from .recording import REPORTED_CHANNELS, attempt_note, record, record_one, rows_ours, transient
 
 logger = logging.getLogger(__name__)
 
@@ -138,18 +138,18 @@ def delivery_send(
         raise
     except NoAddress as exc:
         delivery.status, delivery.reason = DeliveryStatus.SUPPRESSED, str(exc)[:300]
-        delivery.provider_response = attempt_log(delivery, now=now, outcome=f"suppressed: {exc}", answer="")
+        attempt_note(delivery, now=now, outcome=f"suppressed: {exc}", answer="")
     except PermanentError as exc:
         delivery.status, delivery.reason = DeliveryStatus.FAILED, str(exc)[:300]
-        delivery.provider_response = attempt_log(delivery, now=now, outcome=f"failed: {exc}", answer=exc.response)
+        attempt_note(delivery, now=now, outcome=f"failed: {exc}", answer=exc.response)
     except Exception as exc:  # a template that fails at send time, a bug in a sender: recorded, not retried
         logger.exception("delivery %s failed", delivery.pk)
         delivery.status, delivery.reason = DeliveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:300]
-        delivery.provider_response = attempt_log(delivery, now=now, outcome="failed", answer=delivery.reason)
+        attempt_note(delivery, now=now, outcome="failed", answer=delivery.reason)
     else:
         delivery.status, delivery.sent_at, delivery.reason = DeliveryStatus.SENT, now, ""
         delivery.provider_message_id = result.provider_message_id[:200]
-        delivery.provider_response = attempt_log(delivery, now=now, outcome="sent", answer=result.provider_response)
+        attempt_note(delivery, now=now, outcome="sent", answer=result.provider_response)
     delivery.locked_until, delivery.updated_at = None, now
     if save:
         record_one(delivery, lease=lease)

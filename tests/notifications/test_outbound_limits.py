@@ -145,7 +145,7 @@ def test_a_push_service_that_trickles_is_cut_off_at_the_deadline(vapid, customer
     assert elapsed[0] < DEADLINE + SLACK
     assert delivery.status == DeliveryStatus.QUEUED  # transient: retried with a backoff
     assert delivery.reason == "no push service took the message yet"
-    assert "transient ReadTimeout" in delivery.provider_response
+    assert "transient ReadTimeout" in delivery.attempt_log_text
 
 
 @pytest.mark.django_db

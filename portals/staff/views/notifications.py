@@ -71,7 +71,7 @@ def delivery_detail(request, pk):
     delivery = get_object_or_404(delivery_list_visible_to(user=request.user), pk=pk)
     context = {
         "delivery": delivery,
-        "attempt_lines": [line for line in delivery.provider_response.splitlines() if line.strip()],
+        "attempt_lines": [line for line in delivery.attempt_log_text.splitlines() if line.strip()],
         "nav_notifications": True,
         "tab": "deliveries",
     }
