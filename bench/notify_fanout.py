@@ -109,7 +109,7 @@ def main() -> None:
         from notifications.choices import DeliveryStatus, WebhookMessageStatus
         from notifications.models import Delivery, WebhookEndpoint, WebhookMessage
         from notifications.recipients import Recipient
-        from notifications.webhooks import body_bytes, headers_for, secret_generate
+        from notifications.services.webhook_signing import body_bytes, headers_for, secret_generate
 
         print("- migrating the bench database")
         call_command("migrate", verbosity=0)

@@ -60,7 +60,7 @@ MAX_WIDTH = 1_000  # a field width or precision in a format string ("%9999d", "{
 # Wall-clock seconds one part may render for, checked at every step: each step is bounded by the sizes above, but
 # 10,000 of them over 200,000-character texts (`{{ text|urlize }}` in a nested loop) would still take minutes.
 MAX_RENDER_SECONDS = 1.0
-# A test send (see services.notify(test_template=...)) carries the edited template under this payload key and
+# A test send (services.template_test_send) carries the edited template under this payload key and
 # renders it against the event's sample payload, exactly as the admin's live preview shows it.
 TEST_KEY = "_test_template"
 

@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import DeliveryStatus, WebhookMessageStatus
-from .models import Delivery, Notification, OutboxEvent, WebhookAttempt, WebhookMessage
+from .models import Delivery, DeliveryAttempt, Notification, OutboxEvent, WebhookAttempt, WebhookMessage
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ def _delete(model: type[models.Model], pks: list) -> dict[str, int]:
     if model is Delivery:
         # Notification.delivery is SET_NULL: an in-app notification outlives its delivery, unlinked.
         Notification.objects.filter(delivery_id__in=pks).update(delivery=None)
+        # DeliveryAttempt.delivery is CASCADE: the attempt log goes with its delivery (a single DELETE, as below).
+        DeliveryAttempt.objects.filter(delivery_id__in=pks).delete()
     elif model is WebhookMessage:
         # WebhookAttempt.message is CASCADE: the attempt log goes with its message. Nothing points at attempts,
         # so this is a single DELETE (the collector's fast path); served by the (message, number) index.

@@ -5,7 +5,8 @@ import math
 from celery import shared_task
 from django.conf import settings
 
-from . import outbox, retention, services, webhooks
+from . import outbox, retention, services
+from .services import webhook_sending
 
 # A retention run starts no new batch after this long and queues the next run instead: with acks_late, a task
 # still running when Redis' 1 h visibility_timeout passes is handed to a second worker.
@@ -19,7 +20,7 @@ DELIVERIES_SOFT_LIMIT = max(
 )
 # A webhook batch takes at most SEND_ROUNDS request deadlines (WEBHOOK_TIMEOUT each).
 WEBHOOKS_SOFT_LIMIT = max(
-    settings.CELERY_TASK_SOFT_TIME_LIMIT, math.ceil(webhooks.SEND_ROUNDS * settings.WEBHOOK_TIMEOUT) + 30
+    settings.CELERY_TASK_SOFT_TIME_LIMIT, math.ceil(webhook_sending.SEND_ROUNDS * settings.WEBHOOK_TIMEOUT) + 30
 )
 RETENTION_SOFT_LIMIT = RETENTION_RUN_SECONDS + 5 * 60  # a run plus its last batch
 HARD_AFTER_SOFT = 60  # seconds a task interrupted by its soft limit has to record and release its rows
@@ -52,15 +53,15 @@ def deliveries_scan() -> None:
 def webhook_messages_send_task(ids: list[str]) -> None:
     """Send a batch of webhook messages. Each is claimed before it is sent: running twice sends nothing twice,
     and a lost task is re-queued by webhook_scan once its queue lease passes. At its soft time limit, messages
-    not yet tried are released (webhooks.webhook_messages_send)."""
-    webhooks.webhook_messages_send(ids)
+    not yet tried are released (services.webhook_messages_send)."""
+    services.webhook_messages_send(ids)
 
 
 @shared_task(acks_late=True, ignore_result=True, expires=4)
 def webhook_scan() -> None:
     """Beat, every 5 s: queue webhook messages whose next attempt is due (retries, lost tasks, dead workers).
     Overlapping scans are safe: rows are taken with SKIP LOCKED and leased."""
-    webhooks.webhook_dispatch_due()
+    services.webhook_dispatch_due()
 
 
 @shared_task(

@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import registry, services
+from . import registry, selectors, services
 from .choices import Channel
 
 # What a POST may ask; anything else (RFC 8058's `List-Unsubscribe=One-Click` body included) is "this event".
@@ -22,7 +22,7 @@ def unsubscribe(request, token):
     event's emails (`scope=all`: of every email they may leave; `scope=resubscribe` and `resubscribe_all` undo those).
     Service-critical events cannot be switched off."""
     try:
-        recipient_key, event_key = services.unsubscribe_token_read(token)
+        recipient_key, event_key = selectors.unsubscribe_token_read(token)
         event = registry.get(event_key)
     except (signing.BadSignature, LookupError, KeyError, TypeError):
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)

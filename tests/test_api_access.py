@@ -162,7 +162,7 @@ def world(db, api_as):
         WebhookEndpoint,
         WebhookMessage,
     )
-    from notifications.webhooks import secret_generate
+    from notifications.services import secret_generate
     from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
     from tests.notifications.sms_support import Browser
     from tests.omni.factories import StaffFactory
@@ -302,7 +302,7 @@ def test_the_selectors_give_a_user_without_staff_access_nothing(world, client_as
     """Defence in depth: were a view to skip the permission check, the audience's selector still returns nothing
     to a staff user whose is_staff was cleared; the console refuses them as the API does."""
     from crm.selectors import account_list_visible_to, contact_list_visible_to, reseller_list_visible_to
-    from notifications.api.deliveries import delivery_list_visible_to
+    from notifications.selectors import delivery_list_visible_to
     from workforce.selectors import vendor_list_visible_to
 
     admin, unstaffed = world["users"]["admin"], world["users"]["unstaffed"]

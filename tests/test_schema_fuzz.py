@@ -74,14 +74,15 @@ def _notification_rows(user) -> None:
         WebhookEndpoint,
         WebhookMessage,
     )
-    from notifications.webhooks import secret_generate
+    from notifications.services import secret_generate
 
     now = timezone.now()
     sent = Delivery.objects.create(
         idempotency_key="fuzz:1", event="crm.account.created", channel="inapp", recipient_key=f"omni.user:{user.pk}",
         recipient_name="Admin", address=str(user.pk), subject="Account created", status="sent", attempts=1,
-        sent_at=now, provider_response="#1 sent", payload={"name": "Acme"},
+        sent_at=now, payload={"name": "Acme"},
     )  # fmt: skip
+    sent.attempt_log.create(number=1, outcome="sent", created_at=now)
     Delivery.objects.create(
         idempotency_key="fuzz:2", event="crm.account.created", channel="sms", recipient_key="crm.contact:x",
         address="+2348031234567", status="failed", reason="the provider reported a failure", attempts=6,

@@ -19,7 +19,7 @@ from omni.admin import ServiceAdmin
 from .. import registry, rendering, services
 from ..api.deliveries import DeliveryFilterSet, delivery_statistics, status_legend
 from ..choices import Channel, DeliveryStatus
-from ..models import Delivery, Notification, Preference, QuietHours, Template
+from ..models import Delivery, DeliveryAttempt, Notification, Preference, QuietHours, Template
 
 PREVIEW_TEMPLATE = "staff/notifications/admin/_preview.html"
 TEST_RESULT_TEMPLATE = "staff/notifications/admin/_test_result.html"
@@ -315,6 +315,20 @@ class QuietHoursAdmin(ServiceAdmin):
 # ---- deliveries ---------------------------------------------------------------------------------------------------
 
 
+class DeliveryAttemptInline(admin.TabularInline):
+    """The delivery log, read-only: one row per attempt and per provider report, seen by who sees the delivery."""
+
+    model = DeliveryAttempt
+    fields = readonly_fields = ["number", "created_at", "outcome", "answer"]
+    extra, can_delete = 0, False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("notifications.view_delivery")
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log: read-only; failed deliveries can be sent again."""
@@ -328,7 +342,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = [
         "event", "channel", "status", "reason", "recipient_key", "recipient_name", "address", "language",
         "attempts", "max_attempts", "scheduled_for", "locked_until", "sent_at", "delivered_at", "idempotency_key",
-        "provider_message_id", "provider_response", "subject", "body_text", "body_html", "payload", "created_at",
+        "provider_message_id", "subject", "body_text", "body_html", "payload", "created_at",
         "updated_at",
     ]  # fmt: skip
     fieldsets = [
@@ -345,18 +359,18 @@ class DeliveryAdmin(admin.ModelAdmin):
                     "sent_at",
                     "delivered_at",
                     "provider_message_id",
-                    "provider_response",
                     "idempotency_key",
                 ]  # fmt: skip
             },
         ),
         (_("Content"), {"fields": ["subject", "body_text", "body_html", "payload"]}),
     ]
+    inlines = [DeliveryAttemptInline]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            queryset = queryset.defer("payload", "body_text", "body_html", "provider_response")
+            queryset = queryset.defer("payload", "body_text", "body_html")
         return queryset
 
     @admin.display(description=_("recipient"), ordering="address")

@@ -1,5 +1,5 @@
 """Admin for outbound webhooks: endpoints (the secret is never shown), messages with their attempts, and the
-attempt log; actions call notifications.webhooks (enable, disable, test event, redeliver)."""
+attempt log; actions call notifications.services (enable, disable, test event, redeliver)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from omni.admin import ServiceAdmin
 from omni.exceptions import DomainError
 
-from .. import registry, webhooks
+from .. import registry, services
 from ..models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 
@@ -31,10 +31,10 @@ class WebhookEndpointForm(forms.ModelForm):
         fields = ["url", "description", "events", "is_active", "owner"]
 
     def clean_url(self):
-        return _field_errors(webhooks.url_clean, self.cleaned_data["url"], "url")
+        return _field_errors(services.url_clean, self.cleaned_data["url"], "url")
 
     def clean_events(self):
-        return _field_errors(webhooks.events_clean, self.cleaned_data["events"], "events")
+        return _field_errors(services.events_clean, self.cleaned_data["events"], "events")
 
 
 def _field_errors(check, value, name):
@@ -51,7 +51,7 @@ class EventFilter(admin.SimpleListFilter):
     title, parameter_name = _("event"), "event"
 
     def lookups(self, request, model_admin):
-        return [*((e.key, e.key) for e in registry.webhook_events()), (webhooks.TEST_EVENT, webhooks.TEST_EVENT)]
+        return [*((e.key, e.key) for e in registry.webhook_events()), (services.TEST_EVENT, services.TEST_EVENT)]
 
     def queryset(self, request, queryset):
         field = "message__event" if queryset.model is WebhookAttempt else "event"
@@ -81,14 +81,14 @@ class WebhookEndpointAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         # Through the service: enabling resets the failure count, disabling records who and when.
         fields = {name: form.cleaned_data[name] for name in ("url", "description", "events", "is_active", "owner")}
-        webhooks.webhook_endpoint_update(endpoint_id=obj.pk, by=request.user, **fields)
+        services.webhook_endpoint_update(endpoint_id=obj.pk, by=request.user, **fields)
 
     def delete_model(self, request, obj):
-        webhooks.webhook_endpoint_delete(endpoint_id=obj.pk)
+        services.webhook_endpoint_delete(endpoint_id=obj.pk)
 
     def _set_active(self, request, queryset, active: bool):
         for endpoint in queryset:
-            webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=active, by=request.user)
+            services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=active, by=request.user)
         self.message_user(request, _("%(n)d endpoint(s) updated.") % {"n": len(queryset)}, messages.SUCCESS)
 
     @admin.action(description=_("Enable selected endpoints"), permissions=["change"])
@@ -103,7 +103,7 @@ class WebhookEndpointAdmin(ServiceAdmin):
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
             try:
-                message = webhooks.webhook_test_send(endpoint_id=endpoint.pk)
+                message = services.webhook_test_send(endpoint_id=endpoint.pk)
             except DomainError as exc:
                 self.message_user(request, f"{endpoint}: {exc.message}", messages.ERROR)
             else:
@@ -148,7 +148,7 @@ class WebhookMessageAdmin(admin.ModelAdmin):
         done = 0
         for message in queryset:
             try:
-                webhooks.webhook_message_redeliver(message_id=message.pk)
+                services.webhook_message_redeliver(message_id=message.pk)
             except (DomainError, ValidationError) as exc:
                 self.message_user(request, f"{message.message_id}: {exc.message}", messages.ERROR)
             else:

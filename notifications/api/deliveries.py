@@ -19,28 +19,13 @@ from omni.api.filters import IsoDateTimeFilter
 from omni.api.routers import Router
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
-from omni.choices import Audience
-from omni.exceptions import Conflict
 
 from .. import registry, services
 from ..choices import Channel, DeliveryStatus
 from ..models import Delivery
+from ..selectors import delivery_list_visible_to
 
-LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html", "provider_response")  # the list never shows them
-
-
-def delivery_list_visible_to(*, user) -> QuerySet[Delivery]:
-    """Active staff (is_staff) with notifications.view_delivery see every delivery; everyone else none (404 on a
-    detail)."""
-    if (
-        user.is_authenticated
-        and user.is_active
-        and user.audience == Audience.STAFF
-        and user.is_staff
-        and user.has_perm("notifications.view_delivery")
-    ):
-        return Delivery.objects.all()
-    return Delivery.objects.none()
+LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html")  # the list never shows them
 
 
 # ---- filters ---------------------------------------------------------------------------------------------------
@@ -170,6 +155,8 @@ class DeliveryOut(serializers.ModelSerializer):
 
 
 class DeliveryDetailOut(DeliveryOut):
+    provider_response = serializers.CharField(source="attempt_log_text", read_only=True)
+
     class Meta(DeliveryOut.Meta):
         fields = [*DeliveryOut.Meta.fields, "body_text", "body_html", "provider_response"]
         read_only_fields = fields
@@ -196,7 +183,9 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def get_queryset(self):
         queryset = delivery_list_visible_to(user=self.request.user)
-        return queryset.defer(*LIST_COLUMNS_DEFERRED) if self.action == "list" else queryset
+        if self.action == "list":
+            return queryset.defer(*LIST_COLUMNS_DEFERRED)
+        return queryset.prefetch_related("attempt_log")
 
     def get_serializer_class(self):
         return DeliveryOut if self.action == "list" else DeliveryDetailOut
@@ -220,9 +209,7 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         delivery = self.get_object()
-        if not services.deliveries_retry([delivery.pk]):
-            message = f"A {delivery.status} delivery cannot be sent again; only failed ones can."
-            raise Conflict(message, fields={"status": [message]})
+        services.delivery_retry(delivery_id=delivery.pk, by=request.user)
         return Response(DeliveryDetailOut(self.get_queryset().get(pk=delivery.pk)).data)
 
 

@@ -17,7 +17,7 @@ from omni.choices import Audience
 from .. import registry
 from ..choices import Channel
 from ..registry import EventType
-from ..webhooks import TEST_EVENT
+from ..services import TEST_EVENT
 
 
 def event_type_list(*, search: str = "", webhooks: bool | None = None) -> list[EventType]:

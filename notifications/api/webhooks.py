@@ -1,6 +1,6 @@
 """/api/v1/notifications/webhook-endpoints/: endpoints, their deliveries, secret rotation, test events and
 redelivery. Staff only (omni.api.permissions.ApiAccess: view_webhookendpoint to read, add/change/delete to
-write); thin: parse an `…In`, call notifications.webhooks, answer an `…Out`."""
+write); thin: parse an `…In`, call notifications.services, answer an `…Out`."""
 
 import uuid
 
@@ -15,7 +15,7 @@ from omni.api.routers import Router
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 
-from .. import webhooks
+from .. import selectors, services
 from ..choices import WebhookMessageStatus
 from ..models import WebhookMessage
 from .webhooks_filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
@@ -60,14 +60,14 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
     action_permission = {"rotate_secret": "change", "test": "change", "redeliver": "change"}
 
     def get_queryset(self):
-        return webhooks.webhook_endpoint_list_visible_to(user=self.request.user)
+        return selectors.webhook_endpoint_list_visible_to(user=self.request.user)
 
     def _out(self, pk, serializer=WebhookEndpointOut, status_code=status.HTTP_200_OK):
         return Response(serializer(self.get_queryset().get(pk=pk)).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         data = parse(WebhookEndpointIn, request)
-        endpoint = webhooks.webhook_endpoint_create(
+        endpoint = services.webhook_endpoint_create(
             url=data["url"],
             events=data["events"],
             description=data["description"],
@@ -82,11 +82,11 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         data = parse(WebhookEndpointIn, request, partial=partial)
         if "active" in data:
             data["is_active"] = data.pop("active")
-        webhooks.webhook_endpoint_update(endpoint_id=endpoint.pk, by=request.user, **data)
+        services.webhook_endpoint_update(endpoint_id=endpoint.pk, by=request.user, **data)
         return self._out(endpoint.pk)
 
     def destroy(self, request, *args, **kwargs):
-        webhooks.webhook_endpoint_delete(endpoint_id=self.get_object().pk)
+        services.webhook_endpoint_delete(endpoint_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -98,12 +98,12 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        endpoint = webhooks.webhook_endpoint_secret_rotate(endpoint_id=self.get_object().pk)
+        endpoint = services.webhook_endpoint_secret_rotate(endpoint_id=self.get_object().pk)
         return self._out(endpoint.pk, WebhookEndpointSecretOut)
 
     @extend_schema(
         summary="Send a test event",
-        description=f"Queues a `{webhooks.TEST_EVENT}` message to this endpoint, whatever it subscribed to. "
+        description=f"Queues a `{services.TEST_EVENT}` message to this endpoint, whatever it subscribed to. "
         "409 when the endpoint is disabled.",
         request=None,
         responses={202: WebhookMessageOut, **CONFLICT},
@@ -111,7 +111,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
-        message = webhooks.webhook_test_send(endpoint_id=endpoint.pk)
+        message = services.webhook_test_send(endpoint_id=endpoint.pk)
         return self._message_out(endpoint, message.pk, status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -130,7 +130,7 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
         filters = WebhookMessageFilterSet(
-            request.query_params, queryset=webhooks.webhook_message_list(endpoint_id=endpoint.pk)
+            request.query_params, queryset=selectors.webhook_message_list(endpoint_id=endpoint.pk)
         )
         if not filters.is_valid():
             raise exceptions.ValidationError(filters.errors)
@@ -154,12 +154,12 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
     def redeliver(self, request, pk=None, message_pk=None):
         endpoint = self.get_object()
         message = self._message(endpoint, message_pk)
-        webhooks.webhook_message_redeliver(message_id=message.pk)
+        services.webhook_message_redeliver(message_id=message.pk)
         return self._message_out(endpoint, message.pk, status.HTTP_202_ACCEPTED)
 
     def _message(self, endpoint, message_pk):
         try:
-            return webhooks.webhook_message_list(endpoint_id=endpoint.pk).get(pk=uuid.UUID(str(message_pk)))
+            return selectors.webhook_message_list(endpoint_id=endpoint.pk).get(pk=uuid.UUID(str(message_pk)))
         except (ValueError, WebhookMessage.DoesNotExist):
             raise Http404 from None
 

@@ -1,4 +1,6 @@
-"""Templates, preferences, quiet hours, deliveries and in-app notifications."""
+"""Templates, preferences, quiet hours, deliveries (with their attempts) and in-app notifications."""
+
+from datetime import UTC
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -113,7 +115,6 @@ class Delivery(TimeStampedModel):
     scheduled_for = models.DateTimeField(_("not before"), null=True, blank=True, help_text=_("Quiet hours, backoff."))
     locked_until = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    provider_response = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -146,6 +147,38 @@ class Delivery(TimeStampedModel):
 
     def __str__(self):
         return f"{self.event} → {self.address or self.recipient_key} ({self.channel}, {self.status})"
+
+    @property
+    def attempt_log_text(self) -> str:
+        """The delivery log as text, one line per attempt or report, newest last (the API's `provider_response`).
+        Prefetch `attempt_log` to read it without a query."""
+        return "\n".join(attempt.line for attempt in self.attempt_log.all())
+
+
+class DeliveryAttempt(TimeStampedModel):
+    """The delivery log of a Delivery: one row per send attempt (`number`, the delivery's attempt count then)
+    and per delivery report of the provider (no number), with the provider's answer. `created_at` is its time."""
+
+    OUTCOME_MAX, ANSWER_MAX = 500, 2000
+
+    delivery = models.ForeignKey(Delivery, models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Empty: a provider's report."))
+    outcome = models.CharField(max_length=OUTCOME_MAX)
+    answer = models.TextField(blank=True, help_text=_("The provider's answer, on one line."))
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        ordering = ["created_at", "number"]  # oldest first; at one time, an attempt before its report
+
+    def __str__(self):
+        return self.line
+
+    @property
+    def line(self) -> str:
+        """`#2 2026-12-02 10:00:00Z sent: 250 accepted`; a report: `2026-12-02 10:00:05Z report delivered: ...`."""
+        number = f"#{self.number} " if self.number is not None else ""
+        answer = f": {self.answer}" if self.answer else ""
+        return f"{number}{self.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z {self.outcome}{answer}"
 
 
 class Notification(TimeStampedModel):

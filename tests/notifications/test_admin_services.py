@@ -3,7 +3,7 @@ subscriptions, webhook endpoints."""
 
 import datetime as dt
 
-from notifications import services, webhooks
+from notifications import selectors, services
 from notifications.choices import Channel
 from notifications.models import Preference, PushSubscription, QuietHours, WebhookEndpoint
 from tests.admin_support import admin_form_data
@@ -38,7 +38,7 @@ def test_quiet_hours_are_set_and_cleared_through_the_services(admin_user, client
     quiet = QuietHours.objects.get()
     assert (quiet.start, quiet.end, quiet.time_zone) == (dt.time(22), dt.time(7), "Africa/Lagos")
     admin.post(f"/admin/notifications/quiethours/{quiet.pk}/delete/", {"post": "yes"})
-    assert services.quiet_hours_get(recipient_key="crm.contact:x") is None
+    assert selectors.quiet_hours_get(recipient_key="crm.contact:x") is None
 
 
 def test_push_subscriptions_and_webhook_endpoints_are_deleted_through_the_services(
@@ -54,6 +54,6 @@ def test_push_subscriptions_and_webhook_endpoints_are_deleted_through_the_servic
         {"action": "delete_selected", "_selected_action": [subscription.pk], "post": "yes"},
     )
     assert not PushSubscription.objects.exists()
-    endpoint = webhooks.webhook_endpoint_create(url="http://127.0.0.1:9/hook", events=["*"])
+    endpoint = services.webhook_endpoint_create(url="http://127.0.0.1:9/hook", events=["*"])
     admin.post(f"/admin/notifications/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"})
     assert not WebhookEndpoint.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from notifications import services
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, QuietHours
+from notifications.services import recording, sending
 from tests.notifications.email_support import NEWSLETTER, OUTAGE, contact, smtp_running
 
 pytestmark = pytest.mark.django_db
@@ -34,20 +35,20 @@ def test_a_batch_does_not_record_over_a_row_handed_to_another_worker(smtp_server
     theirs = lease + dt.timedelta(seconds=7)
     Delivery.objects.filter(pk=second.pk).update(locked_until=theirs, attempts=2)
 
-    ours, renewed = services._lease_renew([first.pk, second.pk], lease)
+    ours, renewed = sending._lease_renew([first.pk, second.pk], lease)
     assert ours == {first.pk} and renewed > lease
     assert Delivery.objects.get(pk=second.pk).locked_until == theirs  # untouched
 
     for delivery in claimed:
         delivery.status, delivery.reason, delivery.locked_until = DeliveryStatus.FAILED, "ours", None
-    services._record(claimed, lease=renewed)
+    recording.record(claimed, lease=renewed)
     assert Delivery.objects.get(pk=first.pk).reason == "ours"
     other = Delivery.objects.get(pk=second.pk)
     assert (other.status, other.reason, other.locked_until) == (DeliveryStatus.SENDING, "", theirs)
 
 
 def test_a_slow_batch_renews_its_claim_and_still_sends_each_once(smtp_server, monkeypatch):
-    monkeypatch.setattr(services, "RENEW_SECONDS", 0)  # renew before every send
+    monkeypatch.setattr(sending, "RENEW_SECONDS", 0)  # renew before every send
     deliveries = services.notify(NEWSLETTER, [contact(email_address=f"p{n}@example.com") for n in range(5)], NEWS)
     assert services.deliveries_send([d.pk for d in deliveries]) == 5
     assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages) == [

@@ -68,7 +68,8 @@ def test_email_has_headers_both_parts_and_a_working_unsubscribe_link(smtp_server
     assert delivery.subject == "News: Fibre in Lekki"
     assert "<h1>Fibre in Lekki</h1>" in delivery.body_html and link in delivery.body_text  # what was sent
     assert delivery.provider_message_id == message["Message-ID"]
-    assert delivery.provider_response.startswith("#1 ") and "sent: 250" in delivery.provider_response
+    (attempt,) = delivery.attempt_log.all()
+    assert (attempt.number, attempt.outcome) == (1, "sent") and attempt.answer.startswith("250")
 
     # The link works without signing in: GET asks, POST unsubscribes.
     host, path = unsubscribe_path(message)
@@ -153,11 +154,11 @@ def test_a_transient_smtp_failure_is_retried_with_backoff_until_it_succeeds(smtp
     assert delivery.attempts == 3
     assert delivery.sent_at == t2
     assert len(smtp_server.messages) == 1  # delivered exactly once
-    log = delivery.provider_response.splitlines()
-    assert len(log) == 3
-    assert log[0].startswith("#1 ") and "451 4.3.0 Greylisted" in log[0]
-    assert log[1].startswith("#2 ") and "452 4.3.1 Insufficient storage" in log[1]
-    assert log[2].startswith("#3 ") and "sent: 250" in log[2]
+    log = list(delivery.attempt_log.all())
+    assert [attempt.number for attempt in log] == [1, 2, 3]
+    assert "451 4.3.0 Greylisted" in log[0].line
+    assert "452 4.3.1 Insufficient storage" in log[1].line
+    assert log[2].outcome == "sent" and log[2].answer.startswith("250")
 
 
 def test_retries_stop_after_max_attempts(smtp_server):
@@ -183,7 +184,7 @@ def test_a_refused_recipient_fails_at_once(smtp_server):
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.reason == "recipient refused"
-    assert "550 5.1.1 No such user here" in delivery.provider_response
+    assert "550 5.1.1 No such user here" in delivery.attempt_log_text
     assert delivery.scheduled_for is None
     assert smtp_server.messages == []
 
@@ -194,7 +195,7 @@ def test_a_permanent_refusal_of_the_message_fails_at_once(smtp_server):
     _send([delivery])
     delivery.refresh_from_db()
     assert (delivery.status, delivery.reason, delivery.attempts) == (DeliveryStatus.FAILED, "message refused", 1)
-    assert "554 5.7.1 Message rejected as spam" in delivery.provider_response
+    assert "554 5.7.1 Message rejected as spam" in delivery.attempt_log_text
 
 
 def test_a_server_that_is_down_is_a_transient_failure(settings):

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.generators import SchemaGenerator
 
 from crm.events import ACCOUNT_PAYLOAD
-from notifications import registry, webhooks
+from notifications import registry, services
 from notifications.choices import Channel
 from notifications.events import WEBHOOK_ENDPOINT_DISABLED
 from notifications.models import WebhookEndpoint
@@ -94,7 +94,7 @@ def test_each_item_describes_the_event(api):
         "mandatory": True,
         "webhooks": False,
     }
-    assert webhooks.TEST_EVENT not in rows  # sent on request only: nothing to subscribe to
+    assert services.TEST_EVENT not in rows  # sent on request only: nothing to subscribe to
 
 
 def test_the_list_is_paginated_like_the_others(api):
@@ -151,7 +151,7 @@ def test_detail_by_key(api):
     assert no_slash.status_code == 200 and no_slash.json()["webhooks"] is False
 
 
-@pytest.mark.parametrize("key", ["crm.account.exploded", webhooks.TEST_EVENT, "*", "crm"])
+@pytest.mark.parametrize("key", ["crm.account.exploded", services.TEST_EVENT, "*", "crm"])
 def test_an_unknown_key_is_404_with_the_error_body(api, key):
     body = assert_error(api.get(f"{URL}{key}/"), 404, code="not_found")
     assert key in body["detail"] and body["fields"] == {}
@@ -196,7 +196,7 @@ def test_creating_an_endpoint_for_a_people_only_event_is_400(admin_api):
 
 
 def test_changing_an_endpoint_to_a_people_only_event_is_400(admin_api, admin_user):
-    endpoint = webhooks.webhook_endpoint_create(url=PUBLIC_URL, events=["crm.account.created"], owner=admin_user)
+    endpoint = services.webhook_endpoint_create(url=PUBLIC_URL, events=["crm.account.created"], owner=admin_user)
     for method in (admin_api.patch, admin_api.put):
         response = method(f"{ENDPOINTS}{endpoint.pk}/", {"url": PUBLIC_URL, "events": [WEBHOOK_ENDPOINT_DISABLED]})
         assert_error(response, 400, field="events")
@@ -205,10 +205,10 @@ def test_changing_an_endpoint_to_a_people_only_event_is_400(admin_api, admin_use
 
 
 def test_the_test_event_and_unknown_keys_are_refused_with_their_reasons(admin_api):
-    response = admin_api.post(ENDPOINTS, {"url": PUBLIC_URL, "events": [webhooks.TEST_EVENT, "crm.account.exploded"]})
+    response = admin_api.post(ENDPOINTS, {"url": PUBLIC_URL, "events": [services.TEST_EVENT, "crm.account.exploded"]})
     reasons = assert_error(response, 400, field="events")["fields"]["events"]
     assert reasons[0] == "Unknown events: crm.account.exploded."
-    assert reasons[1].startswith(f"{webhooks.TEST_EVENT} needs no subscription")
+    assert reasons[1].startswith(f"{services.TEST_EVENT} needs no subscription")
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -216,11 +216,11 @@ def test_the_flag_decides_what_an_endpoint_may_subscribe_to(db):
     """Every catalogue entry: subscribable exactly when the catalogue says webhooks carry it."""
     for event in registry.all_events():
         if event.webhooks:
-            endpoint = webhooks.webhook_endpoint_create(url=PUBLIC_URL, events=[event.key])
+            endpoint = services.webhook_endpoint_create(url=PUBLIC_URL, events=[event.key])
             assert endpoint.events == [event.key]
         else:
             with pytest.raises(ValidationError) as refused:
-                webhooks.webhook_endpoint_create(url=PUBLIC_URL, events=[event.key])
+                services.webhook_endpoint_create(url=PUBLIC_URL, events=[event.key])
             assert list(refused.value.message_dict) == ["events"]
     assert WebhookEndpoint.objects.count() == len(registry.webhook_events()) >= 6
 
@@ -229,7 +229,7 @@ def test_star_still_means_every_webhook_event(admin_api):
     response = admin_api.post(ENDPOINTS, {"url": PUBLIC_URL, "events": ["*"]})
     assert response.status_code == 201, response.content
     assert WebhookEndpoint.objects.get().events == ["*"]
-    [message] = webhooks.webhook_publish(event="crm.contact.updated", data={"id": "c1"})
+    [message] = services.webhook_publish(event="crm.contact.updated", data={"id": "c1"})
     assert message.payload["type"] == "crm.contact.updated"
 
 

@@ -19,7 +19,7 @@ from notifications import services
 from notifications.choices import Channel, DeliveryStatus, WebhookMessageStatus
 from notifications.models import Delivery, WebhookAttempt, WebhookEndpoint, WebhookMessage
 from notifications.recipients import Recipient
-from notifications.webhooks import secret_generate
+from notifications.services import secret_generate
 from tests.celery_support import broker_lock, celery_env, celery_start, process_stop
 from tests.conftest import TEST_REDIS_URL
 from tests.notifications.email_support import smtp_running

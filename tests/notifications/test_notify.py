@@ -63,7 +63,7 @@ def test_unknown_events_and_channels_are_refused():
         services.notify("nope.nope.nope", [contact()], {})
     with pytest.raises(ValueError, match="Unknown channels"):
         services.notify(NEWSLETTER, [contact()], {}, channels=["fax"])
-    with pytest.raises(ValueError, match="names its channels"):
+    with pytest.raises(TypeError):  # the test send is services.template_test_send
         services.notify(NEWSLETTER, [contact()], {}, test_template=registry.DefaultTemplate(subject="x"))
 
 
@@ -99,7 +99,10 @@ def test_retrying_a_failed_delivery_gives_it_fresh_attempts(smtp_server):
     assert services.deliveries_send([delivery.pk]) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.max_attempts) == (DeliveryStatus.SENT, 2, 7)
-    assert [line.split(" ", 1)[0] for line in delivery.provider_response.splitlines()] == ["#1", "#2"]
+    assert [(a.number, a.outcome) for a in delivery.attempt_log.all()] == [
+        (1, "failed: recipient refused"),
+        (2, "sent"),
+    ]
 
 
 def test_an_event_without_a_template_for_the_channel_fails_with_the_reason():

@@ -18,13 +18,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
-from notifications import services, tasks, webhooks
+from notifications import services, tasks
 from notifications.channels import push, sms
 from notifications.channels.base import TransientError
 from notifications.choices import Channel, DeliveryStatus, WebhookMessageStatus
 from notifications.management.commands.vapid_keys import vapid_key_pair
 from notifications.models import Delivery, PushSubscription, WebhookAttempt, WebhookMessage
 from notifications.recipients import Recipient
+from notifications.services import sending, webhook_sending
 from tests.celery_support import BASE_DIR, celery_env
 from tests.notifications.sms_support import (
     ACCOUNT_SID,
@@ -61,12 +62,12 @@ def _timed():
 
 
 def _webhook_messages(url: str, count: int = 1, *, now=None) -> list[WebhookMessage]:
-    endpoint = webhooks.webhook_endpoint_create(url=url, events=["*"])
+    endpoint = services.webhook_endpoint_create(url=url, events=["*"])
     now = now or timezone.now()
     return [
         message
         for _ in range(count)
-        for message in webhooks.webhook_publish(event="crm.account.created", data={"id": "a1"}, now=now)
+        for message in services.webhook_publish(event="crm.account.created", data={"id": "a1"}, now=now)
         if message.endpoint_id == endpoint.pk
     ]
 
@@ -80,7 +81,7 @@ def test_a_webhook_receiver_that_trickles_is_cut_off_at_the_deadline(answer):
     with SlowServer(answer) as server:
         (message,) = _webhook_messages(server.url)
         with _timed() as elapsed:
-            assert webhooks.webhook_messages_send([message.pk]) == 0
+            assert services.webhook_messages_send([message.pk]) == 0
     assert elapsed[0] < DEADLINE + SLACK  # per-read timeouts alone let it run until the server hung up (10 s)
     attempt = WebhookAttempt.objects.get(message=message)
     assert attempt.succeeded is False
@@ -100,7 +101,7 @@ def test_a_host_name_that_resolves_slowly_is_cut_off_at_the_deadline(monkeypatch
         fake_dns(monkeypatch, {"slow.example.com": slow_dns})
         (message,) = _webhook_messages(f"http://slow.example.com:{receiver.port}/hooks")
         with _timed() as elapsed:
-            webhooks.webhook_messages_send([message.pk])
+            services.webhook_messages_send([message.pk])
         assert receiver.requests == []
     assert elapsed[0] < DEADLINE + SLACK
     attempt = WebhookAttempt.objects.get(message=message)
@@ -112,11 +113,11 @@ def test_a_webhook_batch_ends_within_its_rounds_of_deadlines():
     """SEND_BATCH messages to receivers that all trickle: CONCURRENCY at a time, each cut off at its deadline,
     so the batch takes SEND_ROUNDS deadlines, not as long as the receivers care to drip."""
     with SlowServer(HEADERS_TRICKLE) as server:
-        messages = _webhook_messages(server.url, webhooks.SEND_BATCH)
+        messages = _webhook_messages(server.url, webhook_sending.SEND_BATCH)
         with _timed() as elapsed:
-            assert webhooks.webhook_messages_send([m.pk for m in messages]) == 0
-        assert len(server.requests) == webhooks.SEND_BATCH
-    assert elapsed[0] < webhooks.SEND_ROUNDS * DEADLINE + SLACK
+            assert services.webhook_messages_send([m.pk for m in messages]) == 0
+        assert len(server.requests) == webhook_sending.SEND_BATCH
+    assert elapsed[0] < webhook_sending.SEND_ROUNDS * DEADLINE + SLACK
     errors = set(WebhookAttempt.objects.filter(message__in=messages).values_list("error", flat=True))
     assert errors == {f"timed out after {DEADLINE:g} s (ReadTimeout)"}
 
@@ -144,7 +145,7 @@ def test_a_push_service_that_trickles_is_cut_off_at_the_deadline(vapid, customer
     assert elapsed[0] < DEADLINE + SLACK
     assert delivery.status == DeliveryStatus.QUEUED  # transient: retried with a backoff
     assert delivery.reason == "no push service took the message yet"
-    assert "transient ReadTimeout" in delivery.provider_response
+    assert "transient ReadTimeout" in delivery.attempt_log_text
 
 
 @pytest.mark.django_db
@@ -227,7 +228,7 @@ def test_the_claim_of_a_delivery_batch_outlives_the_slowest_send_between_two_ren
     # every subscription of a user, each request within its deadline; an SMS is one request).
     assert services.SEND_MAX_SECONDS == services.PUSH_SUBSCRIPTIONS_MAX * push.TIMEOUT
     assert sms.TIMEOUT <= services.SEND_MAX_SECONDS
-    assert services.RENEW_SECONDS + services.SEND_MAX_SECONDS < services.CLAIM_SECONDS
+    assert sending.RENEW_SECONDS + services.SEND_MAX_SECONDS < services.CLAIM_SECONDS
     # The batch's budget plus its last send fit in the task's soft limit; the hard one leaves time to release.
     soft, hard = tasks.deliveries_send_task.soft_time_limit, tasks.deliveries_send_task.time_limit
     assert services.SEND_BUDGET_SECONDS + services.SEND_MAX_SECONDS < soft < hard < 3600
@@ -235,7 +236,7 @@ def test_the_claim_of_a_delivery_batch_outlives_the_slowest_send_between_two_ren
 
 def test_a_webhook_batch_fits_in_its_tasks_time_limit(settings):
     soft, hard = tasks.webhook_messages_send_task.soft_time_limit, tasks.webhook_messages_send_task.time_limit
-    assert webhooks.SEND_ROUNDS * settings.WEBHOOK_TIMEOUT < soft < hard < 3600
+    assert webhook_sending.SEND_ROUNDS * settings.WEBHOOK_TIMEOUT < soft < hard < 3600
 
 
 def test_every_task_has_soft_and_hard_time_limits():
@@ -258,8 +259,8 @@ def test_time_limits_in_the_wrong_order_are_refused_at_start():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_webhook_batch_longer_than_its_claim_renews_it(settings, monkeypatch):
-    monkeypatch.setattr(webhooks, "CLAIM_SECONDS", 1.0)
-    monkeypatch.setattr(webhooks, "RENEW_SECONDS", 0.2)
+    monkeypatch.setattr(webhook_sending, "CLAIM_SECONDS", 1.0)
+    monkeypatch.setattr(webhook_sending, "RENEW_SECONDS", 0.2)
     settings.WEBHOOK_TIMEOUT = 5.0
     with Receiver() as receiver:
         (message,) = _webhook_messages(receiver.url)
@@ -268,13 +269,13 @@ def test_a_webhook_batch_longer_than_its_claim_renews_it(settings, monkeypatch):
 
         def scan():  # the beat scan, while the batch is out: it finds the claim held, not stale
             try:
-                scans.append(webhooks.webhook_dispatch_due(now=timezone.now()))
+                scans.append(services.webhook_dispatch_due(now=timezone.now()))
             finally:
                 connection.close()
 
         timer = threading.Timer(1.5, scan)
         timer.start()
-        assert webhooks.webhook_messages_send([message.pk]) == 1
+        assert services.webhook_messages_send([message.pk]) == 1
         timer.join()
         assert len(receiver.posts()) == 1
     assert scans == [[]]
@@ -284,8 +285,8 @@ def test_a_webhook_batch_longer_than_its_claim_renews_it(settings, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_batch_longer_than_its_claim_renews_it(settings, monkeypatch):
-    monkeypatch.setattr(services, "CLAIM_SECONDS", 1.0)
-    monkeypatch.setattr(services, "RENEW_SECONDS", 0.3)
+    monkeypatch.setattr(sending, "CLAIM_SECONDS", 1.0)
+    monkeypatch.setattr(sending, "RENEW_SECONDS", 0.3)
     with twilio_configured(settings) as twilio:
         deliveries = _sms_deliveries(4)
         for _ in deliveries:
@@ -348,7 +349,7 @@ def test_a_soft_time_limit_in_a_delivery_batch_leaves_every_row_claimable(settin
     now = timezone.now()
     rows = {r.pk: r for r in Delivery.objects.filter(pk__in=[d.pk for d in deliveries])}
     sent = [r for r in rows.values() if r.status == DeliveryStatus.SENT]
-    interrupted = [r for r in rows.values() if r.reason.startswith(services.INTERRUPTED)]
+    interrupted = [r for r in rows.values() if r.reason.startswith(sending.INTERRUPTED)]
     untried = [r for r in rows.values() if r.attempts == 0]
     assert [r.provider_message_id for r in sent] == ["SMfirst"]
     # In flight when the limit came: it may have gone out, so it is retried later, like a timeout.
@@ -383,13 +384,13 @@ def test_a_delivery_batch_past_its_budget_gives_the_rest_back(settings, django_c
 
 @pytest.mark.django_db
 def test_a_soft_time_limit_in_a_webhook_batch_releases_what_was_not_tried(monkeypatch):
-    monkeypatch.setattr(webhooks, "_pool", ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-test"))
+    monkeypatch.setattr(webhook_sending, "_pool", ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-test"))
     with Receiver() as receiver:
         now = timezone.now()
         messages = _webhook_messages(receiver.url, 3, now=now)
         receiver.answer(HookAnswer(), HookAnswer(delay=2.0))
         with soft_time_limit_after(0.5):
-            assert webhooks.webhook_messages_send([m.pk for m in messages], now=now) == 1
+            assert services.webhook_messages_send([m.pk for m in messages], now=now) == 1
         assert len(receiver.posts()) == 2  # one at a time: the third never started
     rows = {m.pk: m for m in WebhookMessage.objects.filter(pk__in=[m.pk for m in messages])}
     attempts = {a.message_id: a for a in WebhookAttempt.objects.filter(message__in=messages)}
@@ -397,7 +398,7 @@ def test_a_soft_time_limit_in_a_webhook_batch_releases_what_was_not_tried(monkey
     (in_flight,) = [m for pk, m in rows.items() if pk in attempts and not attempts[pk].succeeded]
     (untried,) = [m for pk, m in rows.items() if pk not in attempts]
     assert attempts[done.pk].succeeded
-    assert attempts[in_flight.pk].error == webhooks.INTERRUPTED
+    assert attempts[in_flight.pk].error == webhook_sending.INTERRUPTED
     assert (in_flight.status, in_flight.attempts, in_flight.next_attempt_at) == (
         WebhookMessageStatus.PENDING,
         1,
@@ -409,4 +410,4 @@ def test_a_soft_time_limit_in_a_webhook_batch_releases_what_was_not_tried(monkey
         now,
         None,
     )
-    assert webhooks.webhook_dispatch_due(now=now) == [str(untried.pk)]  # claimable at once
+    assert services.webhook_dispatch_due(now=now) == [str(untried.pk)]  # claimable at once

@@ -20,8 +20,8 @@ from notifications.choices import Channel
 from notifications.models import Delivery, OutboxEvent, WebhookEndpoint, WebhookMessage
 from notifications.recipients import Recipient
 from notifications.registry import DefaultTemplate
+from notifications.services import secret_generate
 from notifications.tasks import outbox_dispatch_task
-from notifications.webhooks import secret_generate
 from tests.celery_support import broker_lock, celery_env, celery_start, process_stop, run_published
 from tests.conftest import TEST_REDIS_URL
 from tests.notifications.email_support import free_port, smtp_running

@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from notifications import services
+from notifications import selectors, services
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Preference, QuietHours
 from notifications.recipients import Recipient
@@ -89,7 +89,7 @@ def test_muting_a_channel_on_the_preferences_page_silences_its_ticked_events():
         "opted out",
     )
     assert deliveries[Channel.EMAIL].status == DeliveryStatus.QUEUED
-    matrix = services.preference_matrix(recipient_key=key)
+    matrix = selectors.preference_matrix(recipient_key=key)
     cells = {(row["event"].key, c["channel"]): c["enabled"] for row in matrix["events"] for c in row["cells"]}
     assert cells[(NEWSLETTER, Channel.INAPP)] is False and cells[("crm.account.created", Channel.INAPP)] is False
     assert matrix["all"][Channel.INAPP] is False
@@ -166,7 +166,7 @@ def test_preferences_save_stores_only_what_differs_from_the_defaults():
     assert ("*", Channel.SMS, False) in stored
     assert ("crm.account.created", Channel.INAPP, True) in stored  # staff follow crm events: an opt-in
     assert not any(event == OUTAGE for event, _c, _e in stored)  # mandatory: nothing to choose
-    matrix = services.preference_matrix(recipient_key=key)
+    matrix = selectors.preference_matrix(recipient_key=key)
     cells = {(row["event"].key, c["channel"]): c for row in matrix["events"] for c in row["cells"]}
     assert cells[(NEWSLETTER, Channel.EMAIL)]["enabled"] is False
     assert cells[(NEWSLETTER, Channel.INAPP)]["enabled"] is True

@@ -70,7 +70,7 @@ def test_a_push_is_encrypted_for_the_browser_and_signed_with_vapid(push_service,
     subscription = _subscribe(customer, push_service, browser)
     delivery = _push(customer)
 
-    assert delivery.status == DeliveryStatus.SENT, delivery.provider_response
+    assert delivery.status == DeliveryStatus.SENT, delivery.attempt_log_text
     (request,) = push_service.requests
     assert request.method == "POST" and request.path == "/push/browser"
     assert request.headers["content-encoding"] == "aes128gcm"
@@ -114,7 +114,7 @@ def test_a_gone_subscription_is_deleted(push_service, customer, status):
     delivery = _push(customer)
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.reason == "every push subscription of the user has expired"
-    assert f"{status} subscription expired" in delivery.provider_response
+    assert f"{status} subscription expired" in delivery.attempt_log_text
     assert not PushSubscription.objects.filter(user=customer).exists()
 
 
@@ -160,7 +160,7 @@ def test_a_push_service_that_refuses_the_message_fails_it(push_service, customer
 def test_a_user_without_subscriptions_is_suppressed_not_failed(push_service, customer):
     delivery = _push(customer)
     assert (delivery.status, delivery.reason) == (DeliveryStatus.SUPPRESSED, "no push subscription")
-    assert "suppressed: no push subscription" in delivery.provider_response
+    assert "suppressed: no push subscription" in delivery.attempt_log_text
     assert push_service.requests == []
     assert services.deliveries_retry([delivery.pk]) == 0  # nothing to send again
 
@@ -184,7 +184,7 @@ def test_an_endpoint_on_a_private_address_is_never_contacted(push_service, custo
     delivery = _push(customer)
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.reason == "every push service refused the message"
-    assert "private or loopback" in delivery.provider_response
-    assert "not a public address" in delivery.provider_response
+    assert "private or loopback" in delivery.attempt_log_text
+    assert "not a public address" in delivery.attempt_log_text
     assert push_service.requests == []
     assert PushSubscription.objects.filter(user=customer).count() == 2

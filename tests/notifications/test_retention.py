@@ -22,6 +22,7 @@ from notifications import retention, tasks
 from notifications.choices import DELIVERY_OPEN, Channel, DeliveryStatus, WebhookMessageStatus
 from notifications.models import (
     Delivery,
+    DeliveryAttempt,
     Notification,
     OutboxEvent,
     WebhookAttempt,
@@ -135,6 +136,15 @@ def test_final_deliveries_past_the_window_go_and_open_or_younger_ones_stay(now):
     gone = {key for key, row in rows.items() if row.pk not in left(Delivery)}
     assert gone == {(status, "outside") for status in retention.DELIVERY_FINAL}
     assert counts == {**NOTHING, "deliveries": 4}
+
+
+def test_a_pruned_delivery_takes_its_attempt_log_along(now):
+    old, young = delivery(DeliveryStatus.SENT, now - timedelta(days=200)), delivery(DeliveryStatus.SENT, now)
+    for row in (old, young):
+        row.attempt_log.create(number=1, outcome="sent", answer="250 ok", created_at=row.created_at)
+
+    assert retention.prune(now=now) == {**NOTHING, "deliveries": 1}
+    assert list(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [young.pk]
 
 
 def test_an_in_app_notification_outlives_its_deleted_delivery_unlinked(customer, now):
@@ -262,7 +272,10 @@ def test_retention_handles_every_row_pointing_at_what_it_deletes():
     def pointing_at(model):
         return {(rel.related_model, rel.field.name, rel.on_delete) for rel in model._meta.related_objects}
 
-    assert pointing_at(Delivery) == {(Notification, "delivery", models.SET_NULL)}
+    assert pointing_at(Delivery) == {
+        (Notification, "delivery", models.SET_NULL),
+        (DeliveryAttempt, "delivery", models.CASCADE),
+    }
     assert pointing_at(WebhookMessage) == {(WebhookAttempt, "message", models.CASCADE)}
     assert pointing_at(Notification) == set()
 
@@ -308,10 +321,10 @@ def test_each_batch_is_a_few_statements_whatever_its_size(endpoint, now, django_
         delivery(DeliveryStatus.SENT, old + i * SECOND)
         message(endpoint, WebhookMessageStatus.FAILED, old + i * SECOND)
 
-    # Per kind and batch: savepoint, SELECT ... FOR UPDATE SKIP LOCKED, then SET NULL on in-app notifications
-    # (deliveries) or DELETE of attempts (webhooks), DELETE, release. In-app and outbox, nothing expired:
-    # savepoint, SELECT, release.
-    with django_assert_num_queries(5 + 5 + 3 + 3):
+    # Per kind and batch: savepoint, SELECT ... FOR UPDATE SKIP LOCKED, then SET NULL on in-app notifications and
+    # DELETE of attempts (deliveries) or DELETE of attempts (webhooks), DELETE, release. In-app and outbox,
+    # nothing expired: savepoint, SELECT, release.
+    with django_assert_num_queries(6 + 5 + 3 + 3):
         counts = retention.prune(now=now, batch_size=1000)
 
     assert counts == {**NOTHING, "deliveries": 40, "webhook_messages": 40, "webhook_attempts": 80}

@@ -100,9 +100,11 @@ def test_sms_goes_to_the_twilio_api_and_the_status_callback_marks_it_delivered(t
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.delivered_at is not None
-    first, report = delivery.provider_response.splitlines()  # the send attempt, then the report appended
-    assert first.startswith("#1 ") and " sent" in first
-    assert orjson.loads(report.split(" report delivered: ", 1)[1]) == {"MessageStatus": "delivered"}
+    first, report = delivery.attempt_log.all()  # the send attempt, then the report
+    assert (first.number, first.outcome) == (1, "sent")
+    assert (report.number, report.outcome) == (None, "report delivered")
+    assert orjson.loads(report.answer) == {"MessageStatus": "delivered"}
+    assert report.line.endswith(' report delivered: {"MessageStatus":"delivered"}')
 
 
 @pytest.mark.parametrize("status", ["failed", "undelivered"])
@@ -113,8 +115,9 @@ def test_a_failed_delivery_report_fails_the_delivery_with_the_error_code(twilio,
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.reason == "the provider reported a failure"
-    report = delivery.provider_response.splitlines()[-1]
-    assert orjson.loads(report.split(" report failed: ", 1)[1]) == {"MessageStatus": status, "ErrorCode": "30003"}
+    report = delivery.attempt_log.last()
+    assert (report.number, report.outcome) == (None, "report failed")
+    assert orjson.loads(report.answer) == {"MessageStatus": status, "ErrorCode": "30003"}
 
 
 def test_a_report_with_a_bad_or_missing_signature_is_refused_and_changes_nothing(twilio):
@@ -172,7 +175,7 @@ def test_a_report_that_beats_the_recording_of_the_send_is_kept(twilio, monkeypat
         assert delivery.status == DeliveryStatus.DELIVERED and delivery.delivered_at is not None
         assert delivery.provider_message_id.startswith("SM") and delivery.sent_at is not None
         assert delivery.body_text == "Outage in Lekki Phase 1. Back by 18:00." and delivery.locked_until is None
-        assert "report delivered" in delivery.provider_response
+        assert "report delivered" in delivery.attempt_log_text
     assert first.provider_message_id != second.provider_message_id
 
 

@@ -208,7 +208,7 @@ def test_when_the_apps_default_fails_too_the_delivery_fails_with_the_templates_e
     assert delivery.reason == "UndefinedError: 'None' has no attribute 'name'"  # the edited template's error
     assert smtp_server.messages == []
     assert len(_rendering_warnings(caplog)) == 1  # the fallback was tried
-    (failure,) = [r for r in caplog.records if r.name == "notifications.services" and r.exc_info]
+    (failure,) = [r for r in caplog.records if r.name == "notifications.services.sending" and r.exc_info]
     assert failure.exc_info[1].__notes__ == [
         "The app's default template failed too: line 1: unknown value: 'number' is undefined"
     ]

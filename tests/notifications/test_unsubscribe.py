@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from notifications import services
+from notifications import selectors, services
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Preference
 from tests.notifications.email_support import NEWSLETTER, OUTAGE, contact
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _path(key, event=NEWSLETTER) -> str:
-    return urlsplit(services.unsubscribe_url(recipient_key=key, event=event)).path
+    return urlsplit(selectors.unsubscribe_url(recipient_key=key, event=event)).path
 
 
 def _pref(key, event=NEWSLETTER):
@@ -95,7 +95,7 @@ def test_a_forged_or_cut_token_is_a_400(browser):
 
 
 def test_a_token_for_an_event_no_longer_registered_is_a_400(browser):
-    token = signing.dumps({"r": contact().key, "e": "gone.event.removed"}, salt=services.UNSUBSCRIBE_SALT)
+    token = signing.dumps({"r": contact().key, "e": "gone.event.removed"}, salt=selectors.UNSUBSCRIBE_SALT)
     assert browser.get(f"/notifications/unsubscribe/{token}/").status_code == 400
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import webhooks
+from notifications import services
 from notifications.choices import WebhookMessageStatus
 from notifications.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from tests.notifications.outbox_support import outbox_run_published
@@ -37,7 +37,7 @@ def api(api_as, admin_user):
 
 @pytest.fixture
 def endpoint(receiver, admin_user):
-    endpoint = webhooks.webhook_endpoint_create(url=receiver.url, events=["*"], owner=admin_user)
+    endpoint = services.webhook_endpoint_create(url=receiver.url, events=["*"], owner=admin_user)
     receiver.secrets.append(endpoint.secret)
     return endpoint
 
@@ -118,8 +118,8 @@ def test_rotate_shows_the_new_secret_and_both_sign_during_the_overlap(api, recei
     assert "secret" not in api.get(f"{URL}{endpoint.pk}/").json()
 
     receiver.secrets.append(endpoint.secret)
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={"id": "x"})
-    webhooks.webhook_messages_send([message.pk])
+    [message] = services.webhook_publish(event="crm.account.created", data={"id": "x"})
+    services.webhook_messages_send([message.pk])
     [got] = receiver.posts()
     assert got.verified == {old: True, endpoint.secret: True}
 
@@ -221,8 +221,8 @@ def test_disable_and_enable_through_active(api, admin_user, endpoint):
 
 
 def test_delete_removes_the_endpoint_and_its_log(api, endpoint):
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={})
-    webhooks.webhook_messages_send([message.pk])
+    [message] = services.webhook_publish(event="crm.account.created", data={})
+    services.webhook_messages_send([message.pk])
     assert api.delete(f"{URL}{endpoint.pk}/").status_code == 204
     assert not WebhookEndpoint.objects.exists()
     assert not WebhookMessage.objects.exists() and not WebhookAttempt.objects.exists()
@@ -237,9 +237,9 @@ def test_unknown_and_malformed_ids_are_404(api, endpoint):
 
 
 def test_list_filters(api, receiver, admin_user):
-    webhooks.webhook_endpoint_create(url=receiver.url + "/erp", events=["crm.account.created"], description="ERP")
-    webhooks.webhook_endpoint_create(url=receiver.url + "/all", events=["*"], is_active=False)
-    webhooks.webhook_endpoint_create(url=receiver.url + "/people", events=["crm.contact.created"])
+    services.webhook_endpoint_create(url=receiver.url + "/erp", events=["crm.account.created"], description="ERP")
+    services.webhook_endpoint_create(url=receiver.url + "/all", events=["*"], is_active=False)
+    services.webhook_endpoint_create(url=receiver.url + "/people", events=["crm.contact.created"])
 
     def urls(**params):
         return sorted(row["url"].rsplit("/", 1)[1] for row in api.get(URL, params).json()["results"])
@@ -257,11 +257,11 @@ def test_list_filters(api, receiver, admin_user):
 def test_deliveries_list_messages_with_their_attempts(api, receiver, endpoint):
     receiver.answer(Answer(500, b"boom"))
     now = timezone.now()
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={"id": "a1"}, now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    [message] = services.webhook_publish(event="crm.account.created", data={"id": "a1"}, now=now)
+    services.webhook_messages_send([message.pk], now=now)
     later = now + timedelta(seconds=5)
-    webhooks.webhook_messages_send([message.pk], now=later)
-    [other] = webhooks.webhook_publish(event="crm.contact.created", data={"id": "c1"}, now=later)
+    services.webhook_messages_send([message.pk], now=later)
+    [other] = services.webhook_publish(event="crm.contact.created", data={"id": "c1"}, now=later)
 
     response = api.get(f"{URL}{endpoint.pk}/deliveries/")
     assert response.status_code == 200, response.content
@@ -287,19 +287,19 @@ def test_deliveries_list_messages_with_their_attempts(api, receiver, endpoint):
 
 
 def test_a_message_of_another_endpoint_is_404(api, receiver, endpoint, admin_user):
-    other = webhooks.webhook_endpoint_create(url=receiver.url, events=["*"])
-    [message] = [m for m in webhooks.webhook_publish(event="crm.account.created", data={}) if m.endpoint_id == other.pk]
+    other = services.webhook_endpoint_create(url=receiver.url, events=["*"])
+    [message] = [m for m in services.webhook_publish(event="crm.account.created", data={}) if m.endpoint_id == other.pk]
     assert_error(api.get(f"{URL}{endpoint.pk}/deliveries/{message.pk}/"), 404)
     assert_error(api.post(f"{URL}{endpoint.pk}/deliveries/{message.pk}/redeliver/"), 404)
 
 
 def test_redeliver_queues_a_new_attempt_with_the_same_webhook_id(api, receiver, endpoint):
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={"id": "a1"})
-    webhooks.webhook_messages_send([message.pk])
+    [message] = services.webhook_publish(event="crm.account.created", data={"id": "a1"})
+    services.webhook_messages_send([message.pk])
     response = api.post(f"{URL}{endpoint.pk}/deliveries/{message.pk}/redeliver/")
     assert response.status_code == 202, response.content
     assert response.json()["status"] == WebhookMessageStatus.PENDING
-    webhooks.webhook_messages_send([message.pk])
+    services.webhook_messages_send([message.pk])
     first, second = receiver.posts()
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == message.message_id
     assert second.verified == {endpoint.secret: True}
@@ -308,7 +308,7 @@ def test_redeliver_queues_a_new_attempt_with_the_same_webhook_id(api, receiver, 
 
 
 def test_redeliver_and_test_on_a_disabled_endpoint_are_409(api, endpoint):
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={})
+    [message] = services.webhook_publish(event="crm.account.created", data={})
     api.patch(f"{URL}{endpoint.pk}/", {"active": False})
     assert_error(api.post(f"{URL}{endpoint.pk}/deliveries/{message.pk}/redeliver/"), 409, field="active")
     assert_error(api.post(f"{URL}{endpoint.pk}/test/"), 409, field="active")
@@ -318,12 +318,12 @@ def test_send_a_test_event(api, receiver, endpoint):
     response = api.post(f"{URL}{endpoint.pk}/test/")
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["event"] == webhooks.TEST_EVENT and body["status"] == "pending"
-    webhooks.webhook_messages_send([body["id"]])
+    assert body["event"] == services.TEST_EVENT and body["status"] == "pending"
+    services.webhook_messages_send([body["id"]])
     [got] = receiver.posts()
     assert got.verified == {endpoint.secret: True}
     assert got.headers["webhook-id"] == body["webhook_id"]
-    assert got.payload["type"] == webhooks.TEST_EVENT
+    assert got.payload["type"] == services.TEST_EVENT
 
 
 # ---- query counts ------------------------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_deliveries_list_queries_do_not_grow(api, endpoint, rows, django_assert_
 def test_creating_an_account_through_the_api_sends_its_api_representation(
     api, receiver, admin_user, django_capture_on_commit_callbacks
 ):
-    endpoint = webhooks.webhook_endpoint_create(url=receiver.url, events=["crm.account.created"], owner=admin_user)
+    endpoint = services.webhook_endpoint_create(url=receiver.url, events=["crm.account.created"], owner=admin_user)
     receiver.secrets.append(endpoint.secret)
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(
@@ -383,7 +383,7 @@ def test_creating_an_account_through_the_api_sends_its_api_representation(
     assert outbox_run_published() == 1
     [message] = WebhookMessage.objects.filter(endpoint=endpoint)
     assert message.event == "crm.account.created"
-    webhooks.webhook_messages_send([message.pk])
+    services.webhook_messages_send([message.pk])
     [got] = receiver.posts()
     assert got.verified == {endpoint.secret: True}
     assert got.payload["type"] == "crm.account.created"

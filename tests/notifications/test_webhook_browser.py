@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from notifications import webhooks
+from notifications import services
 from notifications.models import WebhookEndpoint, WebhookMessage
 from tests.browser import axe_violations, on, sign_in
 from tests.notifications.webhook_support import Receiver
@@ -49,7 +49,7 @@ def test_staff_creates_an_endpoint_tests_it_and_reads_the_log(live_server, page,
         page.get_by_role("button", name="Send test event").click()
         page.get_by_text("Test event").first.wait_for()
         message = WebhookMessage.objects.get()
-        assert webhooks.webhook_messages_send([message.pk]) == 1  # what the worker does
+        assert services.webhook_messages_send([message.pk]) == 1  # what the worker does
         [got] = receiver.posts()
         assert got.verified == {endpoint.secret: True}
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from notifications import webhooks
+from notifications import services
 from notifications.choices import WebhookMessageStatus
 from notifications.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from tests.notifications.webhook_support import Answer, Receiver
@@ -35,7 +35,7 @@ def staff(client_as, admin_user):
 
 @pytest.fixture
 def endpoint(receiver, admin_user):
-    endpoint = webhooks.webhook_endpoint_create(
+    endpoint = services.webhook_endpoint_create(
         url=receiver.url, events=["crm.account.created"], description="ERP", owner=admin_user
     )
     receiver.secrets.append(endpoint.secret)
@@ -60,7 +60,7 @@ def test_access_needs_a_staff_session_and_the_permission(client, client_as, cust
 
 
 def test_list_shows_endpoints_and_filters(staff, receiver, endpoint):
-    webhooks.webhook_endpoint_create(url=receiver.url + "/all", events=["*"], is_active=False)
+    services.webhook_endpoint_create(url=receiver.url + "/all", events=["*"], is_active=False)
     page = staff.get("/webhooks/").content.decode()
     assert escape(endpoint.url) in page and "ERP" in page and "Every event" in page
     assert endpoint.secret not in page
@@ -152,8 +152,8 @@ def test_edit_changes_the_endpoint(staff, receiver, endpoint):
 def test_detail_shows_the_delivery_log_with_attempts(staff, receiver, endpoint):
     receiver.answer(Answer(500, b"upstream exploded"))
     now = timezone.now()
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={"name": "Acme"}, now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    [message] = services.webhook_publish(event="crm.account.created", data={"name": "Acme"}, now=now)
+    services.webhook_messages_send([message.pk], now=now)
     page = staff.get(f"/webhooks/{endpoint.pk}/").content.decode()
     assert message.message_id in page
     assert "upstream exploded" in page and "HTTP 500" in page
@@ -199,13 +199,13 @@ def test_send_a_test_event_then_redeliver_it(staff, receiver, endpoint):
     response = staff.post(f"/webhooks/{endpoint.pk}/test/")
     assert response.status_code == 302
     message = WebhookMessage.objects.get(endpoint=endpoint)
-    assert message.event == webhooks.TEST_EVENT
-    webhooks.webhook_messages_send([message.pk])
+    assert message.event == services.TEST_EVENT
+    services.webhook_messages_send([message.pk])
     response = staff.post(f"/webhooks/{endpoint.pk}/deliveries/{message.pk}/redeliver/")
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.status == WebhookMessageStatus.PENDING
-    webhooks.webhook_messages_send([message.pk])
+    services.webhook_messages_send([message.pk])
     assert [p.headers["webhook-id"] for p in receiver.posts()] == [message.message_id] * 2
     assert all(p.verified == {endpoint.secret: True} for p in receiver.posts())
 
@@ -231,8 +231,8 @@ def test_delete(staff, endpoint):
 
 
 def test_a_message_of_another_endpoint_cannot_be_redelivered_here(staff, receiver, endpoint):
-    other = webhooks.webhook_endpoint_create(url=receiver.url, events=["*"])
-    [message] = webhooks.webhook_publish(event="crm.contact.created", data={})
+    other = services.webhook_endpoint_create(url=receiver.url, events=["*"])
+    [message] = services.webhook_publish(event="crm.contact.created", data={})
     assert message.endpoint_id == other.pk
     assert staff.post(f"/webhooks/{endpoint.pk}/deliveries/{message.pk}/redeliver/").status_code == 404
 
@@ -241,8 +241,8 @@ def test_a_message_of_another_endpoint_cannot_be_redelivered_here(staff, receive
 
 
 def test_admin_pages_never_show_the_secret(staff, endpoint):
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={})
-    webhooks.webhook_messages_send([message.pk])
+    [message] = services.webhook_publish(event="crm.account.created", data={})
+    services.webhook_messages_send([message.pk])
     attempt = WebhookAttempt.objects.get()
     for path in (
         "/admin/notifications/webhookendpoint/",
@@ -259,8 +259,8 @@ def test_admin_pages_never_show_the_secret(staff, endpoint):
 
 
 def test_admin_redeliver_action(staff, endpoint):
-    [message] = webhooks.webhook_publish(event="crm.account.created", data={})
-    webhooks.webhook_messages_send([message.pk])
+    [message] = services.webhook_publish(event="crm.account.created", data={})
+    services.webhook_messages_send([message.pk])
     response = staff.post(
         "/admin/notifications/webhookmessage/", {"action": "redeliver", "_selected_action": [str(message.pk)]}
     )

@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications import webhooks
+from notifications import services
 from notifications.choices import Channel, WebhookMessageStatus
 from notifications.events import WEBHOOK_ENDPOINT_DISABLED
 from notifications.models import Delivery, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from notifications.services import webhook_sending, webhook_signing
 from omni.exceptions import Conflict
 from tests.notifications.webhook_support import Answer, Receiver
 from tests.omni.factories import StaffFactory
@@ -40,13 +41,13 @@ def owner(db):
 
 @pytest.fixture
 def endpoint(receiver, owner):
-    endpoint = webhooks.webhook_endpoint_create(url=receiver.url, events=["crm.account.created"], owner=owner)
+    endpoint = services.webhook_endpoint_create(url=receiver.url, events=["crm.account.created"], owner=owner)
     receiver.secrets.append(endpoint.secret)
     return endpoint
 
 
 def _publish(event="crm.account.created", data=None, *, now):
-    return webhooks.webhook_publish(event=event, data=data or {"id": "a1", "name": "Acme"}, now=now)
+    return services.webhook_publish(event=event, data=data or {"id": "a1", "name": "Acme"}, now=now)
 
 
 def _attempts(message):
@@ -59,7 +60,7 @@ def _attempts(message):
 def test_a_message_arrives_signed_with_the_standard_headers_and_body(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(data={"id": "a1", "name": "Acme", "tags": ["fiber"]}, now=now)
-    assert webhooks.webhook_messages_send([message.pk], now=now) == 1
+    assert services.webhook_messages_send([message.pk], now=now) == 1
 
     [got] = receiver.posts()
     assert got.verified == {endpoint.secret: True}
@@ -83,10 +84,10 @@ def test_a_message_arrives_signed_with_the_standard_headers_and_body(receiver, e
 
 
 def test_a_signature_from_another_secret_does_not_verify(receiver, endpoint):
-    receiver.secrets.append(webhooks.secret_generate())
+    receiver.secrets.append(services.secret_generate())
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     [got] = receiver.posts()
     assert got.verified[endpoint.secret] is True
     assert list(got.verified.values()).count(False) == 1  # a wrong secret really fails: the check is not vacuous
@@ -97,15 +98,16 @@ def test_the_signature_matches_the_specification_by_hand(endpoint):
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = b'{"test": 2432232314}'
     expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-    assert webhooks.signature(secret, message_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330, body=body) == (
-        expected
+    signature = webhook_signing.signature(
+        secret, message_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330, body=body
     )
+    assert signature == expected
 
 
 def test_only_subscribed_active_endpoints_get_a_message(receiver, owner, endpoint):
-    everything = webhooks.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner)
-    contacts = webhooks.webhook_endpoint_create(url=receiver.url, events=["crm.contact.created"], owner=owner)
-    webhooks.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner, is_active=False)
+    everything = services.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner)
+    contacts = services.webhook_endpoint_create(url=receiver.url, events=["crm.contact.created"], owner=owner)
+    services.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner, is_active=False)
     messages = _publish(now=timezone.now())
     assert sorted(str(m.endpoint_id) for m in messages) == sorted([str(endpoint.pk), str(everything.pk)])
     assert not WebhookMessage.objects.filter(endpoint=contacts).exists()
@@ -119,25 +121,25 @@ def test_fails_twice_then_succeeds_arrives_once_as_success_with_three_attempts_l
     t0 = timezone.now()
     [message] = _publish(now=t0)
 
-    assert webhooks.webhook_messages_send([message.pk], now=t0) == 0
+    assert services.webhook_messages_send([message.pk], now=t0) == 0
     message.refresh_from_db()
     assert (message.status, message.attempts) == (WebhookMessageStatus.PENDING, 1)
     assert message.next_attempt_at == t0 + timedelta(seconds=5)
-    assert webhooks.webhook_dispatch_due(now=t0 + timedelta(seconds=4)) == []  # not due yet
+    assert services.webhook_dispatch_due(now=t0 + timedelta(seconds=4)) == []  # not due yet
 
     t1 = t0 + timedelta(seconds=5)
-    due = webhooks.webhook_dispatch_due(now=t1)
+    due = services.webhook_dispatch_due(now=t1)
     assert due == [str(message.pk)]
-    assert webhooks.webhook_messages_send(due, now=t1) == 0
+    assert services.webhook_messages_send(due, now=t1) == 0
     message.refresh_from_db()
     assert message.next_attempt_at == t1 + timedelta(minutes=5)
-    assert webhooks.webhook_dispatch_due(now=t1 + timedelta(seconds=299)) == []
+    assert services.webhook_dispatch_due(now=t1 + timedelta(seconds=299)) == []
 
     t2 = t1 + timedelta(minutes=5)
-    due = webhooks.webhook_dispatch_due(now=t2)
-    assert webhooks.webhook_messages_send(due, now=t2) == 1
-    assert webhooks.webhook_dispatch_due(now=t2 + timedelta(days=2)) == []
-    assert webhooks.webhook_messages_send(due, now=t2 + timedelta(days=2)) == 0  # a repeated task sends nothing
+    due = services.webhook_dispatch_due(now=t2)
+    assert services.webhook_messages_send(due, now=t2) == 1
+    assert services.webhook_dispatch_due(now=t2 + timedelta(days=2)) == []
+    assert services.webhook_messages_send(due, now=t2 + timedelta(days=2)) == 0  # a repeated task sends nothing
 
     posts = receiver.posts()
     assert len(posts) == 3
@@ -157,19 +159,19 @@ def test_retries_follow_the_schedule_then_the_message_fails(receiver, endpoint):
     receiver.answer(*[Answer(500)] * 8)
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     offsets = []
     for _ in SCHEDULE:
         message.refresh_from_db()
         offsets.append((message.next_attempt_at - now).total_seconds())
         now = message.next_attempt_at
-        assert webhooks.webhook_dispatch_due(now=now - timedelta(microseconds=1)) == []
-        webhooks.webhook_messages_send(webhooks.webhook_dispatch_due(now=now), now=now)
+        assert services.webhook_dispatch_due(now=now - timedelta(microseconds=1)) == []
+        services.webhook_messages_send(services.webhook_dispatch_due(now=now), now=now)
     assert offsets == SCHEDULE
     message.refresh_from_db()
     assert (message.status, message.attempts, message.next_attempt_at) == (WebhookMessageStatus.FAILED, 8, None)
     assert len(receiver.posts()) == 8 == WebhookAttempt.objects.filter(message=message).count()
-    assert webhooks.webhook_dispatch_due(now=now + timedelta(days=30)) == []
+    assert services.webhook_dispatch_due(now=now + timedelta(days=30)) == []
 
 
 def test_a_custom_schedule_is_used(settings, receiver, endpoint):
@@ -179,7 +181,7 @@ def test_a_custom_schedule_is_used(settings, receiver, endpoint):
     [message] = _publish(now=now)
     for delay in (0, 1, 2):
         now += timedelta(seconds=delay)
-        webhooks.webhook_messages_send([message.pk], now=now)
+        services.webhook_messages_send([message.pk], now=now)
     message.refresh_from_db()
     assert (message.status, message.attempts) == (WebhookMessageStatus.FAILED, 3)
 
@@ -189,14 +191,14 @@ def test_a_repeated_task_and_overlapping_scans_send_nothing_twice(receiver, endp
     messages = [*_publish(now=now), *_publish(now=now), *_publish(now=now)]
     ids = [m.pk for m in messages]
     # Published messages are leased to their task: the scan leaves them alone until the lease passes.
-    assert webhooks.webhook_dispatch_due(now=now) == []
-    lost = now + timedelta(seconds=webhooks.QUEUE_LEASE_SECONDS)
-    first = webhooks.webhook_dispatch_due(now=lost)
+    assert services.webhook_dispatch_due(now=now) == []
+    lost = now + timedelta(seconds=webhook_sending.QUEUE_LEASE_SECONDS)
+    first = services.webhook_dispatch_due(now=lost)
     assert sorted(first) == sorted(str(pk) for pk in ids)  # the task was lost: queued again
-    assert webhooks.webhook_dispatch_due(now=lost) == []  # an overlapping scan queues nothing twice
-    assert webhooks.webhook_messages_send(ids, now=lost) == 3
-    assert webhooks.webhook_messages_send(ids, now=lost) == 0
-    assert webhooks.webhook_messages_send(first, now=lost) == 0
+    assert services.webhook_dispatch_due(now=lost) == []  # an overlapping scan queues nothing twice
+    assert services.webhook_messages_send(ids, now=lost) == 3
+    assert services.webhook_messages_send(ids, now=lost) == 0
+    assert services.webhook_messages_send(first, now=lost) == 0
     assert len(receiver.posts()) == 3
     assert WebhookAttempt.objects.filter(message__in=ids).count() == 3
 
@@ -204,12 +206,12 @@ def test_a_repeated_task_and_overlapping_scans_send_nothing_twice(receiver, endp
 def test_a_claim_whose_worker_died_is_sent_again_with_the_same_webhook_id(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(now=now)
-    assert [m.pk for m in webhooks.webhook_messages_claim([message.pk], now=now)] == [message.pk]  # then it dies
-    assert webhooks.webhook_messages_claim([message.pk], now=now) == []  # nobody else may take it meanwhile
-    assert webhooks.webhook_dispatch_due(now=now + timedelta(seconds=webhooks.CLAIM_SECONDS - 1)) == []
-    later = now + timedelta(seconds=webhooks.CLAIM_SECONDS)
-    assert webhooks.webhook_dispatch_due(now=later) == [str(message.pk)]
-    assert webhooks.webhook_messages_send([message.pk], now=later) == 1
+    assert [m.pk for m in services.webhook_messages_claim([message.pk], now=now)] == [message.pk]  # then it dies
+    assert services.webhook_messages_claim([message.pk], now=now) == []  # nobody else may take it meanwhile
+    assert services.webhook_dispatch_due(now=now + timedelta(seconds=webhook_sending.CLAIM_SECONDS - 1)) == []
+    later = now + timedelta(seconds=webhook_sending.CLAIM_SECONDS)
+    assert services.webhook_dispatch_due(now=later) == [str(message.pk)]
+    assert services.webhook_messages_send([message.pk], now=later) == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == (WebhookMessageStatus.SUCCEEDED, 2)
     [got] = receiver.posts()
@@ -228,7 +230,7 @@ def test_two_workers_sending_the_same_batch_send_each_message_once(receiver, end
     def worker():
         barrier.wait()
         try:
-            return webhooks.webhook_messages_send(ids, now=now)
+            return services.webhook_messages_send(ids, now=now)
         finally:
             connection.close()
 
@@ -243,7 +245,7 @@ def test_two_workers_sending_the_same_batch_send_each_message_once(receiver, end
 
 @pytest.mark.django_db(transaction=True)
 def test_an_endpoint_deleted_while_its_message_is_out_does_not_undo_the_rest_of_the_batch(receiver, endpoint, owner):
-    other = webhooks.webhook_endpoint_create(url=receiver.url + "?other", events=["*"], owner=owner)
+    other = services.webhook_endpoint_create(url=receiver.url + "?other", events=["*"], owner=owner)
     receiver.secrets.append(other.secret)
     now = timezone.now()
     messages = _publish(now=now)
@@ -251,12 +253,12 @@ def test_an_endpoint_deleted_while_its_message_is_out_does_not_undo_the_rest_of_
 
     def delete_the_endpoint():  # staff delete it while the request is out (another connection, committed)
         try:
-            webhooks.webhook_endpoint_delete(endpoint_id=endpoint.pk)
+            services.webhook_endpoint_delete(endpoint_id=endpoint.pk)
         finally:
             connection.close()
 
     receiver.answer(Answer(before=delete_the_endpoint))  # the first request to arrive
-    assert webhooks.webhook_messages_send([m.pk for m in messages], now=now) == 2
+    assert services.webhook_messages_send([m.pk for m in messages], now=now) == 2
     assert not WebhookMessage.objects.filter(pk=doomed.pk).exists()
     # The other endpoint's message is recorded as delivered: not left "sending" to be sent again.
     (kept,) = WebhookMessage.objects.filter(endpoint=other)
@@ -267,13 +269,13 @@ def test_an_endpoint_deleted_while_its_message_is_out_does_not_undo_the_rest_of_
 def test_messages_of_a_disabled_endpoint_wait_and_resume_when_enabled(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=False, now=now)
-    assert webhooks.webhook_messages_send([message.pk], now=now) == 0
-    assert webhooks.webhook_dispatch_due(now=now + timedelta(hours=1)) == []
+    services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=False, now=now)
+    assert services.webhook_messages_send([message.pk], now=now) == 0
+    assert services.webhook_dispatch_due(now=now + timedelta(hours=1)) == []
     assert receiver.posts() == []
-    webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=True, now=now)
+    services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=True, now=now)
     later = now + timedelta(hours=1)
-    assert webhooks.webhook_messages_send(webhooks.webhook_dispatch_due(now=later), now=later) == 1
+    assert services.webhook_messages_send(services.webhook_dispatch_due(now=later), now=later) == 1
     assert len(receiver.posts()) == 1
 
 
@@ -283,12 +285,12 @@ def test_messages_of_a_disabled_endpoint_wait_and_resume_when_enabled(receiver, 
 def test_redelivery_is_a_new_attempt_of_the_same_message(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     later = now + timedelta(minutes=10)
-    webhooks.webhook_message_redeliver(message_id=message.pk, now=later)
+    services.webhook_message_redeliver(message_id=message.pk, now=later)
     message.refresh_from_db()
     assert (message.status, message.next_attempt_at) == (WebhookMessageStatus.PENDING, later)
-    assert webhooks.webhook_messages_send([message.pk], now=later) == 1
+    assert services.webhook_messages_send([message.pk], now=later) == 1
     first, second = receiver.posts()
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == message.message_id
     assert second.verified == {endpoint.secret: True}
@@ -300,38 +302,38 @@ def test_redelivering_a_failed_message_gives_it_one_more_attempt(settings, recei
     receiver.answer(Answer(500), Answer(500))
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     message.refresh_from_db()
     assert message.status == WebhookMessageStatus.FAILED
-    webhooks.webhook_message_redeliver(message_id=message.pk, now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_message_redeliver(message_id=message.pk, now=now)
+    services.webhook_messages_send([message.pk], now=now)
     message.refresh_from_db()
     assert (message.status, message.attempts) == (WebhookMessageStatus.FAILED, 2)
-    webhooks.webhook_message_redeliver(message_id=message.pk, now=now)
-    assert webhooks.webhook_messages_send([message.pk], now=now) == 1
+    services.webhook_message_redeliver(message_id=message.pk, now=now)
+    assert services.webhook_messages_send([message.pk], now=now) == 1
     assert len(receiver.posts()) == 3
 
 
 def test_redelivery_is_refused_while_disabled_or_in_flight(receiver, endpoint):
     now = timezone.now()
     [message] = _publish(now=now)
-    webhooks.webhook_messages_claim([message.pk], now=now)
+    services.webhook_messages_claim([message.pk], now=now)
     with pytest.raises(Conflict):
-        webhooks.webhook_message_redeliver(message_id=message.pk, now=now)
-    webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=False, now=now)
+        services.webhook_message_redeliver(message_id=message.pk, now=now)
+    services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=False, now=now)
     with pytest.raises(Conflict) as exc:
-        webhooks.webhook_message_redeliver(message_id=message.pk, now=now)
+        services.webhook_message_redeliver(message_id=message.pk, now=now)
     assert "active" in exc.value.fields
 
 
 def test_a_test_event_goes_to_one_endpoint_whatever_it_subscribed(receiver, owner, endpoint):
-    other = webhooks.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner)
+    other = services.webhook_endpoint_create(url=receiver.url, events=["*"], owner=owner)
     now = timezone.now()
-    message = webhooks.webhook_test_send(endpoint_id=endpoint.pk, now=now)
-    assert webhooks.webhook_messages_send([message.pk], now=now) == 1
+    message = services.webhook_test_send(endpoint_id=endpoint.pk, now=now)
+    assert services.webhook_messages_send([message.pk], now=now) == 1
     [got] = receiver.posts()
     assert got.verified == {endpoint.secret: True}
-    assert got.payload["type"] == webhooks.TEST_EVENT
+    assert got.payload["type"] == services.TEST_EVENT
     assert got.payload["data"]["endpoint"] == {"id": str(endpoint.pk), "url": endpoint.url}
     assert not WebhookMessage.objects.filter(endpoint=other).exists()
 
@@ -342,7 +344,7 @@ def test_a_test_event_goes_to_one_endpoint_whatever_it_subscribed(receiver, owne
 def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new(receiver, endpoint):
     old = endpoint.secret
     now = timezone.now()
-    rotated = webhooks.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now)
+    rotated = services.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now)
     new = rotated.secret
     assert new != old and new.startswith("whsec_")
     assert rotated.previous_secret == old
@@ -350,10 +352,10 @@ def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new(r
     receiver.secrets.append(new)
 
     [during] = _publish(now=now)
-    webhooks.webhook_messages_send([during.pk], now=now + timedelta(hours=23, minutes=59))
+    services.webhook_messages_send([during.pk], now=now + timedelta(hours=23, minutes=59))
     after = now + timedelta(hours=24)
     [later] = _publish(now=after)
-    webhooks.webhook_messages_send([later.pk], now=after)
+    services.webhook_messages_send([later.pk], now=after)
 
     first, second = receiver.posts()
     assert first.verified == {old: True, new: True}
@@ -365,11 +367,11 @@ def test_rotation_signs_with_both_secrets_during_the_overlap_then_only_the_new(r
 def test_rotating_twice_keeps_only_the_latest_previous_secret(receiver, endpoint):
     first = endpoint.secret
     now = timezone.now()
-    second = webhooks.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now).secret
-    third = webhooks.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now).secret
+    second = services.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now).secret
+    third = services.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk, now=now).secret
     receiver.secrets[:] = [first, second, third]
     [message] = _publish(now=now)
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     [got] = receiver.posts()
     assert got.verified == {first: False, second: True, third: True}
 
@@ -382,12 +384,12 @@ def test_a_short_outage_never_disables_however_many_failures(settings, receiver,
     receiver.answer(*[Answer(500)] * 20)
     now = timezone.now()
     ids = [m.pk for _ in range(20) for m in _publish(now=now)]
-    webhooks.webhook_messages_send(ids, now=now)
+    services.webhook_messages_send(ids, now=now)
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 20
     assert endpoint.is_active  # 20 failures in a row, but within seconds: a blip, not a dead receiver
     later = now + timedelta(minutes=5)
-    assert webhooks.webhook_messages_send(webhooks.webhook_dispatch_due(now=later), now=later) == 20
+    assert services.webhook_messages_send(services.webhook_dispatch_due(now=later), now=later) == 20
     endpoint.refresh_from_db()
     assert (endpoint.is_active, endpoint.consecutive_failures) == (True, 0)  # one success resets the count
 
@@ -403,7 +405,7 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owner_told(settings, 
     while WebhookEndpoint.objects.get(pk=endpoint.pk).is_active:
         pending = WebhookMessage.objects.filter(status=WebhookMessageStatus.PENDING, endpoint=endpoint)
         now = min(pending.values_list("next_attempt_at", flat=True))
-        webhooks.webhook_messages_send(list(pending.values_list("pk", flat=True)), now=now)
+        services.webhook_messages_send(list(pending.values_list("pk", flat=True)), now=now)
         assert now < t0 + timedelta(days=3)
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures >= 10
@@ -411,7 +413,7 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owner_told(settings, 
     assert endpoint.disabled_at == now
     assert "HTTP 502" in endpoint.disabled_reason
     sent = len(receiver.posts())
-    assert webhooks.webhook_dispatch_due(now=now + timedelta(days=2)) == []  # nothing more goes out
+    assert services.webhook_dispatch_due(now=now + timedelta(days=2)) == []  # nothing more goes out
     assert len(receiver.posts()) == sent
 
     deliveries = Delivery.objects.filter(event=WEBHOOK_ENDPOINT_DISABLED, recipient_key=f"omni.user:{owner.pk}")
@@ -427,7 +429,7 @@ def test_enabling_again_clears_the_failure_count_and_reason(receiver, endpoint):
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         is_active=False, consecutive_failures=12, disabled_at=timezone.now(), disabled_reason="x"
     )
-    enabled = webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=True)
+    enabled = services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=True)
     assert (enabled.is_active, enabled.consecutive_failures, enabled.disabled_at, enabled.disabled_reason) == (
         True,
         0,

@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from notifications import net, webhooks
+from notifications import net, services
 from notifications.choices import WebhookMessageStatus
 from notifications.models import WebhookAttempt, WebhookEndpoint
+from notifications.services import webhook_sending
 from tests.notifications.webhook_support import Answer, Receiver, fake_dns
 
 PUBLIC = "93.184.215.14"  # a public address; nothing here ever connects to it successfully
@@ -30,17 +31,17 @@ def receiver():
 
 
 def _create(url, **kwargs):
-    return webhooks.webhook_endpoint_create(url=url, events=["*"], **kwargs)
+    return services.webhook_endpoint_create(url=url, events=["*"], **kwargs)
 
 
 def _send_one(endpoint):
     now = timezone.now()
     [message] = [
         m
-        for m in webhooks.webhook_publish(event="crm.account.created", data={}, now=now)
+        for m in services.webhook_publish(event="crm.account.created", data={}, now=now)
         if m.endpoint_id == endpoint.pk
     ]
-    webhooks.webhook_messages_send([message.pk], now=now)
+    services.webhook_messages_send([message.pk], now=now)
     message.refresh_from_db()
     return message, WebhookAttempt.objects.get(message=message, number=1)
 
@@ -208,7 +209,7 @@ def test_the_response_excerpt_is_capped(settings, receiver):
     endpoint = _create(receiver.url)
     receiver.answer(Answer(500, "é".encode() * 50_000))
     _message, attempt = _send_one(endpoint)
-    assert attempt.response_excerpt == "é" * webhooks.EXCERPT_CHARS
+    assert attempt.response_excerpt == "é" * webhook_sending.EXCERPT_CHARS
     assert attempt.error == "HTTP 500"
 
 

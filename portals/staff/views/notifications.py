@@ -17,17 +17,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from notifications import registry, rendering, services
+from notifications import registry, rendering, selectors, services
 from notifications.api.deliveries import (
     LIST_COLUMNS_DEFERRED,
     DeliveryFilterSet,
-    delivery_list_visible_to,
     delivery_statistics,
     status_legend,
 )
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Template
 from notifications.recipients import Recipient
+from notifications.selectors import delivery_list_visible_to
 from omni.auth import audience_required
 
 from ...htmx import wants_partial
@@ -71,7 +71,7 @@ def delivery_detail(request, pk):
     delivery = get_object_or_404(delivery_list_visible_to(user=request.user), pk=pk)
     context = {
         "delivery": delivery,
-        "attempt_lines": [line for line in delivery.provider_response.splitlines() if line.strip()],
+        "attempt_lines": [line for line in delivery.attempt_log_text.splitlines() if line.strip()],
         "nav_notifications": True,
         "tab": "deliveries",
     }
@@ -261,7 +261,7 @@ def preferences(request):
     """My notification preferences: which channels each event reaches me on (mandatory ones stay on), a
     switch per channel for every event, and quiet hours that hold SMS and push until they end."""
     key = Recipient.for_user(request.user).key
-    quiet = services.quiet_hours_get(recipient_key=key)
+    quiet = selectors.quiet_hours_get(recipient_key=key)
     initial = {"quiet_enabled": quiet is not None, "quiet_time_zone": ""}
     if quiet is not None:
         initial.update(quiet_start=quiet.start, quiet_end=quiet.end, quiet_time_zone=quiet.time_zone)
@@ -285,7 +285,7 @@ def preferences(request):
                 return redirect("staff:notification_preferences")
         status = INVALID
     context = {
-        "matrix": _matrix_rows(services.preference_matrix(recipient_key=key), request),
+        "matrix": _matrix_rows(selectors.preference_matrix(recipient_key=key), request),
         "channels": Channel.choices,
         "form": form,
         "nav_notifications": True,

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from notifications import registry, webhooks
+from notifications import registry, selectors, services
 from notifications.api.webhooks_filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
 from notifications.choices import WebhookMessageStatus
 from omni.auth import audience_required
@@ -69,7 +69,7 @@ class WebhookEndpointForm(forms.Form):
     def clean_url(self):
         # Checked here too (the service checks again), so a bad URL shows beside the other errors at once.
         try:
-            return webhooks.url_clean(self.cleaned_data["url"])
+            return services.url_clean(self.cleaned_data["url"])
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["url"]) from None
 
@@ -90,7 +90,7 @@ class WebhookEndpointForm(forms.Form):
 
 
 def _visible(request):
-    return webhooks.webhook_endpoint_list_visible_to(user=request.user)
+    return selectors.webhook_endpoint_list_visible_to(user=request.user)
 
 
 @require_GET
@@ -110,7 +110,7 @@ def webhook_list(request):
 
 
 def _deliveries_context(request, endpoint) -> dict:
-    filters = WebhookMessageFilterSet(request.GET, queryset=webhooks.webhook_message_list(endpoint_id=endpoint.pk))
+    filters = WebhookMessageFilterSet(request.GET, queryset=selectors.webhook_message_list(endpoint_id=endpoint.pk))
     valid = filters.is_valid()
     page = Paginator(filters.qs if valid else filters.queryset.none(), DELIVERY_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -131,11 +131,11 @@ def webhook_detail(request, pk):
     if wants_partial(request):
         template = "staff/webhooks/detail.html#webhook-deliveries"
         return render(request, template, context, status=200 if valid else INVALID)
-    counts = webhooks.webhook_message_counts(endpoint_id=endpoint.pk)
+    counts = selectors.webhook_message_counts(endpoint_id=endpoint.pk)
     context.update(
         summary=[(label, counts[value]) for value, label in WebhookMessageStatus.choices],
         overlap=endpoint.previous_secret_expires_at if endpoint.previous_secret else None,
-        test_event=webhooks.TEST_EVENT,
+        test_event=services.TEST_EVENT,
         nav_webhooks=True,
     )
     return render(request, "staff/webhooks/detail.html", context, status=200 if valid else 400)
@@ -162,7 +162,7 @@ def webhook_create(request):
     form = WebhookEndpointForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
-            endpoint = webhooks.webhook_endpoint_create(owner=request.user, **form.service_fields())
+            endpoint = services.webhook_endpoint_create(owner=request.user, **form.service_fields())
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:
@@ -179,7 +179,7 @@ def webhook_edit(request, pk):
     form = WebhookEndpointForm(data, initial=WebhookEndpointForm.initial_for(endpoint))
     if form.is_valid():
         try:
-            webhooks.webhook_endpoint_update(endpoint_id=endpoint.pk, by=request.user, **form.service_fields())
+            services.webhook_endpoint_update(endpoint_id=endpoint.pk, by=request.user, **form.service_fields())
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
         else:
@@ -194,7 +194,7 @@ def webhook_edit(request, pk):
 @permission_required("notifications.change_webhookendpoint", raise_exception=True)
 def webhook_rotate(request, pk):
     endpoint = get_object_or_404(_visible(request), pk=pk)
-    endpoint = webhooks.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk)
+    endpoint = services.webhook_endpoint_secret_rotate(endpoint_id=endpoint.pk)
     return _secret_page(request, endpoint, created=False)
 
 
@@ -204,7 +204,7 @@ def webhook_rotate(request, pk):
 def webhook_test(request, pk):
     endpoint = get_object_or_404(_visible(request), pk=pk)
     try:
-        message = webhooks.webhook_test_send(endpoint_id=endpoint.pk)
+        message = services.webhook_test_send(endpoint_id=endpoint.pk)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -220,7 +220,7 @@ def webhook_test(request, pk):
 def webhook_set_active(request, pk):
     endpoint = get_object_or_404(_visible(request), pk=pk)
     active = request.POST.get("active") == "true"
-    webhooks.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=active, by=request.user)
+    services.webhook_endpoint_set_active(endpoint_id=endpoint.pk, active=active, by=request.user)
     messages.success(request, _("Endpoint enabled.") if active else _("Endpoint disabled: nothing is sent to it."))
     return redirect("staff:webhook_detail", pk=endpoint.pk)
 
@@ -230,9 +230,9 @@ def webhook_set_active(request, pk):
 @permission_required("notifications.change_webhookendpoint", raise_exception=True)
 def webhook_redeliver(request, pk, message_pk):
     endpoint = get_object_or_404(_visible(request), pk=pk)
-    message = get_object_or_404(webhooks.webhook_message_list(endpoint_id=endpoint.pk), pk=message_pk)
+    message = get_object_or_404(selectors.webhook_message_list(endpoint_id=endpoint.pk), pk=message_pk)
     try:
-        webhooks.webhook_message_redeliver(message_id=message.pk)
+        services.webhook_message_redeliver(message_id=message.pk)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -245,6 +245,6 @@ def webhook_redeliver(request, pk, message_pk):
 @permission_required("notifications.delete_webhookendpoint", raise_exception=True)
 def webhook_delete(request, pk):
     endpoint = get_object_or_404(_visible(request), pk=pk)
-    webhooks.webhook_endpoint_delete(endpoint_id=endpoint.pk)
+    services.webhook_endpoint_delete(endpoint_id=endpoint.pk)
     messages.success(request, _("Webhook endpoint %(url)s deleted.") % {"url": endpoint.url})
     return redirect("staff:webhook_list")

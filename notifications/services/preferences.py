@@ -1,0 +1,125 @@
+"""Preferences (per person, event and channel) and quiet hours: the writes behind the preferences page, the
+unsubscribe link and the admin. The reads are in selectors.py."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .. import registry
+from ..choices import Channel
+from ..models import Preference, QuietHours
+from ..selectors import preference_channels
+
+
+def preference_validate(*, event: str, channel: str, enabled: bool) -> None:
+    """ValidationError (keyed by field) unless the choice can be stored: a known channel, a registered event
+    (or `*`), and not switching a mandatory event off on one of its channels."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("Unknown channel %(channel)s.") % {"channel": channel}]})
+    if event == "*":
+        return
+    try:
+        event_type = registry.get(event)
+    except LookupError as exc:
+        raise ValidationError({"event": [str(exc)]}) from None
+    if event_type.mandatory and not enabled and channel in event_type.channels:
+        raise ValidationError(
+            {"enabled": [_("%(event)s is service-critical: it cannot be switched off.") % {"event": event}]}
+        )
+
+
+def preference_set(*, recipient_key: str, event: str, channel: str, enabled: bool) -> Preference:
+    """Switch one event (or `*`: every event) on one channel on or off for a person. A mandatory
+    (service-critical) event cannot be switched off on its channels (ValidationError). Idempotent."""
+    preference_validate(event=event, channel=channel, enabled=enabled)
+    preference, _created = Preference.objects.update_or_create(
+        recipient_key=recipient_key, event=event, channel=channel, defaults={"enabled": enabled}
+    )
+    return preference
+
+
+@transaction.atomic
+def preferences_save(*, recipient_key: str, muted: Iterable[str], enabled: Iterable[tuple[str, str]]) -> None:
+    """Save the preferences page in one transaction: `muted` channels are off for every event (`*`); each
+    choosable (event, channel) is on when in `enabled`, off otherwise. Only choices that differ from the
+    default are stored, so a person who changes nothing keeps following the defaults as they evolve.
+    Mandatory events stay on whatever was sent."""
+    muted, enabled = set(muted), set(enabled)
+    unknown = muted - set(Channel.values)
+    if unknown:
+        raise ValidationError({"muted": [_("Unknown channel %(channel)s.") % {"channel": sorted(unknown)[0]}]})
+    available = preference_channels()
+    for pair in enabled:
+        if pair[1] not in available.get(pair[0], []):
+            message = _("%(event)s cannot be sent by %(channel)s.") % {"event": pair[0], "channel": pair[1]}
+            raise ValidationError({"enabled": [message]})
+    existing = {
+        (p.event, p.channel): p for p in Preference.objects.select_for_update().filter(recipient_key=recipient_key)
+    }
+    wanted: dict[tuple[str, str], bool] = {("*", channel): False for channel in muted}
+    for event_type in registry.all_events():
+        for channel in available[event_type.key]:
+            default_on = channel in event_type.channels
+            if event_type.mandatory and default_on:
+                continue  # always on: no choice to store
+            baseline = default_on and channel not in muted
+            on = (event_type.key, channel) in enabled
+            if on != baseline:
+                wanted[(event_type.key, channel)] = on
+    stale = [p.pk for pair, p in existing.items() if pair not in wanted]
+    Preference.objects.filter(pk__in=stale).delete()
+    changed = [
+        Preference(recipient_key=recipient_key, event=event, channel=channel, enabled=on)
+        for (event, channel), on in wanted.items()
+        if (event, channel) not in existing or existing[(event, channel)].enabled != on
+    ]
+    Preference.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["recipient_key", "event", "channel"],
+        update_fields=["enabled", "updated_at"],
+    )
+
+
+def quiet_hours_set(*, recipient_key: str, start: time, end: time, time_zone: str = "") -> QuietHours:
+    """No SMS or push between `start` and `end` (local to `time_zone`, else the person's, else the
+    instance's); those wait until `end`. Replaces the person's previous window."""
+    errors = {}
+    if start == end:
+        errors["end"] = [_("The quiet hours must end at another time than they start.")]
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = [_("Unknown time zone %(tz)s.") % {"tz": time_zone}]
+    if errors:
+        raise ValidationError(errors)
+    quiet, _created = QuietHours.objects.update_or_create(
+        recipient_key=recipient_key, defaults={"start": start, "end": end, "time_zone": time_zone}
+    )
+    return quiet
+
+
+def quiet_hours_clear(*, recipient_key: str) -> None:
+    QuietHours.objects.filter(recipient_key=recipient_key).delete()
+
+
+@transaction.atomic
+def person_settings_save(
+    *,
+    recipient_key: str,
+    muted: Iterable[str],
+    enabled: Iterable[tuple[str, str]],
+    quiet: tuple[time, time, str] | None,
+) -> None:
+    """The "My notification preferences" page in one transaction: channel choices (preferences_save) and
+    quiet hours (`quiet` = (start, end, time zone), None: no quiet hours)."""
+    preferences_save(recipient_key=recipient_key, muted=muted, enabled=enabled)
+    if quiet is None:
+        quiet_hours_clear(recipient_key=recipient_key)
+    else:
+        start, end, time_zone = quiet
+        quiet_hours_set(recipient_key=recipient_key, start=start, end=end, time_zone=time_zone)
