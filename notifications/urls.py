@@ -4,7 +4,7 @@ of web push, the unsubscribe link and the SMS provider's status callback."""
 from django.urls import path
 
 from . import callbacks, inbox, views
-from .api import push
+from .api import views as push
 
 app_name = "notifications"
 

@@ -302,7 +302,7 @@ def test_the_selectors_give_a_user_without_staff_access_nothing(world, client_as
     """Defence in depth: were a view to skip the permission check, the audience's selector still returns nothing
     to a staff user whose is_staff was cleared; the console refuses them as the API does."""
     from crm.selectors import account_list_visible_to, contact_list_visible_to, reseller_list_visible_to
-    from notifications.api.deliveries import delivery_list_visible_to
+    from notifications.reads import delivery_list_visible_to
     from workforce.selectors import vendor_list_visible_to
 
     admin, unstaffed = world["users"]["admin"], world["users"]["unstaffed"]

@@ -18,15 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, rendering, services
-from notifications.api.deliveries import (
-    LIST_COLUMNS_DEFERRED,
-    DeliveryFilterSet,
-    delivery_list_visible_to,
-    delivery_statistics,
-    status_legend,
-)
+from notifications.api.filters import DeliveryFilterSet
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Template
+from notifications.reads import LIST_COLUMNS_DEFERRED, delivery_list_visible_to, delivery_statistics, status_legend
 from notifications.recipients import Recipient
 from omni.auth import audience_required
 

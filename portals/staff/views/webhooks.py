@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, webhooks
-from notifications.api.webhooks_filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
+from notifications.api.filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
 from notifications.choices import WebhookMessageStatus
 from omni.auth import audience_required
 from omni.exceptions import DomainError
