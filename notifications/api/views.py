@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from omni.api import parse
+from omni.api.pagination import CursorPagination
 from omni.api.permissions import OwnRecordsAccess, signed_in_may, staff_may
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
@@ -78,8 +79,8 @@ class DeliveryViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMix
     Staff with the notifications.view_delivery permission (retrying needs change_delivery)."""
 
     filterset_class = DeliveryFilterSet
-    ordering_fields = ["created_at", "sent_at", "event", "status", "attempts"]
-    ordering = ["-created_at"]
+    filter_backends = [DjangoFilterBackend]  # no ?ordering: the cursor pages newest first (CursorPagination)
+    pagination_class = CursorPagination
     action_permission = {"retry": "change"}
 
     def get_queryset(self):
@@ -189,8 +190,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     serializer_class = NotificationOut
     permission_classes = [OwnRecordsAccess]
     filterset_class = NotificationFilterSet
-    ordering_fields = ["created_at"]
-    ordering = ["-created_at"]
+    filter_backends = [DjangoFilterBackend]  # no ?ordering: the cursor pages newest first (CursorPagination)
+    pagination_class = CursorPagination
 
     def get_queryset(self):
         if not self.request.user.is_authenticated:  # the schema generator's fake request
@@ -423,7 +424,8 @@ class WebhookEndpointViewSet(ApiViewSet, viewsets.ModelViewSet):
         ],
         responses={200: WebhookMessageOut(many=True)},
     )
-    @action(detail=True, methods=["get"], filterset_class=None, ordering=None)
+    # Paged by cursor, newest first; no ?ordering (no ordering filter for the cursor to defer to).
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=CursorPagination)
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
         filters = WebhookMessageFilterSet(
