@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from notifications import registry, services
 from notifications.choices import Channel
 from notifications.models import Notification
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required, belongs_here
 
 PAGE_SIZE = 20
@@ -62,15 +62,15 @@ def _unread(request) -> int:
 
 
 def _list_context(request) -> dict:
-    """The full list's page: ?unread=1 shows unread only; ?page=n."""
+    """The full list's page: ?unread=1 shows unread only; paged by cursor (?cursor=), newest first, no count."""
     unread_only = request.GET.get("unread") == "1"
     rows = _mine(request).filter(read_at__isnull=True) if unread_only else _mine(request)
-    page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = cursor_page(rows, request, page_size=PAGE_SIZE)
     return {"page": page, "unread_only": unread_only, "unread": _unread(request)}
 
 
 def _query(request) -> str:
-    kept = {key: request.GET[key] for key in ("unread", "page") if request.GET.get(key)}
+    kept = {key: request.GET[key] for key in ("unread", "cursor") if request.GET.get(key)}
     return f"?{urlencode(kept)}" if kept else ""
 
 

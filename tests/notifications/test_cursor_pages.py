@@ -4,7 +4,9 @@ that was not made here is a 400 naming `cursor`; `limit` stops at 1000; a page c
 the number of rows."""
 
 import base64
+import re
 import uuid
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -167,3 +169,43 @@ def test_an_inbox_page_costs_the_same_queries(api_as, agent, rows, django_assert
     with django_assert_max_num_queries(3):  # token (then cached), page: no count
         response = client.get(INBOX, {"limit": 1000})
     assert len(response.json()["results"]) == rows
+
+
+# ---- console pages ----------------------------------------------------------------------------------------------
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'<a [^>]*href="([^"]+)"[^>]*rel="{rel}"', html)
+    return unescape(found.group(1)) if found else None
+
+
+def test_the_console_delivery_log_pages_by_cursor(client_as, admin_user):
+    _deliveries(51)  # a page holds 50
+    client = client_as(admin_user)
+    first = client.get("/notifications/deliveries/", {"status": "sent"}).content.decode()
+    assert "50 deliveries shown" in first and " of " not in first  # no count, no "page N of M"
+    assert _link(first, "prev") is None
+    older = urlsplit(_link(first, "next"))
+    assert (older.path, parse_qs(older.query)["status"]) == ("/notifications/deliveries/", ["sent"])
+    second = client.get(f"{older.path}?{older.query}", HTTP_HX_REQUEST="true").content.decode()
+    assert "1 delivery shown" in second and "<h1" not in second
+    assert (_link(second, "next"), _link(second, "prev") is not None) == (None, True)
+
+
+def test_the_console_webhook_log_pages_by_cursor(client_as, admin_user, endpoint):
+    _messages(endpoint, 21)  # a page holds 20
+    client = client_as(admin_user)
+    first = client.get(f"/webhooks/{endpoint.pk}/").content.decode()
+    assert first.count("Redeliver msg_") == 20
+    older = _link(first, "next")
+    assert older.startswith(f"/webhooks/{endpoint.pk}/?cursor=")
+    second = client.get(older, HTTP_HX_REQUEST="true").content.decode()
+    assert second.count("Redeliver msg_") == 1
+    assert _link(second, "next") is None
+
+
+def test_a_console_page_with_a_bad_cursor_starts_at_the_first(client_as, admin_user):
+    rows = _deliveries(3)
+    response = client_as(admin_user).get("/notifications/deliveries/", {"cursor": "not-a-cursor!"})
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["page"]["rows"]] == [row.pk for row in rows]

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +22,7 @@ from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Template
 from notifications.reads import LIST_COLUMNS_DEFERRED, delivery_list_visible_to, delivery_statistics, status_legend
 from notifications.recipients import Recipient
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required
 
 from ...htmx import wants_partial
@@ -39,12 +39,12 @@ PAGE_SIZE = 50
 @audience_required
 @permission_required("notifications.view_delivery", raise_exception=True)
 def delivery_list(request):
-    """Every message sent to a person, newest first; filters by event, channel, status, dates and recipient."""
+    """Every message sent to a person, newest first, paged by cursor (no count); filters by event, channel, status,
+    dates and recipient."""
     queryset = delivery_list_visible_to(user=request.user).defer(*LIST_COLUMNS_DEFERRED)
     filters = DeliveryFilterSet(request.GET, queryset=queryset, request=request)
     valid = filters.is_valid()
-    rows = filters.qs.order_by("-created_at", "-pk") if valid else queryset.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = cursor_page(filters.qs if valid else queryset.none(), request, page_size=PAGE_SIZE)
     partial = wants_partial(request)
     context = {
         "filters": filters,

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from notifications import registry, webhooks
 from notifications.api.filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
 from notifications.choices import WebhookMessageStatus
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
@@ -112,10 +113,8 @@ def webhook_list(request):
 def _deliveries_context(request, endpoint) -> dict:
     filters = WebhookMessageFilterSet(request.GET, queryset=webhooks.webhook_message_list(endpoint_id=endpoint.pk))
     valid = filters.is_valid()
-    page = Paginator(filters.qs if valid else filters.queryset.none(), DELIVERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    for message in page:
+    page = cursor_page(filters.qs if valid else filters.queryset.none(), request, page_size=DELIVERY_PAGE_SIZE)
+    for message in page["rows"]:
         message.body_json = json.dumps(message.payload, indent=2, ensure_ascii=False)
     return {"endpoint": endpoint, "delivery_filters": filters, "deliveries": page, "statuses": WebhookMessageStatus}
 
