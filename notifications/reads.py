@@ -3,13 +3,15 @@ the per-event delivery statistics (one GROUP BY) and the event catalogue's searc
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count, QuerySet
 
 from omni.choices import Audience
 
 from . import registry
-from .choices import DeliveryStatus
-from .models import Delivery
+from .choices import DeliveryStatus, WebhookMessageStatus
+from .models import Delivery, WebhookMessage
 from .registry import EventType
 
 LIST_COLUMNS_DEFERRED = ("payload", "body_text", "body_html", "provider_response")  # the list never shows them
@@ -99,3 +101,17 @@ def delivery_statistics(queryset: QuerySet[Delivery]) -> list[dict]:
     ]
     result.sort(key=lambda row: (-row["total"], row["event"]))
     return result
+
+
+def webhook_message_counts_since(*, endpoint_id, since: datetime.datetime) -> dict[str, int]:
+    """Messages per status for one endpoint, created since `since` (the console's summary reads a bounded
+    range: the messages of a busy endpoint grow without bound)."""
+    rows = (
+        WebhookMessage.objects.filter(endpoint_id=endpoint_id, created_at__gte=since)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(WebhookMessageStatus.values, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts

@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,8 @@ from omni.api.filters import IsoDateTimeFilter
 from .. import registry
 from ..choices import Channel, DeliveryStatus, WebhookMessageStatus
 from ..models import Delivery, Notification, WebhookEndpoint, WebhookMessage
+
+STATISTICS_DAYS = 30  # statistics read this many days (today included) unless dates are given
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -67,6 +70,22 @@ class DeliveryFilterSet(django_filters.FilterSet):
             self.form.add_error("date_to", _("The end date is before the start date."))
             return False
         return valid
+
+
+class DeliveryStatisticsFilterSet(DeliveryFilterSet):
+    """The delivery log's filters, for statistics: unless a date is given (date_from, date_to, created_since,
+    created_before), the last STATISTICS_DAYS days including today (date_from set), so a count never reads the
+    whole log. `default_from` says which day the default starts on (None when dates were given)."""
+
+    DATE_PARAMS = ("date_from", "date_to", "created_since", "created_before")
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        self.default_from = None
+        if not any(data.get(name) for name in self.DATE_PARAMS):
+            self.default_from = timezone.localdate() - datetime.timedelta(days=STATISTICS_DAYS - 1)
+            data["date_from"] = self.default_from.isoformat()
+        super().__init__(data, *args, **kwargs)
 
 
 class StrictBooleanField(forms.NullBooleanField):

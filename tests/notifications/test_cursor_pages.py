@@ -209,3 +209,37 @@ def test_a_console_page_with_a_bad_cursor_starts_at_the_first(client_as, admin_u
     response = client_as(admin_user).get("/notifications/deliveries/", {"cursor": "not-a-cursor!"})
     assert response.status_code == 200
     assert [row.pk for row in response.context["page"]["rows"]] == [row.pk for row in rows]
+
+
+# ---- statistics read the last 30 days unless dates are given ----------------------------------------------------
+
+
+def test_delivery_statistics_read_the_last_30_days_by_default(api_as, client_as, admin_user):
+    now = timezone.now()
+    _deliveries(2, created_at=now)
+    _deliveries(3, created_at=now - timezone.timedelta(days=45))
+    api = api_as(admin_user)
+    assert [row["total"] for row in api.get(f"{DELIVERIES}stats/").json()] == [2]
+    old_day = (timezone.localdate() - timezone.timedelta(days=60)).isoformat()
+    assert [row["total"] for row in api.get(f"{DELIVERIES}stats/", {"date_from": old_day}).json()] == [5]
+
+    client = client_as(admin_user)
+    response = client.get("/notifications/statistics/")
+    since = timezone.localdate() - timezone.timedelta(days=29)
+    assert [row["total"] for row in response.context["rows"]] == [2]
+    assert response.context["default_from"] == since
+    assert "The last 30 days, since " in response.content.decode()
+    chosen = client.get("/notifications/statistics/", {"date_from": old_day})
+    assert [row["total"] for row in chosen.context["rows"]] == [5]
+    assert "Deliveries created in the dates chosen." in chosen.content.decode()
+
+
+def test_webhook_message_counts_read_the_last_30_days(client_as, admin_user, endpoint):
+    old = _messages(endpoint, 3)
+    WebhookMessage.objects.filter(pk__in=[m.pk for m in old]).update(
+        created_at=timezone.now() - timezone.timedelta(days=31)
+    )
+    _messages(endpoint, 2)
+    response = client_as(admin_user).get(f"/webhooks/{endpoint.pk}/")
+    assert dict(response.context["summary"])["Pending"] == 2
+    assert "Created in the last 30 days." in response.content.decode()

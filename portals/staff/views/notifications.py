@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, rendering, services
-from notifications.api.filters import DeliveryFilterSet
+from notifications.api.filters import STATISTICS_DAYS, DeliveryFilterSet, DeliveryStatisticsFilterSet
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Template
 from notifications.reads import LIST_COLUMNS_DEFERRED, delivery_list_visible_to, delivery_statistics, status_legend
@@ -93,8 +93,10 @@ def delivery_retry(request, pk):
 @audience_required
 @permission_required("notifications.view_delivery", raise_exception=True)
 def statistics(request):
-    """Deliveries per event and status (one GROUP BY query), as a table and bars."""
-    filters = DeliveryFilterSet(request.GET, queryset=delivery_list_visible_to(user=request.user), request=request)
+    """Deliveries per event and status (one GROUP BY query), as a table and bars; the last 30 days unless dates
+    are chosen."""
+    queryset = delivery_list_visible_to(user=request.user)
+    filters = DeliveryStatisticsFilterSet(request.GET, queryset=queryset, request=request)
     valid = filters.is_valid()
     rows = delivery_statistics(filters.qs) if valid else []
     partial = wants_partial(request)
@@ -102,6 +104,8 @@ def statistics(request):
         "filters": filters,
         "rows": rows,
         "legend": status_legend(),
+        "default_from": filters.default_from,
+        "default_days": STATISTICS_DAYS,
         "events": registry.choices(),
         "channels": Channel.choices,
         "nav_notifications": True,

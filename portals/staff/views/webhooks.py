@@ -1,6 +1,7 @@
 """Outbound webhook endpoints in the staff console: list, create/edit, detail with the delivery log, secret
 rotation (the secret is shown once), test events, enable/disable, redelivery, delete."""
 
+import datetime
 import json
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -16,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, webhooks
-from notifications.api.filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
+from notifications.api.filters import STATISTICS_DAYS, WebhookEndpointFilterSet, WebhookMessageFilterSet
 from notifications.choices import WebhookMessageStatus
+from notifications.reads import webhook_message_counts_since
 from omni.api.pagination import cursor_page
 from omni.auth import audience_required
 from omni.exceptions import DomainError
@@ -130,9 +133,11 @@ def webhook_detail(request, pk):
     if wants_partial(request):
         template = "staff/webhooks/detail.html#webhook-deliveries"
         return render(request, template, context, status=200 if valid else INVALID)
-    counts = webhooks.webhook_message_counts(endpoint_id=endpoint.pk)
+    since = timezone.now() - datetime.timedelta(days=STATISTICS_DAYS)
+    counts = webhook_message_counts_since(endpoint_id=endpoint.pk, since=since)
     context.update(
         summary=[(label, counts[value]) for value, label in WebhookMessageStatus.choices],
+        summary_days=STATISTICS_DAYS,
         overlap=endpoint.previous_secret_expires_at if endpoint.previous_secret else None,
         test_event=webhooks.TEST_EVENT,
         nav_webhooks=True,
