@@ -1,22 +1,14 @@
-"""Served on every host under /notifications/ (omni/urls_common.py): each portal's bell and inbox, the page side
-of web push, the unsubscribe link and the SMS provider's status callback."""
+"""What notifications serves on every host under /notifications/ (included by portals/common/urls.py, in its
+`notifications:` namespace): the page side of web push and the SMS provider's status callback. Both answer
+machines (the page script, the provider), not people, so they stay with the app; the pages (inbox, unsubscribe)
+are in portals/common/."""
 
 from django.urls import path
 
-from . import callbacks, inbox, views
-from .api import push
-
-app_name = "notifications"
+from . import callbacks
+from .api import views as push
 
 urlpatterns = [
-    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    # In-app notifications: the bell (count, panel) and the full list.
-    path("inbox/", inbox.inbox, name="inbox"),
-    path("inbox/count/", inbox.bell_count, name="bell_count"),
-    path("inbox/panel/", inbox.bell_panel, name="bell_panel"),
-    path("inbox/read-all/", inbox.mark_all_read, name="inbox_read_all"),
-    path("inbox/<uuid:pk>/read/", inbox.mark_read, name="inbox_read"),
-    path("inbox/<uuid:pk>/open/", inbox.open_notification, name="inbox_open"),
     # Web push: the page script's subscription endpoint, the VAPID key, the service worker (scope /notifications/push/).
     path("push/subscription/", push.PushSubscriptionPageView.as_view(), name="push_subscription"),
     path("push/config/", push.push_config, name="push_config"),

@@ -10,5 +10,5 @@ urlpatterns = [
     path("health/", views.health_view, name="health"),
     path("metrics", views.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("notifications/", include("notifications.urls")),
+    path("notifications/", include("portals.common.urls")),  # inbox, unsubscribe, push, sms
 ]

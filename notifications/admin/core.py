@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from omni.admin import ServiceAdmin
 
 from .. import registry, rendering, services
-from ..api.deliveries import DeliveryFilterSet, delivery_statistics, status_legend
+from ..api.filters import DeliveryFilterSet
 from ..choices import Channel, DeliveryStatus
 from ..models import Delivery, DeliveryAttempt, Notification, Preference, QuietHours, Template
+from ..selectors import delivery_statistics, status_legend
 
 PREVIEW_TEMPLATE = "staff/notifications/admin/_preview.html"
 TEST_RESULT_TEMPLATE = "staff/notifications/admin/_test_result.html"

@@ -1,11 +1,20 @@
-"""/api/v1/notifications/: each part adds its routes here."""
+"""/api/v1/notifications/."""
 
-from django.urls import include, path
+from omni.api.routers import Router
 
-urlpatterns: list = [
-    path("", include("notifications.api.deliveries")),  # deliveries/, deliveries/stats/
-    path("", include("notifications.api.event_types")),  # event-types/, event-types/{key}/
-    path("", include("notifications.api.inbox")),  # inbox/, inbox/{id}/mark-read/, inbox/mark-all-read/
-    path("", include("notifications.api.push")),  # push-subscriptions/
-    path("", include("notifications.api.webhooks")),  # webhook-endpoints/, …/{id}/deliveries/, …/rotate-secret/
-]
+from .views import (
+    DeliveryViewSet,
+    EventTypeViewSet,
+    NotificationViewSet,
+    PushSubscriptionViewSet,
+    WebhookEndpointViewSet,
+)
+
+router = Router()
+router.register("deliveries", DeliveryViewSet, basename="delivery")  # deliveries/, deliveries/stats/
+router.register("event-types", EventTypeViewSet, basename="event-type")
+router.register("inbox", NotificationViewSet, basename="notification")  # inbox/, {id}/mark-read/, mark-all-read/
+router.register("push-subscriptions", PushSubscriptionViewSet, basename="push-subscription")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+
+urlpatterns = router.urls

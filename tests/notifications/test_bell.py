@@ -2,6 +2,8 @@
 open, on the staff, customer, reseller and vendor hosts; scoped to the user; fixed query counts."""
 
 import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -101,24 +103,38 @@ def test_mark_all_read_touches_only_my_notifications(client_as, agent, customer)
     assert Notification.objects.filter(user=customer, read_at__isnull=True).count() == 2
 
 
-def test_the_list_page_paginates_filters_and_marks_read_without_htmx(client_as, vendor):
+def _link(html: str, rel: str) -> str | None:
+    """The href of the page's rel="next"/"prev" link, or None."""
+    found = re.search(rf'<a [^>]*href="([^"]+)"[^>]*rel="{rel}"', html)
+    return unescape(found.group(1)) if found else None
+
+
+def test_the_list_page_pages_by_cursor_filters_and_marks_read_without_htmx(client_as, vendor):
     make(vendor, 25, title="Unread")
     make(vendor, 5, read=True, title="Seen")
     client = client_as(vendor, "vendor.localhost")
 
     page_one = client.get("/notifications/inbox/").content.decode()
-    assert "Page 1 of 2" in page_one and "25 unread" in page_one
-    page_two = client.get("/notifications/inbox/", {"page": 2}, **HX).content.decode()
+    assert "25 unread" in page_one and " of " not in page_one  # no count, no page numbers
+    assert (page_one.count("Mark read: Seen"), page_one.count("Mark read: Unread")) == (0, 15)  # 5 read + 15 unread
+    assert _link(page_one, "prev") is None
+    older = _link(page_one, "next")
+    assert older.startswith("/notifications/inbox/?cursor=")
+    page_two = client.get(older, **HX).content.decode()
     assert 'id="inbox-list"' in page_two and "<h1" not in page_two  # the list region only
-    assert "Page 2 of 2" in page_two
+    assert (page_two.count("Mark read: Unread"), _link(page_two, "next")) == (10, None)
+    assert _link(page_two, "prev").startswith("/notifications/inbox/?cursor=")
 
     unread = client.get("/notifications/inbox/", {"unread": "1"}).content.decode()
-    assert "Seen" not in unread and "Page 1 of 2" in unread
+    assert "Seen" not in unread
+    unread_next = urlsplit(_link(unread, "next"))
+    assert (unread_next.path, parse_qs(unread_next.query)["unread"]) == ("/notifications/inbox/", ["1"])
 
+    cursor = older.split("cursor=")[1]
     note = Notification.objects.filter(user=vendor, read_at__isnull=True).first()
-    response = client.post(f"/notifications/inbox/{note.pk}/read/?unread=1&page=2")
+    response = client.post(f"/notifications/inbox/{note.pk}/read/?unread=1&cursor={cursor}")
     assert response.status_code == 302
-    assert response["Location"] == "/notifications/inbox/?unread=1&page=2"
+    assert response["Location"] == f"/notifications/inbox/?unread=1&cursor={cursor}"
     note.refresh_from_db()
     assert note.read_at is not None
 

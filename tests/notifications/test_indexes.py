@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from notifications import services
-from notifications.api.deliveries import DeliveryFilterSet
+from notifications.api.filters import DeliveryFilterSet
 from notifications.models import Delivery
 
 pytestmark = pytest.mark.django_db

@@ -240,7 +240,7 @@ def test_api_lists_filters_and_counts(api_as, agent, customer):
     _deliveries(2, event=OUTAGE, channel=Channel.SMS)
     api = api_as(agent)
     body = api.get(API, {"status": "failed"}).json()
-    assert body["count"] == 3
+    assert (len(body["results"]), body["next"], "count" in body) == (3, None, False)
     assert set(body["results"][0]) >= {"id", "event", "channel", "status", "attempts", "recipient_key"}
     assert "body_text" not in body["results"][0]
     detail = api.get(f"{API}{body['results'][0]['id']}/").json()

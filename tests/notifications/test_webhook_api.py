@@ -266,7 +266,7 @@ def test_deliveries_list_messages_with_their_attempts(api, receiver, endpoint):
     response = api.get(f"{URL}{endpoint.pk}/deliveries/")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["count"] == 2
+    assert (body["next"], body["previous"], "count" in body) == (None, None, False)  # paged by cursor, no count
     newest, oldest = body["results"]
     assert (newest["id"], newest["status"], newest["attempts"]) == (str(other.pk), "pending", [])
     assert oldest["webhook_id"] == message.message_id
@@ -353,7 +353,7 @@ def test_deliveries_list_queries_do_not_grow(api, endpoint, rows, django_assert_
     WebhookAttempt.objects.bulk_create(
         [WebhookAttempt(message=m, number=n, status_code=500, error="HTTP 500") for m in messages for n in (1, 2)]
     )
-    with django_assert_max_num_queries(10):  # token, user, permissions, endpoint, count, page, attempts
+    with django_assert_max_num_queries(9):  # token, user, permissions, endpoint, page, attempts; no count
         response = api.get(f"{URL}{endpoint.pk}/deliveries/", {"limit": 500})
     results = response.json()["results"]
     assert len(results) == rows

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,16 +17,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, rendering, selectors, services
-from notifications.api.deliveries import (
-    LIST_COLUMNS_DEFERRED,
-    DeliveryFilterSet,
-    delivery_statistics,
-    status_legend,
-)
+from notifications.api.filters import STATISTICS_DAYS, DeliveryFilterSet, DeliveryStatisticsFilterSet
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Template
 from notifications.recipients import Recipient
-from notifications.selectors import delivery_list_visible_to
+from notifications.selectors import (
+    LIST_COLUMNS_DEFERRED,
+    delivery_list_visible_to,
+    delivery_statistics,
+    status_legend,
+)
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required
 
 from ...htmx import wants_partial
@@ -44,12 +44,12 @@ PAGE_SIZE = 50
 @audience_required
 @permission_required("notifications.view_delivery", raise_exception=True)
 def delivery_list(request):
-    """Every message sent to a person, newest first; filters by event, channel, status, dates and recipient."""
+    """Every message sent to a person, newest first, paged by cursor (no count); filters by event, channel, status,
+    dates and recipient."""
     queryset = delivery_list_visible_to(user=request.user).defer(*LIST_COLUMNS_DEFERRED)
     filters = DeliveryFilterSet(request.GET, queryset=queryset, request=request)
     valid = filters.is_valid()
-    rows = filters.qs.order_by("-created_at", "-pk") if valid else queryset.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = cursor_page(filters.qs if valid else queryset.none(), request, page_size=PAGE_SIZE)
     partial = wants_partial(request)
     context = {
         "filters": filters,
@@ -98,8 +98,10 @@ def delivery_retry(request, pk):
 @audience_required
 @permission_required("notifications.view_delivery", raise_exception=True)
 def statistics(request):
-    """Deliveries per event and status (one GROUP BY query), as a table and bars."""
-    filters = DeliveryFilterSet(request.GET, queryset=delivery_list_visible_to(user=request.user), request=request)
+    """Deliveries per event and status (one GROUP BY query), as a table and bars; the last 30 days unless dates
+    are chosen."""
+    queryset = delivery_list_visible_to(user=request.user)
+    filters = DeliveryStatisticsFilterSet(request.GET, queryset=queryset, request=request)
     valid = filters.is_valid()
     rows = delivery_statistics(filters.qs) if valid else []
     partial = wants_partial(request)
@@ -107,6 +109,8 @@ def statistics(request):
         "filters": filters,
         "rows": rows,
         "legend": status_legend(),
+        "default_from": filters.default_from,
+        "default_days": STATISTICS_DAYS,
         "events": registry.choices(),
         "channels": Channel.choices,
         "nav_notifications": True,

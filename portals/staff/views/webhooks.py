@@ -1,6 +1,7 @@
 """Outbound webhook endpoints in the staff console: list, create/edit, detail with the delivery log, secret
 rotation (the secret is shown once), test events, enable/disable, redelivery, delete."""
 
+import datetime
 import json
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -16,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, selectors, services
-from notifications.api.webhooks_filters import WebhookEndpointFilterSet, WebhookMessageFilterSet
+from notifications.api.filters import STATISTICS_DAYS, WebhookEndpointFilterSet, WebhookMessageFilterSet
 from notifications.choices import WebhookMessageStatus
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required
 from omni.exceptions import DomainError
 
@@ -112,10 +115,8 @@ def webhook_list(request):
 def _deliveries_context(request, endpoint) -> dict:
     filters = WebhookMessageFilterSet(request.GET, queryset=selectors.webhook_message_list(endpoint_id=endpoint.pk))
     valid = filters.is_valid()
-    page = Paginator(filters.qs if valid else filters.queryset.none(), DELIVERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    for message in page:
+    page = cursor_page(filters.qs if valid else filters.queryset.none(), request, page_size=DELIVERY_PAGE_SIZE)
+    for message in page["rows"]:
         message.body_json = json.dumps(message.payload, indent=2, ensure_ascii=False)
     return {"endpoint": endpoint, "delivery_filters": filters, "deliveries": page, "statuses": WebhookMessageStatus}
 
@@ -131,9 +132,11 @@ def webhook_detail(request, pk):
     if wants_partial(request):
         template = "staff/webhooks/detail.html#webhook-deliveries"
         return render(request, template, context, status=200 if valid else INVALID)
-    counts = selectors.webhook_message_counts(endpoint_id=endpoint.pk)
+    since = timezone.now() - datetime.timedelta(days=STATISTICS_DAYS)
+    counts = selectors.webhook_message_counts(endpoint_id=endpoint.pk, since=since)
     context.update(
         summary=[(label, counts[value]) for value, label in WebhookMessageStatus.choices],
+        summary_days=STATISTICS_DAYS,
         overlap=endpoint.previous_secret_expires_at if endpoint.previous_secret else None,
         test_event=services.TEST_EVENT,
         nav_webhooks=True,

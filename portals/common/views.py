@@ -1,29 +1,33 @@
-"""In-app notifications in every portal: the bell in layouts/base.html (count, panel) and the full list.
+"""Pages every host serves under /notifications/ (omni/urls_common.py): the in-app inbox of each portal (the bell
+in layouts/base.html: count, panel; and the full list) and the unsubscribe link in emails.
 
-Served on every host under /notifications/ (omni/urls_common.py). Each user sees only their own notifications;
-another user's id is a 404. The bell's pieces are htmx fragments: the count loads with the page and every
-30 s, the panel when it opens; marking read answers the region that asked (HX-Target). Answers that show
-an unread count trigger `bell-changed`, which refreshes the badge.
+Inbox: each user sees only their own notifications; another user's id is a 404. The bell's pieces are htmx
+fragments: the count loads with the page and every 30 s, the panel when it opens; marking read answers the
+region that asked (HX-Target). Answers that show an unread count trigger `bell-changed`, which refreshes the badge.
+
+Unsubscribe: works without signing in; the signed token is the proof.
 """
 
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from notifications import registry, selectors, services
+from notifications.choices import Channel
+from notifications.models import Notification
+from omni.api.pagination import cursor_page
 from omni.auth import audience_required, belongs_here
-
-from . import services
-from .models import Notification
 
 PAGE_SIZE = 20
 PANEL_SIZE = 8
@@ -58,15 +62,15 @@ def _unread(request) -> int:
 
 
 def _list_context(request) -> dict:
-    """The full list's page: ?unread=1 shows unread only; ?page=n."""
+    """The full list's page: ?unread=1 shows unread only; paged by cursor (?cursor=), newest first, no count."""
     unread_only = request.GET.get("unread") == "1"
     rows = _mine(request).filter(read_at__isnull=True) if unread_only else _mine(request)
-    page = Paginator(rows.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = cursor_page(rows, request, page_size=PAGE_SIZE)
     return {"page": page, "unread_only": unread_only, "unread": _unread(request)}
 
 
 def _query(request) -> str:
-    kept = {key: request.GET[key] for key in ("unread", "page") if request.GET.get(key)}
+    kept = {key: request.GET[key] for key in ("unread", "cursor") if request.GET.get(key)}
     return f"?{urlencode(kept)}" if kept else ""
 
 
@@ -144,3 +148,39 @@ def inbox(request):
     partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
     template = "notifications/inbox.html" + ("#inbox-list" if partial else "")
     return render(request, template, _list_context(request))
+
+
+# ---- unsubscribe --------------------------------------------------------------------------------------------------
+
+# What a POST may ask; anything else (RFC 8058's `List-Unsubscribe=One-Click` body included) is "this event".
+SCOPES = {"event", "all", "resubscribe", "resubscribe_all"}
+
+
+@never_cache
+@csrf_exempt  # RFC 8058 one-click unsubscribe: mail clients POST without a CSRF token; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET asks to confirm (link scanners must not unsubscribe anyone); POST opts the person out of this
+    event's emails (`scope=all`: of every email they may leave; `scope=resubscribe` and `resubscribe_all` undo those).
+    Service-critical events cannot be switched off."""
+    try:
+        recipient_key, event_key = selectors.unsubscribe_token_read(token)
+        event = registry.get(event_key)
+    except (signing.BadSignature, LookupError, KeyError, TypeError):
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+    context = {"event": event, "done": "", "mandatory": event.mandatory}
+    if request.method == "POST" and not event.mandatory:
+        scope = request.POST.get("scope", "event")
+        scope = scope if scope in SCOPES else "event"
+        try:
+            if scope.startswith("resubscribe"):
+                keys = [event.key, "*"] if scope == "resubscribe_all" else [event.key]
+                for key in keys:
+                    services.preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=True)
+            else:
+                key = "*" if scope == "all" else event.key
+                services.preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=False)
+        except ValidationError:
+            return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+        context["done"] = scope
+    return render(request, "notifications/unsubscribe.html", context)
