@@ -5,6 +5,11 @@
   deliveries          staff by role (view_delivery), read-only log, limit/offset (cursor pagination: issue 9 item 8)
   inbox               own records, every audience reads its own, limit/offset (cursor pagination: item 8)
   push subscriptions  own records, no detail, staff create and delete through the API, hard delete
+  webhook messages    an endpoint's delivery log (…/{id}/deliveries/): reads (cursor pagination: item 8)
+
+The three logs also carry CursorPending: the cursor contract's tests that fail until cursor pagination lands,
+marked strict xfail. Once it lands they pass, so strict xfail fails them: then drop CursorPending, and run
+CursorListContract in place of LimitOffsetListContract (setting cursor_page_size to the paginator's page_size).
 
 What is particular to each resource stays in its own file (test_webhook_api.py, test_event_types_api.py,
 test_push_api.py, test_bell.py, test_staff_notifications.py)."""
@@ -13,9 +18,10 @@ import pytest
 
 from notifications import registry, webhooks
 from notifications.choices import DeliveryStatus
-from notifications.models import Delivery, Notification, PushSubscription, WebhookEndpoint
+from notifications.models import Delivery, Notification, PushSubscription, WebhookEndpoint, WebhookMessage
 from tests.notifications.sms_support import Browser
 from tests.omni.api_contract import (
+    CursorListContract,
     HardDeleteContract,
     LimitOffsetListContract,
     OwnRecordsContract,
@@ -29,6 +35,27 @@ from tests.omni.api_contract import (
 
 API = "/api/v1/notifications/"
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address literal: no DNS lookup, nothing sent in a test
+
+CURSOR_PENDING = pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="issue 9 item 8: cursor pagination (the napi branch). Passing now? Drop CursorPending from the class "
+    "and run CursorListContract instead of LimitOffsetListContract.",
+)
+
+
+class CursorPending(CursorListContract):
+    """The cursor contract's tests that today's limit/offset lists fail (a `count`, no `cursor` parameter)."""
+
+    cursor_page_size = 50  # DRF CursorPagination's page_size as the napi branch sets it: adjust on merge
+
+    @CURSOR_PENDING
+    def test_pages_walk_every_row_once_in_order_without_a_count(self, api_as, reader, obj):
+        super().test_pages_walk_every_row_once_in_order_without_a_count(api_as, reader, obj)
+
+    @CURSOR_PENDING
+    def test_a_forged_cursor_is_400_naming_cursor(self, api_as, reader, obj):
+        super().test_a_forged_cursor_is_400_naming_cursor(api_as, reader, obj)
 
 
 # ---- webhook endpoints -------------------------------------------------------------------------------------------
@@ -130,7 +157,7 @@ def _delivery(n: int, **fields) -> Delivery:
     )
 
 
-class TestDeliveryApi(ReadContract, RoleReadContract, StaffOnlyContract, LimitOffsetListContract):
+class TestDeliveryApi(ReadContract, RoleReadContract, StaffOnlyContract, LimitOffsetListContract, CursorPending):
     """The delivery log: read-only through the API (retrying is test_notify.py's). After cursor pagination lands
     (issue 9 item 8) this class runs CursorListContract instead of LimitOffsetListContract."""
 
@@ -166,7 +193,7 @@ def test_deliveries_are_read_only_through_the_api(api_as, admin_user):
 # ---- inbox -------------------------------------------------------------------------------------------------------
 
 
-class TestInboxApi(ReadContract, OwnRecordsContract, LimitOffsetListContract):
+class TestInboxApi(ReadContract, OwnRecordsContract, LimitOffsetListContract, CursorPending):
     """Every audience reads its own in-app notifications; somebody else's is a 404. After cursor pagination lands
     (issue 9 item 8) this class runs CursorListContract instead of LimitOffsetListContract."""
 
@@ -277,3 +304,52 @@ class TestPushSubscriptionApi(
             ("keys", _subscription_body(p256dh="AAAA")),
             ("keys", {"endpoint": "https://fcm.googleapis.com/fcm/send/contract"}),
         ]
+
+
+# ---- webhook messages: an endpoint's delivery log ----------------------------------------------------------------
+
+
+class TestWebhookMessageLogApi(ReadContract, CursorPending):
+    """GET webhook-endpoints/{id}/deliveries/ and …/deliveries/{message id}/: the endpoint's messages, staff with
+    view_webhookendpoint (test_webhook_api.py has the rest). Today limit/offset without ordering; after item 8 the
+    full CursorListContract."""
+
+    model = WebhookMessage
+    portal_reads = False
+    list_queries = 7  # token + user, last_used_at stamp, permissions, the endpoint, (COUNT,) the page, attempts
+
+    @pytest.fixture(autouse=True)
+    def _endpoint(self, admin_user, reader):
+        self.endpoint = webhooks.webhook_endpoint_create(url=f"{PUBLIC_URL}/log", events=["*"], owner=admin_user)
+        self.url = f"{API}webhook-endpoints/{self.endpoint.pk}/deliveries/"
+
+    def _message(self, n: int) -> WebhookMessage:
+        return WebhookMessage(
+            endpoint=self.endpoint,
+            message_id=f"msg_contract_{n}",
+            event="crm.account.created",
+            payload={"type": "crm.account.created", "data": {"n": n}},
+        )
+
+    def make_rows(self, n):
+        WebhookMessage.objects.bulk_create([self._message(1000 + i) for i in range(n)])
+
+    def visible_rows(self):
+        return WebhookMessage.objects.filter(endpoint=self.endpoint)
+
+    @pytest.fixture
+    def obj(self, _endpoint):
+        message = self._message(1)
+        message.save()
+        return message
+
+
+def test_another_endpoints_message_is_404(api_as, admin_user):
+    mine = webhooks.webhook_endpoint_create(url=f"{PUBLIC_URL}/mine", events=["*"])
+    theirs = webhooks.webhook_endpoint_create(url=f"{PUBLIC_URL}/theirs", events=["*"])
+    message = WebhookMessage.objects.create(
+        endpoint=theirs, message_id="msg_theirs", event="crm.account.created", payload={}
+    )
+    client = api_as(admin_user)
+    assert_error(client.get(f"{API}webhook-endpoints/{mine.pk}/deliveries/{message.pk}/"), 404, code="not_found")
+    assert client.get(f"{API}webhook-endpoints/{theirs.pk}/deliveries/{message.pk}/").status_code == 200
