@@ -1,8 +1,29 @@
 """Helpers for the Playwright browser tests (Debian's chromium, see tests/conftest.py)."""
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+# The one wait for anything a browser test expects: Playwright's expect() and every page action and navigation
+# (tests/conftest.py applies it), and `until()` below. Generous, so that a machine busy with other work (another
+# test run, a build) only makes the tests slower, never failing: a wait ends as soon as its condition holds.
+DEADLINE = 30  # seconds
+DEADLINE_MS = DEADLINE * 1000
+
+
+def until(page, condition: Callable[[], object], what: str):
+    """Poll `condition()` until it returns something truthy (and return that), failing after DEADLINE. For what no
+    Playwright wait can observe (DevTools events, a service worker's promises). Between polls the page's event loop
+    runs (wait_for_timeout), so events Playwright dispatches arrive."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        result = condition()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"{what}: not within {DEADLINE} s"
+        page.wait_for_timeout(100)
 
 
 def on(live_server, host: str, path: str) -> str:

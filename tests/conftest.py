@@ -62,6 +62,20 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture
+def context(context):
+    """pytest-playwright's browser context, with tests/browser.py's DEADLINE for every action, navigation and
+    expect() (Playwright's own defaults: 30 s for actions, 5 s for expect(), too short on a busy machine)."""
+    from playwright.sync_api import expect
+
+    from tests.browser import DEADLINE_MS
+
+    context.set_default_timeout(DEADLINE_MS)
+    context.set_default_navigation_timeout(DEADLINE_MS)
+    expect.set_options(timeout=DEADLINE_MS)
+    return context
+
+
 # ---- the cast --------------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from notifications.models import Notification
-from tests.browser import axe_violations, on, sign_in
+from tests.browser import DEADLINE_MS, axe_violations, on, sign_in, until
 from tests.notifications.sms_support import EVENT
 from tests.omni.factories import PASSWORD
 
@@ -136,36 +136,44 @@ def test_enabling_push_registers_the_worker_which_shows_a_pushed_notification(li
     page.get_by_role("button", name="Enable push notifications").click()
     expect(page.locator("[data-push-status]")).to_have_text("Push notifications could not be changed. Try again later.")
     expect(page.get_by_role("button", name="Enable push notifications")).to_be_enabled()
+    # The worker activates on its own time (later than the status on a busy machine): wait for its statechange.
     scope = page.evaluate(
-        """async () => {
+        """async (deadline) => {
             const registration = await navigator.serviceWorker.getRegistration("/notifications/push/");
-            return registration && registration.active ? registration.scope : null;
-        }"""
+            if (!registration) return null;
+            const worker = registration.active || registration.waiting || registration.installing;
+            const activated = new Promise((resolve) => {
+                if (worker.state === "activated") resolve(true);
+                worker.addEventListener("statechange", () => worker.state === "activated" && resolve(true));
+            });
+            const late = new Promise((resolve) => setTimeout(() => resolve(false), deadline));
+            return (await Promise.race([activated, late])) ? registration.scope : null;
+        }""",
+        DEADLINE_MS,
     )
     assert scope == f"{origin}/notifications/push/"
-    for _ in range(100):  # DevTools events arrive while Playwright waits
-        ids = {r["registrationId"] for r in registrations if r["scopeURL"] == scope}
-        if ids:
-            break
-        page.wait_for_timeout(50)
-    (registration_id,) = ids
+    (registration_id,) = until(  # DevTools events arrive while Playwright waits
+        page,
+        lambda: {r["registrationId"] for r in registrations if r["scopeURL"] == scope},
+        "the worker's registration event",
+    )
 
     payload = {"title": "Outage in Lekki Phase 1", "body": "Service is back by 18:00.", "url": "/account/"}
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {"origin": origin + "/", "registrationId": registration_id, "data": json.dumps(payload)},
     )
-    # The worker shows the notification asynchronously; poll with evaluate(), which awaits the promise
-    # (wait_for_function would take the unresolved promise itself as truthy).
-    for _ in range(100):
-        shown = page.evaluate(
+    # The worker wakes and shows the notification asynchronously (seconds on a busy machine); poll with
+    # evaluate(), which awaits the promise (wait_for_function would take the unresolved promise itself as truthy).
+    shown = until(
+        page,
+        lambda: page.evaluate(
             """async () => {
                 const registration = await navigator.serviceWorker.getRegistration("/notifications/push/");
                 const shown = await registration.getNotifications();
                 return shown.map(n => [n.title, n.body, n.data.url]);
             }"""
-        )
-        if shown:
-            break
-        page.wait_for_timeout(50)
+        ),
+        "the pushed notification",
+    )
     assert shown == [["Outage in Lekki Phase 1", "Service is back by 18:00.", "/account/"]]

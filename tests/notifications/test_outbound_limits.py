@@ -43,7 +43,7 @@ from tests.notifications.webhook_support import BODY_TRICKLE, HEADERS_TRICKLE, R
 from tests.notifications.webhook_support import Answer as HookAnswer
 
 DEADLINE = 0.5  # seconds: the receivers below drip a byte every 0.1 s, well inside any per-read timeout
-SLACK = 2.0  # seconds allowed past the deadline on a busy 2-core machine; the servers hang up after 10
+SLACK = 4.0  # seconds allowed past the deadline on a machine busy with other work; the servers hang up after 10
 
 
 @pytest.fixture(autouse=True)

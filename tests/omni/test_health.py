@@ -347,11 +347,9 @@ def test_two_calls_within_the_cache_period_ping_once(broker_to_ourselves, db, se
     settings.HEALTH_CACHE_SECONDS = 30
     settings.HEALTH_WORKER_PING_TIMEOUT = 0.3
     first = _get_health()[1]
-    started = time.monotonic()
     second = _get_health()[1]
-    assert time.monotonic() - started < 0.2  # no ping waited on
-    assert second["checked_at"] == first["checked_at"]
-    assert pings.count() == 1
+    assert second["checked_at"] == first["checked_at"]  # the cached report, not a second check
+    assert pings.count() == 1  # no ping sent, so none waited on
 
     redis.Redis.from_url(TEST_REDIS_URL).delete(f"{TEST_CACHE_PREFIX}:health:report")  # the period is over
     assert _get_health()[1]["checked_at"] != first["checked_at"]

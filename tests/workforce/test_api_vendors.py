@@ -1,11 +1,43 @@
 """/api/v1/workforce/vendors/: staff with workforce.view_vendor see every vendor, a vendor user only its own,
 everyone else is refused."""
 
-from tests.omni.api_contract import assert_error
+import pytest
+
+from tests.omni.api_contract import (
+    LimitOffsetListContract,
+    PortalScopeContract,
+    ReadContract,
+    RoleReadContract,
+    assert_error,
+)
 from tests.omni.factories import StaffFactory
 from workforce.models import Vendor
 
 URL = "/api/v1/workforce/vendors/"
+
+
+class TestVendorApi(ReadContract, RoleReadContract, PortalScopeContract, LimitOffsetListContract):
+    """Read-only: staff with workforce.view_vendor, and a vendor user (its own vendor only)."""
+
+    url = URL
+    model = Vendor
+    list_queries = 4  # token + user, last_used_at stamp, COUNT, the page
+    ordering_fields = ["name", "created_at"]
+
+    def make_rows(self, n):
+        Vendor.objects.bulk_create([Vendor(name=f"Bulk Vendor {i:04d}") for i in range(n)])
+
+    @pytest.fixture
+    def obj(self, vendor_org):
+        return vendor_org
+
+    @pytest.fixture
+    def portal_user(self, vendor):
+        return vendor
+
+    @pytest.fixture
+    def outside_obj(self, vendor_org):
+        return Vendor.objects.create(name="Rival Cables")
 
 
 def _ids(response) -> set[str]:

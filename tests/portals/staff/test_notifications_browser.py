@@ -9,8 +9,8 @@ from notifications.choices import DeliveryStatus
 from notifications.models import Template
 from tests.browser import axe_violations, on, sign_in
 from tests.notifications.email_support import NEWSLETTER, smtp_running
-from tests.notifications.test_staff_notifications import _deliveries
 from tests.omni.factories import PASSWORD
+from tests.portals.staff.test_notifications import _deliveries
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
