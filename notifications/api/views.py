@@ -167,6 +167,10 @@ class EventTypeViewSet(ApiViewSet):
     lookup_field = "key"
     lookup_value_regex = r"[^/]+"  # keys hold dots, which the default pattern refuses
 
+    def get_queryset(self):
+        # Not rows: the catalogue in code. The browsable API asks for it to build its (empty) filter form.
+        return registry.all_events()
+
     def list(self, request):
         # A plain dict: given the QueryDict, DRF reads a missing `webhooks` as false (the HTML checkbox rule).
         filters = EventTypeFilterIn(data=request.query_params.dict())

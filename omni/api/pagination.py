@@ -1,3 +1,5 @@
+import base64
+import binascii
 import copy
 from urllib import parse
 
@@ -37,17 +39,29 @@ class CursorPagination(pagination.CursorPagination):
     ordering = ("-created_at", "-id")
     invalid_cursor_message = "This cursor is not valid; use the next or previous link of an earlier page."
 
+    def _invalid(self):
+        return exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None:
+            # DRF decodes leniently: characters outside base64 are dropped, so "%%%" reads as the first page.
+            try:
+                fields = parse.parse_qs(base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
+            except (binascii.Error, UnicodeError, ValueError):
+                raise self._invalid() from None
+            if not fields:
+                raise self._invalid()
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            raise self._invalid() from None
 
     def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)
         except DjangoValidationError:  # a well-formed cursor whose position is not a value of the ordering field
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            raise self._invalid() from None
 
 
 def cursor_page(queryset, request, *, page_size: int, ordering: tuple[str, ...] = CursorPagination.ordering) -> dict:

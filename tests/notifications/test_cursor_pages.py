@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification, WebhookAttempt, WebhookMessage
-from tests.notifications.test_staff_notifications import _deliveries
 from tests.omni.api_contract import assert_error
+from tests.portals.staff.test_notifications import _deliveries
 
 pytestmark = pytest.mark.django_db
 
