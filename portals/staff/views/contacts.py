@@ -5,11 +5,9 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 from phonenumber_field.phonenumber import to_python as to_phone
 
 from crm import selectors, services
@@ -21,7 +19,7 @@ from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import ContactForm, LinkAccountForm, MergeForm
-from ..helpers import INVALID, add_service_errors, ordering, soft_delete_views
+from ..helpers import INVALID, add_service_errors, list_page, list_view, render_form, render_list, soft_delete_views
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -42,30 +40,14 @@ def _live_accounts(request):
     return selectors.account_list_visible_to(user=request.user).live()
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@list_view("crm.view_contact")
 def contact_list(request):
-    filters = ContactFilterSet(request.GET, queryset=_visible(request))
-    sort, order_by, sort_error = ordering(request, SORTS, "name")
-    valid = filters.is_valid() and not sort_error
-    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    listing = list_page(request, ContactFilterSet(request.GET, queryset=_visible(request)), SORTS, "name", PAGE_SIZE)
+    page = listing.page
     # Rows as dicts with their accounts: one query for the page, one for every link on it.
     rows = selectors.contact_rows(page.object_list, user=request.user, internal=True) if page.paginator.count else []
-    partial = wants_partial(request)
-    context = {
-        "filters": filters,
-        "page": page,
-        "rows": rows,
-        "sort": sort,
-        "sort_error": sort_error,
-        "channels": ContactChannel.choices,
-        "nav_contacts": True,
-    }
-    template = "staff/contacts/list.html" + ("#contact-table" if partial else "")
-    return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
+    context = {"rows": rows, "channels": ContactChannel.choices, "nav_contacts": True}
+    return render_list(request, "staff/contacts/list.html", "contact-table", listing, context)
 
 
 def _accounts_context(request, contact, link_form=None, notice=""):
@@ -125,14 +107,8 @@ def _account_from(value, accounts):
 
 
 def _form_page(request, form, contact=None, duplicates=(), link_account=None):
-    context = {
-        "form": form,
-        "contact": contact,
-        "duplicates": duplicates,
-        "link_account": link_account,
-        "nav_contacts": True,
-    }
-    return render(request, "staff/contacts/form.html", context, status=INVALID if form.errors else 200)
+    context = {"contact": contact, "duplicates": duplicates, "link_account": link_account, "nav_contacts": True}
+    return render_form(request, "staff/contacts/form.html", form, context)
 
 
 @require_http_methods(["GET", "POST"])
