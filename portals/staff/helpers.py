@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from omni.auth import audience_required
@@ -35,16 +35,23 @@ def ordering(request, columns: dict[str, list[str]], default: str) -> tuple[str,
     return sort, [*fields, "pk"], error
 
 
-def list_view(permission: str):
-    """A list page's view: GET only, staff only (audience_required), the `permission` (403 without it), and the
-    answer varies on HX-Request (the whole page, or its table to htmx)."""
+def staff_view(permission: str | list[str], methods: tuple[str, ...] = ("GET",)):
+    """A staff console view: the HTTP `methods` only (405), staff only (audience_required), and the `permission`
+    (a name or a list of names, all needed: 403 without)."""
 
     def decorate(view):
-        return require_GET(
-            vary_on_headers("HX-Request")(
-                audience_required(permission_required(permission, raise_exception=True)(view))
-            )
-        )
+        view = audience_required(permission_required(permission, raise_exception=True)(view))
+        return require_http_methods(list(methods))(view)
+
+    return decorate
+
+
+def list_view(permission: str):
+    """A list page's view: a staff_view (GET) whose answer varies on HX-Request (the whole page, or its table to
+    htmx)."""
+
+    def decorate(view):
+        return staff_view(permission)(vary_on_headers("HX-Request")(view))
 
     return decorate
 

@@ -1,24 +1,30 @@
 """Accounts in the staff console: list, detail, create/edit, status, delete/restore, portal invitations."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm import selectors, services
 from crm.api.filters import AccountFilterSet
 from crm.choices import ACCOUNT_TRANSITIONS, AccountStatus
 from crm.models import Account
-from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import AccountForm, InviteForm, TransitionForm
-from ..helpers import INVALID, add_service_errors, list_page, list_view, render_form, render_list, soft_delete_views
+from ..helpers import (
+    INVALID,
+    add_service_errors,
+    list_page,
+    list_view,
+    render_form,
+    render_list,
+    soft_delete_views,
+    staff_view,
+)
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -82,9 +88,7 @@ def _detail_context(request, account, invite_form=None):
     }
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_account", raise_exception=True)
+@staff_view("crm.view_account")
 def account_detail(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     return render(request, "staff/accounts/detail.html", _detail_context(request, account))
@@ -95,9 +99,7 @@ def _form_page(request, form, account=None):
     return render_form(request, "staff/accounts/form.html", form, context)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.add_account", raise_exception=True)
+@staff_view("crm.add_account", methods=("GET", "POST"))
 def account_create(request):
     resellers = selectors.reseller_list_visible_to(user=request.user)
     form = AccountForm(request.POST if request.method == "POST" else None, resellers=resellers)
@@ -112,9 +114,7 @@ def account_create(request):
     return _form_page(request, form)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("GET", "POST"))
 def account_edit(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     resellers = selectors.reseller_list_visible_to(user=request.user)
@@ -131,9 +131,7 @@ def account_edit(request, pk):
     return _form_page(request, form, account)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_transition(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     form = TransitionForm(request.POST)
@@ -155,9 +153,7 @@ account_delete, account_restore = soft_delete_views(
 )
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_invite(request, pk):
     """Invite someone to the customer portal: the user is created without a password and emailed a link."""
     account = get_object_or_404(_visible(request).live(), pk=pk)
@@ -186,9 +182,7 @@ def account_invite(request, pk):
     return render(request, "staff/accounts/detail.html", _detail_context(request, account, form), status=INVALID)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_invite_resend(request, pk, user_pk):
     """Send a portal user's invitation again (they lost it, or it expired)."""
     account = get_object_or_404(_visible(request).live(), pk=pk)

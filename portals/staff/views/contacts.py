@@ -3,23 +3,29 @@
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from phonenumber_field.phonenumber import to_python as to_phone
 
 from crm import selectors, services
 from crm.api.filters import ContactFilterSet
 from crm.choices import ContactChannel
 from crm.models import Contact
-from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import ContactForm, LinkAccountForm, MergeForm
-from ..helpers import INVALID, add_service_errors, list_page, list_view, render_form, render_list, soft_delete_views
+from ..helpers import (
+    INVALID,
+    add_service_errors,
+    list_page,
+    list_view,
+    render_form,
+    render_list,
+    soft_delete_views,
+    staff_view,
+)
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -59,9 +65,7 @@ def _accounts_context(request, contact, link_form=None, notice=""):
     }
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_detail(request, pk):
     contact = get_object_or_404(_visible(request).select_related("merged_into"), pk=pk)
     context = {
@@ -85,9 +89,7 @@ def _duplicates(email, phone, exclude_id=None) -> list:
     return list(selectors.contact_duplicates_of(email=email, phone=_phone(phone), exclude_id=exclude_id))
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_duplicate_check(request):
     """The "possible duplicates" box for the contact form, refreshed by htmx as email and phone change."""
     exclude = request.GET.get("exclude", "")
@@ -111,9 +113,7 @@ def _form_page(request, form, contact=None, duplicates=(), link_account=None):
     return render_form(request, "staff/contacts/form.html", form, context)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.add_contact", raise_exception=True)
+@staff_view("crm.add_contact", methods=("GET", "POST"))
 def contact_create(request):
     """?account=<id> links the new contact to that account with the chosen role."""
     accounts = _live_accounts(request)
@@ -140,9 +140,7 @@ def contact_create(request):
     return _form_page(request, form, duplicates=duplicates, link_account=link_account)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("GET", "POST"))
 def contact_edit(request, pk):
     contact = get_object_or_404(_visible(request), pk=pk)
     form = ContactForm(request.POST if request.method == "POST" else None, initial=ContactForm.initial_for(contact))
@@ -177,9 +175,7 @@ def _links_response(request, contact, form=None, notice="", status=200):
     return redirect("staff:contact_detail", pk=contact.pk)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("POST",))
 def contact_link(request, pk):
     """Link the contact to an account with a role (or change the role of an existing link)."""
     contact = get_object_or_404(_visible(request).live(), pk=pk)
@@ -196,9 +192,7 @@ def contact_link(request, pk):
     return _links_response(request, contact, form, status=INVALID)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("POST",))
 def contact_unlink(request, pk, account_pk):
     contact = get_object_or_404(_visible(request), pk=pk)
     account = get_object_or_404(selectors.account_list_visible_to(user=request.user), pk=account_pk)
@@ -216,17 +210,13 @@ def _duplicates_page(request, status=200):
     return render(request, "staff/contacts/duplicates.html", context, status=status)
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_duplicates(request):
     return _duplicates_page(request)
 
 
-@require_POST
-@audience_required
 # A merge deletes the duplicates: change and delete, as in the API (ContactViewSet.action_permission).
-@permission_required(["crm.change_contact", "crm.delete_contact"], raise_exception=True)
+@staff_view(["crm.change_contact", "crm.delete_contact"], methods=("POST",))
 def contact_merge(request):
     """Merge one duplicate group into the chosen survivor (the API's merge action does the same)."""
     form = MergeForm(request.POST, contacts=_visible(request))
