@@ -12,29 +12,18 @@ Run with `make bench` (or .venv/bin/python bench/api_list.py [--rows N] [--reque
 import argparse
 import http.client
 import json
-import os
-import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import environ  # noqa: E402
+from bench.common import ROOT, dsn, free_port, migrate, pct, progress, read_token, server_env, use_database, wait_port
 
-env = environ.Env()
-if (ROOT / ".env").exists():
-    environ.Env.read_env(ROOT / ".env")
-BASE_URL = env.str("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/omni")
-BENCH_URL = BASE_URL.rsplit("/", 1)[0] + "/" + BASE_URL.rsplit("/", 1)[1].split("?")[0] + "_bench"
-os.environ["DATABASE_URL"] = BENCH_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omni.settings")
-os.environ.setdefault("DEBUG", "true")  # this process seeds in development mode; the servers run with DEBUG off
+BENCH_URL = use_database("bench")
 
 QUERY = "/api/v1/crm/accounts/?limit=100&status=active&ordering=name"
 FLOOR_PAGE_SQL = """
@@ -62,106 +51,42 @@ FROM generate_series(%s::int, %s::int) AS i
 """
 
 
-def progress(done: int, total: int, label: str) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    print(f"\r  {label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}", end="", flush=True)
-    if done >= total:
-        print()
-
-
 def prepare(rows: int) -> str:
     """Create and migrate the bench database, load `rows` accounts, return a read token."""
     import psycopg
 
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "createdb.py")], check=True, env=os.environ)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    migrate("the bench database")
     from django.db import connection
 
-    print("- migrating the bench database")
-    call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM crm_account")
         have = cursor.fetchone()[0]
     if have < rows:
         print(f"- loading {rows - have:,} accounts")
         batch = 10_000
-        with psycopg.connect(_dsn(connection.settings_dict)) as conn:
+        with psycopg.connect(dsn()) as conn:
             for start in range(have + 1, rows + 1, batch):
                 end = min(start + batch - 1, rows)
                 conn.execute(LOAD_SQL, [start, end])
                 conn.commit()
                 progress(end - have, rows - have, "accounts")
-        with psycopg.connect(_dsn(connection.settings_dict), autocommit=True) as conn:
+        with psycopg.connect(dsn(), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE crm_account")  # index-only COUNT needs the visibility map
-    from omni.choices import Audience
-    from omni.models import User
-    from omni.tokens import api_token_create
-
-    user = User.objects.filter(email="bench@example.com").first() or User.objects.create_user(
-        "bench@example.com", secrets.token_urlsafe(16), audience=Audience.STAFF
-    )
-    _token, raw = api_token_create(user=user, name="bench", scopes=["read"])
-    return raw
-
-
-def _dsn(settings_dict: dict) -> str:
-    parts = {
-        "dbname": settings_dict["NAME"],
-        "host": settings_dict.get("HOST") or "127.0.0.1",
-        "port": settings_dict.get("PORT") or 5432,
-        "user": settings_dict.get("USER") or "postgres",
-    }
-    if settings_dict.get("PASSWORD"):
-        parts["password"] = settings_dict["PASSWORD"]
-    return " ".join(f"{k}={v}" for k, v in parts.items())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return read_token("bench@example.com", "bench", is_staff=True, is_superuser=True)  # a role that may read
 
 
 def start_server(port: int) -> subprocess.Popen:
-    server_env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "EMAIL_URL": "consolemail://",  # production requires a choice; the bench sends no email or SMS
-        "SMS_PROVIDER": "console",
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # The limiter still counts every request in Redis; the limit is only raised so the bench is not refused.
-        "API_RATE_LIMIT": "100000000",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "omni.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--preload",
-            "--log-level",
-            "warning",
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=server_env,
-    )
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("gunicorn did not start")
+    argv = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "omni.wsgi:application", "--workers", "2",
+        "--bind", f"127.0.0.1:{port}", "--preload", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=ROOT, env=server_env())
+    try:
+        wait_port(port, process=process, name="gunicorn")
+    except SystemExit:
+        process.kill()
+        raise
+    return process
 
 
 def time_api(port: int, token: str, requests: int) -> tuple[list[float], int]:
@@ -187,10 +112,9 @@ def time_api(port: int, token: str, requests: int) -> tuple[list[float], int]:
 
 def time_floor(requests: int) -> list[float]:
     import psycopg
-    from django.db import connection
 
     timings = []
-    with psycopg.connect(_dsn(connection.settings_dict)) as conn:
+    with psycopg.connect(dsn()) as conn:
         for i in range(requests + 20):
             started = time.perf_counter()
             with conn.cursor() as cursor:
@@ -204,10 +128,6 @@ def time_floor(requests: int) -> list[float]:
             if i >= 20:
                 timings.append(elapsed)
     return timings
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def main() -> None:

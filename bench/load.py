@@ -21,10 +21,8 @@ Run with `make bench` (or .venv/bin/python bench/load.py [--duration S] [--accou
 import argparse
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,19 +30,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import environ  # noqa: E402
+from bench.common import ROOT, dsn, free_port, migrate, read_token, server_env, use_database, wait_port
 
-env = environ.Env()
-if (ROOT / ".env").exists():
-    environ.Env.read_env(ROOT / ".env")
-BASE_URL = env.str("DATABASE_URL", default="postgis://postgres@127.0.0.1:5432/omni")
-LOAD_URL = BASE_URL.rsplit("/", 1)[0] + "/" + BASE_URL.rsplit("/", 1)[1].split("?")[0] + "_load"
-os.environ["DATABASE_URL"] = LOAD_URL
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omni.settings")
-os.environ.setdefault("DEBUG", "true")  # this process seeds in development mode; the servers run with DEBUG off
+LOAD_URL = use_database("load")
 
 PATH = "/api/v1/crm/accounts/?limit=25"
 LOAD_SQL = """
@@ -89,88 +79,40 @@ class Result:
     load: float = 0.0  # the machine's 1-minute load average at the end: other work on it slows both servers
 
 
-def _dsn() -> str:
-    from django.db import connection
-
-    d = connection.settings_dict
-    parts = {"dbname": d["NAME"], "host": d.get("HOST") or "127.0.0.1", "port": d.get("PORT") or 5432}
-    parts["user"] = d.get("USER") or "postgres"
-    if d.get("PASSWORD"):
-        parts["password"] = d["PASSWORD"]
-    return " ".join(f"{k}={v}" for k, v in parts.items())
-
-
 def prepare(accounts: int) -> str:
     """Create and migrate the load database, seed the accounts, return a read token."""
     import psycopg
 
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "createdb.py")], check=True, env=os.environ)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    migrate(LOAD_URL.rsplit("/", 1)[1])
     from django.db import connection
 
-    print(f"- migrating {connection.settings_dict['NAME']}")
-    call_command("migrate", verbosity=0)
-    with psycopg.connect(_dsn()) as conn:
+    with psycopg.connect(dsn()) as conn:
         have = conn.execute("SELECT COUNT(*) FROM crm_account").fetchone()[0]
         if have < accounts:
             print(f"- seeding {accounts - have:,} accounts")
             conn.execute(LOAD_SQL, [have + 1, accounts])
             conn.commit()
-    with psycopg.connect(_dsn(), autocommit=True) as conn:
+    with psycopg.connect(dsn(), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE crm_account")
-    from omni.choices import Audience
-    from omni.models import User
-    from omni.tokens import api_token_create
-
-    user = User.objects.filter(email="load@example.com").first() or User.objects.create_user(
-        "load@example.com", secrets.token_urlsafe(16), audience=Audience.STAFF, is_staff=True, is_superuser=True
-    )
-    _token, raw = api_token_create(user=user, name="load", scopes=["read"])
+    raw = read_token("load@example.com", "load", is_staff=True, is_superuser=True)
     connection.close()
     connection.close_pool()  # this process holds no connection while the servers are measured
     return raw
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(name: str, port: int) -> subprocess.Popen:
     spec = SERVERS[name]
-    server_env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "EMAIL_URL": "consolemail://",  # chosen explicitly, as production requires; the bench sends no email
-        "SMS_PROVIDER": "console",
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # The limiter still counts every request in Redis; the limit is only raised so the bench is not refused.
-        "API_RATE_LIMIT": "1000000000",
-        "LOG_LEVEL": "WARNING",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        **spec["env"],
-    }
     argv = [str(ROOT / ".venv" / "bin" / spec["argv"][0]), *spec["argv"][1:]]
     if name == "sync":
         argv += ["--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(argv, cwd=ROOT, env=server_env, start_new_session=True)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit(f"{name} server exited with {process.returncode}") from None
-            time.sleep(0.1)
-    stop(process)
-    raise SystemExit(f"{name} server did not start")
+    process_env = server_env(HOST="127.0.0.1", PORT=str(port), **spec["env"])
+    process = subprocess.Popen(argv, cwd=ROOT, env=process_env, start_new_session=True)
+    try:
+        wait_port(port, process=process, name=f"{name} server", tries=200)
+    except SystemExit:
+        stop(process)
+        raise
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -189,7 +131,7 @@ class ConnectionSampler:
     def __init__(self):
         import psycopg
 
-        self.conn = psycopg.connect(_dsn(), autocommit=True)
+        self.conn = psycopg.connect(dsn(), autocommit=True)
         self.peak = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -15,17 +15,17 @@ import argparse
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
 from email.message import EmailMessage
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api_list import BENCH_URL, free_port, progress  # noqa: E402  (sets DATABASE_URL to the bench DB)
+from bench.common import ROOT, free_port, migrate, progress, use_database, wait_port
+
+BENCH_URL = use_database("bench")
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 RECEIVER = """
@@ -62,14 +62,101 @@ DATA = {
 }  # fmt: skip
 
 
-def wait_port(port: int) -> None:
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
+def seed(url: str, webhooks: int, emails: int) -> list:
+    """WEBHOOKS endpoints at the local receiver; the EMAILS recipients (returned)."""
+    from notifications.models import Delivery, WebhookEndpoint, WebhookMessage
+    from notifications.recipients import Recipient
+    from notifications.services.webhook_signing import secret_generate
+
+    WebhookMessage.objects.all().delete()
+    WebhookEndpoint.objects.all().delete()
+    Delivery.objects.all().delete()
+    WebhookEndpoint.objects.bulk_create(
+        [WebhookEndpoint(url=url, events=["*"], secret=secret_generate()) for _ in range(webhooks)], batch_size=2000
+    )
+    return [Recipient(key=f"bench:{i}", name=f"Bench {i}", email=f"bench{i}@example.com") for i in range(emails)]
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    print("- starting a Celery worker (prefork, 2 processes)")
+    argv = [
+        str(ROOT / ".venv" / "bin" / "celery"), "-A", "omni", "worker", "-c", "2", "-l", "warning",
+        "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
+    worker = subprocess.Popen(argv, cwd=ROOT, env=env)
+    from omni.celery import app
+
+    for _ in range(60):
+        if app.control.ping(timeout=0.5):
+            return worker
+    worker.send_signal(signal.SIGTERM)
+    raise SystemExit("the worker did not start")
+
+
+def time_system(recipients: list, total: int) -> float:
+    """Seconds from publishing the event until every webhook message succeeded and every email was sent."""
+    from django.db import transaction
+
+    from notifications import services
+    from notifications.choices import DeliveryStatus, WebhookMessageStatus
+    from notifications.models import Delivery, WebhookMessage
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        services.event_publish("crm.account.created", DATA)
+        services.notify("crm.account.created", recipients, DATA, channels=["email"])
+    done = 0
+    while done < total:
+        time.sleep(0.25)
+        done = (
+            WebhookMessage.objects.filter(status=WebhookMessageStatus.SUCCEEDED).count()
+            + Delivery.objects.filter(status=DeliveryStatus.SENT).count()
+        )
+        failed = (
+            WebhookMessage.objects.filter(status=WebhookMessageStatus.FAILED).count()
+            + Delivery.objects.filter(status=DeliveryStatus.FAILED).count()
+        )
+        if failed:
+            raise SystemExit(f"{failed} deliveries failed; see the worker's log")
+        progress(done, total, "system")
+        if time.perf_counter() - started > 900:
+            raise SystemExit("not done after 15 minutes")
+    return time.perf_counter() - started
+
+
+def time_floor(url: str, smtp_port: int, recipients: list, webhooks: int) -> tuple[float, float]:
+    """The same bodies and emails, sent by a bare loop: (seconds for the webhooks, seconds for everything)."""
+    import httpx
+    from django.utils import timezone
+
+    from notifications.choices import DeliveryStatus
+    from notifications.models import Delivery, WebhookMessage
+    from notifications.services.webhook_signing import body_bytes, headers_for
+
+    total = webhooks + len(recipients)
+    message = WebhookMessage.objects.select_related("endpoint").first()
+    body = body_bytes(message.payload)
+    headers = {**headers_for(message, body=body, timestamp=int(time.time()), now=timezone.now())}
+    delivery = Delivery.objects.filter(status=DeliveryStatus.SENT).first()
+    email = EmailMessage()
+    email["From"], email["Subject"] = "bench@example.com", delivery.subject
+    email.set_content(delivery.body_text)
+    started = time.perf_counter()
+    with httpx.Client() as client:
+        for i in range(webhooks):
+            client.post(url, content=body, headers=headers).raise_for_status()
+            if i % 500 == 0:
+                progress(i, total, "floor ")
+    webhooks_seconds = time.perf_counter() - started
+    with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
+        for i, recipient in enumerate(recipients):
+            del email["To"]
+            email["To"] = recipient.email
+            smtp.send_message(email)
+            if i % 500 == 0:
+                progress(webhooks + i, total, "floor ")
+    progress(total, total, "floor ")
+    return webhooks_seconds, time.perf_counter() - started
 
 
 def main() -> None:
@@ -95,113 +182,17 @@ def main() -> None:
         subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-c", SMTP_SERVER, str(smtp_port)]),
     ]
     worker = None
+    total = args.webhooks + args.emails
+    url = f"http://127.0.0.1:{http_port}/hooks"
     try:
-        wait_port(http_port)
-        wait_port(smtp_port)
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "createdb.py")], check=True, env=env)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import transaction
-
-        from notifications import services
-        from notifications.choices import DeliveryStatus, WebhookMessageStatus
-        from notifications.models import Delivery, WebhookEndpoint, WebhookMessage
-        from notifications.recipients import Recipient
-        from notifications.services.webhook_signing import body_bytes, headers_for, secret_generate
-
-        print("- migrating the bench database")
-        call_command("migrate", verbosity=0)
-        WebhookMessage.objects.all().delete()
-        WebhookEndpoint.objects.all().delete()
-        Delivery.objects.all().delete()
-        url = f"http://127.0.0.1:{http_port}/hooks"
-        WebhookEndpoint.objects.bulk_create(
-            [WebhookEndpoint(url=url, events=["*"], secret=secret_generate()) for _ in range(args.webhooks)],
-            batch_size=2000,
-        )
-        recipients = [
-            Recipient(key=f"bench:{i}", name=f"Bench {i}", email=f"bench{i}@example.com") for i in range(args.emails)
-        ]
-        total = args.webhooks + args.emails
-
-        print("- starting a Celery worker (prefork, 2 processes)")
-        worker = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "celery"),
-                "-A",
-                "omni",
-                "worker",
-                "-c",
-                "2",
-                "-l",
-                "warning",
-                "--without-mingle",
-                "--without-gossip",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-        )
-        from omni.celery import app
-
-        for _ in range(60):
-            if app.control.ping(timeout=0.5):
-                break
-        else:
-            raise SystemExit("the worker did not start")
-
+        wait_port(http_port, name="the webhook receiver")
+        wait_port(smtp_port, name="the SMTP server")
+        migrate("the bench database", env)
+        recipients = seed(url, args.webhooks, args.emails)
+        worker = start_worker(env)
         print(f"- fanning out one event to {args.webhooks:,} webhook endpoints and {args.emails:,} email recipients")
-        started = time.perf_counter()
-        with transaction.atomic():
-            services.event_publish("crm.account.created", DATA)
-            services.notify("crm.account.created", recipients, DATA, channels=["email"])
-        done = 0
-        while done < total:
-            time.sleep(0.25)
-            done = (
-                WebhookMessage.objects.filter(status=WebhookMessageStatus.SUCCEEDED).count()
-                + Delivery.objects.filter(status=DeliveryStatus.SENT).count()
-            )
-            failed = (
-                WebhookMessage.objects.filter(status=WebhookMessageStatus.FAILED).count()
-                + Delivery.objects.filter(status=DeliveryStatus.FAILED).count()
-            )
-            if failed:
-                raise SystemExit(f"{failed} deliveries failed; see the worker's log")
-            progress(done, total, "system")
-            if time.perf_counter() - started > 900:
-                raise SystemExit("not done after 15 minutes")
-        system_seconds = time.perf_counter() - started
-
-        # The floor: the same bodies and emails, sent by a bare loop.
-        import httpx
-
-        message = WebhookMessage.objects.select_related("endpoint").first()
-        from django.utils import timezone
-
-        body = body_bytes(message.payload)
-        headers = {**headers_for(message, body=body, timestamp=int(time.time()), now=timezone.now())}
-        delivery = Delivery.objects.filter(status=DeliveryStatus.SENT).first()
-        email = EmailMessage()
-        email["From"], email["Subject"] = "bench@example.com", delivery.subject
-        email.set_content(delivery.body_text)
-        started = time.perf_counter()
-        with httpx.Client() as client:
-            for i in range(args.webhooks):
-                client.post(url, content=body, headers=headers).raise_for_status()
-                if i % 500 == 0:
-                    progress(i, total, "floor ")
-        webhooks_seconds = time.perf_counter() - started
-        with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
-            for i in range(args.emails):
-                del email["To"]
-                email["To"] = recipients[i].email
-                smtp.send_message(email)
-                if i % 500 == 0:
-                    progress(args.webhooks + i, total, "floor ")
-        progress(total, total, "floor ")
-        floor_seconds = time.perf_counter() - started
+        system_seconds = time_system(recipients, total)
+        webhooks_seconds, floor_seconds = time_floor(url, smtp_port, recipients, args.webhooks)
         emails_seconds = floor_seconds - webhooks_seconds
     finally:
         if worker is not None:

@@ -7,6 +7,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from omni.api.fields import GeoJSONPointField
+from omni.api.partners import PartnerOut
 
 from ..choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from ..models import Account, Contact, Reseller
@@ -17,13 +18,9 @@ class ResellerBriefOut(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
-class ResellerOut(serializers.ModelSerializer):
-    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
-
-    class Meta:
+class ResellerOut(PartnerOut):
+    class Meta(PartnerOut.Meta):
         model = Reseller
-        fields = ["id", "name", "email", "phone", "is_active", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class AccountBriefOut(serializers.Serializer):

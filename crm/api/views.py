@@ -3,11 +3,12 @@
 import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from omni.api import parse
+from omni.api.partners import PartnerViewSet
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
@@ -201,17 +202,10 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
         return self._out(survivor.pk)
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List resellers", responses={200: ResellerOut(many=True)}),
-    retrieve=extend_schema(summary="Get a reseller", responses={200: ResellerOut}),
-)
-class ResellerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+@extend_schema_view(list=extend_schema(summary="List resellers"), retrieve=extend_schema(summary="Get a reseller"))
+class ResellerViewSet(PartnerViewSet):
     """Resellers. Staff see all (crm.view_reseller); a reseller user their own."""
 
     serializer_class = ResellerOut
     portal_audiences = (Audience.RESELLER,)
-    ordering_fields = ["name", "created_at"]
-    ordering = ["name"]
-
-    def get_queryset(self):
-        return selectors.reseller_list_visible_to(user=self.request.user)
+    visible_to = staticmethod(selectors.reseller_list_visible_to)

@@ -1,16 +1,23 @@
-"""Small pieces every staff console view shares: sorting, service errors onto forms, delete and restore."""
+"""Small pieces every staff console view shares: list pages (filters, sorting, pages), service errors onto forms,
+delete and restore."""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.paginator import Page, Paginator
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from omni.auth import audience_required
 from omni.exceptions import DomainError
+
+from ..htmx import wants_partial
 
 INVALID = 422  # an invalid form answered to htmx: the layouts' htmx-config swaps 422 in
 
@@ -26,6 +33,68 @@ def ordering(request, columns: dict[str, list[str]], default: str) -> tuple[str,
         sort, key, descending = default, default.removeprefix("-"), default.startswith("-")
     fields = [f"-{field}" if descending else field for field in columns[key]]
     return sort, [*fields, "pk"], error
+
+
+def staff_view(permission: str | list[str], methods: tuple[str, ...] = ("GET",)):
+    """A staff console view: the HTTP `methods` only (405), staff only (audience_required), and the `permission`
+    (a name or a list of names, all needed: 403 without)."""
+
+    def decorate(view):
+        view = audience_required(permission_required(permission, raise_exception=True)(view))
+        return require_http_methods(list(methods))(view)
+
+    return decorate
+
+
+def list_view(permission: str):
+    """A list page's view: a staff_view (GET) whose answer varies on HX-Request (the whole page, or its table to
+    htmx)."""
+
+    def decorate(view):
+        return staff_view(permission)(vary_on_headers("HX-Request")(view))
+
+    return decorate
+
+
+@dataclass
+class Listing:
+    """One page of a filtered, sorted list (list_page); `valid` is false when the filters or the sort are bad."""
+
+    filters: object  # a django-filter FilterSet
+    page: Page
+    sort: str
+    sort_error: str
+    valid: bool
+
+
+def list_page(request, filters, sorts: dict[str, list[str]], default_sort: str, page_size: int) -> Listing:
+    """The `?page=` of `filters` (a bound FilterSet over the user's visible rows) sorted by `?sort=` among `sorts`;
+    no rows when the filters or the sort are bad."""
+    sort, order_by, sort_error = ordering(request, sorts, default_sort)
+    valid = filters.is_valid() and not sort_error
+    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
+    page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
+    return Listing(filters, page, sort, sort_error, valid)
+
+
+def render_list(request, template: str, partial: str, listing: Listing, context: dict):
+    """A list page, or only its `partial` (a partialdef: the table) to htmx; bad filters or sort answer 400 (422
+    to htmx, so it swaps the errors in)."""
+    htmx = wants_partial(request)
+    context = {
+        "filters": listing.filters,
+        "page": listing.page,
+        "sort": listing.sort,
+        "sort_error": listing.sort_error,
+        **context,
+    }
+    status = 200 if listing.valid else (INVALID if htmx else 400)
+    return render(request, f"{template}#{partial}" if htmx else template, context, status=status)
+
+
+def render_form(request, template: str, form, context: dict):
+    """A form page: 422 while the form has errors (htmx swaps it in), else 200."""
+    return render(request, template, {"form": form, **context}, status=INVALID if form.errors else 200)
 
 
 def add_service_errors(form, exc: ValidationError | DomainError, aliases: dict[str, str] | None = None) -> None:

@@ -1,26 +1,30 @@
 """Accounts in the staff console: list, detail, create/edit, status, delete/restore, portal invitations."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from crm import selectors, services
 from crm.api.filters import AccountFilterSet
 from crm.choices import ACCOUNT_TRANSITIONS, AccountStatus
 from crm.models import Account
-from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import AccountForm, InviteForm, TransitionForm
-from ..helpers import INVALID, add_service_errors, ordering, soft_delete_views
+from ..helpers import (
+    INVALID,
+    add_service_errors,
+    list_page,
+    list_view,
+    render_form,
+    render_list,
+    soft_delete_views,
+    staff_view,
+)
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -47,27 +51,12 @@ def _visible(request):
     return selectors.account_list_visible_to(user=request.user)
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@audience_required
-@permission_required("crm.view_account", raise_exception=True)
+@list_view("crm.view_account")
 def account_list(request):
     filters = AccountFilterSet(request.GET, queryset=_visible(request), request=request)
-    sort, order_by, sort_error = ordering(request, SORTS, "name")
-    valid = filters.is_valid() and not sort_error
-    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    partial = wants_partial(request)
-    context = {
-        "filters": filters,
-        "page": page,
-        "sort": sort,
-        "sort_error": sort_error,
-        "statuses": AccountStatus.choices,
-        "nav_accounts": True,
-    }
-    template = "staff/accounts/list.html" + ("#account-table" if partial else "")
-    return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
+    listing = list_page(request, filters, SORTS, "name", PAGE_SIZE)
+    context = {"statuses": AccountStatus.choices, "nav_accounts": True}
+    return render_list(request, "staff/accounts/list.html", "account-table", listing, context)
 
 
 def _live_contacts(request, account):
@@ -99,27 +88,18 @@ def _detail_context(request, account, invite_form=None):
     }
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_account", raise_exception=True)
+@staff_view("crm.view_account")
 def account_detail(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     return render(request, "staff/accounts/detail.html", _detail_context(request, account))
 
 
 def _form_page(request, form, account=None):
-    context = {
-        "form": form,
-        "account": account,
-        "map_extent": selectors.account_map_extent(user=request.user),
-        "nav_accounts": True,
-    }
-    return render(request, "staff/accounts/form.html", context, status=INVALID if form.errors else 200)
+    context = {"account": account, "map_extent": selectors.account_map_extent(user=request.user), "nav_accounts": True}
+    return render_form(request, "staff/accounts/form.html", form, context)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.add_account", raise_exception=True)
+@staff_view("crm.add_account", methods=("GET", "POST"))
 def account_create(request):
     resellers = selectors.reseller_list_visible_to(user=request.user)
     form = AccountForm(request.POST if request.method == "POST" else None, resellers=resellers)
@@ -134,9 +114,7 @@ def account_create(request):
     return _form_page(request, form)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("GET", "POST"))
 def account_edit(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     resellers = selectors.reseller_list_visible_to(user=request.user)
@@ -153,9 +131,7 @@ def account_edit(request, pk):
     return _form_page(request, form, account)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_transition(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
     form = TransitionForm(request.POST)
@@ -177,9 +153,7 @@ account_delete, account_restore = soft_delete_views(
 )
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_invite(request, pk):
     """Invite someone to the customer portal: the user is created without a password and emailed a link."""
     account = get_object_or_404(_visible(request).live(), pk=pk)
@@ -208,9 +182,7 @@ def account_invite(request, pk):
     return render(request, "staff/accounts/detail.html", _detail_context(request, account, form), status=INVALID)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_account", raise_exception=True)
+@staff_view("crm.change_account", methods=("POST",))
 def account_invite_resend(request, pk, user_pk):
     """Send a portal user's invitation again (they lost it, or it expired)."""
     account = get_object_or_404(_visible(request).live(), pk=pk)

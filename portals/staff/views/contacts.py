@@ -3,25 +3,29 @@
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 from phonenumber_field.phonenumber import to_python as to_phone
 
 from crm import selectors, services
 from crm.api.filters import ContactFilterSet
 from crm.choices import ContactChannel
 from crm.models import Contact
-from omni.auth import audience_required
 from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..forms import ContactForm, LinkAccountForm, MergeForm
-from ..helpers import INVALID, add_service_errors, ordering, soft_delete_views
+from ..helpers import (
+    INVALID,
+    add_service_errors,
+    list_page,
+    list_view,
+    render_form,
+    render_list,
+    soft_delete_views,
+    staff_view,
+)
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -42,30 +46,14 @@ def _live_accounts(request):
     return selectors.account_list_visible_to(user=request.user).live()
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@list_view("crm.view_contact")
 def contact_list(request):
-    filters = ContactFilterSet(request.GET, queryset=_visible(request))
-    sort, order_by, sort_error = ordering(request, SORTS, "name")
-    valid = filters.is_valid() and not sort_error
-    queryset = filters.qs.order_by(*order_by) if valid else filters.queryset.none()
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    listing = list_page(request, ContactFilterSet(request.GET, queryset=_visible(request)), SORTS, "name", PAGE_SIZE)
+    page = listing.page
     # Rows as dicts with their accounts: one query for the page, one for every link on it.
     rows = selectors.contact_rows(page.object_list, user=request.user, internal=True) if page.paginator.count else []
-    partial = wants_partial(request)
-    context = {
-        "filters": filters,
-        "page": page,
-        "rows": rows,
-        "sort": sort,
-        "sort_error": sort_error,
-        "channels": ContactChannel.choices,
-        "nav_contacts": True,
-    }
-    template = "staff/contacts/list.html" + ("#contact-table" if partial else "")
-    return render(request, template, context, status=200 if valid else (INVALID if partial else 400))
+    context = {"rows": rows, "channels": ContactChannel.choices, "nav_contacts": True}
+    return render_list(request, "staff/contacts/list.html", "contact-table", listing, context)
 
 
 def _accounts_context(request, contact, link_form=None, notice=""):
@@ -77,9 +65,7 @@ def _accounts_context(request, contact, link_form=None, notice=""):
     }
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_detail(request, pk):
     contact = get_object_or_404(_visible(request).select_related("merged_into"), pk=pk)
     context = {
@@ -103,9 +89,7 @@ def _duplicates(email, phone, exclude_id=None) -> list:
     return list(selectors.contact_duplicates_of(email=email, phone=_phone(phone), exclude_id=exclude_id))
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_duplicate_check(request):
     """The "possible duplicates" box for the contact form, refreshed by htmx as email and phone change."""
     exclude = request.GET.get("exclude", "")
@@ -125,19 +109,11 @@ def _account_from(value, accounts):
 
 
 def _form_page(request, form, contact=None, duplicates=(), link_account=None):
-    context = {
-        "form": form,
-        "contact": contact,
-        "duplicates": duplicates,
-        "link_account": link_account,
-        "nav_contacts": True,
-    }
-    return render(request, "staff/contacts/form.html", context, status=INVALID if form.errors else 200)
+    context = {"contact": contact, "duplicates": duplicates, "link_account": link_account, "nav_contacts": True}
+    return render_form(request, "staff/contacts/form.html", form, context)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.add_contact", raise_exception=True)
+@staff_view("crm.add_contact", methods=("GET", "POST"))
 def contact_create(request):
     """?account=<id> links the new contact to that account with the chosen role."""
     accounts = _live_accounts(request)
@@ -164,9 +140,7 @@ def contact_create(request):
     return _form_page(request, form, duplicates=duplicates, link_account=link_account)
 
 
-@require_http_methods(["GET", "POST"])
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("GET", "POST"))
 def contact_edit(request, pk):
     contact = get_object_or_404(_visible(request), pk=pk)
     form = ContactForm(request.POST if request.method == "POST" else None, initial=ContactForm.initial_for(contact))
@@ -201,9 +175,7 @@ def _links_response(request, contact, form=None, notice="", status=200):
     return redirect("staff:contact_detail", pk=contact.pk)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("POST",))
 def contact_link(request, pk):
     """Link the contact to an account with a role (or change the role of an existing link)."""
     contact = get_object_or_404(_visible(request).live(), pk=pk)
@@ -220,9 +192,7 @@ def contact_link(request, pk):
     return _links_response(request, contact, form, status=INVALID)
 
 
-@require_POST
-@audience_required
-@permission_required("crm.change_contact", raise_exception=True)
+@staff_view("crm.change_contact", methods=("POST",))
 def contact_unlink(request, pk, account_pk):
     contact = get_object_or_404(_visible(request), pk=pk)
     account = get_object_or_404(selectors.account_list_visible_to(user=request.user), pk=account_pk)
@@ -240,17 +210,13 @@ def _duplicates_page(request, status=200):
     return render(request, "staff/contacts/duplicates.html", context, status=status)
 
 
-@require_GET
-@audience_required
-@permission_required("crm.view_contact", raise_exception=True)
+@staff_view("crm.view_contact")
 def contact_duplicates(request):
     return _duplicates_page(request)
 
 
-@require_POST
-@audience_required
 # A merge deletes the duplicates: change and delete, as in the API (ContactViewSet.action_permission).
-@permission_required(["crm.change_contact", "crm.delete_contact"], raise_exception=True)
+@staff_view(["crm.change_contact", "crm.delete_contact"], methods=("POST",))
 def contact_merge(request):
     """Merge one duplicate group into the chosen survivor (the API's merge action does the same)."""
     form = MergeForm(request.POST, contacts=_visible(request))
