@@ -1,0 +1,63 @@
+"""Input (`…In`) and output (`…Out`) serializers (STYLE.md section 5). Names are unique across the API: they are
+the OpenAPI schema's component names."""
+
+from rest_framework import serializers
+
+from ..choices import Weekday
+from ..models import BusinessCalendar, BusinessHours, Holiday
+from ..selectors import CALENDAR_FIELDS
+
+
+class BusinessHoursOut(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessHours
+        fields = ["weekday", "start", "end"]
+        read_only_fields = fields
+
+
+class HolidayOut(serializers.ModelSerializer):
+    class Meta:
+        model = Holiday
+        fields = ["date", "name", "source"]
+        read_only_fields = fields
+
+
+class BusinessCalendarOut(serializers.ModelSerializer):
+    hours = BusinessHoursOut(many=True, read_only=True)
+    holidays = HolidayOut(many=True, read_only=True)
+
+    class Meta:
+        model = BusinessCalendar
+        fields = [*CALENDAR_FIELDS, "hours", "holidays"]
+        read_only_fields = fields
+
+
+class BusinessCalendarIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    time_zone = serializers.CharField(max_length=64, help_text="An IANA zone, e.g. Africa/Lagos.")
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    ical_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class TimeRangeIn(serializers.Serializer):
+    start = serializers.TimeField()
+    end = serializers.TimeField(help_text="00:00 is midnight at the end of the day.")
+
+
+class BusinessHoursSetIn(serializers.Serializer):
+    weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="0 is Monday.")
+    ranges = TimeRangeIn(many=True, allow_empty=True, help_text="The day's ranges; none makes it a day off.")
+
+
+class HolidayIn(serializers.Serializer):
+    date = serializers.DateField()
+    name = serializers.CharField(max_length=200)
+
+
+class HolidaySeedIn(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1900, max_value=2200)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+
+
+class HolidaySeedOut(serializers.Serializer):
+    added = serializers.IntegerField(help_text="Holidays added (dates the calendar had already are kept).")

@@ -1,0 +1,33 @@
+"""Reads of tickets' data, one selector per audience (STYLE.md section 4). Out of scope is none(): a 404
+upstream."""
+
+from django.db.models import Prefetch, QuerySet
+
+from omni.choices import Audience
+from omni.models import User
+
+from .models import BusinessCalendar, BusinessHours, Holiday
+
+CALENDAR_FIELDS = ("id", "name", "time_zone", "country", "ical_url", "ical_synced_at", "created_at", "updated_at")
+
+
+def _calendars() -> QuerySet[BusinessCalendar]:
+    return BusinessCalendar.objects.prefetch_related(
+        Prefetch("hours", queryset=BusinessHours.objects.order_by("weekday", "start")),
+        Prefetch("holidays", queryset=Holiday.objects.order_by("date")),
+    )
+
+
+def calendar_list_for_staff(*, user: User) -> QuerySet[BusinessCalendar]:
+    return _calendars()
+
+
+def calendar_list_visible_to(*, user: User) -> QuerySet[BusinessCalendar]:
+    """Active staff see every calendar (their role's view_businesscalendar is checked by the API and the
+    admin); portal users none."""
+    if not (user.is_authenticated and user.is_active):
+        return BusinessCalendar.objects.none()
+    if user.audience == Audience.STAFF and not user.is_staff:
+        return BusinessCalendar.objects.none()  # staff access switched off
+    selector = {Audience.STAFF: calendar_list_for_staff}.get(user.audience)
+    return selector(user=user) if selector else BusinessCalendar.objects.none()
