@@ -1,11 +1,15 @@
 """Reads of tickets' data, one selector per audience (STYLE.md section 4). Out of scope is none(): a 404
 upstream."""
 
+import zoneinfo
+from uuid import UUID
+
 from django.db.models import Prefetch, QuerySet
 
 from omni.choices import Audience
 from omni.models import User
 
+from .business_time import CalendarSpec
 from .models import BusinessCalendar, BusinessHours, Holiday
 
 CALENDAR_FIELDS = ("id", "name", "time_zone", "country", "ical_url", "ical_synced_at", "created_at", "updated_at")
@@ -31,3 +35,21 @@ def calendar_list_visible_to(*, user: User) -> QuerySet[BusinessCalendar]:
         return BusinessCalendar.objects.none()  # staff access switched off
     selector = {Audience.STAFF: calendar_list_for_staff}.get(user.audience)
     return selector(user=user) if selector else BusinessCalendar.objects.none()
+
+
+def calendar_spec(*, calendar_id: UUID) -> CalendarSpec:
+    """The calendar as business_time computes with it, in three queries (the calendar, its hours, its holidays)
+    whatever their number. BusinessCalendar.DoesNotExist when there is none."""
+    calendar = BusinessCalendar.objects.only("time_zone").get(pk=calendar_id)
+    ranges: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
+    for weekday, start, end in BusinessHours.objects.filter(calendar_id=calendar_id).values_list(
+        "weekday", "start", "end"
+    ):
+        end_minute = end.hour * 60 + end.minute or 24 * 60  # an end of 00:00 is the day's end
+        ranges[weekday].append((start.hour * 60 + start.minute, end_minute))
+    holidays = Holiday.objects.filter(calendar_id=calendar_id).values_list("date", flat=True)
+    return CalendarSpec(
+        zone=zoneinfo.ZoneInfo(calendar.time_zone),
+        hours={day: tuple(sorted(day_ranges)) for day, day_ranges in ranges.items()},
+        holidays=frozenset(holidays),
+    )
