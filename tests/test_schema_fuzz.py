@@ -58,6 +58,7 @@ def staff_token(db, admin_user):
     ContactFactory(email="", preferred_channel="sms")
     Vendor.objects.create(name="FiberWorks Ltd")
     _notification_rows(admin_user)
+    _calendar_rows()
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -99,6 +100,18 @@ def _notification_rows(user) -> None:
     )  # fmt: skip
     WebhookAttempt.objects.create(message=message, number=1, status_code=500, latency_ms=12, error="HTTP 500")
     WebhookAttempt.objects.create(message=message, number=2, status_code=200, latency_ms=9, succeeded=True)
+
+
+def _calendar_rows() -> None:
+    """A business calendar with hours (one running to midnight) and a holiday, for the calendars' bodies."""
+    import datetime
+
+    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, office_hours
+
+    calendar = BusinessCalendarFactory(name="Lagos")
+    office_hours(calendar)
+    office_hours(calendar, start=datetime.time(20), end=datetime.time(0), weekdays=[5])
+    HolidayFactory(calendar=calendar, date=datetime.date(2026, 12, 25))
 
 
 def test_schema_validates_without_warnings(tmp_path):

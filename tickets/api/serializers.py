@@ -1,6 +1,7 @@
 """Input (`…In`) and output (`…Out`) serializers (STYLE.md section 5). Names are unique across the API: they are
 the OpenAPI schema's component names."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import Weekday
@@ -8,7 +9,19 @@ from ..models import BusinessCalendar, BusinessHours, Holiday
 from ..selectors import CALENDAR_FIELDS
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "08:00"})
+class WallTimeField(serializers.TimeField):
+    """A wall-clock time of day as HH:MM (OpenAPI's `format: time` wants an RFC 3339 offset, which a calendar's
+    hours do not have: they are in the calendar's zone)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class BusinessHoursOut(serializers.ModelSerializer):
+    start = WallTimeField(read_only=True)
+    end = WallTimeField(read_only=True, help_text="00:00 is midnight at the end of the day.")
+
     class Meta:
         model = BusinessHours
         fields = ["weekday", "start", "end"]
@@ -25,6 +38,8 @@ class HolidayOut(serializers.ModelSerializer):
 class BusinessCalendarOut(serializers.ModelSerializer):
     hours = BusinessHoursOut(many=True, read_only=True)
     holidays = HolidayOut(many=True, read_only=True)
+    ical_url = serializers.CharField(read_only=True, help_text="The iCal holiday feed's URL, or empty.")
+    country = serializers.CharField(read_only=True, help_text="ISO 3166 code whose holidays are seeded, or empty.")
 
     class Meta:
         model = BusinessCalendar
@@ -40,8 +55,8 @@ class BusinessCalendarIn(serializers.Serializer):
 
 
 class TimeRangeIn(serializers.Serializer):
-    start = serializers.TimeField()
-    end = serializers.TimeField(help_text="00:00 is midnight at the end of the day.")
+    start = WallTimeField()
+    end = WallTimeField(help_text="00:00 is midnight at the end of the day.")
 
 
 class BusinessHoursSetIn(serializers.Serializer):

@@ -1,10 +1,13 @@
 """Thin viewsets (STYLE.md section 5): parse an `…In`, call a service, answer with an `…Out` re-read through the
 audience's selector."""
 
+import datetime
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from omni.api import parse
@@ -107,7 +110,10 @@ class BusinessCalendarViewSet(ApiViewSet, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["delete"], url_path=r"holidays/(?P<date>\d{4}-\d{2}-\d{2})")
     def holiday_delete(self, request, pk=None, date=None):
-        day = serializers.DateField().run_validation(date)
+        try:
+            day = datetime.date.fromisoformat(date)
+        except ValueError:
+            raise NotFound() from None  # a malformed date names no holiday, as a malformed id names no row
         services.holiday_delete(calendar_id=self.get_object().pk, date=day, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
