@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from omni.admin import ServiceAdmin, refusal_messages
 
 from . import services
-from .models import BusinessCalendar, BusinessHours, Holiday
+from .models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
 
 
 class BusinessHoursInline(admin.TabularInline):
@@ -188,3 +188,64 @@ class HolidayAdmin(ServiceAdmin):
 
     def delete_model(self, request, obj):
         services.holiday_delete(calendar_id=obj.calendar_id, date=obj.date, by=request.user)
+
+
+# ---- SLA policies: configuration rows with no rule beyond their own (model clean() and constraints), saved by
+# the admin's forms until the policy services and API come with tickets and clocks (issue 10, next step).
+
+
+class SLAConditionInline(admin.TabularInline):
+    model = SLACondition
+    fields = ["field", "values"]
+    extra = 0
+
+
+class SLATargetInline(admin.TabularInline):
+    model = SLATarget
+    fields = ["metric", "minutes", "business_hours"]
+    extra = 0
+
+
+class EscalationRuleInline(admin.TabularInline):
+    model = EscalationRule
+    fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
+    autocomplete_fields = ["user"]
+    extra = 0
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = ["position", "name", "calendar", "active", "updated_at"]
+    list_display_links = ["name"]
+    list_filter = ["active", ("calendar", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "description", "calendar__name"]
+    list_select_related = ["calendar"]
+    autocomplete_fields = ["calendar"]
+    inlines = [SLAConditionInline, SLATargetInline, EscalationRuleInline]
+
+
+@admin.register(SLATarget)
+class SLATargetAdmin(admin.ModelAdmin):
+    list_display = ["policy", "metric", "minutes", "business_hours"]
+    list_filter = ["metric", "business_hours", ("policy", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["policy__name"]
+    list_select_related = ["policy"]
+    autocomplete_fields = ["policy"]
+
+
+@admin.register(SLACondition)
+class SLAConditionAdmin(admin.ModelAdmin):
+    list_display = ["policy", "field", "values"]
+    list_filter = ["field", ("policy", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["policy__name"]
+    list_select_related = ["policy"]
+    autocomplete_fields = ["policy"]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ["policy", "metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
+    list_filter = ["metric", "kind", "action", ("policy", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["policy__name", "user__email"]
+    list_select_related = ["policy", "user"]
+    autocomplete_fields = ["policy", "user"]

@@ -2,7 +2,7 @@ import datetime
 
 import factory
 
-from tickets.models import BusinessCalendar, BusinessHours, Holiday
+from tickets.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
 
 
 class BusinessCalendarFactory(factory.django.DjangoModelFactory):
@@ -30,3 +30,12 @@ class HolidayFactory(factory.django.DjangoModelFactory):
     calendar = factory.SubFactory(BusinessCalendarFactory)
     date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
     name = factory.Sequence(lambda n: f"Holiday {n}")
+
+
+class SLAPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SLAPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    position = factory.Sequence(lambda n: n + 1)
+    calendar = factory.SubFactory(BusinessCalendarFactory)
