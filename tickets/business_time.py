@@ -95,3 +95,11 @@ def business_between(spec: CalendarSpec, a: datetime.datetime, b: datetime.datet
                 total += overlap
         day += datetime.timedelta(days=1)
     return total
+
+
+def target_due(
+    spec: CalendarSpec, start: datetime.datetime, duration: datetime.timedelta, *, business_hours: bool
+) -> datetime.datetime:
+    """When a target of `duration` started at `start` is due: in business time on the calendar, or round the
+    clock (SLATarget.business_hours off: holidays and nights count too)."""
+    return add_business(spec, start, duration) if business_hours else _aware(start, "start") + duration

@@ -2,6 +2,7 @@
 upstream."""
 
 import zoneinfo
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
@@ -10,7 +11,8 @@ from omni.choices import Audience
 from omni.models import User
 
 from .business_time import CalendarSpec
-from .models import BusinessCalendar, BusinessHours, Holiday
+from .choices import ConditionField
+from .models import BusinessCalendar, BusinessHours, Holiday, SLACondition, SLAPolicy
 
 CALENDAR_FIELDS = ("id", "name", "time_zone", "country", "ical_url", "ical_synced_at", "created_at", "updated_at")
 
@@ -53,3 +55,28 @@ def calendar_spec(*, calendar_id: UUID) -> CalendarSpec:
         hours={day: tuple(sorted(day_ranges)) for day, day_ranges in ranges.items()},
         holidays=frozenset(holidays),
     )
+
+
+def _condition_matches(condition: SLACondition, facts: dict[str, set[str]]) -> bool:
+    return bool(set(condition.values) & facts[condition.field])
+
+
+def sla_policy_for(
+    *, priority: str, category: str = "", channel: str = "", account_kind: str = "", tags: Iterable[str] = ()
+) -> SLAPolicy | None:
+    """The SLA policy a ticket with these attributes gets: the first active policy by position whose conditions
+    all match (a condition matches when the ticket's value, or one of its tags, is among its values; category and
+    tags compare case-insensitively); None when none does. Two queries (policies, their conditions) whatever
+    their number."""
+    facts = {
+        ConditionField.PRIORITY: {priority},
+        ConditionField.CATEGORY: {category.strip().lower()},
+        ConditionField.CHANNEL: {channel},
+        ConditionField.ACCOUNT_KIND: {account_kind},
+        ConditionField.TAG: {tag.strip().lower() for tag in tags},
+    }
+    policies = SLAPolicy.objects.filter(active=True).select_related("calendar").prefetch_related("conditions")
+    for policy in policies.order_by("position"):
+        if all(_condition_matches(condition, facts) for condition in policy.conditions.all()):
+            return policy
+    return None

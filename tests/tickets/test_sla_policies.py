@@ -1,6 +1,9 @@
 """SLA policies, their conditions, targets and escalation rules: the database holds each rule (a bad row is
 refused whoever writes it) and clean() names the field for forms; a calendar in use cannot be deleted."""
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -8,7 +11,8 @@ from django.db import IntegrityError, transaction
 from omni.exceptions import Conflict
 from tests.omni.factories import StaffFactory
 from tests.tickets.factories import BusinessCalendarFactory, SLAPolicyFactory
-from tickets import services
+from tickets import selectors, services
+from tickets.business_time import CalendarSpec, target_due
 from tickets.choices import ConditionField, EscalationAction, EscalationKind, SLAMetric
 from tickets.models import BusinessCalendar, EscalationRule, SLACondition, SLAPolicy, SLATarget
 
@@ -144,3 +148,35 @@ def test_the_policy_admin_pages_show(admin_user, client_as):
         assert admin.get(f"/admin/tickets/{page}?q=Policy").status_code == 200, page
     assert admin.get("/admin/tickets/escalationrule/").status_code == 200
     assert SLAPolicy.objects.get().targets.get().minutes == 480
+
+
+def _policy(position, *, active=True, **conditions):
+    policy = SLAPolicyFactory(name=f"P{position}", position=position, active=active)
+    for field, values in conditions.items():
+        SLACondition.objects.create(policy=policy, field=field, values=values)
+    return policy
+
+
+def test_the_first_active_policy_whose_conditions_all_match_applies(db, django_assert_num_queries):
+    _policy(1, active=False)  # matches everything, but switched off
+    urgent_vip = _policy(2, priority=["urgent"], tag=["vip"])
+    business = _policy(3, account_kind=["business"], channel=["phone", "email"])
+    outage = _policy(4, category=["outage"])
+    default = _policy(9)
+    with django_assert_num_queries(2):
+        assert selectors.sla_policy_for(priority="urgent", tags=["Fiber", "VIP "]) == urgent_vip
+    assert selectors.sla_policy_for(priority="urgent", tags=["fiber"], account_kind="business") == default
+    assert selectors.sla_policy_for(priority="low", account_kind="business", channel="email") == business
+    assert selectors.sla_policy_for(priority="low", account_kind="business", channel="chat") == default
+    assert selectors.sla_policy_for(priority="low", category=" Outage") == outage
+    SLAPolicy.objects.filter(pk=default.pk).update(active=False)
+    assert selectors.sla_policy_for(priority="low") is None
+
+
+def test_a_calendar_hours_target_runs_round_the_clock():
+    lagos = ZoneInfo("Africa/Lagos")
+    spec = CalendarSpec(zone=lagos, hours=dict.fromkeys(range(5), ((8 * 60, 17 * 60),)))
+    friday = datetime.datetime(2026, 12, 4, 16, 30, tzinfo=lagos)
+    hours = datetime.timedelta(hours=2)
+    assert target_due(spec, friday, hours, business_hours=False) == datetime.datetime(2026, 12, 4, 18, 30, tzinfo=lagos)
+    assert target_due(spec, friday, hours, business_hours=True) == datetime.datetime(2026, 12, 7, 9, 30, tzinfo=lagos)
