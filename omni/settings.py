@@ -383,6 +383,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.retention_prune",
         "schedule": crontab(hour=3, minute=15),
     },
+    "tickets-calendars-ical-sync": {
+        "task": "tickets.tasks.calendars_ical_sync",
+        "schedule": crontab(hour=3, minute=35),
+    },
 }
 
 # Security: strict in production (DEBUG off); `check --deploy` is clean then.

@@ -262,3 +262,16 @@ def holidays_import_ical(*, calendar_id: UUID, now: datetime.datetime | None = N
         calendar.ical_synced_at = now or timezone.now()
         calendar.save(update_fields=["ical_synced_at", "updated_at"])
     return added
+
+
+def holidays_import_all(*, now: datetime.datetime) -> dict[str, int | str]:
+    """Import the iCal feed of every calendar that has one (tasks.calendars_ical_sync), each on its own: one
+    feed failing is logged and the others still import. Returns calendar name -> dates added, or the error."""
+    outcome: dict[str, int | str] = {}
+    for calendar_id, name in BusinessCalendar.objects.exclude(ical_url="").values_list("pk", "name"):
+        try:
+            outcome[name] = holidays_import_ical(calendar_id=calendar_id, now=now)
+        except ValidationError as exc:
+            outcome[name] = "; ".join(exc.messages)
+            logger.warning("calendar %s: iCal import failed: %s", name, outcome[name])
+    return outcome

@@ -6,6 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -246,3 +247,24 @@ def test_deleting_a_calendar_removes_its_hours_and_holidays(db):
     HolidayFactory(calendar=calendar)
     services.calendar_delete(calendar_id=calendar.pk)
     assert (BusinessCalendar.objects.count(), BusinessHours.objects.count(), Holiday.objects.count()) == (0, 0, 0)
+
+
+def test_the_nightly_sync_imports_every_feed_and_survives_a_broken_one(db, settings):
+    from omni.celery import app
+    from tickets.tasks import calendars_ical_sync
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["tickets-calendars-ical-sync"]
+    assert entry["task"] == calendars_ical_sync.name and entry["task"] in app.tasks
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    with _Feed() as good, _Feed(b"gone", 410) as gone:
+        services.calendar_create(name="Lagos", time_zone="Africa/Lagos", ical_url=good.url)
+        services.calendar_create(name="Abuja", time_zone="Africa/Lagos", ical_url=gone.url)
+        BusinessCalendarFactory(name="No feed")
+        assert services.holidays_import_all(now=timezone.now()) == {
+            "Abuja": "The iCal feed could not be read: the feed answered HTTP 410.",
+            "Lagos": 4,
+        }
+        calendars_ical_sync()  # the task, run here: the same dates again, none twice
+        assert (good.hits, gone.hits) == (2, 2)
+    assert set(Holiday.objects.values_list("calendar__name", flat=True)) == {"Lagos"}
+    assert Holiday.objects.count() == 4
