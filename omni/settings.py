@@ -334,6 +334,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "crm.choices.AccountStatus",
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
         "WebhookMessageStatusEnum": "notifications.choices.WebhookMessageStatus",
+        "EscalationKindEnum": "tickets.choices.EscalationKind",
+        "KindEnum": "crm.choices.AccountKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -13,6 +13,7 @@ The objects each operation targets:
   note, push subscription   the Agent's own: everyone else's is a 404
   webhook endpoint, message an active endpoint with a failed message
   calendar a business calendar with Mon-Fri hours and a holiday on 25 December 2026 (Admin alone writes)
+  policy   an SLA policy on another calendar (read-only in the API)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ CRM_WRITERS = {"agent", "sales", "admin"}  # add/change account and contact
 CRM_DELETERS = {"sales", "admin"}  # delete account and contact
 DELIVERY_READERS = {"agent", "dispatcher", "admin"}  # notifications.view_delivery
 VENDOR_READERS = {"dispatcher", "technician", "admin"}  # workforce.view_vendor
-CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscalendar (only Admin writes)
+CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscalendar, view_slapolicy (Admin writes)
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 OWNER = "agent"  # owns the note and the push subscription
 
@@ -101,6 +102,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("DELETE", "/api/v1/tickets/calendars/{id}/holidays/{date}/"): answers(204, {"admin"}),
     ("POST", "/api/v1/tickets/calendars/{id}/hours/"): answers(200, {"admin"}),
     ("POST", "/api/v1/tickets/calendars/{id}/seed-holidays/"): answers(200, {"admin"}),
+    ("GET", "/api/v1/tickets/sla-policies/"): answers(200, CALENDAR_READERS),
+    ("GET", "/api/v1/tickets/sla-policies/{id}/"): answers(200, CALENDAR_READERS),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -182,7 +185,7 @@ def world(db, api_as):
     from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
     from tests.notifications.sms_support import Browser
     from tests.omni.factories import StaffFactory
-    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, office_hours
+    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, SLAPolicyFactory, office_hours
     from tickets.models import BusinessCalendar, BusinessHours, Holiday
     from workforce.models import Vendor
     from workforce.services import vendor_user_create
@@ -216,6 +219,7 @@ def world(db, api_as):
     calendar = BusinessCalendarFactory(name="Lagos", time_zone="Africa/Lagos", country="NG")
     office_hours(calendar)
     HolidayFactory(calendar=calendar, date=HOLIDAY)
+    policy = SLAPolicyFactory(name="Default", calendar=BusinessCalendarFactory(name="In use"))
     message = WebhookMessage.objects.create(
         endpoint=endpoint, message_id="msg_access", event="crm.account.created", attempts=6,
         status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
@@ -232,6 +236,7 @@ def world(db, api_as):
         "endpoint": endpoint.pk,
         "message": message.pk,
         "calendar": calendar.pk,
+        "policy": policy.pk,
     }
     bodies = {
         "account": {"name": "Ada Home Ltd"},
@@ -262,6 +267,7 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "notifications/webhook-endpoints": "endpoint",
     "notifications/event-types": None,
     "tickets/calendars": "calendar",
+    "tickets/sla-policies": "policy",
 }
 ACTION_BODIES = ("transition", "merge", "hours", "holidays", "seed-holidays")  # actions whose body is their own
 

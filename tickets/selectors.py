@@ -12,7 +12,7 @@ from omni.models import User
 
 from .business_time import CalendarSpec
 from .choices import ConditionField
-from .models import BusinessCalendar, BusinessHours, Holiday, SLACondition, SLAPolicy
+from .models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
 
 CALENDAR_FIELDS = ("id", "name", "time_zone", "country", "ical_url", "ical_synced_at", "created_at", "updated_at")
 
@@ -37,6 +37,18 @@ def calendar_list_visible_to(*, user: User) -> QuerySet[BusinessCalendar]:
         return BusinessCalendar.objects.none()  # staff access switched off
     selector = {Audience.STAFF: calendar_list_for_staff}.get(user.audience)
     return selector(user=user) if selector else BusinessCalendar.objects.none()
+
+
+def sla_policy_list_visible_to(*, user: User) -> QuerySet[SLAPolicy]:
+    """Active staff see every policy with its conditions, targets and escalation rules (view_slapolicy is checked
+    by the API); portal users none."""
+    if not (user.is_authenticated and user.is_active and user.audience == Audience.STAFF and user.is_staff):
+        return SLAPolicy.objects.none()
+    return SLAPolicy.objects.select_related("calendar").prefetch_related(
+        Prefetch("conditions", queryset=SLACondition.objects.order_by("field")),
+        Prefetch("targets", queryset=SLATarget.objects.order_by("metric")),
+        Prefetch("escalations", queryset=EscalationRule.objects.order_by("metric", "level", "kind")),
+    )
 
 
 def calendar_spec(*, calendar_id: UUID) -> CalendarSpec:

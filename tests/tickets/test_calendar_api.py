@@ -116,3 +116,47 @@ def test_list_queries_do_not_grow(api_as, admin, rows, django_assert_max_num_que
         response = client.get(URL, {"limit": 500})
     assert len(response.json()["results"]) == rows
     assert {len(row["hours"]) for row in response.json()["results"]} == {5}
+
+
+def test_staff_read_sla_policies_in_order_with_their_rules(api_as, django_assert_max_num_queries):
+    from tests.tickets.factories import SLAPolicyFactory
+    from tickets.models import EscalationRule, SLACondition, SLATarget
+
+    calendar = BusinessCalendarFactory(name="Lagos", time_zone="Africa/Lagos")
+    lead = StaffFactory()
+    default = SLAPolicyFactory(name="Default", position=9, calendar=calendar)
+    urgent = SLAPolicyFactory(name="Urgent", position=1, calendar=calendar)
+    SLACondition.objects.create(policy=urgent, field="priority", values=["urgent"])
+    SLATarget.objects.create(policy=urgent, metric="resolution", minutes=240)
+    EscalationRule.objects.create(
+        policy=urgent, metric="resolution", kind="warn", percent=75, action="notify_user", user=lead
+    )
+    client = api_as(StaffFactory(roles=["Agent"]))
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/v1/tickets/sla-policies/")
+    rows = response.json()["results"]
+    assert [row["name"] for row in rows] == ["Urgent", "Default"]
+    assert {
+        key: rows[0][key] for key in ("position", "active", "calendar", "conditions", "targets", "escalations")
+    } == {
+        "position": 1,
+        "active": True,
+        "calendar": {"id": str(calendar.pk), "name": "Lagos", "time_zone": "Africa/Lagos"},
+        "conditions": [{"field": "priority", "values": ["urgent"]}],
+        "targets": [{"metric": "resolution", "minutes": 240, "business_hours": True}],
+        "escalations": [
+            {
+                "metric": "resolution",
+                "kind": "warn",
+                "level": 1,
+                "percent": 75,
+                "offset_minutes": None,
+                "action": "notify_user",
+                "user": str(lead.pk),
+                "priority": "",
+            }
+        ],
+    }
+    assert client.get(f"/api/v1/tickets/sla-policies/{default.pk}/").json()["conditions"] == []
+    body = assert_error(client.post("/api/v1/tickets/sla-policies/", {"name": "New"}), 403)
+    assert body["detail"] == "Your role may not add SLA policies."

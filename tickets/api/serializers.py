@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import Weekday
-from ..models import BusinessCalendar, BusinessHours, Holiday
+from ..models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
 from ..selectors import CALENDAR_FIELDS
 
 
@@ -76,3 +76,49 @@ class HolidaySeedIn(serializers.Serializer):
 
 class HolidaySeedOut(serializers.Serializer):
     added = serializers.IntegerField(help_text="Holidays added (dates the calendar had already are kept).")
+
+
+class BusinessCalendarBriefOut(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessCalendar
+        fields = ["id", "name", "time_zone"]
+        read_only_fields = fields
+
+
+class SLAConditionOut(serializers.ModelSerializer):
+    class Meta:
+        model = SLACondition
+        fields = ["field", "values"]
+        read_only_fields = fields
+
+
+class SLATargetOut(serializers.ModelSerializer):
+    class Meta:
+        model = SLATarget
+        fields = ["metric", "minutes", "business_hours"]
+        read_only_fields = fields
+
+
+class EscalationRuleOut(serializers.ModelSerializer):
+    priority = serializers.CharField(read_only=True, help_text="The priority raise_priority sets, or empty.")
+
+    class Meta:
+        model = EscalationRule
+        fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
+        read_only_fields = fields
+
+
+class SLAPolicyOut(serializers.ModelSerializer):
+    calendar = BusinessCalendarBriefOut(read_only=True)
+    conditions = SLAConditionOut(many=True, read_only=True)
+    targets = SLATargetOut(many=True, read_only=True)
+    escalations = EscalationRuleOut(many=True, read_only=True)
+    description = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "id", "name", "position", "active", "description", "calendar", "conditions", "targets", "escalations",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields

@@ -24,6 +24,7 @@ from .serializers import (
     HolidayOut,
     HolidaySeedIn,
     HolidaySeedOut,
+    SLAPolicyOut,
 )
 
 DATE_PARAMETER = OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.PATH, description="YYYY-MM-DD")
@@ -129,3 +130,19 @@ class BusinessCalendarViewSet(ApiViewSet, viewsets.ModelViewSet):
         data = parse(HolidaySeedIn, request)
         added = services.holidays_seed(calendar_id=self.get_object().pk, by=request.user, **data)
         return Response(HolidaySeedOut({"added": added}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List SLA policies", responses={200: SLAPolicyOut(many=True)}),
+    retrieve=extend_schema(summary="Get an SLA policy", responses={200: SLAPolicyOut}),
+)
+class SLAPolicyViewSet(ApiViewSet, viewsets.ReadOnlyModelViewSet):
+    """SLA policies in the order they are tried, with their conditions, targets and escalation rules; read-only
+    here (Admin edits them in the admin). Staff with tickets.view_slapolicy."""
+
+    serializer_class = SLAPolicyOut
+    ordering_fields = ["position", "name", "updated_at"]
+    ordering = ["position"]
+
+    def get_queryset(self):
+        return selectors.sla_policy_list_visible_to(user=self.request.user)
