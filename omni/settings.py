@@ -334,6 +334,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "crm.choices.AccountStatus",
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
         "WebhookMessageStatusEnum": "notifications.choices.WebhookMessageStatus",
+        "EscalationKindEnum": "tickets.choices.EscalationKind",
+        "KindEnum": "crm.choices.AccountKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
@@ -382,6 +384,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-retention-prune": {
         "task": "notifications.tasks.retention_prune",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "tickets-calendars-ical-sync": {
+        "task": "tickets.tasks.calendars_ical_sync",
+        "schedule": crontab(hour=3, minute=35),
     },
 }
 

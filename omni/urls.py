@@ -24,6 +24,7 @@ admin.site.site_title = _product_name
 api_v1 = [
     path("crm/", include("crm.api.urls")),
     path("workforce/", include("workforce.api.urls")),
+    path("tickets/", include("tickets.api.urls")),
     path("notifications/", include("notifications.api.urls")),
 ]
 

@@ -12,9 +12,13 @@ The objects each operation targets:
   delivery a failed delivery (retry sends it again)
   note, push subscription   the Agent's own: everyone else's is a 404
   webhook endpoint, message an active endpoint with a failed message
+  calendar a business calendar with Mon-Fri hours and a holiday on 25 December 2026 (Admin alone writes)
+  policy   an SLA policy on another calendar (read-only in the API)
 """
 
 from __future__ import annotations
+
+import datetime
 
 import pytest
 from django.db import transaction
@@ -41,6 +45,7 @@ CRM_WRITERS = {"agent", "sales", "admin"}  # add/change account and contact
 CRM_DELETERS = {"sales", "admin"}  # delete account and contact
 DELIVERY_READERS = {"agent", "dispatcher", "admin"}  # notifications.view_delivery
 VENDOR_READERS = {"dispatcher", "technician", "admin"}  # workforce.view_vendor
+CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscalendar, view_slapolicy (Admin writes)
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 OWNER = "agent"  # owns the note and the push subscription
 
@@ -86,6 +91,19 @@ TABLE: dict[tuple[str, str], dict] = {
     # workforce: vendors (the vendor user's rival: out of its scope)
     ("GET", "/api/v1/workforce/vendors/"): answers(200, VENDOR_READERS | {"vendor"}),
     ("GET", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_READERS, {"vendor"}),
+    # tickets: business calendars (configuration: staff only)
+    ("GET", "/api/v1/tickets/calendars/"): answers(200, CALENDAR_READERS),
+    ("POST", "/api/v1/tickets/calendars/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/tickets/calendars/{id}/"): answers(200, CALENDAR_READERS),
+    ("PUT", "/api/v1/tickets/calendars/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/tickets/calendars/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/tickets/calendars/{id}/"): answers(204, {"admin"}),
+    ("POST", "/api/v1/tickets/calendars/{id}/holidays/"): answers(201, {"admin"}),
+    ("DELETE", "/api/v1/tickets/calendars/{id}/holidays/{date}/"): answers(204, {"admin"}),
+    ("POST", "/api/v1/tickets/calendars/{id}/hours/"): answers(200, {"admin"}),
+    ("POST", "/api/v1/tickets/calendars/{id}/seed-holidays/"): answers(200, {"admin"}),
+    ("GET", "/api/v1/tickets/sla-policies/"): answers(200, CALENDAR_READERS),
+    ("GET", "/api/v1/tickets/sla-policies/{id}/"): answers(200, CALENDAR_READERS),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -120,6 +138,7 @@ TABLE: dict[tuple[str, str], dict] = {
 }
 
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address literal: no DNS lookup, nothing sent in a test
+HOLIDAY = datetime.date(2026, 12, 25)  # the calendar's holiday (DELETE .../holidays/{date}/)
 
 
 def _schema_operations() -> set[tuple[str, str]]:
@@ -166,6 +185,8 @@ def world(db, api_as):
     from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
     from tests.notifications.sms_support import Browser
     from tests.omni.factories import StaffFactory
+    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, SLAPolicyFactory, office_hours
+    from tickets.models import BusinessCalendar, BusinessHours, Holiday
     from workforce.models import Vendor
     from workforce.services import vendor_user_create
 
@@ -195,6 +216,10 @@ def world(db, api_as):
         user=users[OWNER], endpoint="https://push.example.com/send/agent", **Browser().keys
     )
     endpoint = WebhookEndpoint.objects.create(url=PUBLIC_URL, events=["*"], secret=secret_generate())
+    calendar = BusinessCalendarFactory(name="Lagos", time_zone="Africa/Lagos", country="NG")
+    office_hours(calendar)
+    HolidayFactory(calendar=calendar, date=HOLIDAY)
+    policy = SLAPolicyFactory(name="Default", calendar=BusinessCalendarFactory(name="In use"))
     message = WebhookMessage.objects.create(
         endpoint=endpoint, message_id="msg_access", event="crm.account.created", attempts=6,
         status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
@@ -210,6 +235,8 @@ def world(db, api_as):
         "subscription": subscription.pk,
         "endpoint": endpoint.pk,
         "message": message.pk,
+        "calendar": calendar.pk,
+        "policy": policy.pk,
     }
     bodies = {
         "account": {"name": "Ada Home Ltd"},
@@ -218,9 +245,13 @@ def world(db, api_as):
         "merge": {"duplicates": [str(duplicate.pk)]},
         "subscription": {"endpoint": "https://push.example.com/send/new", "keys": Browser().keys},
         "endpoint": {"url": PUBLIC_URL, "events": ["crm.account.created"]},
+        "calendar": {"name": "Lagos office", "time_zone": "Africa/Lagos", "country": "NG"},
+        "hours": {"weekday": 5, "ranges": [{"start": "09:00", "end": "13:00"}]},
+        "holidays": {"date": "2026-12-31", "name": "Year end"},
+        "seed-holidays": {"year": 2026},
     }
     models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
-    models += [WebhookEndpoint, WebhookMessage]
+    models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
@@ -235,7 +266,10 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "notifications/push-subscriptions": "subscription",
     "notifications/webhook-endpoints": "endpoint",
     "notifications/event-types": None,
+    "tickets/calendars": "calendar",
+    "tickets/sla-policies": "policy",
 }
+ACTION_BODIES = ("transition", "merge", "hours", "holidays", "seed-holidays")  # actions whose body is their own
 
 
 def _request(world: dict, method: str, path: str):
@@ -244,12 +278,13 @@ def _request(world: dict, method: str, path: str):
     app, name = path.removeprefix("/api/v1/").split("/")[:2]
     resource = RESOURCES[f"{app}/{name}"]
     url = path.replace("{key}", "crm.account.created").replace("{message_pk}", str(world["ids"]["message"]))
+    url = url.replace("{date}", HOLIDAY.isoformat())
     if resource:
         url = url.replace("{id}", str(world["ids"][resource]))
     if method in ("GET", "DELETE"):
         return url, None
     tail = path.rstrip("/").rsplit("/", 1)[-1]
-    key = tail if tail in ("transition", "merge") else resource if tail in (name, "{id}") else None
+    key = tail if tail in ACTION_BODIES else resource if tail in (name, "{id}") else None
     return url, world["bodies"].get(key)
 
 

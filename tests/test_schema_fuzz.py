@@ -58,6 +58,7 @@ def staff_token(db, admin_user):
     ContactFactory(email="", preferred_channel="sms")
     Vendor.objects.create(name="FiberWorks Ltd")
     _notification_rows(admin_user)
+    _calendar_rows(admin_user)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -100,6 +101,34 @@ def _notification_rows(user) -> None:
     )  # fmt: skip
     WebhookAttempt.objects.create(message=message, number=1, status_code=500, latency_ms=12, error="HTTP 500")
     WebhookAttempt.objects.create(message=message, number=2, status_code=200, latency_ms=9, succeeded=True)
+
+
+def _calendar_rows(user) -> None:
+    """A business calendar with hours (one running to midnight) and a holiday, and an SLA policy with a condition,
+    a target and escalation rules (one naming a user, one not), for their bodies."""
+    import datetime
+
+    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, SLAPolicyFactory, office_hours
+    from tickets.models import EscalationRule, SLACondition, SLATarget
+
+    calendar = BusinessCalendarFactory(name="Lagos")
+    office_hours(calendar)
+    office_hours(calendar, start=datetime.time(20), end=datetime.time(0), weekdays=[5])
+    HolidayFactory(calendar=calendar, date=datetime.date(2026, 12, 25))
+    policy = SLAPolicyFactory(calendar=BusinessCalendarFactory(name="In use"), description="d")
+    SLACondition.objects.create(policy=policy, field="priority", values=["high", "urgent"])
+    SLATarget.objects.create(policy=policy, metric="resolution", minutes=240)
+    EscalationRule.objects.create(
+        policy=policy, metric="resolution", kind="warn", percent=75, action="notify_user", user=user
+    )
+    EscalationRule.objects.create(
+        policy=policy,
+        metric="resolution",
+        kind="after_breach",
+        offset_minutes=60,
+        action="raise_priority",
+        priority="urgent",
+    )
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -1,0 +1,70 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Weekday(models.IntegerChoices):
+    """Python's date.weekday(): Monday is 0."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class HolidaySource(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    SEEDED = "seeded", _("Seeded from the holidays package")
+    ICAL = "ical", _("Imported from the iCal feed")
+
+
+class TicketPriority(models.TextChoices):
+    """Ticket priorities (issue 10), here first because SLA policies match on them."""
+
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class TicketSource(models.TextChoices):
+    """The channel a ticket came in by; SLA policies match on it."""
+
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
+
+
+class ConditionField(models.TextChoices):
+    """What an SLA policy's condition looks at on a ticket."""
+
+    PRIORITY = "priority", _("Priority")
+    CATEGORY = "category", _("Category")
+    CHANNEL = "channel", _("Channel")
+    ACCOUNT_KIND = "account_kind", _("Account kind")
+    TAG = "tag", _("Tag")
+
+
+class SLAMetric(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    NEXT_RESPONSE = "next_response", _("Next response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class EscalationKind(models.TextChoices):
+    WARN = "warn", _("Warning, at a share of the target")
+    BREACH = "breach", _("Breach, at the target")
+    AFTER_BREACH = "after_breach", _("After the breach, by an offset")
+
+
+class EscalationAction(models.TextChoices):
+    # Notifying or reassigning to a team comes with teams (the next step of issue 10): a team foreign key
+    # joins `user` then, with its constraint.
+    NOTIFY_USER = "notify_user", _("Notify a user")
+    REASSIGN = "reassign", _("Reassign to a user")
+    RAISE_PRIORITY = "raise_priority", _("Raise the priority")
