@@ -171,11 +171,11 @@ class PortalUserInline(admin.TabularInline):
         return membership.user.is_active
 
 
-class MembershipAdmin(admin.ModelAdmin):
-    """Who belongs to which account, reseller or vendor, to look at: memberships are made by the services that
-    invite portal users; someone who should no longer get in is deactivated in Users."""
+class ReadOnlyAdminMixin:
+    """Rows to look at only: written by services (and their own pages or actions), never added, changed or
+    deleted through the admin's forms."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -183,6 +183,11 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class MembershipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who belongs to which account, reseller or vendor, to look at: memberships are made by the services that
+    invite portal users; someone who should no longer get in is deactivated in Users."""
 
 
 class PortalUserInviteForm(forms.ModelForm):

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from omni.admin import ServiceAdmin, refusal_messages
+from omni.admin import ReadOnlyAdminMixin, ServiceAdmin, refusal_messages
 
 from . import services
 from .models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
@@ -145,7 +145,7 @@ class BusinessCalendarAdmin(ServiceAdmin):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only list across calendars: hours are edited on their calendar's page, a weekday at a time
     (services.hours_set)."""
 
@@ -153,15 +153,6 @@ class BusinessHoursAdmin(admin.ModelAdmin):
     list_filter = ["weekday", ("calendar", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["calendar__name"]
     list_select_related = ["calendar"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Holiday)

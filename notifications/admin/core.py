@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from omni.admin import ServiceAdmin
+from omni.admin import ReadOnlyAdminMixin, ServiceAdmin
 
 from .. import registry, rendering, services
 from ..api.filters import DeliveryFilterSet
@@ -331,7 +331,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The delivery log: read-only; failed deliveries can be sent again."""
 
     list_display = ["created_at", "event", "channel", "recipient", "status", "attempts", "sent_at", "reason"]
@@ -378,14 +378,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def recipient(self, delivery):
         return f"{delivery.recipient_name} <{delivery.address}>" if delivery.recipient_name else delivery.address
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a log: statuses change only through the retry action, which calls the service
+    # Read-only (ReadOnlyAdminMixin): a log, statuses change only through the retry action, which calls the service.
 
     def has_retry_permission(self, request):
         return request.user.has_perm("notifications.change_delivery")
