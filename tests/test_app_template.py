@@ -173,4 +173,4 @@ def test_the_apps_generated_tests_pass(migrated):
         DATABASE_URL=database_url,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "12 passed" in result.stdout
+    assert "33 passed" in result.stdout
