@@ -29,6 +29,7 @@ from notifications.selectors import (
 )
 from omni.api.pagination import cursor_page
 from omni.auth import audience_required
+from omni.exceptions import DomainError
 
 from ...htmx import wants_partial
 from ..helpers import INVALID
@@ -83,10 +84,12 @@ def delivery_detail(request, pk):
 @permission_required("notifications.change_delivery", raise_exception=True)
 def delivery_retry(request, pk):
     delivery = get_object_or_404(delivery_list_visible_to(user=request.user), pk=pk)
-    if services.deliveries_retry([delivery.pk]):
-        messages.success(request, _("The delivery is queued to be sent again."))
+    try:
+        services.delivery_retry(delivery_id=delivery.pk, by=request.user)
+    except DomainError as exc:  # the rule is the service's: only a failed delivery is sent again
+        messages.error(request, exc.message)
     else:
-        messages.error(request, _("Only failed deliveries can be sent again."))
+        messages.success(request, _("The delivery is queued to be sent again."))
     return redirect("staff:notification_delivery", pk=delivery.pk)
 
 

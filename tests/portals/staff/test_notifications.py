@@ -163,7 +163,7 @@ def test_retry_needs_the_change_permission_and_requeues_a_failed_delivery(client
     failed.refresh_from_db()
     assert (failed.status, failed.max_attempts) == (DeliveryStatus.QUEUED, 12)
     again = client_as(admin_user).post(f"{LOG}{failed.pk}/retry/", follow=True)
-    assert "Only failed deliveries" in again.content.decode()
+    assert "A queued delivery cannot be sent again; only failed ones can." in again.content.decode()
 
 
 # ---- statistics --------------------------------------------------------------------------------------------------
