@@ -14,6 +14,7 @@ from omni.admin import (
     PartnerOrganisationAdmin,
     PortalUserInline,
     PortalUserInviteInline,
+    RecordServiceAdmin,
     ServiceAdmin,
     SoftDeleteAdminMixin,
 )
@@ -68,7 +69,7 @@ class CustomerUserInviteInline(PortalUserInviteInline):
 
 
 @admin.register(Account)
-class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISModelAdmin):
+class AccountAdmin(SoftDeleteAdminMixin, RecordServiceAdmin, SimpleHistoryAdmin, GISModelAdmin):
     list_display = ["number", "name", "kind", "status", "email", "phone", "reseller", "created_at", "deleted_at"]
     list_filter = ["status", "kind", ("reseller", admin.RelatedOnlyFieldListFilter), DeletedListFilter, "created_at"]
     search_fields = ["number", "name", "email", "phone", "service_address"]
@@ -85,13 +86,11 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
         (_("Other"), {"fields": ["notes", "created_at", "updated_at", "deleted_at"]}),
     ]
 
-    def save_model(self, request, obj, form, change):
-        fields = self.service_fields(form)
-        if change:
-            services.account_update(account_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.account_create(by=request.user, **fields))
+    def record_create(self, *, by, **fields):
+        return services.account_create(by=by, **fields)
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.account_update(account_id=obj.pk, by=by, **fields)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is AccountContact:
@@ -120,7 +119,7 @@ class AccountAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin, GISMo
 
 
 @admin.register(Contact)
-class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
+class ContactAdmin(SoftDeleteAdminMixin, RecordServiceAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "email", "phone", "preferred_channel", "language", "created_at", "deleted_at"]
     list_filter = ["preferred_channel", "language", DeletedListFilter, "created_at"]
     search_fields = ["first_name", "last_name", "email", "phone", "other_emails"]
@@ -128,13 +127,11 @@ class ContactAdmin(SoftDeleteAdminMixin, ServiceAdmin, SimpleHistoryAdmin):
     inlines = [AccountContactInline]
     actions = ["soft_delete", "restore"]
 
-    def save_model(self, request, obj, form, change):
-        fields = self.service_fields(form)
-        if change:
-            services.contact_update(contact_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.contact_create(by=request.user, **fields))
+    def record_create(self, *, by, **fields):
+        return services.contact_create(by=by, **fields)
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.contact_update(contact_id=obj.pk, by=by, **fields)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is AccountContact:

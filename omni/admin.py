@@ -102,6 +102,27 @@ class ServiceAdmin(admin.ModelAdmin):
         self.formset_saved(formset)
 
 
+class RecordServiceAdmin(ServiceAdmin):
+    """A ServiceAdmin whose model has a create and an update service: save_model calls them (record_create,
+    record_update) with the form's writable fields, never obj.save()."""
+
+    def record_create(self, *, by, **fields):
+        """The app's create service for this admin's model; returns the saved row."""
+        raise NotImplementedError
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        """The app's update service for this admin's model."""
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        fields = self.service_fields(form)
+        if change:
+            self.record_update(obj, by=request.user, **fields)
+            obj.refresh_from_db()
+        else:
+            self.adopt(obj, self.record_create(by=request.user, **fields))
+
+
 class DeletedListFilter(admin.SimpleListFilter):
     """Live or deleted rows of a restorable model (omni.models.SoftDeleteModel)."""
 
@@ -232,7 +253,7 @@ class PartnerUserInviteInline(PortalUserInviteInline):
         services.partner_user_create(type(parent), partner_id=parent.pk, email=email, full_name=full_name)
 
 
-class PartnerOrganisationAdmin(ServiceAdmin, SimpleHistoryAdmin):
+class PartnerOrganisationAdmin(RecordServiceAdmin, SimpleHistoryAdmin):
     """The admin of a partner organisation (omni.models.PartnerOrganisation: a reseller, a vendor). Every write goes
     through omni.services.partner_*: switching one off (its form or the action) cuts its portal users off, deleting
     one deactivates them, and new portal users are invited from its page. Its portal users are listed from the
@@ -251,13 +272,11 @@ class PartnerOrganisationAdmin(ServiceAdmin, SimpleHistoryAdmin):
         ]
         super().__init__(model, admin_site)
 
-    def save_model(self, request, obj, form, change):
-        fields = self.service_fields(form)
-        if change:
-            services.partner_update(self.model, partner_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.partner_create(self.model, by=request.user, **fields))
+    def record_create(self, *, by, **fields):
+        return services.partner_create(self.model, by=by, **fields)
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.partner_update(self.model, partner_id=obj.pk, by=by, **fields)
 
     def delete_model(self, request, obj):
         services.partner_delete(self.model, partner_id=obj.pk)

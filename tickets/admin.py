@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from omni.admin import ReadOnlyAdminMixin, ServiceAdmin, refusal_messages
+from omni.admin import ReadOnlyAdminMixin, RecordServiceAdmin, ServiceAdmin, refusal_messages
 
 from . import services
 from .models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
@@ -64,7 +64,7 @@ def _save_holidays(calendar: BusinessCalendar, formset) -> None:
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(ServiceAdmin):
+class BusinessCalendarAdmin(RecordServiceAdmin):
     list_display = ["name", "time_zone", "country", "hours_count", "holidays_count", "ical_synced_at", "updated_at"]
     list_filter = ["time_zone", "country"]
     search_fields = ["name", "time_zone", "country"]
@@ -90,13 +90,14 @@ class BusinessCalendarAdmin(ServiceAdmin):
     def holidays_count(self, obj):
         return obj.holidays_total
 
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.CALENDAR_EDITABLE}
-        if change:
-            services.calendar_update(calendar_id=obj.pk, by=request.user, **fields)
-            obj.refresh_from_db()
-        else:
-            self.adopt(obj, services.calendar_create(by=request.user, **fields))
+    def service_fields(self, form) -> dict:
+        return {name: form.cleaned_data[name] for name in services.CALENDAR_EDITABLE}
+
+    def record_create(self, *, by, **fields):
+        return services.calendar_create(by=by, **fields)
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.calendar_update(calendar_id=obj.pk, by=by, **fields)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is BusinessHours:
