@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import to_python as to_phone
 
-from omni.api.filters import IsoDateTimeFilter
+from omni.api.filters import IsoDateTimeFilter, SearchFilter
 
 from ..choices import AccountKind, AccountStatus, ContactChannel
 from ..models import Account, AccountContact, Contact, Reseller
@@ -25,9 +25,24 @@ def _visible_resellers(request):
     return reseller_list_visible_to(user=request.user) if request is not None else Reseller.objects.none()
 
 
+def _account_search(value: str) -> Q:
+    condition = (
+        Q(number__iexact=value)
+        | Q(name__icontains=value)
+        | Q(email__icontains=value)
+        | Q(service_address__icontains=value)
+    )
+    phone = to_phone(value)
+    if phone and phone.is_valid():
+        condition |= Q(phone=phone.as_e164)
+    return condition
+
+
 class AccountFilterSet(DeletedFilterMixin, django_filters.FilterSet):
-    search = django_filters.CharFilter(
-        method="filter_search", label=_("Search"), help_text=_("Number, name, email, phone or address contains.")
+    search = SearchFilter(
+        condition=_account_search,
+        label=_("Search"),
+        help_text=_("Number, name, email, phone or address contains."),
     )
     status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices, distinct=False, label=_("Status"))
     kind = django_filters.ChoiceFilter(choices=AccountKind.choices, distinct=False, label=_("Kind"))
@@ -45,21 +60,6 @@ class AccountFilterSet(DeletedFilterMixin, django_filters.FilterSet):
     class Meta:
         model = Account
         fields = ["search", "status", "kind", "reseller", "tag", "has_location", "deleted"]
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        condition = (
-            Q(number__iexact=value)
-            | Q(name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(service_address__icontains=value)
-        )
-        phone = to_phone(value)
-        if phone and phone.is_valid():
-            condition |= Q(phone=phone.as_e164)
-        return queryset.filter(condition)
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value.strip().lower()]) if value.strip() else queryset

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from omni.api.filters import IsoDateTimeFilter
+from omni.api.filters import IsoDateTimeFilter, SearchFilter
 
 from .. import registry
 from ..choices import Channel, DeliveryStatus, WebhookMessageStatus
@@ -27,9 +27,20 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
+def _recipient_search(value: str) -> Q:
+    return (
+        Q(recipient_key=value)
+        | Q(address__iexact=value)
+        | Q(address__icontains=value)
+        | Q(recipient_name__icontains=value)
+    )
+
+
 class DeliveryFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_q", label=_("Recipient"), help_text=_("Name, address (email, phone) or recipient key.")
+    q = SearchFilter(
+        condition=_recipient_search,
+        label=_("Recipient"),
+        help_text=_("Name, address (email, phone) or recipient key."),
     )
     event = django_filters.ChoiceFilter(choices=registry.choices, distinct=False, label=_("Event"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False, label=_("Channel"))
@@ -45,17 +56,6 @@ class DeliveryFilterSet(django_filters.FilterSet):
     class Meta:
         model = Delivery
         fields = ["q", "event", "channel", "status", "date_from", "date_to", "recipient_key"]
-
-    def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(recipient_key=value)
-            | Q(address__iexact=value)
-            | Q(address__icontains=value)
-            | Q(recipient_name__icontains=value)
-        )
 
     def filter_date_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=_day_start(value))
@@ -116,7 +116,11 @@ class NotificationFilterSet(django_filters.FilterSet):
 
 
 class WebhookEndpointFilterSet(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label=_("Search"), help_text=_("URL or description."))
+    search = SearchFilter(
+        condition=lambda value: Q(url__icontains=value) | Q(description__icontains=value),
+        label=_("Search"),
+        help_text=_("URL or description."),
+    )
     active = django_filters.BooleanFilter(field_name="is_active", label=_("Active"))
     event = django_filters.CharFilter(
         method="filter_event", label=_("Event"), help_text=_("Endpoints that receive this event (directly or via *).")
@@ -125,10 +129,6 @@ class WebhookEndpointFilterSet(django_filters.FilterSet):
     class Meta:
         model = WebhookEndpoint
         fields = ["search", "active", "event"]
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(url__icontains=value) | Q(description__icontains=value)) if value else queryset
 
     def filter_event(self, queryset, name, value):
         value = value.strip()

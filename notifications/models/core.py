@@ -139,7 +139,7 @@ class Delivery(TimeStampedModel):
             ),
             models.Index(fields=["event", "status"], name="notifications_delivery_stats"),
             models.Index(fields=["recipient_key", "-created_at"], name="notifications_delivery_person"),
-            # The delivery log's search (DeliveryFilterSet.filter_q: address and name, any part, any case):
+            # The delivery log's search (DeliveryFilterSet.q: address and name, any part, any case):
             # trigram indexes on the UPPER() that icontains compares; they serve iexact (=) as well.
             GinIndex(OpClass(Upper("address"), name="gin_trgm_ops"), name="notifications_dlv_address_trgm"),
             GinIndex(OpClass(Upper("recipient_name"), name="gin_trgm_ops"), name="notifications_dlv_name_trgm"),

@@ -27,6 +27,18 @@ class OrderingFilter(filters.OrderingFilter):
         return [*ordering, "pk"] if ordering else ordering  # rows created in the same microsecond: same reason
 
 
+class SearchFilter(django_filters.CharFilter):
+    """Free text: the value stripped, a blank one filters nothing, `condition(value)` gives the Q to match."""
+
+    def __init__(self, *, condition, **kwargs):
+        self.condition = condition
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        return qs.filter(self.condition(value)) if value else qs
+
+
 class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time, handed to the database in UTC. PostgreSQL refuses offsets past ±15:59 that Python
     parses happily (`-22:11`), and a year-1 or year-9999 value can overflow when shifted: both are a 400."""
