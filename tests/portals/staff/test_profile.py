@@ -92,3 +92,13 @@ def test_the_portals_have_no_profile_page(request, client_as, fixture, host):
     assert client.post(PROFILE, {"phone": "+14155550123", "time_zone": "Asia/Tokyo"}).status_code == 404
     assert 'href="/profile/"' not in client.get("/").content.decode()
     assert _stored(user) == ("", "")
+
+
+def test_quiet_hours_without_a_zone_are_offered_as_my_profiles_time_zone(client_as, agent):
+    client = client_as(agent)
+    blank = '<option value="" selected>The instance&#x27;s (UTC)</option>'
+    assert blank in client.get("/notifications/preferences/").content.decode()
+    services.user_profile_update(user_id=agent.pk, time_zone="Asia/Tokyo")
+    body = client.get("/notifications/preferences/").content.decode()
+    assert '<option value="" selected>Mine, from my profile (Asia/Tokyo)</option>' in body
+    assert "The instance&#x27;s" not in body
