@@ -102,3 +102,11 @@ def test_quiet_hours_without_a_zone_are_offered_as_my_profiles_time_zone(client_
     body = client.get("/notifications/preferences/").content.decode()
     assert '<option value="" selected>Mine, from my profile (Asia/Tokyo)</option>' in body
     assert "The instance&#x27;s" not in body
+
+
+def test_the_profile_page_and_a_save_run_a_fixed_number_of_queries(client_as, agent, django_assert_max_num_queries):
+    client = client_as(agent)
+    with django_assert_max_num_queries(3):  # the user, their permissions (2) for the menu
+        assert client.get(PROFILE).status_code == 200
+    with django_assert_max_num_queries(8):  # the user; its row locked and updated; the session (messages)
+        assert client.post(PROFILE, {"phone": "+14155550123", "time_zone": "Asia/Tokyo"}).status_code == 302
