@@ -22,10 +22,15 @@ class Recipient:
 
     @classmethod
     def for_user(cls, user) -> Recipient:
+        """A user as a recipient: their email, their profile's phone (so SMS reaches staff) and time zone (their
+        quiet hours follow it when they name none of their own), language, and in-app and push by user id."""
+        phone = getattr(user, "phone", None)
         return cls(
             key=f"omni.user:{user.pk}",
             name=user.get_full_name(),
             email=user.email,
+            phone=phone.as_e164 if phone and phone.is_valid() else "",
             language=getattr(user, "language", "") or "",
+            time_zone=getattr(user, "time_zone", "") or "",
             user_id=user.pk,
         )

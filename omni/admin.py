@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services, tokens
-from .choices import Audience
+from .choices import Audience, time_zone_choices
 from .exceptions import DomainError
 from .models import ApiToken, User
 
@@ -341,6 +341,13 @@ class UserCreationForm(DjangoUserCreationForm):
 
 
 class UserChangeForm(DjangoUserChangeForm):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=User._meta.get_field("time_zone").help_text,
+    )
+
     class Meta:
         model = User
         fields = "__all__"
@@ -352,14 +359,16 @@ class UserChangeForm(DjangoUserChangeForm):
 @admin.register(User)
 class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     form, add_form = UserChangeForm, UserCreationForm
-    list_display = ["email", "full_name", "audience", "is_staff", "is_active", "last_login", "date_joined"]
+    list_display = [
+        "email", "full_name", "audience", "phone", "time_zone", "is_staff", "is_active", "last_login", "date_joined"
+    ]  # fmt: skip
     list_filter = ["audience", "is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "full_name"]
     ordering = ["email"]
     readonly_fields = ["last_login", "date_joined", "updated_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Person"), {"fields": ["full_name", "language", "audience"]}),
+        (_("Person"), {"fields": ["full_name", "language", "audience", "phone", "time_zone"]}),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined", "updated_at"]}),
     ]

@@ -1,3 +1,7 @@
+import zoneinfo
+from functools import cache
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +29,15 @@ class Role(models.TextChoices):
 class TokenScope(models.TextChoices):
     READ = "read", _("Read")
     WRITE = "write", _("Read and write")
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this machine knows (zoneinfo), read once."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """A select of time zones: empty first (the instance's TIME_ZONE), then every IANA name, sorted."""
+    blank = _("The instance's (%(tz)s)") % {"tz": settings.TIME_ZONE}
+    return [("", blank), *((name, name) for name in sorted(time_zone_names()))]

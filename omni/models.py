@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from .choices import Audience, TokenScope
+from .choices import Audience, TokenScope, time_zone_names
 
 
 class TimeStampedModel(models.Model):
@@ -98,6 +99,12 @@ class PartnerMembership(TimeStampedModel):
         return next(f for f in fields if f.is_relation and f.related_query_name() == "portal_users")
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name (Africa/Lagos), as zoneinfo knows it."""
+    if value and value not in time_zone_names():
+        raise ValidationError(_("Unknown time zone %(tz)s."), code="invalid", params={"tz": value})
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -142,6 +149,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Inactive because their reseller or vendor is switched off; back on with it."),
     )
     language = models.CharField(_("language"), max_length=8, default="en")
+    phone = PhoneNumberField(
+        _("phone"), blank=True, help_text=_("E.164, e.g. +2348031234567: SMS notifications and escalations.")
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("An IANA name, e.g. Africa/Lagos; quiet hours follow it. Empty: the instance's."),
+    )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

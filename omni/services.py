@@ -168,6 +168,33 @@ def user_email_change_request(*, user_id, email: str, request):
     return EmailAddress.objects.add_new_email(request, user, email)
 
 
+# ---- profile ---------------------------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("phone", "time_zone")
+
+
+@transaction.atomic
+def user_profile_update(*, user_id, **fields) -> User:
+    """A user's own profile: `phone` (E.164, or national in PHONENUMBER_DEFAULT_REGION; "" for none) and
+    `time_zone` (an IANA name; "" for the instance's TIME_ZONE). SMS notifications reach the phone and quiet hours
+    follow the time zone. ValidationError names each bad field, or one that is not part of the profile."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field is not part of the profile.")] for name in sorted(unknown)})
+    user = User.objects.select_for_update().get(pk=user_id)
+    fields = {name: ("" if value is None else value) for name, value in fields.items()}
+    if "time_zone" in fields:
+        fields["time_zone"] = str(fields["time_zone"]).strip()
+    stored = {name: getattr(user, name) for name in fields}
+    fields_set(user, fields)
+    # Only the given fields are checked: the rest are as stored, and the email constraint needs no query here.
+    user.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in fields])
+    changed = [name for name in fields if getattr(user, name) != stored[name]]
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
 # ---- soft delete -----------------------------------------------------------------------------------------------
 
 

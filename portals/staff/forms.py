@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from crm.choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from crm.models import Account, Contact
+from omni.choices import time_zone_choices
 from omni.services import writable_fields
 
 PHONE_HELP = _("National or international format, e.g. 0803 123 4567 or +2348031234567.")
@@ -205,3 +206,23 @@ class MergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["survivor"].queryset = contacts
         self.fields["duplicates"].queryset = contacts
+
+
+class ProfileForm(forms.Form):
+    """My profile: the phone SMS notifications and escalations reach, the time zone my quiet hours follow."""
+
+    phone = PhoneNumberField(label=_("Mobile phone"), required=False, help_text=PHONE_HELP)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=_("Your quiet hours follow it unless they name their own."),
+    )
+
+    @classmethod
+    def initial_for(cls, user) -> dict:
+        return {"phone": user.phone.as_e164 if user.phone else "", "time_zone": user.time_zone}
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {"phone": data["phone"] or "", "time_zone": data["time_zone"]}

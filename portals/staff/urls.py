@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import accounts, contacts, dashboard
+from .views import accounts, contacts, dashboard, profile
 
 app_name = "staff"
 
@@ -22,6 +22,7 @@ urlpatterns = [
         accounts.account_invite_resend,
         name="account_invite_resend",
     ),
+    path("profile/", profile.profile, name="profile"),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/duplicates/", contacts.contact_duplicates, name="contact_duplicates"),

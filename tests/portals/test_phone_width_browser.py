@@ -170,6 +170,7 @@ def test_staff_console_fits_a_phone(live_server, page, settings, admin_user, wid
         "/notifications/statistics/",
         "/notifications/templates/",
         "/notifications/preferences/",
+        "/profile/",
         "/webhooks/",
         "/webhooks/new/",
         "/accounts/2fa/",

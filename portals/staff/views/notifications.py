@@ -203,10 +203,13 @@ def template_test_send(request):
 # ---- my preferences -----------------------------------------------------------------------------------------------
 
 
-def _time_zones():
-    return [("", gettext_lazy("The instance's (%(tz)s)") % {"tz": settings.TIME_ZONE})] + [
-        (tz, tz) for tz in sorted(zoneinfo.available_timezones())
-    ]
+def _time_zones(mine: str = ""):
+    """Quiet hours' time zones: empty first, which is the person's own (My profile), else the instance's."""
+    if mine:
+        blank = gettext_lazy("Mine, from my profile (%(tz)s)") % {"tz": mine}
+    else:
+        blank = gettext_lazy("The instance's (%(tz)s)") % {"tz": settings.TIME_ZONE}
+    return [("", blank)] + [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
 
 class QuietHoursForm(forms.Form):
@@ -273,6 +276,7 @@ def preferences(request):
     if quiet is not None:
         initial.update(quiet_start=quiet.start, quiet_end=quiet.end, quiet_time_zone=quiet.time_zone)
     form = QuietHoursForm(request.POST if request.method == "POST" else None, initial=initial)
+    form.fields["quiet_time_zone"].choices = _time_zones(request.user.time_zone)
     status = 200
     if request.method == "POST":
         if form.is_valid():
