@@ -48,6 +48,8 @@ class TeamAdmin(RecordServiceAdmin):
         services.team_members_set(
             team_id=form.instance.pk, user_ids=[user.pk for user in form.cleaned_data["members"]], by=request.user
         )
+        for formset in formsets:  # read-only inlines: nothing to save, only the change message to fill
+            self.formset_saved(formset)
 
 
 class TicketCommentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -107,8 +109,8 @@ class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
     show_full_result_count = False
 
     def record_create(self, *, by, **fields):
-        fields.pop("watchers", None)
-        return services.ticket_create(by=by, **fields)
+        fields.pop("watchers", None)  # save_related sets them
+        return services.ticket_create(account_id=fields.pop("account").pk, by=by, **fields)
 
     def record_update(self, obj, *, by, **fields) -> None:
         services.ticket_update(ticket_id=obj.pk, by=by, **fields)
@@ -117,6 +119,8 @@ class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
         # Watchers through the service (only active staff), never form.save_m2m(); the inlines are read-only.
         watchers = [user.pk for user in form.cleaned_data.get("watchers", [])]
         services.ticket_update(ticket_id=form.instance.pk, by=request.user, watcher_ids=watchers)
+        for formset in formsets:
+            self.formset_saved(formset)
 
     def soft_delete_record(self, record, *, by) -> None:
         services.ticket_delete(ticket_id=record.pk, by=by)
