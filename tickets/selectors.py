@@ -152,9 +152,12 @@ def _tickets() -> QuerySet[Ticket]:
 
 def ticket_list_for_staff(*, user: User) -> QuerySet[Ticket]:
     """Admin (tickets.manage_all_tickets) sees every ticket; other staff the tickets without a team (the intake
-    queue), those assigned to them, and those of teams they are members of or hold read or full access to."""
+    queue), those assigned to them, and those of teams they are members of or hold read or full access to. Staff
+    whose role lacks tickets.view_ticket see none (the API and the console refuse them first)."""
     if user.has_perm(f"tickets.{ALL_TEAMS}"):
         return _tickets()
+    if not user.has_perm("tickets.view_ticket"):
+        return Ticket.objects.none()
     return _tickets().filter(Q(team__isnull=True) | Q(assignee=user) | _team_access(user, (TEAM_READ, TEAM_FULL)))
 
 

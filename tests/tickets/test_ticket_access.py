@@ -151,6 +151,10 @@ def test_a_new_customer_of_the_account_sees_its_tickets(account, tickets):
     assert _visible(late) == _subjects(tickets, "network", "billing", "intake")
 
 
-def test_staff_factory_without_role_sees_intake_only(tickets):
-    nobody = StaffFactory()
-    assert _visible(nobody) == _subjects(tickets, "intake")
+def test_staff_without_view_ticket_see_none(tickets):
+    assert _visible(StaffFactory(roles=["Sales"])) == set()
+    assert _visible(StaffFactory()) == set()
+
+
+def test_dispatchers_read_the_intake(tickets):
+    assert _visible(StaffFactory(roles=["Dispatcher"])) == _subjects(tickets, "intake")
