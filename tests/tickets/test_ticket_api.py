@@ -193,3 +193,30 @@ def test_staff_notes_need_change_ticket(api_as, agent, account):
     assert_error(api_as(dispatcher).post(url, {"body": "x"}), 403, code="permission_denied")
     ticket.refresh_from_db()
     assert ticket.first_response_at is None  # a note is no response
+
+
+@pytest.mark.parametrize("rows", [10, 500])
+def test_an_agents_list_runs_a_fixed_number_of_queries(api_as, agent, rows, django_assert_max_num_queries):
+    """The team scope is two EXISTS subqueries (membership, guardian access), not a join per team."""
+    mine, granted, other = TeamFactory(members=[agent]), TeamFactory(), TeamFactory()
+    services.team_access_set(team_id=granted.pk, user_id=agent.pk, access=TeamAccess.READ)
+    account = AccountFactory()
+    Ticket.objects.bulk_create(
+        [Ticket(account=account, subject=f"T{i}", team=(mine, granted, other)[i % 3]) for i in range(rows)]
+    )
+    client = api_as(agent)
+    with django_assert_max_num_queries(6):  # token + user, last_used_at stamp, permissions, COUNT, the page
+        response = client.get(TICKETS, {"limit": 1000})
+    body = response.json()
+    assert body["count"] == len(body["results"]) == len([i for i in range(rows) if i % 3 != 2])
+    assert {row["team"] for row in body["results"]} == {str(mine.pk), str(granted.pk)}
+
+
+def test_a_reseller_lists_and_reads_its_accounts_tickets_only(api_as, reseller, reseller_org, account):
+    theirs = TicketFactory(account=AccountFactory(reseller=reseller_org), subject="Resold line down")
+    not_theirs = TicketFactory(account=account)
+    client = api_as(reseller)
+    assert [row["id"] for row in client.get(TICKETS).json()["results"]] == [str(theirs.pk)]
+    assert client.get(f"{TICKETS}{theirs.pk}/").json()["subject"] == "Resold line down"
+    assert_error(client.get(f"{TICKETS}{not_theirs.pk}/"), 404, code="not_found")
+    assert client.post(f"{TICKETS}{theirs.pk}/comments/", {"body": "Our customer asks"}).status_code == 201
