@@ -20,3 +20,10 @@ class Conflict(DomainError):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class NotAllowed(DomainError):
+    """The user may see the record but not do this with it (403)."""
+
+    status_code = 403
+    code = "permission_denied"

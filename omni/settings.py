@@ -336,6 +336,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookMessageStatusEnum": "notifications.choices.WebhookMessageStatus",
         "EscalationKindEnum": "tickets.choices.EscalationKind",
         "KindEnum": "crm.choices.AccountKind",
+        "TicketStatusEnum": "tickets.choices.TicketStatus",
+        "TicketSourceEnum": "tickets.choices.TicketSource",
+        "SourceEnum": "tickets.choices.HolidaySource",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -14,6 +14,9 @@ The objects each operation targets:
   webhook endpoint, message an active endpoint with a failed message
   calendar a business calendar with Mon-Fri hours and a holiday on 25 December 2026 (Admin alone writes)
   policy   an SLA policy on another calendar (read-only in the API)
+  ticket   an open ticket of the customer's account in no team (the intake queue every ticket reader sees);
+           customers reply on it, resellers (not its account's) get 404
+  team     a team (read-only in the API)
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ DELIVERY_READERS = {"agent", "dispatcher", "admin"}  # notifications.view_delive
 VENDOR_READERS = {"dispatcher", "technician", "admin"}  # workforce.view_vendor
 CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscalendar, view_slapolicy (Admin writes)
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
+TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_team (Dispatcher reads only)
+TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
 OWNER = "agent"  # owns the note and the push subscription
 
 
@@ -104,6 +109,16 @@ TABLE: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/tickets/calendars/{id}/seed-holidays/"): answers(200, {"admin"}),
     ("GET", "/api/v1/tickets/sla-policies/"): answers(200, CALENDAR_READERS),
     ("GET", "/api/v1/tickets/sla-policies/{id}/"): answers(200, CALENDAR_READERS),
+    # tickets: tickets (portal users read their accounts'; customers reply) and teams (staff only, read-only)
+    ("GET", "/api/v1/tickets/tickets/"): answers(200, TICKET_READERS | {"customer", "reseller"}),
+    ("POST", "/api/v1/tickets/tickets/"): answers(201, TICKET_WRITERS),
+    ("GET", "/api/v1/tickets/tickets/{id}/"): answers(200, TICKET_READERS | {"customer"}, {"reseller"}),
+    ("PUT", "/api/v1/tickets/tickets/{id}/"): answers(200, TICKET_WRITERS),
+    ("PATCH", "/api/v1/tickets/tickets/{id}/"): answers(200, TICKET_WRITERS),
+    ("GET", "/api/v1/tickets/tickets/{id}/comments/"): answers(200, TICKET_READERS | {"customer"}, {"reseller"}),
+    ("POST", "/api/v1/tickets/tickets/{id}/comments/"): answers(201, TICKET_WRITERS | {"customer"}, {"reseller"}),
+    ("GET", "/api/v1/tickets/teams/"): answers(200, TICKET_READERS),
+    ("GET", "/api/v1/tickets/teams/{id}/"): answers(200, TICKET_READERS),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -185,8 +200,15 @@ def world(db, api_as):
     from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
     from tests.notifications.sms_support import Browser
     from tests.omni.factories import StaffFactory
-    from tests.tickets.factories import BusinessCalendarFactory, HolidayFactory, SLAPolicyFactory, office_hours
-    from tickets.models import BusinessCalendar, BusinessHours, Holiday
+    from tests.tickets.factories import (
+        BusinessCalendarFactory,
+        HolidayFactory,
+        SLAPolicyFactory,
+        TeamFactory,
+        TicketFactory,
+        office_hours,
+    )
+    from tickets.models import BusinessCalendar, BusinessHours, Holiday, Team, Ticket, TicketComment
     from workforce.models import Vendor
     from workforce.services import vendor_user_create
 
@@ -220,6 +242,8 @@ def world(db, api_as):
     office_hours(calendar)
     HolidayFactory(calendar=calendar, date=HOLIDAY)
     policy = SLAPolicyFactory(name="Default", calendar=BusinessCalendarFactory(name="In use"))
+    ticket = TicketFactory(account=account, contact=contact, status="open", subject="Router down")
+    team = TeamFactory(name="Network", members=[users["agent"]])
     message = WebhookMessage.objects.create(
         endpoint=endpoint, message_id="msg_access", event="crm.account.created", attempts=6,
         status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
@@ -237,6 +261,8 @@ def world(db, api_as):
         "message": message.pk,
         "calendar": calendar.pk,
         "policy": policy.pk,
+        "ticket": ticket.pk,
+        "team": team.pk,
     }
     bodies = {
         "account": {"name": "Ada Home Ltd"},
@@ -249,9 +275,11 @@ def world(db, api_as):
         "hours": {"weekday": 5, "ranges": [{"start": "09:00", "end": "13:00"}]},
         "holidays": {"date": "2026-12-31", "name": "Year end"},
         "seed-holidays": {"year": 2026},
+        "ticket": {"account": str(account.pk), "subject": "Router down again", "priority": "high"},
+        "comments": {"body": "Any news?"},
     }
     models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
-    models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday]
+    models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
@@ -268,8 +296,17 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "notifications/event-types": None,
     "tickets/calendars": "calendar",
     "tickets/sla-policies": "policy",
+    "tickets/tickets": "ticket",
+    "tickets/teams": "team",
 }
-ACTION_BODIES = ("transition", "merge", "hours", "holidays", "seed-holidays")  # actions whose body is their own
+ACTION_BODIES = (
+    "transition",
+    "merge",
+    "hours",
+    "holidays",
+    "seed-holidays",
+    "comments",
+)  # actions whose body is their own
 
 
 def _request(world: dict, method: str, path: str):

@@ -59,6 +59,7 @@ def staff_token(db, admin_user):
     Vendor.objects.create(name="FiberWorks Ltd")
     _notification_rows(admin_user)
     _calendar_rows(admin_user)
+    _ticket_rows(admin_user, located, contact)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -129,6 +130,18 @@ def _calendar_rows(user) -> None:
         action="raise_priority",
         priority="urgent",
     )
+
+
+def _ticket_rows(user, account, contact) -> None:
+    """A team, a ticket with every optional field, its child, and a reply and a note, for their bodies."""
+    from tests.tickets.factories import TeamFactory, TicketFactory
+    from tickets import services
+
+    team = TeamFactory(name="Network", members=[user])
+    ticket = TicketFactory(account=account, contact=contact, team=team, assignee=user, tags=["fiber"], status="open")
+    TicketFactory(account=account, parent=ticket)
+    services.comment_add(ticket_id=ticket.pk, author=user, body="On it")
+    services.comment_add(ticket_id=ticket.pk, author=user, body="Note", public=False)
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -12,6 +12,15 @@ _SLA_READ = [
 ]
 
 
+# Agents work tickets (their teams', or every team's with Admin's tickets.manage_all_tickets); dispatchers read
+# them. Which teams' tickets each sees is the selectors' business (members and guardian object permissions).
+_DESK_AGENT = [
+    "view_ticket", "add_ticket", "change_ticket", "view_team", "view_ticketcomment", "add_ticketcomment",
+    "view_ticketstatuschange",
+]  # fmt: skip
+_DESK_READ = ["view_ticket", "view_team", "view_ticketcomment", "view_ticketstatuschange"]
+
+
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Tickets")
@@ -20,6 +29,6 @@ class TicketsConfig(AppConfig):
     # Calendars and SLA policies are configuration: agents and dispatchers read them (to see why a ticket is due
     # when it is), only Admin changes them.
     role_permissions = {
-        "Agent": [f"tickets.{codename}" for codename in _SLA_READ],
-        "Dispatcher": [f"tickets.{codename}" for codename in _SLA_READ],
+        "Agent": [f"tickets.{codename}" for codename in [*_SLA_READ, *_DESK_AGENT]],
+        "Dispatcher": [f"tickets.{codename}" for codename in [*_SLA_READ, *_DESK_READ]],
     }

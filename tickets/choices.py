@@ -68,3 +68,36 @@ class EscalationAction(models.TextChoices):
     NOTIFY_USER = "notify_user", _("Notify a user")
     REASSIGN = "reassign", _("Reassign to a user")
     RAISE_PRIORITY = "raise_priority", _("Raise the priority")
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING_CUSTOMER = "pending_customer", _("Pending customer")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# The one table of allowed moves (services.ticket_transition). Closed is final: a follow-up is a new ticket
+# (follow_up_of). Resolved may reopen (a customer reply does it by itself) or close.
+TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.NEW: frozenset({TicketStatus.OPEN, TicketStatus.PENDING_CUSTOMER, TicketStatus.ON_HOLD,
+                                 TicketStatus.RESOLVED, TicketStatus.CLOSED}),
+    TicketStatus.OPEN: frozenset({TicketStatus.PENDING_CUSTOMER, TicketStatus.ON_HOLD, TicketStatus.RESOLVED,
+                                  TicketStatus.CLOSED}),
+    TicketStatus.PENDING_CUSTOMER: frozenset({TicketStatus.OPEN, TicketStatus.ON_HOLD, TicketStatus.RESOLVED,
+                                              TicketStatus.CLOSED}),
+    TicketStatus.ON_HOLD: frozenset({TicketStatus.OPEN, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED,
+                                     TicketStatus.CLOSED}),
+    TicketStatus.RESOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
+}  # fmt: skip
+
+
+class TeamAccess(models.TextChoices):
+    """What a staff user who is not a member may do with a team's tickets (a guardian object permission)."""
+
+    FULL = "full", _("Full: read and work the tickets")
+    READ = "read", _("Read only")
+    NONE = "none", _("None")

@@ -1,3 +1,85 @@
-"""The events of tickets. Business calendars are configuration and emit none; the ticket and SLA events
-(tickets.ticket.created, tickets.sla.breached, ...) are declared here, as crm/events.py does, when tickets
-exist."""
+"""The events of tickets: the catalogue entries and the functions its services call, inside their transaction, to
+record them in the outbox (as crm/events.py). Business calendars are configuration and emit none; the SLA events
+(tickets.sla.warning, .breached) join when the clocks exist."""
+
+from notifications import outbox, registry
+from notifications.choices import Channel
+from notifications.registry import DefaultTemplate
+from omni.choices import Audience
+from omni.db import TIMESTAMP_FIELDS
+from omni.hosts import portal_url
+
+from . import selectors
+
+TICKET_PAYLOAD = (*[f for f in selectors.TICKET_FIELDS if f not in TIMESTAMP_FIELDS], "created_at", "updated_at")
+STATUS_PAYLOAD = ("old", "new", *TICKET_PAYLOAD)
+COMMENT_PAYLOAD = selectors.COMMENT_FIELDS
+
+_TICKET_TEXT = "Ticket {{ number }} ({{ subject }}) was {verb}.\n\n{{ url }}\n"
+
+for verb, description in (
+    ("created", "A ticket was opened"),
+    ("updated", "A ticket's fields were changed"),
+):
+    registry.register(
+        f"tickets.ticket.{verb}",
+        description,
+        payload=TICKET_PAYLOAD,
+        channels=(),  # staff follow it on their preferences page
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject=f"Ticket {{{{ number }}}} {verb}", text=_TICKET_TEXT.replace("{verb}", verb)
+            ),
+            Channel.INAPP: DefaultTemplate(subject=f"Ticket {{{{ number }}}} {verb}: {{{{ subject }}}}"),
+        },
+    )
+registry.register(
+    "tickets.ticket.status_changed",
+    "A ticket's status changed (old, new)",
+    payload=STATUS_PAYLOAD,
+    channels=(),
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Ticket {{ number }} is now {{ new }}",
+            text="Ticket {{ number }} ({{ subject }}) moved from {{ old }} to {{ new }}.\n\n{{ url }}\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Ticket {{ number }}: {{ old }} → {{ new }}"),
+    },
+)
+registry.register(
+    "tickets.comment.created",
+    "A reply or internal note was added to a ticket",
+    payload=COMMENT_PAYLOAD,
+    channels=(),
+    templates={
+        Channel.EMAIL: DefaultTemplate(subject="New comment on a ticket", text="{{ body }}\n\n{{ url }}\n"),
+        Channel.INAPP: DefaultTemplate(subject="New comment on a ticket"),
+    },
+)
+
+PERMISSION = "tickets.view_ticket"
+
+
+def ticket_url(ticket_id) -> str:
+    """The ticket in the staff admin until the console's ticket page exists."""
+    return portal_url(Audience.STAFF, "admin:tickets_ticket_change", object_id=ticket_id)
+
+
+def ticket_changed(verb: str, ticket_id, *, by_id=None) -> None:
+    """In the caller's transaction: record tickets.ticket.<verb> with the ticket as the API shows it to staff."""
+    data = selectors.ticket_payload(ticket_id)
+    outbox.event_record(f"tickets.ticket.{verb}", data, url=ticket_url(ticket_id), permission=PERMISSION, by_id=by_id)
+
+
+def ticket_status_changed(ticket_id, *, old: str, new: str, by_id=None) -> None:
+    data = {"old": old, "new": new, **selectors.ticket_payload(ticket_id)}
+    outbox.event_record(
+        "tickets.ticket.status_changed", data, url=ticket_url(ticket_id), permission=PERMISSION, by_id=by_id
+    )
+
+
+def comment_created(comment_id, *, by_id=None) -> None:
+    data = selectors.comment_payload(comment_id)
+    outbox.event_record(
+        "tickets.comment.created", data, url=ticket_url(data["ticket"]), permission=PERMISSION, by_id=by_id
+    )

@@ -2,7 +2,7 @@ import datetime
 
 import factory
 
-from tickets.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
+from tickets.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy, Team, Ticket
 
 
 class BusinessCalendarFactory(factory.django.DjangoModelFactory):
@@ -39,3 +39,28 @@ class SLAPolicyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Policy {n}")
     position = factory.Sequence(lambda n: n + 1)
     calendar = factory.SubFactory(BusinessCalendarFactory)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if extracted:
+            self.members.set(extracted)
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A row as it is (status given directly: tests of moves call services.ticket_transition)."""
+
+    class Meta:
+        model = Ticket
+
+    account = factory.SubFactory("tests.crm.factories.AccountFactory")
+    subject = factory.Sequence(lambda n: f"No internet {n}")
+    description = "The light on the router is red."
+    category = "connectivity"

@@ -1,11 +1,13 @@
 """FilterSets, shared by the API and the staff console (STYLE.md section 5)."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from omni.api.filters import IsoDateTimeFilter
+from omni.api.filters import IsoDateTimeFilter, SearchFilter
 
-from ..models import BusinessCalendar
+from ..choices import TicketPriority, TicketStatus
+from ..models import BusinessCalendar, Ticket
 
 
 class BusinessCalendarFilterSet(django_filters.FilterSet):
@@ -18,3 +20,22 @@ class BusinessCalendarFilterSet(django_filters.FilterSet):
     class Meta:
         model = BusinessCalendar
         fields = ["search", "country", "updated_since"]
+
+
+def _ticket_search(value: str) -> Q:
+    return Q(number__iexact=value) | Q(subject__icontains=value)
+
+
+class TicketFilterSet(django_filters.FilterSet):
+    search = SearchFilter(condition=_ticket_search, label=_("Search"), help_text=_("Number, or subject contains."))
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices, distinct=False, label=_("Status"))
+    priority = django_filters.MultipleChoiceFilter(choices=TicketPriority.choices, distinct=False, label=_("Priority"))
+    # Ids, not choices: a choice list would leak the teams, staff and accounts a user cannot see.
+    team = django_filters.UUIDFilter(field_name="team_id", label=_("Team"))
+    assignee = django_filters.UUIDFilter(field_name="assignee_id", label=_("Assignee"))
+    account = django_filters.UUIDFilter(field_name="account_id", label=_("Account"))
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Ticket
+        fields = ["search", "status", "priority", "team", "assignee", "account", "updated_since"]

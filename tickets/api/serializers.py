@@ -4,9 +4,25 @@ the OpenAPI schema's component names."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..choices import Weekday
-from ..models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
-from ..selectors import CALENDAR_FIELDS
+from crm.models import Account, Contact
+from omni.choices import Audience
+from omni.models import User
+
+from .. import selectors
+from ..choices import TicketPriority, TicketSource, TicketStatus, Weekday
+from ..models import (
+    BusinessCalendar,
+    BusinessHours,
+    EscalationRule,
+    Holiday,
+    SLACondition,
+    SLAPolicy,
+    SLATarget,
+    Team,
+    Ticket,
+    TicketComment,
+)
+from ..selectors import CALENDAR_FIELDS, COMMENT_FIELDS, TICKET_FIELDS
 
 
 @extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "08:00"})
@@ -122,3 +138,88 @@ class SLAPolicyOut(serializers.ModelSerializer):
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+# ---- teams and tickets -------------------------------------------------------------------------------------------
+
+
+class TeamOut(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="Staff user ids.")
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "active", "members", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TicketOut(serializers.ModelSerializer):
+    """A ticket. The SLA dues (first_response_due, resolution_due, sla_state) join when the SLA clocks exist."""
+
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = list(TICKET_FIELDS)
+        read_only_fields = fields
+
+
+def _scoped(field: serializers.PrimaryKeyRelatedField, queryset) -> None:
+    field.queryset = queryset
+
+
+class TicketIn(serializers.Serializer):
+    """Opening a ticket (staff). Related rows are scoped: a ticket the user cannot see is not a valid parent."""
+
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    priority = serializers.ChoiceField(choices=TicketPriority.choices, default=TicketPriority.NORMAL)
+    source = serializers.ChoiceField(choices=TicketSource.choices, default=TicketSource.API)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, allow_null=True, help_text="An active staff user's id."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Ticket.objects.none(), required=False, allow_null=True, help_text="The master ticket."
+    )
+    follow_up_of = serializers.PrimaryKeyRelatedField(
+        queryset=Ticket.objects.none(), required=False, allow_null=True, help_text="The closed ticket this follows."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:  # the schema generator: the fields' types are all it needs
+            return
+        user = request.user
+        _scoped(self.fields["account"], Account.objects.live())
+        _scoped(self.fields["contact"], Contact.objects.live())
+        _scoped(self.fields["team"], Team.objects.filter(active=True))
+        _scoped(self.fields["assignee"], User.objects.filter(audience=Audience.STAFF, is_active=True))
+        for name in ("parent", "follow_up_of"):
+            _scoped(self.fields[name], selectors.ticket_list_visible_to(user=user))
+
+
+class TicketChangeIn(TicketIn):
+    """Changing a ticket: its fields, and `status` through the transition rules (an invalid move is a 409);
+    resolving needs `resolution`."""
+
+    status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
+    resolution = serializers.CharField(required=False, allow_blank=True, help_text="Required to resolve.")
+
+
+class TicketCommentOut(serializers.ModelSerializer):
+    class Meta:
+        model = TicketComment
+        fields = list(COMMENT_FIELDS)
+        read_only_fields = fields
+
+
+class TicketCommentIn(serializers.Serializer):
+    body = serializers.CharField()
+    public = serializers.BooleanField(
+        default=True, help_text="False: an internal note, staff only (portal users may post public replies only)."
+    )

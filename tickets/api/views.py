@@ -11,11 +11,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from omni.api import parse
+from omni.api.permissions import ApiAccess, signed_in_may
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
+from omni.choices import Audience
 
 from .. import selectors, services
-from .filters import BusinessCalendarFilterSet
+from .filters import BusinessCalendarFilterSet, TicketFilterSet
 from .serializers import (
     BusinessCalendarIn,
     BusinessCalendarOut,
@@ -25,8 +27,15 @@ from .serializers import (
     HolidaySeedIn,
     HolidaySeedOut,
     SLAPolicyOut,
+    TeamOut,
+    TicketChangeIn,
+    TicketCommentIn,
+    TicketCommentOut,
+    TicketIn,
+    TicketOut,
 )
 
+PORTALS = (Audience.CUSTOMER, Audience.RESELLER)
 DATE_PARAMETER = OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.PATH, description="YYYY-MM-DD")
 
 
@@ -146,3 +155,119 @@ class SLAPolicyViewSet(ApiViewSet, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.sla_policy_list_visible_to(user=self.request.user)
+
+
+# ---- teams and tickets -------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List teams (queues)", responses={200: TeamOut(many=True)}),
+    retrieve=extend_schema(summary="Get a team", responses={200: TeamOut}),
+)
+class TeamViewSet(ApiViewSet, viewsets.ReadOnlyModelViewSet):
+    """Teams (queues) and their members; read-only here (Admin edits them in the admin). Staff with
+    tickets.view_team."""
+
+    serializer_class = TeamOut
+    ordering_fields = ["name", "updated_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.team_list_visible_to(user=self.request.user)
+
+
+class TicketAccess(ApiAccess):
+    """ApiAccess, except that the portal users who read tickets may also reply on them (comment_create): a
+    customer's reply is how a resolved ticket reopens."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if (
+            getattr(view, "action", None) == "comment_create"
+            and getattr(user, "audience", None) in view.portal_audiences
+        ):
+            return signed_in_may(self, request)
+        return super().has_permission(request, view)
+
+
+TICKET_ERRORS = error_responses(409)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List tickets", responses={200: TicketOut(many=True)}),
+    retrieve=extend_schema(summary="Get a ticket", responses={200: TicketOut}),
+    create=extend_schema(summary="Open a ticket", request=TicketIn, responses={201: TicketOut}),
+    update=extend_schema(
+        summary="Replace a ticket's fields", request=TicketChangeIn, responses={200: TicketOut, **TICKET_ERRORS}
+    ),
+    partial_update=extend_schema(
+        summary="Change a ticket",
+        description="A `status` change follows the transition rules: an invalid move is a 409 naming both "
+        "statuses; resolving needs `resolution` (400); closed is final (open a follow-up with `follow_up_of`).",
+        request=TicketChangeIn,
+        responses={200: TicketOut, **TICKET_ERRORS},
+    ),
+)
+class TicketViewSet(ApiViewSet, viewsets.ModelViewSet):
+    """Tickets. Staff with tickets.view_ticket see their teams' tickets, the unteamed intake, their own and those
+    of teams they were given read or full access to (Admin: all); a customer their account's; a reseller user
+    their accounts'. Staff write with add/change_ticket; read-only access to a team is a 403 on writes."""
+
+    serializer_class = TicketOut
+    filterset_class = TicketFilterSet
+    portal_audiences = PORTALS
+    permission_classes = [TicketAccess]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    ordering_fields = ["number", "priority", "status", "created_at", "updated_at"]
+    ordering = ["-created_at"]
+    action_permission = {"comments": "view", "comment_create": "change"}
+
+    def get_queryset(self):
+        return selectors.ticket_list_visible_to(user=self.request.user)
+
+    def _out(self, pk, status_code=status.HTTP_200_OK):
+        return Response(TicketOut(self.get_queryset().get(pk=pk)).data, status=status_code)
+
+    @staticmethod
+    def _ids(data: dict) -> dict:
+        related = ("account", "contact", "team", "assignee", "parent", "follow_up_of")
+        return {
+            f"{k}_id" if k in related else k: (v.pk if k in related and v is not None else v) for k, v in data.items()
+        }
+
+    def create(self, request, *args, **kwargs):
+        data = self._ids(parse(TicketIn, request))
+        ticket = services.ticket_create(by=request.user, **data)
+        return self._out(ticket.pk, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        ticket = self.get_object()
+        data = self._ids(parse(TicketChangeIn, request, partial=kwargs.pop("partial", False)))
+        services.ticket_update(ticket_id=ticket.pk, by=request.user, **data)
+        return self._out(ticket.pk)
+
+    @extend_schema(
+        summary="List a ticket's comments",
+        description="Public replies and, for staff, internal notes; portal users see public replies only.",
+        responses={200: TicketCommentOut(many=True)},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def comments(self, request, pk=None):
+        ticket = self.get_object()
+        comments = selectors.comment_list_visible_to(user=request.user, ticket_id=ticket.pk)
+        return Response(TicketCommentOut(comments, many=True).data)
+
+    @extend_schema(
+        summary="Reply or add an internal note",
+        description="Portal users post public replies only (400 naming `public` otherwise); a customer's reply "
+        "reopens a resolved or pending ticket; the first public staff reply is the first response. A closed "
+        "ticket takes no comments (409).",
+        request=TicketCommentIn,
+        responses={201: TicketCommentOut, **TICKET_ERRORS},
+    )
+    @comments.mapping.post
+    def comment_create(self, request, pk=None):
+        ticket = self.get_object()
+        data = parse(TicketCommentIn, request)
+        comment = services.comment_add(ticket_id=ticket.pk, author=request.user, **data)
+        return Response(TicketCommentOut(comment).data, status=status.HTTP_201_CREATED)

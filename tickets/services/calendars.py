@@ -22,8 +22,8 @@ from omni.db import violated_constraint
 from omni.exceptions import Conflict
 from omni.models import User
 
-from .choices import HolidaySource
-from .models import CALENDAR_NAME_UNIQUE, HOLIDAY_UNIQUE, MIDNIGHT, BusinessCalendar, BusinessHours, Holiday
+from ..choices import HolidaySource
+from ..models import CALENDAR_NAME_UNIQUE, HOLIDAY_UNIQUE, MIDNIGHT, BusinessCalendar, BusinessHours, Holiday
 
 logger = logging.getLogger(__name__)
 

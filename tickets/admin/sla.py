@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from omni.admin import ReadOnlyAdminMixin, RecordServiceAdmin, ServiceAdmin, refusal_messages
 
-from . import services
-from .models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
+from .. import services
+from ..models import BusinessCalendar, BusinessHours, EscalationRule, Holiday, SLACondition, SLAPolicy, SLATarget
 
 
 class BusinessHoursInline(admin.TabularInline):

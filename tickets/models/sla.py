@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import AccountKind
 from omni.models import TimeStampedModel
 
-from .choices import (
+from ..choices import (
     ConditionField,
     EscalationAction,
     EscalationKind,
