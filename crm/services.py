@@ -3,7 +3,6 @@ written by omni.services.partner_* as vendors are (a reseller with accounts cann
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -21,6 +20,7 @@ from omni.services import (
     portal_user_create,
     soft_delete,
     soft_restore,
+    tags_clean,
 )
 
 from . import events
@@ -35,17 +35,6 @@ def _emit_account(verb: str, account_id, by: User | None = None) -> None:
 
 def _emit_contact(verb: str, contact_id, by: User | None = None) -> None:
     events.contact_changed(verb, contact_id, by_id=by.pk if by else None)
-
-
-def _clean_tags(tags: Iterable[str] | None) -> list[str]:
-    cleaned = []
-    for tag in tags or []:
-        tag = " ".join(str(tag).split()).lower()
-        if len(tag) > 50:
-            raise ValidationError({"tags": [_("A tag has at most 50 characters.")]})
-        if tag and tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
 
 
 def _check_transition(current: str, to: str) -> None:
@@ -63,7 +52,7 @@ def _check_transition(current: str, to: str) -> None:
 def account_create(*, by: User | None = None, **fields) -> Account:
     """Create an account (the number comes from a sequence) and its first history row, in one transaction.
     ValidationError keyed by field."""
-    fields["tags"] = _clean_tags(fields.get("tags"))
+    fields["tags"] = tags_clean(fields.get("tags"))
     account = Account()
     fields_set(account, fields)
     account.full_clean(exclude=["number"])
@@ -79,7 +68,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
     Locks the row; saving unchanged values writes nothing."""
     account = Account.objects.select_for_update().get(pk=account_id)
     if "tags" in fields:
-        fields["tags"] = _clean_tags(fields["tags"])
+        fields["tags"] = tags_clean(fields["tags"])
     if "status" in fields:
         _check_transition(account.status, fields["status"])
     changed = fields_set(account, fields)

@@ -1,6 +1,8 @@
 """Writes every app shares: setting a row's fields, portal users and their invitations, soft delete and restore,
 partner organisations (resellers, vendors) and their portal users."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -305,3 +307,16 @@ def partner_user_create(
         users_org_active_set(user_ids=[user.pk], active=False)
         user.refresh_from_db(fields=["is_active", "suspended_with_org"])
     return user
+
+
+def tags_clean(tags: Iterable[str] | None) -> list[str]:
+    """Free tags as every app stores them: spaces collapsed, lower case, no blanks, no repeats, 50 characters at
+    most (a 400 naming `tags`)."""
+    cleaned: list[str] = []
+    for tag in tags or []:
+        tag = " ".join(str(tag).split()).lower()
+        if len(tag) > 50:
+            raise ValidationError({"tags": [_("A tag has at most 50 characters.")]})
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned

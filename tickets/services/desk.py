@@ -17,7 +17,7 @@ from omni.choices import Audience
 from omni.db import violated_constraint
 from omni.exceptions import Conflict, InvalidTransition, NotAllowed
 from omni.models import User
-from omni.services import fields_set, soft_delete, soft_restore
+from omni.services import fields_set, soft_delete, soft_restore, tags_clean
 
 from .. import events, selectors
 from ..choices import TICKET_TRANSITIONS, TeamAccess, TicketStatus
@@ -106,17 +106,6 @@ def team_access_set(*, team_id: UUID, user_id: UUID, access: str, by: User | Non
 # ---- tickets -------------------------------------------------------------------------------------------------
 
 
-def _clean_tags(tags: Iterable[str] | None) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags or []:
-        tag = " ".join(str(tag).split()).lower()
-        if len(tag) > 50:
-            raise ValidationError({"tags": [_("A tag has at most 50 characters.")]})
-        if tag and tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
-
-
 def _check_links(ticket: Ticket) -> None:
     """Rules across rows: the contact belongs to the account; the assignee is active staff; the team is active."""
     if (
@@ -148,7 +137,7 @@ def ticket_create(
     """Open a ticket (number from a sequence, status new). ValidationError keyed by field."""
     if not Account.objects.live().filter(pk=account_id).exists():
         raise ValidationError({"account": [_("No such account: %(id)s.") % {"id": account_id}]})
-    fields["tags"] = _clean_tags(fields.get("tags"))
+    fields["tags"] = tags_clean(fields.get("tags"))
     ticket = Ticket(account_id=account_id, subject=subject)
     fields_set(ticket, fields)  # 400 naming a field that cannot be set
     ticket.full_clean(exclude=["number", "account", "contact", "team", "assignee", "parent", "follow_up_of"])
@@ -171,7 +160,7 @@ def ticket_update(
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     _require_work(by, ticket)
     if "tags" in fields:
-        fields["tags"] = _clean_tags(fields["tags"])
+        fields["tags"] = tags_clean(fields["tags"])
     changed = fields_set(ticket, fields)
     if changed:
         ticket.full_clean(exclude=["number"])
