@@ -16,7 +16,17 @@ from omni.choices import Audience
 
 from . import registry
 from .choices import Channel, DeliveryStatus, WebhookMessageStatus
-from .models import Delivery, Preference, QuietHours, Template, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from .models import (
+    Delivery,
+    Notification,
+    Preference,
+    PushSubscription,
+    QuietHours,
+    Template,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from .recipients import Recipient
 from .registry import EventType
 
@@ -263,3 +273,24 @@ def webhook_message_counts(*, endpoint_id, since: datetime) -> dict[str, int]:
     counts = dict.fromkeys(WebhookMessageStatus.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+# ---- a person's own records: the in-app inbox and Web Push subscriptions ---------------------------------------
+
+
+def notification_list_of(*, user, unread: bool = False) -> QuerySet[Notification]:
+    """A user's in-app notifications (the bell, the inbox page, the API); `unread` keeps the unread ones."""
+    if not user.is_authenticated:  # the schema generator's fake request, a signed-out page
+        return Notification.objects.none()
+    rows = Notification.objects.filter(user=user)
+    return rows.filter(read_at__isnull=True) if unread else rows
+
+
+def notification_unread_count(*, user) -> int:
+    return notification_list_of(user=user, unread=True).count()
+
+
+def push_subscription_list_of(*, user) -> QuerySet[PushSubscription]:
+    if not user.is_authenticated:
+        return PushSubscription.objects.none()
+    return PushSubscription.objects.filter(user=user)

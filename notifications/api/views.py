@@ -41,7 +41,7 @@ from omni.choices import Audience
 
 from .. import registry, selectors, services
 from ..choices import WebhookMessageStatus
-from ..models import Notification, PushSubscription, WebhookMessage
+from ..models import WebhookMessage
 from ..selectors import LIST_COLUMNS_DEFERRED, delivery_list_visible_to, delivery_statistics, event_type_list
 from .filters import (
     DeliveryFilterSet,
@@ -203,12 +203,10 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     pagination_class = CursorPagination
 
     def get_queryset(self):
-        if not self.request.user.is_authenticated:  # the schema generator's fake request
-            return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user)
+        return selectors.notification_list_of(user=self.request.user)
 
     def _unread(self) -> int:
-        return self.get_queryset().filter(read_at__isnull=True).count()
+        return selectors.notification_unread_count(user=self.request.user)
 
     @extend_schema(summary="Mark one of my notifications read", request=None, responses={200: NotificationOut})
     @action(detail=True, methods=["post"], url_path="mark-read")
@@ -264,9 +262,7 @@ class PushSubscriptionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mi
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        if not self.request.user.is_authenticated:  # the schema generator's fake request
-            return PushSubscription.objects.none()
-        return PushSubscription.objects.filter(user=self.request.user)
+        return selectors.push_subscription_list_of(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
         return _save(request)

@@ -22,6 +22,8 @@ from .fanout import STAFF_KEY, event_publish, notify_followers
 from .inbox import notification_mark_read, notifications_mark_all_read
 from .notifying import QUIET_CHANNELS, notify
 from .preferences import (
+    UNSUBSCRIBE_SCOPES,
+    email_unsubscribe,
     person_settings_save,
     preference_set,
     preference_validate,
@@ -64,6 +66,8 @@ from .webhook_sending import (
 from .webhook_signing import secret_generate
 
 __all__ = [
+    "UNSUBSCRIBE_SCOPES",
+    "email_unsubscribe",
     "CLAIM_SECONDS",
     "PUSH_SUBSCRIPTIONS_MAX",
     "QUEUE_LEASE_SECONDS",

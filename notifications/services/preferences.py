@@ -44,6 +44,23 @@ def preference_set(*, recipient_key: str, event: str, channel: str, enabled: boo
     return preference
 
 
+UNSUBSCRIBE_SCOPES = ("event", "all", "resubscribe", "resubscribe_all")
+
+
+@transaction.atomic
+def email_unsubscribe(*, recipient_key: str, event: str, scope: str) -> None:
+    """The unsubscribe link's answer: `event` stops this event's emails, `all` every email the person may leave
+    (`*`); `resubscribe` and `resubscribe_all` undo those. A mandatory event cannot be left (ValidationError)."""
+    if scope not in UNSUBSCRIBE_SCOPES:
+        raise ValidationError({"scope": [_("Choose one of %(scopes)s.") % {"scopes": ", ".join(UNSUBSCRIBE_SCOPES)}]})
+    if scope.startswith("resubscribe"):
+        for key in [event, "*"] if scope == "resubscribe_all" else [event]:
+            preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=True)
+    else:
+        key = "*" if scope == "all" else event
+        preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=False)
+
+
 @transaction.atomic
 def preferences_save(*, recipient_key: str, muted: Iterable[str], enabled: Iterable[tuple[str, str]]) -> None:
     """Save the preferences page in one transaction: `muted` channels are off for every event (`*`); each

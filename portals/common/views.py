@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from notifications import registry, selectors, services
-from notifications.choices import Channel
 from notifications.models import Notification
 from omni.api.pagination import cursor_page
 from omni.auth import audience_required, belongs_here
@@ -53,18 +52,14 @@ def _signed_in(view):
     return wrapper
 
 
-def _mine(request):
-    return Notification.objects.filter(user=request.user)
-
-
 def _unread(request) -> int:
-    return _mine(request).filter(read_at__isnull=True).count()
+    return selectors.notification_unread_count(user=request.user)
 
 
 def _list_context(request) -> dict:
     """The full list's page: ?unread=1 shows unread only; paged by cursor (?cursor=), newest first, no count."""
     unread_only = request.GET.get("unread") == "1"
-    rows = _mine(request).filter(read_at__isnull=True) if unread_only else _mine(request)
+    rows = selectors.notification_list_of(user=request.user, unread=unread_only)
     page = cursor_page(rows, request, page_size=PAGE_SIZE)
     return {"page": page, "unread_only": unread_only, "unread": _unread(request)}
 
@@ -90,7 +85,7 @@ def bell_panel(request):
 
 
 def _panel(request):
-    notifications = list(_mine(request).order_by("-created_at", "-pk")[:PANEL_SIZE])
+    notifications = list(selectors.notification_list_of(user=request.user).order_by("-created_at", "-pk")[:PANEL_SIZE])
     context = {"notifications": notifications, "unread": _unread(request)}
     response = render(request, "components/bell_panel.html", context)
     response["HX-Trigger"] = BELL_CHANGED  # the badge follows what the panel shows
@@ -153,7 +148,6 @@ def inbox(request):
 # ---- unsubscribe --------------------------------------------------------------------------------------------------
 
 # What a POST may ask; anything else (RFC 8058's `List-Unsubscribe=One-Click` body included) is "this event".
-SCOPES = {"event", "all", "resubscribe", "resubscribe_all"}
 
 
 @never_cache
@@ -171,15 +165,9 @@ def unsubscribe(request, token):
     context = {"event": event, "done": "", "mandatory": event.mandatory}
     if request.method == "POST" and not event.mandatory:
         scope = request.POST.get("scope", "event")
-        scope = scope if scope in SCOPES else "event"
+        scope = scope if scope in services.UNSUBSCRIBE_SCOPES else "event"
         try:
-            if scope.startswith("resubscribe"):
-                keys = [event.key, "*"] if scope == "resubscribe_all" else [event.key]
-                for key in keys:
-                    services.preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=True)
-            else:
-                key = "*" if scope == "all" else event.key
-                services.preference_set(recipient_key=recipient_key, event=key, channel=Channel.EMAIL, enabled=False)
+            services.email_unsubscribe(recipient_key=recipient_key, event=event.key, scope=scope)
         except ValidationError:
             return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
         context["done"] = scope
