@@ -63,11 +63,34 @@ class EscalationKind(models.TextChoices):
 
 
 class EscalationAction(models.TextChoices):
-    # Notifying or reassigning to a team comes with teams (the next step of issue 10): a team foreign key
-    # joins `user` then, with its constraint.
     NOTIFY_USER = "notify_user", _("Notify a user")
+    NOTIFY_TEAM = "notify_team", _("Notify a team")
     REASSIGN = "reassign", _("Reassign to a user")
+    REASSIGN_TEAM = "reassign_team", _("Move to a team")
     RAISE_PRIORITY = "raise_priority", _("Raise the priority")
+
+
+class ClockState(models.TextChoices):
+    """An SLA clock's state (DOMAIN.md C.5). Running clocks have a due time; paused ones keep the business time
+    that was left; met and breached are final for the cycle (a breached clock can still be met late: met_at)."""
+
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SLAState(models.TextChoices):
+    """A ticket's SLA at a glance (Ticket.sla_state, kept by the SLA services and the scan): the worst of its
+    current clocks. Empty when no policy applies."""
+
+    NONE = "", _("No SLA")
+    RUNNING = "running", _("Running")
+    WARNING = "warning", _("Breaching soon")
+    PAUSED = "paused", _("Paused")
+    BREACHED = "breached", _("Breached")
+    MET = "met", _("Met")
 
 
 class TicketStatus(models.TextChoices):

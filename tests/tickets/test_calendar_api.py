@@ -153,6 +153,7 @@ def test_staff_read_sla_policies_in_order_with_their_rules(api_as, django_assert
                 "offset_minutes": None,
                 "action": "notify_user",
                 "user": str(lead.pk),
+                "team": None,
                 "priority": "",
             }
         ],

@@ -180,3 +180,31 @@ def test_a_calendar_hours_target_runs_round_the_clock():
     hours = datetime.timedelta(hours=2)
     assert target_due(spec, friday, hours, business_hours=False) == datetime.datetime(2026, 12, 4, 18, 30, tzinfo=lagos)
     assert target_due(spec, friday, hours, business_hours=True) == datetime.datetime(2026, 12, 7, 9, 30, tzinfo=lagos)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("action", "given", "errors"),
+    [
+        ("notify_team", {}, {"team"}),
+        ("reassign_team", {"user": True}, {"team", "user"}),
+        ("notify_user", {"team": True}, {"user", "team"}),
+        ("raise_priority", {"team": True, "priority": "urgent"}, {"team"}),
+    ],
+)
+def test_escalation_rule_names_the_field_its_action_needs_or_refuses(action, given, errors):
+    from tests.tickets.factories import TeamFactory
+    from tickets.models import EscalationRule
+
+    rule = EscalationRule(
+        policy=SLAPolicyFactory(),
+        metric="resolution",
+        kind="breach",
+        action=action,
+        user=StaffFactory() if given.get("user") else None,
+        team=TeamFactory() if given.get("team") else None,
+        priority=given.get("priority", ""),
+    )
+    with pytest.raises(ValidationError) as err:
+        rule.full_clean()
+    assert set(err.value.message_dict) == errors

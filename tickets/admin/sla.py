@@ -200,8 +200,8 @@ class SLATargetInline(admin.TabularInline):
 
 class EscalationRuleInline(admin.TabularInline):
     model = EscalationRule
-    fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
-    autocomplete_fields = ["user"]
+    fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "team", "priority"]
+    autocomplete_fields = ["user", "team"]
     extra = 0
 
 
@@ -236,8 +236,19 @@ class SLAConditionAdmin(admin.ModelAdmin):
 
 @admin.register(EscalationRule)
 class EscalationRuleAdmin(admin.ModelAdmin):
-    list_display = ["policy", "metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
+    list_display = [
+        "policy",
+        "metric",
+        "kind",
+        "level",
+        "percent",
+        "offset_minutes",
+        "action",
+        "user",
+        "team",
+        "priority",
+    ]
     list_filter = ["metric", "kind", "action", ("policy", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["policy__name", "user__email"]
-    list_select_related = ["policy", "user"]
-    autocomplete_fields = ["policy", "user"]
+    list_select_related = ["policy", "user", "team"]
+    autocomplete_fields = ["policy", "user", "team"]

@@ -120,7 +120,7 @@ class EscalationRuleOut(serializers.ModelSerializer):
 
     class Meta:
         model = EscalationRule
-        fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "priority"]
+        fields = ["metric", "kind", "level", "percent", "offset_minutes", "action", "user", "team", "priority"]
         read_only_fields = fields
 
 

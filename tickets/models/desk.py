@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from guardian.models import UserObjectPermissionBase
 from omni.db import NextNumber
 from omni.models import SoftDeleteModel, TimeStampedModel
 
-from ..choices import TicketPriority, TicketSource, TicketStatus
+from ..choices import SLAState, TicketPriority, TicketSource, TicketStatus
 
 TEAM_NAME_UNIQUE = "tickets_team_name_unique"
 # Team object permissions (guardian): members work their team's tickets; other staff get one of these.
@@ -103,6 +104,21 @@ class Ticket(SoftDeleteModel):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(
+        _("customer reminded"), null=True, blank=True, editable=False, help_text=_("While pending customer.")
+    )
+    # The SLA at a glance, kept by the SLA services and the scan from the ticket's current clocks: lists, queues,
+    # filters and the API read these columns instead of joining the clocks.
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True, editable=False)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False)
+    sla_state = models.CharField(
+        _("SLA"), max_length=16, choices=SLAState, default=SLAState.NONE, blank=True, editable=False
+    )
+    # Full-text search, kept by database triggers (migration 0004): subject (A), description (B) and public
+    # replies (C) in `search_vector`; internal notes in `notes_vector`, which only staff searches read.
+    search_vector = SearchVectorField(null=True, editable=False)
+    notes_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -116,9 +132,18 @@ class Ticket(SoftDeleteModel):
             ),
             models.CheckConstraint(condition=Q(source__in=TicketSource.values), name="tickets_ticket_source_valid"),
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="tickets_ticket_not_own_parent"),
+            models.CheckConstraint(condition=Q(sla_state__in=SLAState.values), name="tickets_ticket_sla_state_valid"),
         ]
         indexes = [
             GinIndex(fields=["tags"], name="tickets_ticket_tags"),
+            GinIndex(fields=["search_vector"], name="tickets_ticket_search"),
+            GinIndex(fields=["notes_vector"], name="tickets_ticket_notes_search"),
+            models.Index(fields=["sla_state"], name="tickets_ticket_sla_state", condition=Q(deleted_at=None)),
+            models.Index(
+                fields=["status", "status_changed_at"],
+                name="tickets_ticket_pending",
+                condition=Q(status=TicketStatus.PENDING_CUSTOMER, deleted_at=None),
+            ),
             # The team queues and the staff list: live tickets of a team by status.
             models.Index(fields=["team", "status"], name="tickets_ticket_team_status", condition=Q(deleted_at=None)),
             models.Index(fields=["updated_at"], name="tickets_ticket_updated"),
@@ -159,6 +184,9 @@ class TicketComment(TimeStampedModel):
     )
     body = models.TextField(_("body"))
     public = models.BooleanField(_("public"), default=True, help_text=_("Off: an internal note for staff only."))
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="ticket_mentions", verbose_name=_("mentioned staff")
+    )
 
     class Meta:
         verbose_name = _("ticket comment")
@@ -167,3 +195,37 @@ class TicketComment(TimeStampedModel):
 
     def __str__(self):
         return f"{self.ticket_id}: {self.body[:40]}"
+
+
+def attachment_path(instance: "TicketAttachment", filename: str) -> str:
+    """Stored under the ticket's id with a random name: the original name is kept in `name`, never in the path, so
+    one file cannot overwrite another and a path says nothing about the customer."""
+    return f"tickets/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class TicketAttachment(models.Model):
+    """A file on a ticket, usually on a comment: it is as visible as its comment (a file on an internal note is
+    staff only). Stored through Django's storage; served only through views that check the ticket's selector."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ticket = models.ForeignKey(Ticket, models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    comment = models.ForeignKey(
+        TicketComment, models.CASCADE, null=True, blank=True, related_name="attachments", verbose_name=_("comment")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    public = models.BooleanField(_("public"), default=True, help_text=_("Off: staff only (on an internal note)."))
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("ticket attachment")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_attachment_ticket_time")]
+
+    def __str__(self):
+        return self.name

@@ -209,9 +209,18 @@ ESCALATION_TRIGGER = (
     | Q(kind=EscalationKind.BREACH, percent__isnull=True, offset_minutes__isnull=True)
     | Q(kind=EscalationKind.AFTER_BREACH, percent__isnull=True, offset_minutes__isnull=False, offset_minutes__gt=0)
 )
-ESCALATION_TARGET = Q(
-    action__in=[EscalationAction.NOTIFY_USER, EscalationAction.REASSIGN], user__isnull=False, priority=""
-) | Q(action=EscalationAction.RAISE_PRIORITY, user__isnull=True, priority__in=TicketPriority.values)
+USER_ACTIONS = (EscalationAction.NOTIFY_USER, EscalationAction.REASSIGN)
+TEAM_ACTIONS = (EscalationAction.NOTIFY_TEAM, EscalationAction.REASSIGN_TEAM)
+ESCALATION_TARGET = (
+    Q(action__in=USER_ACTIONS, user__isnull=False, team__isnull=True, priority="")
+    | Q(action__in=TEAM_ACTIONS, user__isnull=True, team__isnull=False, priority="")
+    | Q(
+        action=EscalationAction.RAISE_PRIORITY,
+        user__isnull=True,
+        team__isnull=True,
+        priority__in=TicketPriority.values,
+    )
+)
 
 
 class EscalationRule(TimeStampedModel):
@@ -234,6 +243,15 @@ class EscalationRule(TimeStampedModel):
         related_name="+",
         verbose_name=_("user"),
         help_text=_("Whom to notify, or to reassign to."),
+    )
+    team = models.ForeignKey(
+        "tickets.Team",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
+        help_text=_("Which team to notify, or to move the ticket to."),
     )
     priority = models.CharField(_("raise to"), max_length=8, choices=TicketPriority, blank=True)
 
@@ -272,15 +290,22 @@ class EscalationRule(TimeStampedModel):
             errors["offset_minutes"] = [_("A level after the breach needs its minutes after the breach.")]
         if self.kind != EscalationKind.AFTER_BREACH and self.offset_minutes is not None:
             errors["offset_minutes"] = [_("Only a level after the breach has an offset.")]
-        if self.action == EscalationAction.RAISE_PRIORITY:
-            if not self.priority:
-                errors["priority"] = [_("Say which priority to raise to.")]
-            if self.user_id:
-                errors["user"] = [_("Raising the priority names no user.")]
-        elif self.action:
-            if not self.user_id:
-                errors["user"] = [_("Say whom to notify or reassign to.")]
-            if self.priority:
-                errors["priority"] = [_("Only raising the priority names one.")]
+        needs = {
+            EscalationAction.RAISE_PRIORITY: "priority",
+            **dict.fromkeys(USER_ACTIONS, "user"),
+            **dict.fromkeys(TEAM_ACTIONS, "team"),
+        }.get(self.action)
+        given = {"priority": bool(self.priority), "user": bool(self.user_id), "team": bool(self.team_id)}
+        if needs and not given[needs]:
+            errors[needs] = [
+                {
+                    "priority": _("Say which priority to raise to."),
+                    "user": _("Say whom to notify or reassign to."),
+                    "team": _("Say which team to notify or move the ticket to."),
+                }[needs]
+            ]
+        for other in given:
+            if needs and other != needs and given[other]:
+                errors[other] = [_("This action takes no %(field)s.") % {"field": other}]
         if errors:
             raise ValidationError(errors)

@@ -205,8 +205,18 @@ def ticket_transition(*, ticket_id: UUID, to: str, by: User | None = None, resol
         ticket.closed_at = now
     else:
         ticket.resolved_at = None  # reopened (or moved on before resolving): no longer resolved
-    ticket.status = to
-    ticket.save(update_fields=["status", "resolution", "resolved_at", "closed_at", "updated_at"])
+    ticket.status, ticket.status_changed_at, ticket.reminded_at = to, now, None
+    ticket.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "reminded_at",
+            "resolution",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+        ]
+    )
     TicketStatusChange.objects.create(ticket=ticket, old=old, new=to, by=by, note=resolution.strip())
     events.ticket_status_changed(ticket.pk, old=old, new=to, by_id=by.pk if by else None)
     return ticket
