@@ -3,10 +3,16 @@ upstream."""
 
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import orjson
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomerUser, ResellerUser
 from omni.api.renderers import OrjsonRenderer
@@ -14,19 +20,25 @@ from omni.choices import Audience
 from omni.models import User
 
 from .business_time import CalendarSpec
-from .choices import ConditionField
+from .choices import ClockState, ConditionField, SLAState, TicketPriority, TicketStatus
 from .models import (
     BusinessCalendar,
     BusinessHours,
     EscalationRule,
     Holiday,
+    Macro,
+    SavedView,
+    SLAClock,
     SLACondition,
+    SLAEvent,
     SLAPolicy,
     SLATarget,
     Team,
     TeamUserObjectPermission,
     Ticket,
+    TicketAttachment,
     TicketComment,
+    TicketStatusChange,
 )
 from .models.desk import ALL_TEAMS, TEAM_FULL, TEAM_READ
 
@@ -212,3 +224,194 @@ def comment_payload(comment_id) -> dict:
     columns = [TicketComment._meta.get_field(name).attname for name in COMMENT_FIELDS]
     row = TicketComment.objects.filter(pk=comment_id).values(*columns).get()
     return _as_json({name: row[TicketComment._meta.get_field(name).attname] for name in COMMENT_FIELDS})
+
+
+# ---- the staff console: queues, search, timeline, SLA reports -------------------------------------------------
+
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING_CUSTOMER, TicketStatus.ON_HOLD)
+BREACHING_SOON = timedelta(hours=1)
+# Queue key -> label; "all" is every visible ticket, the others the open (unresolved) ones.
+TICKET_QUEUES = {
+    "mine": _("Mine"),
+    "unassigned": _("Unassigned"),
+    "teams": _("My teams"),
+    "breaching": _("Breaching soon"),
+    "breached": _("Breached"),
+    "all": _("All"),
+}
+PRIORITY_ORDER = {TicketPriority.LOW: 1, TicketPriority.NORMAL: 2, TicketPriority.HIGH: 3, TicketPriority.URGENT: 4}
+
+
+def _queue_conditions(*, user: User, now: datetime) -> dict[str, Q]:
+    """Each queue's condition over the user's visible tickets (the console's tabs and their counts)."""
+    soon = now + BREACHING_SOON
+    open_ = Q(status__in=OPEN_STATUSES)
+    member = Team.members.through.objects.filter(team_id=OuterRef("team_id"), user_id=user.pk)
+    return {
+        "mine": open_ & Q(assignee_id=user.pk),
+        "unassigned": open_ & Q(assignee__isnull=True),
+        "teams": open_ & Q(Exists(member)),
+        "breaching": open_
+        & Q(sla_state__in=[SLAState.RUNNING, SLAState.WARNING])
+        & (Q(first_response_due__lte=soon) | Q(resolution_due__lte=soon)),
+        "breached": open_ & Q(sla_state=SLAState.BREACHED),
+        "all": Q(),
+    }
+
+
+def ticket_queue(*, user: User, queue: str, now: datetime | None = None) -> QuerySet[Ticket]:
+    """The tickets of one console queue (a key of TICKET_QUEUES; unknown keys: all) the user may read."""
+    conditions = _queue_conditions(user=user, now=now or timezone.now())
+    return ticket_list_visible_to(user=user).filter(conditions.get(queue, Q()))
+
+
+def ticket_queue_counts(*, user: User, now: datetime | None = None) -> dict[str, int]:
+    """How many tickets each queue holds for the user: one query (conditional aggregation over the visible
+    tickets), whatever the number of tickets."""
+    conditions = _queue_conditions(user=user, now=now or timezone.now())
+    counts = ticket_list_visible_to(user=user).aggregate(
+        **{key: Count("pk", filter=condition) if condition else Count("pk") for key, condition in conditions.items()}
+    )
+    return {key: counts[key] or 0 for key in TICKET_QUEUES}
+
+
+def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Tickets matching `text` (web search syntax: words, "phrases", -not, or) in the subject, description and
+    public replies (search_vector) or the internal notes (notes_vector, staff only: portals must not call this),
+    annotated with `rank` (subject hits weigh most; notes half of replies)."""
+    query = SearchQuery(text, config="english", search_type="websearch")
+    rank = Coalesce(SearchRank(F("search_vector"), query), Value(0.0)) + 0.5 * Coalesce(
+        SearchRank(F("notes_vector"), query), Value(0.0)
+    )
+    return queryset.filter(Q(search_vector=query) | Q(notes_vector=query)).annotate(rank=rank)
+
+
+def ticket_for_console(*, user: User) -> QuerySet[Ticket]:
+    """The staff ticket page's ticket: the visible ones, with the parent and follow-up links joined."""
+    return ticket_list_visible_to(user=user).select_related("parent", "follow_up_of")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "comment", "status" or "sla"
+    at: datetime
+    item: object
+
+
+def ticket_timeline(*, ticket: Ticket) -> list[TimelineEntry]:
+    """The ticket's replies and internal notes (with their files and mentions), status changes and SLA events,
+    oldest first: five queries whatever their number. The caller has checked the ticket is visible (staff)."""
+    comments = TicketComment.objects.filter(ticket=ticket).select_related("author")
+    comments = comments.prefetch_related(
+        Prefetch("attachments", queryset=TicketAttachment.objects.order_by("created_at", "id")),
+        Prefetch("mentions", queryset=User.objects.only("id", "email", "full_name")),
+    )
+    changes = TicketStatusChange.objects.filter(ticket=ticket).select_related("by")
+    sla_events = SLAEvent.objects.filter(clock__ticket=ticket).select_related("clock", "rule")
+    entries = [TimelineEntry("comment", comment.created_at, comment) for comment in comments]
+    entries += [TimelineEntry("status", change.at, change) for change in changes]
+    entries += [TimelineEntry("sla", event.at, event) for event in sla_events]
+    order = {"status": 0, "comment": 1, "sla": 2}  # a status change and its reply in one transaction: change first
+    return sorted(entries, key=lambda entry: (entry.at, order[entry.kind]))
+
+
+def saved_view_list_for(*, user: User) -> QuerySet[SavedView]:
+    """The user's own saved ticket views and the shared ones of others."""
+    return SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner").order_by("name", "pk")
+
+
+def macro_list_active() -> QuerySet[Macro]:
+    return Macro.objects.filter(active=True).order_by("name")
+
+
+def open_tickets_by_priority(*, user: User) -> dict[str, int]:
+    """Open tickets the user may read, per priority (every priority present, 0 when none): one query."""
+    rows = (
+        ticket_list_visible_to(user=user)
+        .filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("priority")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["priority"]: row["n"] for row in rows}
+    return {priority: counts.get(priority, 0) for priority in TicketPriority.values}
+
+
+def _decided_clocks(*, user: User) -> QuerySet[SLAClock]:
+    """Clocks of the user's visible tickets that have an outcome: met on time, or breached (met late or not)."""
+    visible = ticket_list_visible_to(user=user).values("pk")
+    return SLAClock.objects.filter(ticket__in=visible, state__in=[ClockState.MET, ClockState.BREACHED])
+
+
+def _percent(met: int, total: int) -> float | None:
+    return round(100 * met / total, 1) if total else None
+
+
+def sla_compliance_by_week(*, user: User, weeks: int = 12, now: datetime | None = None) -> list[dict]:
+    """Per week (Monday first, the current time zone) of the last `weeks`: clocks decided that week (met, or
+    breached at their due time) and the share met on time. One grouped query; weeks without clocks are listed with
+    0 and percent None."""
+    now = timezone.localtime(now or timezone.now())
+    this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = this_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        _decided_clocks(user=user)
+        .annotate(decided_at=Coalesce("breached_at", "met_at"))
+        .filter(decided_at__gte=start)
+        .annotate(week=TruncWeek("decided_at"))
+        .order_by()
+        .values("week")
+        .annotate(total=Count("pk"), met=Count("pk", filter=Q(state=ClockState.MET)))
+    )
+    by_week = {timezone.localtime(row["week"]).date(): row for row in rows}
+    result = []
+    for index in range(weeks):
+        week = (start + timedelta(weeks=index)).date()
+        row = by_week.get(week, {"total": 0, "met": 0})
+        result.append(
+            {"week": week, "total": row["total"], "met": row["met"], "percent": _percent(row["met"], row["total"])}
+        )
+    return result
+
+
+def sla_report(*, user: User, since: datetime | None = None) -> dict[str, list[dict]]:
+    """% of SLA clocks met on time per policy, per priority and per team (and per combination), over the user's
+    visible tickets' decided clocks (started at or after `since` when given). One grouped query: the three
+    breakdowns are sums over its rows."""
+    clocks = _decided_clocks(user=user)
+    if since is not None:
+        clocks = clocks.filter(started_at__gte=since)
+    rows = list(
+        clocks.order_by()
+        .values("policy__name", "ticket__priority", "ticket__team__name")
+        .annotate(total=Count("pk"), met=Count("pk", filter=Q(state=ClockState.MET)))
+        .order_by("policy__name", "ticket__priority", "ticket__team__name")
+    )
+
+    def rollup(key: str) -> list[dict]:
+        sums: dict = {}
+        for row in rows:
+            total, met = sums.get(row[key], (0, 0))
+            sums[row[key]] = (total + row["total"], met + row["met"])
+        return [
+            {"key": name, "total": total, "met": met, "breached": total - met, "percent": _percent(met, total)}
+            for name, (total, met) in sorted(sums.items(), key=lambda item: (item[0] is None, str(item[0] or "")))
+        ]
+
+    by_priority = {row["key"]: row for row in rollup("ticket__priority")}
+    return {
+        "policy": rollup("policy__name"),
+        "priority": [by_priority[p] for p in sorted(by_priority, key=lambda p: -PRIORITY_ORDER.get(p, 0))],
+        "team": rollup("ticket__team__name"),
+        "rows": [
+            {
+                "policy": row["policy__name"],
+                "priority": row["ticket__priority"],
+                "team": row["ticket__team__name"],
+                "total": row["total"],
+                "met": row["met"],
+                "percent": _percent(row["met"], row["total"]),
+            }
+            for row in rows
+        ],
+    }

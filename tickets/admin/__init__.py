@@ -2,3 +2,4 @@
 comments. Importing both registers every model."""
 
 from . import desk, sla  # noqa: F401
+from .console import MacroAdmin, SavedViewAdmin  # noqa: F401

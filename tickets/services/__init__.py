@@ -2,4 +2,5 @@
 teams, tickets and comments. Callers use `services.<entity>_<verb>`."""
 
 from .calendars import *  # noqa: F403
+from .console import *  # noqa: F403
 from .desk import *  # noqa: F403
