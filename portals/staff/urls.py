@@ -37,4 +37,5 @@ urlpatterns = [
     # Notifications (deliveries, templates, statistics) and outbound webhooks.
     path("", include("portals.staff.urls_notifications")),
     path("", include("portals.staff.urls_webhooks")),
+    path("", include("portals.staff.urls_tickets")),
 ]
