@@ -1,5 +1,7 @@
 """Fixtures shared by the staff console's ticket tests (imported by each test_tickets_*.py)."""
 
+__all__ = ["billing", "dispatcher", "network", "nobody", "ours", "theirs"]
+
 import pytest
 
 from tests.omni.factories import StaffFactory
