@@ -258,8 +258,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")  # uploads; never served directly (checked views)
 MEDIA_URL = "/media/"
+# Ticket attachments (tickets.services.replies): per file, per reply, and the extensions accepted.
+TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+TICKET_ATTACHMENT_MAX_FILES = env.int("TICKET_ATTACHMENT_MAX_FILES", default=5)
+_ATTACHMENT_DEFAULT = "pdf png jpg jpeg gif webp txt csv log doc docx xls xlsx odt ods zip eml"
+TICKET_ATTACHMENT_EXTENSIONS = {
+    e.lower() for e in env.list("TICKET_ATTACHMENT_EXTENSIONS", default=_ATTACHMENT_DEFAULT.split())
+}
 
 # Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
 # A provider through django-anymail is a setting away: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and

@@ -1,4 +1,4 @@
-"""Routes every host serves: sign-in (allauth, MFA), health, metrics, language switch."""
+"""Routes every host serves: sign-in (allauth, MFA), health, metrics, language switch, inboxes, attachments."""
 
 from django.urls import include, path
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("metrics", views.metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("portals.common.urls")),  # inbox, unsubscribe, push, sms
+    path("attachments/", include("portals.common.attachments")),  # ticket files, for whoever may see them
 ]

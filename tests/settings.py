@@ -14,3 +14,6 @@ from omni.settings import DATABASES
 # runs on the primary alone; tests/omni/test_replica.py turns omni.db.ReplicaRouter on and watches both aliases.
 if "replica" not in DATABASES:
     DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
+# Uploads (ticket attachments) go to a directory of this run, not the checkout's media/.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or __import__("tempfile").mkdtemp(prefix="omni-media-")

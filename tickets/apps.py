@@ -16,9 +16,13 @@ _SLA_READ = [
 # them. Which teams' tickets each sees is the selectors' business (members and guardian object permissions).
 _DESK_AGENT = [
     "view_ticket", "add_ticket", "change_ticket", "view_team", "view_ticketcomment", "add_ticketcomment",
-    "view_ticketstatuschange",
+    "view_ticketstatuschange", "view_ticketattachment", "add_ticketattachment", "view_slaclock", "view_slaevent",
+    "view_macro", "view_savedview", "add_savedview", "change_savedview", "delete_savedview",
 ]  # fmt: skip
-_DESK_READ = ["view_ticket", "view_team", "view_ticketcomment", "view_ticketstatuschange"]
+_DESK_READ = [
+    "view_ticket", "view_team", "view_ticketcomment", "view_ticketstatuschange", "view_ticketattachment",
+    "view_slaclock", "view_slaevent",
+]  # fmt: skip
 
 
 class TicketsConfig(AppConfig):

@@ -1,9 +1,11 @@
 """The events of tickets: the catalogue entries and the functions its services call, inside their transaction, to
 record them in the outbox (as crm/events.py). Business calendars are configuration and emit none; the SLA events
-(tickets.sla.warning, .breached) join when the clocks exist."""
+(tickets.sla.warning, .breached) join with the clocks."""
 
 from notifications import outbox, registry
+from notifications import services as notifications
 from notifications.choices import Channel
+from notifications.recipients import Recipient
 from notifications.registry import DefaultTemplate
 from omni.choices import Audience
 from omni.db import TIMESTAMP_FIELDS
@@ -56,6 +58,16 @@ registry.register(
         Channel.INAPP: DefaultTemplate(subject="New comment on a ticket"),
     },
 )
+registry.register(
+    "tickets.comment.mentioned",
+    "A staff user was mentioned in a reply or note",
+    payload=COMMENT_PAYLOAD,
+    channels=(Channel.INAPP, Channel.EMAIL),  # told directly: the person was named
+    templates={
+        Channel.EMAIL: DefaultTemplate(subject="You were mentioned on a ticket", text="{{ body }}\n\n{{ url }}\n"),
+        Channel.INAPP: DefaultTemplate(subject="You were mentioned on a ticket"),
+    },
+)
 
 PERMISSION = "tickets.view_ticket"
 
@@ -82,4 +94,18 @@ def comment_created(comment_id, *, by_id=None) -> None:
     data = selectors.comment_payload(comment_id)
     outbox.event_record(
         "tickets.comment.created", data, url=ticket_url(data["ticket"]), permission=PERMISSION, by_id=by_id
+    )
+
+
+def comment_mentioned(comment_id, users) -> None:
+    """Tell each mentioned staff user (tickets.comment.mentioned), once per comment and person."""
+    if not users:
+        return
+    data = selectors.comment_payload(comment_id)
+    notifications.notify(
+        "tickets.comment.mentioned",
+        [Recipient.for_user(user) for user in users],
+        data,
+        url=ticket_url(data["ticket"]),
+        idempotency_key=f"tickets.comment.mentioned:{comment_id}",
     )

@@ -208,6 +208,15 @@ def comment_list_visible_to(*, user: User, ticket_id) -> QuerySet[TicketComment]
     return comments.select_related("author").order_by("created_at", "id")
 
 
+def attachment_list_visible_to(*, user: User) -> QuerySet[TicketAttachment]:
+    """The files the user may download: those of the tickets they see; portal users only public ones (never a
+    file on an internal note). A download view looks the file up here, so another account's file is a 404."""
+    attachments = TicketAttachment.objects.filter(ticket__in=ticket_list_visible_to(user=user))
+    if _active(user) != Audience.STAFF:
+        attachments = attachments.filter(public=True)
+    return attachments.select_related("uploaded_by").order_by("created_at", "id")
+
+
 def _as_json(data):
     return orjson.loads(OrjsonRenderer().render(data))
 

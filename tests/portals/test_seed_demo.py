@@ -10,6 +10,7 @@ from notifications import services as notifications
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Notification, OutboxEvent
 from omni.models import User
+from tickets.models import SLAPolicy, Team, Ticket, TicketComment
 
 # Committed for real, as in `make run`: after-commit work (events, invitations) runs where it would.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,6 +23,8 @@ def _counts():
         Contact.objects.count(),
         CustomerUser.objects.count(),
         Delivery.objects.count(),
+        Ticket.objects.count(),
+        TicketComment.objects.count(),
     )
 
 
@@ -33,6 +36,15 @@ def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing(settings):
     assert first[1] == 6 and first[2] >= 6
     assert "omni-demo-2026" in out.getvalue() and "customer@demo.dotmac.example" in out.getvalue()
     agent = User.objects.get(email="agent@demo.dotmac.example")
+    # The desk: teams the agent works in, two policies, tickets in every status, some with the customer's reply.
+    assert set(Team.objects.filter(members=agent).values_list("name", flat=True)) == {
+        "NOC",
+        "Field support",
+        "Customer care",
+    }
+    assert SLAPolicy.objects.count() == 2
+    assert first[5] == 6 and set(Ticket.objects.values_list("status", flat=True)) >= {"new", "open", "closed"}
+    assert TicketComment.objects.filter(public=False).exists()
     assert agent.check_password("omni-demo-2026") and agent.has_perm("crm.change_account")
 
     # The events of the load were dispatched before the agent followed any (to nobody: no endpoints, no
