@@ -48,6 +48,11 @@ class StaffChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.email
 
 
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.email
+
+
 class SavedViewForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     shared = forms.BooleanField(label=_("Share with every staff user"), required=False)
@@ -110,6 +115,11 @@ class ReplyForm(forms.Form):
         coerce=lambda value: value == "1",
         initial="1",
     )
+    mentions = StaffMultipleChoiceField(label=_("Mention"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mentions"].queryset = staff_choices()
 
 
 class StatusForm(forms.Form):

@@ -1,5 +1,5 @@
 """Writes of the staff console: saved views of the ticket list, bulk actions on selected tickets, and macros. Each
-goes through the desk services (ticket_update, ticket_transition, comment/reply posting), so their checks, history
+goes through the desk services (ticket_update, ticket_transition, reply_post), so their checks, history
 and events hold here too."""
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from omni.exceptions import DomainError, NotAllowed
 from omni.models import User
 
 from .. import selectors
-from ..models import SAVED_VIEW_UNIQUE, Macro, SavedView, Ticket, TicketComment
-from .desk import comment_add, ticket_transition, ticket_update
+from ..models import SAVED_VIEW_UNIQUE, Macro, SavedView, Ticket
+from .desk import ticket_transition, ticket_update
+from .replies import reply_post
 
 __all__ = [
     "BulkResult",
@@ -171,10 +172,6 @@ def macro_text(body: str, *, ticket: Ticket, by: User) -> str:
     return PLACEHOLDER.sub(lambda match: str(values.get((match[1], match[2]), match[0])), body)
 
 
-def _post(*, ticket_id: UUID, author: User, body: str, public: bool) -> TicketComment:
-    return comment_add(ticket_id=ticket_id, author=author, body=body, public=public)
-
-
 @transaction.atomic
 def macro_run(*, macro_id: UUID, ticket_id: UUID, by: User) -> Ticket:
     """Apply a macro to a ticket in one transaction, through the desk services: the assignment, priority and
@@ -198,7 +195,7 @@ def macro_run(*, macro_id: UUID, ticket_id: UUID, by: User) -> Ticket:
         ticket_update(ticket_id=ticket.pk, by=by, **fields)
     text = macro_text(macro.body, ticket=ticket, by=by).strip()
     if text:
-        _post(ticket_id=ticket.pk, author=by, body=text, public=macro.public)
+        reply_post(ticket_id=ticket.pk, author=by, body=text, public=macro.public)
     if macro.status:
         ticket_transition(ticket_id=ticket.pk, to=macro.status, by=by, resolution=text or macro.name)
     return Ticket.objects.get(pk=ticket.pk)

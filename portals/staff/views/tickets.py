@@ -119,11 +119,10 @@ def _back(query: str):
     return response
 
 
-@staff_view("tickets.view_ticket", methods=("POST",))
+@staff_view(["tickets.view_ticket", "tickets.add_savedview"], methods=("POST",))
 def saved_view_create(request):
-    """Save the list's current filters (the posted `query`) under a name; shared views every staff user sees.
-    Saved views are the user's own settings, so read-only staff may save them too. A bad or taken name: the list
-    again with the form's errors (400)."""
+    """Save the list's current filters (the posted `query`) under a name; shared views every staff user sees. A
+    bad or taken name: the list again with the form's errors (400)."""
     form = SavedViewForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +141,7 @@ def saved_view_create(request):
     return render(request, TEMPLATE, {**context, "saved_view_form": form}, status=400)
 
 
-@staff_view("tickets.view_ticket", methods=("POST",))
+@staff_view(["tickets.view_ticket", "tickets.delete_savedview"], methods=("POST",))
 def saved_view_delete(request, pk):
     """Delete one of the user's own views (403 for another's)."""
     try:

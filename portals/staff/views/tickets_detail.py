@@ -58,13 +58,21 @@ def _refused(exc: DomainError) -> None:
 
 def _post_reply(request, ticket, form):
     data = form.cleaned_data
-    return services.comment_add(ticket_id=ticket.pk, author=request.user, body=data["body"], public=data["public"])
+    return services.reply_post(
+        ticket_id=ticket.pk,
+        author=request.user,
+        body=data["body"],
+        public=data["public"],
+        files=request.FILES.getlist("files"),
+        mention_ids=[user.pk for user in data["mentions"]],
+    )
 
 
 @staff_view("tickets.add_ticketcomment", methods=("POST",))
 def ticket_reply(request, pk):
-    """A public reply or an internal note, with files. To htmx: the emptied form, the new timeline entry and the
-    header (out of band); invalid input 422 with the form, a closed ticket 409, read-only access 403."""
+    """A public reply or an internal note, with files and mentions (tickets.services.reply_post). To htmx: the
+    emptied form, the new timeline entry and the header (out of band); invalid input 422 with the form (a refused
+    file names `files`), a closed ticket 409, read-only access 403."""
     ticket = _ticket(request, pk)
     form, status = ReplyForm(request.POST), INVALID
     comment = None
@@ -75,7 +83,7 @@ def ticket_reply(request, pk):
             if isinstance(exc, DomainError):
                 _refused(exc)
                 status = exc.status_code
-            add_service_errors(form, exc, {"public": "public", "mention_ids": "body"})
+            add_service_errors(form, exc, {"mention_ids": "mentions"})
     if not wants_partial(request):
         if comment is not None:
             messages.success(request, _("Reply posted.") if comment.public else _("Internal note added."))

@@ -38,5 +38,8 @@ def test_a_macro_made_in_the_admin_runs_on_a_ticket(admin, agent, ours):
     assert ours.comments.get().body == f"Closing {ours.number}."
 
 
-def test_agents_cannot_open_the_macro_admin(client_as, agent):
-    assert client_as(agent).get("/admin/tickets/macro/").status_code == 403  # staff, but no macro permissions
+def test_agents_read_macros_in_the_admin_but_only_admin_edits_them(client_as, agent, dispatcher):
+    client = client_as(agent)
+    assert client.get("/admin/tickets/macro/").status_code == 200  # their role's view_macro
+    assert client.get("/admin/tickets/macro/add/").status_code == 403
+    assert client_as(dispatcher).get("/admin/tickets/macro/").status_code == 403

@@ -4,8 +4,10 @@ the status, edit and macro forms, and the SLA countdown."""
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tests.omni.factories import StaffFactory
 from tests.tickets.factories import TicketFactory
 from tickets import services
 from tickets.choices import ClockState, EscalationKind, SLAMetric, SLAState, TeamAccess, TicketPriority, TicketStatus
@@ -280,3 +282,35 @@ def test_countdown_carries_the_due_times_and_breached_is_red(client_as, agent, o
     html = client_as(agent).get(_url(ours)).content.decode()
     assert 'data-sla-state="breached"' in html
     assert "font-semibold text-red-700" in html and "overdue" in html
+
+
+# ---- files and mentions (tickets.services.reply_post) ----------------------------------------------------------
+
+
+def test_reply_with_a_file_and_a_mention(client_as, agent, ours, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    colleague = StaffFactory(email="ada@example.com", full_name="Ada Obi", roles=["Agent"])
+    upload = SimpleUploadedFile("trace.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    response = client_as(agent).post(
+        _url(ours, "reply"),
+        {"body": "Trace attached", "public": "0", "files": [upload], "mentions": [str(colleague.pk)]},
+        **HX,
+    )
+    assert response.status_code == 200
+    comment = TicketComment.objects.get(ticket=ours)
+    [attachment] = comment.attachments.all()
+    assert (attachment.name, attachment.public) == ("trace.pdf", False)
+    assert list(comment.mentions.all()) == [colleague]
+    html = response.content.decode()
+    assert f'href="/attachments/{attachment.pk}/"' in html and "Mentioned: Ada Obi" in html
+    download = client_as(agent).get(f"/attachments/{attachment.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 test"
+
+
+def test_a_refused_file_is_422_and_posts_nothing(client_as, agent, ours, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/octet-stream")
+    response = client_as(agent).post(_url(ours, "reply"), {"body": "See file", "public": "1", "files": [upload]}, **HX)
+    assert response.status_code == 422
+    assert "files: setup.exe: .exe files are not accepted" in response.content.decode()
+    assert not TicketComment.objects.filter(ticket=ours).exists()
