@@ -1,11 +1,15 @@
 """Staff console (localhost): saved views of the ticket list and bulk actions (assign, status, tag), through the
 pages and the console services."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 
 from omni.exceptions import NotAllowed
 from tests.omni.factories import StaffFactory
-from tests.tickets.factories import TicketFactory
+from tests.tickets.factories import TeamFactory, TicketFactory
 from tickets import services
 from tickets.choices import TeamAccess, TicketStatus
 from tickets.models import SavedView, Ticket, TicketStatusChange
@@ -164,3 +168,25 @@ def test_bulk_needs_change_ticket(client_as, dispatcher, nobody, customer, accou
     for user in (dispatcher, nobody, customer):
         assert client_as(user).post("/tickets/bulk/", data).status_code == 403, user.email
     assert Ticket.objects.get(pk=intake.pk).tags == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_bulk_actions_run_one_after_the_other(agent, account):
+    # Each locks its rows in primary key order, so two selections given in opposite orders cannot deadlock.
+    team = TeamFactory(name="Night shift", members=[agent])
+    tickets = [TicketFactory(account=account, team=team) for _ in range(6)]
+    ids = [ticket.pk for ticket in tickets]
+    barrier = threading.Barrier(2)
+
+    def run(selection, tag):
+        barrier.wait()
+        try:
+            return services.ticket_bulk_tag(ticket_ids=selection, by=agent, tag=tag).done
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(run, ids, "a")
+        second = pool.submit(run, list(reversed(ids)), "b")
+        assert len(first.result(timeout=60)) == len(second.result(timeout=60)) == 6
+    assert all(sorted(tags) == ["a", "b"] for tags in Ticket.objects.filter(pk__in=ids).values_list("tags", flat=True))

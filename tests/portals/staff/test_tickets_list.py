@@ -48,6 +48,23 @@ def test_portal_users_on_the_staff_host_get_403(client_as, customer, reseller, v
         assert client_as(user).get(path).status_code == 403, user.email
 
 
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("Admin", 200),
+        ("Agent", 200),
+        ("Dispatcher", 200),
+        ("Technician", 403),
+        ("Inventory manager", 403),
+        ("Sales", 403),
+    ],
+)
+def test_each_staff_role(client_as, role, status):
+    user = StaffFactory(email=f"{role.replace(' ', '.').lower()}@example.com", roles=[role])
+    for path in PAGES:
+        assert client_as(user).get(path).status_code == status, path
+
+
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/tickets/", HTTP_HOST="localhost")
     assert response.status_code == 302
