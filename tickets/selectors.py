@@ -262,7 +262,8 @@ def _queue_conditions(*, user: User, now: datetime) -> dict[str, Q]:
         "teams": open_ & Q(Exists(member)),
         "breaching": open_
         & Q(sla_state__in=[SLAState.RUNNING, SLAState.WARNING])
-        & (Q(first_response_due__lte=soon) | Q(resolution_due__lte=soon)),
+        # a first-response due left on a ticket already answered is not a due any more
+        & (Q(first_response_due__lte=soon, first_response_at__isnull=True) | Q(resolution_due__lte=soon)),
         "breached": open_ & Q(sla_state=SLAState.BREACHED),
         "all": Q(),
     }

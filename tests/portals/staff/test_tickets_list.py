@@ -108,6 +108,15 @@ def queue_tickets(agent, account, network, billing):
             sla_state=SLAState.WARNING,
             resolution_due=now + datetime.timedelta(minutes=30),
         ),
+        "answered": TicketFactory(
+            account=account,
+            team=None,
+            assignee=other,
+            sla_state=SLAState.RUNNING,
+            first_response_due=now + datetime.timedelta(minutes=10),
+            first_response_at=now - datetime.timedelta(minutes=5),
+            resolution_due=now + datetime.timedelta(hours=8),
+        ),
         "later": TicketFactory(
             account=account,
             team=None,
@@ -147,7 +156,7 @@ def test_queue_counts_are_one_query(agent, queue_tickets, django_assert_num_quer
     agent.has_perm("tickets.view_ticket")  # the permission cache, as in a request after the view's check
     with django_assert_num_queries(1):
         counts = selectors.ticket_queue_counts(user=agent)
-    assert counts["all"] == 7
+    assert counts["all"] == 8
 
 
 def _bulk_tickets(account, team, rows: int) -> None:
