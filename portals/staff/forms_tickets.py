@@ -115,7 +115,12 @@ class ReplyForm(forms.Form):
         coerce=lambda value: value == "1",
         initial="1",
     )
-    mentions = StaffMultipleChoiceField(label=_("Mention"), queryset=User.objects.none(), required=False)
+    mentions = StaffMultipleChoiceField(
+        label=_("Mention"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
