@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser import axe_violations, on, sign_in
+from tests.browser import axe_violations, on, sideways_overflow, sign_in
 from tests.omni.factories import PASSWORD
 from tests.tickets.factories import TeamFactory, TicketFactory
 from tickets.choices import SLAState
@@ -69,3 +69,23 @@ def test_agent_finds_a_ticket_replies_and_notes_without_a_reload(live_server, pa
     expect(page.locator("#ticket-timeline [data-entry='note']")).to_contain_text("Splice at cabinet 4 suspected.")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped; the page never reloaded
     assert list(TicketComment.objects.filter(ticket=ticket).values_list("public", flat=True)) == [True, False]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_ticket_pages_fit_a_phone_and_pass_axe(live_server, page, agent, account, width):
+    team = TeamFactory(name="Ikoyi Crescent Residents Association Fibre Cooperative", members=[agent])
+    ticket = TicketFactory(
+        account=account,
+        team=team,
+        subject="Write to accounts.payable.department@lagos-fibre-subscribers.example.com about the outage",
+        tags=["ikoyi-crescent-residents-association"],
+        sla_state=SLAState.BREACHED,
+        resolution_due=timezone.now() - datetime.timedelta(hours=2),
+    )
+    page.set_viewport_size({"width": width, "height": 780})
+    sign_in(page, live_server, "localhost", agent.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    for path in ["/tickets/", f"/tickets/{ticket.pk}/", "/tickets/dashboard/", "/tickets/sla-report/"]:
+        page.goto(on(live_server, "localhost", path))
+        assert sideways_overflow(page) == "", f"{path} at {width} px"
+        assert axe_violations(page) == [], path
