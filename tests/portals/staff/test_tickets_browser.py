@@ -45,6 +45,15 @@ def test_agent_finds_a_ticket_replies_and_notes_without_a_reload(live_server, pa
     expect(page.locator("[data-queue='breaching']")).to_have_attribute("aria-current", "page")
     expect(page.locator("#ticket-table tbody tr")).to_have_count(1)
 
+    # Bulk: the row's checkbox belongs to the bulk form (form="ticket-bulk"); htmx posts it and swaps the console.
+    page.get_by_label(f"Select {ticket.number}").check()
+    page.get_by_label("With the selected tickets").select_option("tag")
+    page.get_by_label("Tag", exact=True).last.fill("Outage")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#bulk-notice")).to_have_text("1 ticket changed.")
+    ticket.refresh_from_db()
+    assert ticket.tags == ["outage"]
+
     page.get_by_role("link", name=ticket.number).click()
     page.wait_for_url(on(live_server, "localhost", f"/tickets/{ticket.pk}/"))
     assert axe_violations(page) == []
