@@ -314,3 +314,14 @@ def test_a_refused_file_is_422_and_posts_nothing(client_as, agent, ours, setting
     assert response.status_code == 422
     assert "files: setup.exe: .exe files are not accepted" in response.content.decode()
     assert not TicketComment.objects.filter(ticket=ours).exists()
+
+
+def test_no_countdown_once_answered_and_resolved(client_as, agent, ours):
+    due = timezone.now() - datetime.timedelta(minutes=30)
+    ours.first_response_due = ours.resolution_due = due  # met clocks keep their due times
+    ours.first_response_at = timezone.now() - datetime.timedelta(hours=1)
+    ours.status, ours.sla_state = TicketStatus.RESOLVED, SLAState.MET
+    ours.save()
+    html = client_as(agent).get(_url(ours)).content.decode()
+    assert "data-sla-due=" not in html
+    assert 'data-sla-state="met"' in html and "(Met)" in html
