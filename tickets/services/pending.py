@@ -36,18 +36,21 @@ def close_days() -> int:
 
 
 _table = Ticket._meta.db_table
-# The inner SELECT walks the partial index tickets_ticket_pending (status, status_changed_at); SKIP LOCKED lets a
-# concurrent run take other rows instead of waiting. The outer condition is re-checked on each locked row, so a
-# row another run has just reminded (and committed) is not returned twice.
+# The CTE walks the partial index tickets_ticket_pending (status, status_changed_at) and locks at most `batch` rows
+# (MATERIALIZED: as an `IN (subquery)` the planner may run it more than once and claim past the limit); SKIP LOCKED
+# lets a concurrent run take other rows instead of waiting. The UPDATE re-checks the condition on each locked row,
+# so a row another run has just reminded (and committed) is not returned twice.
 _CLAIM = f"""
-UPDATE {_table} AS t SET reminded_at = %(now)s
-WHERE t.id IN (
+WITH due AS MATERIALIZED (
     SELECT id FROM {_table}
     WHERE status = %(pending)s AND deleted_at IS NULL AND reminded_at IS NULL AND status_changed_at <= %(cutoff)s
     ORDER BY status_changed_at
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
-) AND t.status = %(pending)s AND t.reminded_at IS NULL
+)
+UPDATE {_table} AS t SET reminded_at = %(now)s
+FROM due
+WHERE t.id = due.id AND t.status = %(pending)s AND t.reminded_at IS NULL
 RETURNING t.id, t.number, t.subject, t.status_changed_at, t.contact_id, t.account_id
 """
 
