@@ -117,8 +117,7 @@ registry.register(
     "tickets.ticket.pending_reminder",
     "A customer is reminded that a ticket waits for their reply",
     payload=("id", "number", "subject", "waiting_since", "close_days"),
-    channels=(Channel.EMAIL,),
-    webhooks=False,  # a message to the customer, not a change of the ticket
+    channels=(Channel.EMAIL,),  # only notify() sends it (as tickets.comment.mentioned): no outbox row, no webhook
     templates={
         Channel.EMAIL: DefaultTemplate(
             subject="We are waiting for your reply on ticket {{ number }}",
