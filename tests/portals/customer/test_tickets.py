@@ -328,3 +328,31 @@ def test_pages_send_anonymous_users_to_sign_in(client, ticket):
         assert response["Location"] == f"/accounts/login/?next={path}"
     response = client.post(f"/tickets/{ticket.pk}/reply/", {"body": "x"}, HTTP_HOST=HOST)
     assert response.status_code == 302 and not TicketComment.objects.exists()
+
+
+def test_staff_show_by_first_name_never_by_email(portal, ticket, agent):
+    from tests.omni.factories import StaffFactory
+
+    nameless = StaffFactory(email="ops.desk@example.com", full_name="", roles=["Agent"])
+    agent.full_name = "Bola Ade"
+    agent.save(update_fields=["full_name"])
+    services.reply_post(ticket_id=ticket.pk, author=agent, body="first")
+    services.reply_post(ticket_id=ticket.pk, author=nameless, body="second")
+    html = portal.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Bola (support)" in html and "Ade" not in html
+    assert "ops.desk" not in html and "agent@example.com" not in html
+
+
+@pytest.mark.parametrize("replies", [3, 30])
+def test_ticket_page_queries_do_not_grow_with_replies(
+    portal, ticket, agent, customer, replies, django_assert_max_num_queries
+):
+    for n in range(replies):
+        author = agent if n % 2 else customer
+        services.reply_post(ticket_id=ticket.pk, author=author, body=f"reply {n}", files=[_file(f"f{n}.txt", b"x")])
+        services.reply_post(ticket_id=ticket.pk, author=agent, body=f"note {n}", public=False)
+    with django_assert_max_num_queries(5):  # user, ticket, comments (with authors), their files, opening files
+        response = portal.get(f"/tickets/{ticket.pk}/")
+    html = response.content.decode()
+    assert html.count('<article class="card') == replies + 1  # the opening and each public reply
+    assert html.count("/attachments/") == replies and "note 0" not in html
