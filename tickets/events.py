@@ -109,3 +109,51 @@ def comment_mentioned(comment_id, users) -> None:
         url=ticket_url(data["ticket"]),
         idempotency_key=f"tickets.comment.mentioned:{comment_id}",
     )
+
+
+# ---- pending customer: the reminder (services.pending_remind) -------------------------------------------------
+
+registry.register(
+    "tickets.ticket.pending_reminder",
+    "A customer is reminded that a ticket waits for their reply",
+    payload=("id", "number", "subject", "waiting_since", "close_days"),
+    channels=(Channel.EMAIL,),  # only notify() sends it (as tickets.comment.mentioned): no outbox row, no webhook
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="We are waiting for your reply on ticket {{ number }}",
+            text=(
+                "Hello {{ recipient.name }},\n\n"
+                "We are waiting for your reply on ticket {{ number }} ({{ subject }}). Please answer on the portal:\n"
+                "{{ url }}\n\n"
+                "If we do not hear from you within {{ close_days }} days, we will close the ticket. You can always "
+                "open a follow-up from the portal.\n"
+            ),
+        ),
+    },
+)
+
+
+def ticket_portal_url(ticket_id) -> str:
+    """The ticket's page on the customer portal (the link customers get)."""
+    return portal_url(Audience.CUSTOMER, "customer:ticket_detail", pk=ticket_id)
+
+
+def ticket_pending_reminder(
+    ticket_id, *, number: str, subject: str, waiting_since, close_days: int, recipient: Recipient, now=None
+) -> None:
+    """In the caller's transaction: remind the recipient (the ticket's contact) once per spell in pending customer
+    (the idempotency key names the moment the ticket started waiting)."""
+    notifications.notify(
+        "tickets.ticket.pending_reminder",
+        [recipient],
+        {
+            "id": str(ticket_id),
+            "number": number,
+            "subject": subject,
+            "waiting_since": waiting_since.isoformat(),
+            "close_days": close_days,
+        },
+        url=ticket_portal_url(ticket_id),
+        idempotency_key=f"tickets.ticket.pending_reminder:{ticket_id}:{waiting_since.isoformat()}",
+        now=now,
+    )

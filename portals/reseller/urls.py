@@ -4,12 +4,16 @@ from django.urls import include, path
 
 from omni.urls_common import urlpatterns as common
 
-from . import views
+from . import tickets, views
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("accounts/<uuid:pk>/", views.account_detail, name="account_detail"),
     path("accounts/", views.account_list, name="account_list"),
+    path("tickets/", tickets.ticket_list, name="ticket_list"),
+    path("tickets/new/", tickets.ticket_new, name="ticket_new"),
+    path("tickets/<uuid:pk>/", tickets.ticket_detail, name="ticket_detail"),
+    path("tickets/<uuid:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),
 ]
 
 urlpatterns = [*common, path("", include((portal_patterns, "reseller")))]

@@ -4,4 +4,6 @@ teams, tickets and comments. Callers use `services.<entity>_<verb>`."""
 from .calendars import *  # noqa: F403
 from .console import *  # noqa: F403
 from .desk import *  # noqa: F403
+from .intake import *  # noqa: F403
+from .pending import *  # noqa: F403
 from .replies import *  # noqa: F403
