@@ -26,7 +26,8 @@ class TicketConsoleFilterSet(TicketFilterSet):
     sla_state = django_filters.MultipleChoiceFilter(choices=SLA_STATES, distinct=False, label=_("SLA"))
 
     class Meta(TicketFilterSet.Meta):
-        fields = [*TicketFilterSet.Meta.fields, "q", "tag", "sla_state"]
+        # The API's filters (whatever they grow to) and these; sla_state may be among the API's already.
+        fields = list(dict.fromkeys([*TicketFilterSet.Meta.fields, "q", "tag", "sla_state"]))
 
     def full_text(self, queryset, name, value):
         return selectors.ticket_search(queryset, value.strip()) if value.strip() else queryset
