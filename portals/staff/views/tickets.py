@@ -66,8 +66,10 @@ def console_context(request, params: QueryDict) -> tuple[dict, bool]:
     number of queries whatever the number of tickets: queue counts (one grouped query), saved views, the page's
     count and rows, the staff and team choices."""
     queue = _queue(params)
-    base = selectors.ticket_queue(user=request.user, queue=queue).annotate(
-        priority_rank=PRIORITY_RANK, next_due=Least("first_response_due", "resolution_due")
+    base = (
+        selectors.ticket_queue(user=request.user, queue=queue)
+        .annotate(priority_rank=PRIORITY_RANK, next_due=Least("first_response_due", "resolution_due"))
+        .defer("description", "search_vector", "notes_vector")  # rows show neither; vectors are large
     )
     filters = TicketConsoleFilterSet(params, queryset=base, request=request)
     searching = bool((params.get("q") or "").strip())
