@@ -1,15 +1,22 @@
 """The events of tickets: the catalogue entries and the functions its services call, inside their transaction, to
-record them in the outbox (as crm/events.py). Business calendars are configuration and emit none; the SLA events
-(tickets.sla.warning, .breached) join when the clocks exist."""
+record them in the outbox (as crm/events.py). Business calendars are configuration and emit none. The SLA events
+(tickets.sla.warning, .breached) are recorded by the scan in one INSERT for all the clocks it touched."""
+
+import datetime
+
+import orjson
 
 from notifications import outbox, registry
 from notifications.choices import Channel
+from notifications.models import OutboxEvent
 from notifications.registry import DefaultTemplate
+from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
 from omni.db import TIMESTAMP_FIELDS
 from omni.hosts import portal_url
 
 from . import selectors
+from .models import SLAClock, Ticket
 
 TICKET_PAYLOAD = (*[f for f in selectors.TICKET_FIELDS if f not in TIMESTAMP_FIELDS], "created_at", "updated_at")
 STATUS_PAYLOAD = ("old", "new", *TICKET_PAYLOAD)
@@ -57,6 +64,29 @@ registry.register(
     },
 )
 
+# An SLA event is the ticket as the API shows it to staff, with the clock that warned or breached.
+SLA_FIELDS = ("metric", "cycle", "level", "due_at", "breached_at")
+SLA_PAYLOAD = (*SLA_FIELDS, *TICKET_PAYLOAD)
+for key, description, subject in (
+    ("tickets.sla.warning", "An SLA clock of a ticket reached its warning share", "is breaching soon"),
+    ("tickets.sla.breached", "An SLA clock of a ticket passed its target (and each level after)", "breached"),
+):
+    registry.register(
+        key,
+        description,
+        payload=SLA_PAYLOAD,
+        channels=(),  # staff follow it on their preferences page; escalation rules name whom else to tell
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject=f"Ticket {{{{ number }}}}: {{{{ metric }}}} {subject}",
+                text=f"Ticket {{{{ number }}}} ({{{{ subject }}}}): {{{{ metric }}}} {subject}, due {{{{ due_at }}}}."
+                "\n\n{{ url }}\n",
+            ),
+            Channel.SMS: DefaultTemplate(text=f"{{{{ number }}}} {{{{ metric }}}} {subject}: {{{{ subject }}}}"),
+            Channel.INAPP: DefaultTemplate(subject=f"Ticket {{{{ number }}}}: {{{{ metric }}}} {subject}"),
+        },
+    )
+
 PERMISSION = "tickets.view_ticket"
 
 
@@ -83,3 +113,52 @@ def comment_created(comment_id, *, by_id=None) -> None:
     outbox.event_record(
         "tickets.comment.created", data, url=ticket_url(data["ticket"]), permission=PERMISSION, by_id=by_id
     )
+
+
+def _as_json(data):
+    return orjson.loads(OrjsonRenderer().render(data))
+
+
+def ticket_payloads(ticket_ids) -> dict:
+    """ticket_payload of many tickets in one query: id -> payload."""
+    columns = {name: Ticket._meta.get_field(name).attname for name in selectors.TICKET_FIELDS}
+    rows = Ticket.objects.filter(pk__in=list(ticket_ids)).values(*columns.values())
+    return {row["id"]: _as_json({name: row[column] for name, column in columns.items()}) for row in rows}
+
+
+def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
+    """One clock's SLA event payload (escalation notifications)."""
+    clock_data = {"metric": clock.metric, "cycle": clock.cycle, "level": level}
+    clock_data |= _as_json({"due_at": clock.due_at, "breached_at": clock.breached_at})
+    return {**clock_data, **selectors.ticket_payload(clock.ticket_id)}
+
+
+def clock_tickets(clock_ids) -> list:
+    if not clock_ids:
+        return []
+    return list(SLAClock.objects.filter(pk__in=list(clock_ids)).values_list("ticket_id", flat=True).distinct())
+
+
+def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
+    """In the caller's transaction: tickets.sla.warning for each warned clock and tickets.sla.breached for each
+    breached one, in three queries whatever their number (the clocks, their tickets, one INSERT). They are due at
+    once: the outbox sweep (every few seconds) dispatches them after commit."""
+    kinds = {**dict.fromkeys(warned, "tickets.sla.warning"), **dict.fromkeys(breached, "tickets.sla.breached")}
+    if not kinds:
+        return
+    fields = [name for name in SLA_FIELDS if name != "level"]
+    clocks = list(SLAClock.objects.filter(pk__in=list(kinds)).values("id", "ticket_id", *fields))
+    tickets = ticket_payloads({clock["ticket_id"] for clock in clocks})
+    rows = []
+    for clock in clocks:
+        data = {**_as_json({name: clock[name] for name in fields}), "level": None}  # level: escalations only
+        rows.append(
+            OutboxEvent(
+                event=kinds[clock["id"]],
+                data={**data, **tickets[clock["ticket_id"]]},
+                url=ticket_url(clock["ticket_id"]),
+                permission=PERMISSION,
+                next_attempt_at=now,
+            )
+        )
+    OutboxEvent.objects.bulk_create(rows, batch_size=2000)

@@ -11,3 +11,17 @@ def calendars_ical_sync() -> None:
     """Beat, nightly (CELERY_BEAT_SCHEDULE "tickets-calendars-ical-sync"): re-import every calendar's iCal feed.
     Running it twice imports the same dates (an import replaces the calendar's earlier imported ones)."""
     services.holidays_import_all(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=50)
+def sla_scan() -> None:
+    """Beat, every minute (CELERY_BEAT_SCHEDULE "tickets-sla-scan"): mark SLA warnings and breaches and fire the
+    escalation levels that are due. Expires before the next one is sent, so a backlog never runs stale scans;
+    overlapping scans fire each level once."""
+    services.sla_scan(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sla_escalate(event_ids: list[str]) -> None:
+    """The actions of SLA events the scan inserted (queued after its commit). Idempotent."""
+    services.sla_escalate(event_ids=event_ids)
