@@ -153,9 +153,10 @@ def _act(event: SLAEvent, *, now: datetime.datetime) -> None:
         ticket_update(ticket_id=ticket.pk, assignee_id=rule.user_id)
     elif rule.action == EscalationAction.REASSIGN_TEAM:
         ticket_update(ticket_id=ticket.pk, team_id=rule.team_id)
-    elif rule.action == EscalationAction.RAISE_PRIORITY:
-        if PRIORITY_ORDER[rule.priority] > PRIORITY_ORDER.get(ticket.priority, -1):
-            ticket_update(ticket_id=ticket.pk, priority=rule.priority)
+    elif rule.action == EscalationAction.RAISE_PRIORITY and PRIORITY_ORDER[rule.priority] > PRIORITY_ORDER.get(
+        ticket.priority, -1
+    ):
+        ticket_update(ticket_id=ticket.pk, priority=rule.priority)
 
 
 def sla_escalate(*, event_ids: Iterable[UUID | str], now: datetime.datetime | None = None) -> int:
