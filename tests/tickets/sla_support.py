@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from tests.tickets.factories import BusinessCalendarFactory, SLAPolicyFactory, TicketFactory, office_hours
 from tickets.choices import ConditionField, EscalationKind, SLAMetric, TicketStatus
-from tickets.models import EscalationRule, SLACondition, SLAClock, SLATarget, Ticket
+from tickets.models import EscalationRule, SLAClock, SLACondition, SLATarget, Ticket
 
 LAGOS = ZoneInfo("Africa/Lagos")
 
