@@ -1,4 +1,4 @@
 """The admin of tickets: sla.py for business calendars and SLA policies, desk.py for teams, tickets and their
-comments. Importing both registers every model."""
+comments, clocks.py for SLA clocks and their events. Importing them registers every model."""
 
-from . import desk, sla  # noqa: F401
+from . import clocks, desk, sla  # noqa: F401
