@@ -5,10 +5,10 @@ record them in the outbox (as crm/events.py). Business calendars are configurati
 import datetime
 
 import orjson
+from django.db import connection
 
 from notifications import outbox, registry
 from notifications.choices import Channel
-from notifications.models import OutboxEvent
 from notifications.registry import DefaultTemplate
 from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
@@ -115,6 +115,14 @@ def comment_created(comment_id, *, by_id=None) -> None:
     )
 
 
+OUTBOX_SQL = """
+INSERT INTO notifications_outboxevent (id, created_at, updated_at, event, data, url, permission, attempts,
+                                       next_attempt_at, last_error)
+SELECT gen_random_uuid(), %(now)s, %(now)s, e->>'event', e->'data', e->>'url', %(permission)s, 0, %(now)s, ''
+  FROM jsonb_array_elements(%(rows)s::jsonb) AS e
+"""
+
+
 def _as_json(data):
     return orjson.loads(OrjsonRenderer().render(data))
 
@@ -122,8 +130,9 @@ def _as_json(data):
 def ticket_payloads(ticket_ids) -> dict:
     """ticket_payload of many tickets in one query: id -> payload."""
     columns = {name: Ticket._meta.get_field(name).attname for name in selectors.TICKET_FIELDS}
-    rows = Ticket.objects.filter(pk__in=list(ticket_ids)).values(*columns.values())
-    return {row["id"]: _as_json({name: row[column] for name, column in columns.items()}) for row in rows}
+    rows = Ticket.objects.filter(pk__in=list(ticket_ids)).order_by().values(*columns.values())
+    payloads = _as_json([{name: row[column] for name, column in columns.items()} for row in rows])  # one render
+    return {payload["id"]: payload for payload in payloads}
 
 
 def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
@@ -136,7 +145,8 @@ def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
 def clock_tickets(clock_ids) -> list:
     if not clock_ids:
         return []
-    return list(SLAClock.objects.filter(pk__in=list(clock_ids)).values_list("ticket_id", flat=True).distinct())
+    clocks = SLAClock.objects.filter(pk__in=list(clock_ids)).order_by()
+    return list(clocks.values_list("ticket_id", flat=True).distinct())
 
 
 def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
@@ -149,16 +159,19 @@ def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
     fields = [name for name in SLA_FIELDS if name != "level"]
     clocks = list(SLAClock.objects.filter(pk__in=list(kinds)).values("id", "ticket_id", *fields))
     tickets = ticket_payloads({clock["ticket_id"] for clock in clocks})
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url = ticket_url(placeholder)  # reversed once: a reverse() per row would cost more than the scan's SQL
+    rendered = _as_json([{name: clock[name] for name in fields} for clock in clocks])
     rows = []
-    for clock in clocks:
-        data = {**_as_json({name: clock[name] for name in fields}), "level": None}  # level: escalations only
+    for clock, data in zip(clocks, rendered, strict=True):
+        ticket_id = str(clock["ticket_id"])
         rows.append(
-            OutboxEvent(
-                event=kinds[clock["id"]],
-                data={**data, **tickets[clock["ticket_id"]]},
-                url=ticket_url(clock["ticket_id"]),
-                permission=PERMISSION,
-                next_attempt_at=now,
-            )
+            {
+                "event": kinds[clock["id"]],
+                "data": {**data, "level": None, **tickets[ticket_id]},  # level: escalation notifications only
+                "url": url.replace(placeholder, ticket_id),
+            }
         )
-    OutboxEvent.objects.bulk_create(rows, batch_size=2000)
+    # One parameter, unpacked by the server: thousands of rows cost one short statement, not 10 parameters each.
+    with connection.cursor() as cursor:
+        cursor.execute(OUTBOX_SQL, {"rows": orjson.dumps(rows).decode(), "permission": PERMISSION, "now": now})
