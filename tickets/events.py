@@ -5,7 +5,8 @@ record them in the outbox (as crm/events.py). Business calendars are configurati
 import datetime
 
 import orjson
-from django.db import connection
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models
 
 from notifications import outbox, registry
 from notifications.choices import Channel
@@ -115,24 +116,8 @@ def comment_created(comment_id, *, by_id=None) -> None:
     )
 
 
-OUTBOX_SQL = """
-INSERT INTO notifications_outboxevent (id, created_at, updated_at, event, data, url, permission, attempts,
-                                       next_attempt_at, last_error)
-SELECT gen_random_uuid(), %(now)s, %(now)s, e->>'event', e->'data', e->>'url', %(permission)s, 0, %(now)s, ''
-  FROM jsonb_array_elements(%(rows)s::jsonb) AS e
-"""
-
-
 def _as_json(data):
     return orjson.loads(OrjsonRenderer().render(data))
-
-
-def ticket_payloads(ticket_ids) -> dict:
-    """ticket_payload of many tickets in one query: id -> payload."""
-    columns = {name: Ticket._meta.get_field(name).attname for name in selectors.TICKET_FIELDS}
-    rows = Ticket.objects.filter(pk__in=list(ticket_ids)).order_by().values(*columns.values())
-    payloads = _as_json([{name: row[column] for name, column in columns.items()} for row in rows])  # one render
-    return {payload["id"]: payload for payload in payloads}
 
 
 def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
@@ -142,36 +127,58 @@ def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
     return {**clock_data, **selectors.ticket_payload(clock.ticket_id)}
 
 
-def clock_tickets(clock_ids) -> list:
-    if not clock_ids:
-        return []
-    clocks = SLAClock.objects.filter(pk__in=list(clock_ids)).order_by()
-    return list(clocks.values_list("ticket_id", flat=True).distinct())
+def _sql_json(column: str, field) -> str:
+    """The SQL of `column` as the API renders it (OrjsonRenderer): UUIDs as text, arrays as JSON arrays, times in
+    RFC 3339 UTC with a Z and microseconds only when there are some (as orjson writes them)."""
+    if isinstance(field, models.DateTimeField):
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        micro = f"CASE WHEN mod(extract(microseconds FROM {column})::bigint, 1000000) <> 0"
+        micro += f" THEN to_char({utc}, '.US') ELSE '' END"
+        return f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {micro} || 'Z'"""
+    if isinstance(field, models.ForeignKey | models.UUIDField):
+        return f"{column}::text"
+    if isinstance(field, ArrayField):
+        return f"to_jsonb({column})"
+    return column
+
+
+def _outbox_sql() -> str:
+    """One INSERT ... SELECT of tickets.sla.* events: each clock with its ticket as ticket_payload shows it, the
+    JSON built by the database (no row goes to Python and back)."""
+    pairs = [
+        f"'{name}', {_sql_json('c.' + name, SLAClock._meta.get_field(name))}" for name in SLA_FIELDS if name != "level"
+    ]
+    pairs.append("'level', NULL")
+    for name in selectors.TICKET_FIELDS:
+        field = Ticket._meta.get_field(name)
+        pairs.append(f"'{name}', {_sql_json('t.' + field.column, field)}")
+    return f"""
+INSERT INTO notifications_outboxevent (id, created_at, updated_at, event, data, url, permission, attempts,
+                                       next_attempt_at, last_error)
+SELECT gen_random_uuid(), %(now)s, %(now)s,
+       CASE WHEN c.id = ANY(%(breached)s) THEN 'tickets.sla.breached' ELSE 'tickets.sla.warning' END,
+       jsonb_build_object({", ".join(pairs)}),
+       %(url_start)s || t.id::text || %(url_end)s, %(permission)s, 0, %(now)s, ''
+  FROM tickets_slaclock c JOIN tickets_ticket t ON t.id = c.ticket_id
+ WHERE c.id = ANY(%(clocks)s)
+"""
 
 
 def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
     """In the caller's transaction: tickets.sla.warning for each warned clock and tickets.sla.breached for each
-    breached one, in three queries whatever their number (the clocks, their tickets, one INSERT). They are due at
-    once: the outbox sweep (every few seconds) dispatches them after commit."""
-    kinds = {**dict.fromkeys(warned, "tickets.sla.warning"), **dict.fromkeys(breached, "tickets.sla.breached")}
-    if not kinds:
+    breached one, in one INSERT whatever their number. They are due at once: the outbox sweep (every few
+    seconds) dispatches them after commit."""
+    if not warned and not breached:
         return
-    fields = [name for name in SLA_FIELDS if name != "level"]
-    clocks = list(SLAClock.objects.filter(pk__in=list(kinds)).values("id", "ticket_id", *fields))
-    tickets = ticket_payloads({clock["ticket_id"] for clock in clocks})
     placeholder = "00000000-0000-0000-0000-000000000000"
-    url = ticket_url(placeholder)  # reversed once: a reverse() per row would cost more than the scan's SQL
-    rendered = _as_json([{name: clock[name] for name in fields} for clock in clocks])
-    rows = []
-    for clock, data in zip(clocks, rendered, strict=True):
-        ticket_id = str(clock["ticket_id"])
-        rows.append(
-            {
-                "event": kinds[clock["id"]],
-                "data": {**data, "level": None, **tickets[ticket_id]},  # level: escalation notifications only
-                "url": url.replace(placeholder, ticket_id),
-            }
-        )
-    # One parameter, unpacked by the server: thousands of rows cost one short statement, not 10 parameters each.
+    url_start, _, url_end = ticket_url(placeholder).partition(placeholder)
+    params = {
+        "now": now,
+        "breached": list(breached),
+        "clocks": [*warned, *breached],
+        "url_start": url_start,
+        "url_end": url_end,
+        "permission": PERMISSION,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(OUTBOX_SQL, {"rows": orjson.dumps(rows).decode(), "permission": PERMISSION, "now": now})
+        cursor.execute(_outbox_sql(), params)

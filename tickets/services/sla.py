@@ -242,7 +242,10 @@ def _targets(policy: SLAPolicy | None) -> dict[str, SLATarget]:
 def _current(ticket: Ticket) -> dict[str, SLAClock]:
     """The latest cycle of each metric's clock."""
     clocks: dict[str, SLAClock] = {}
-    for clock in SLAClock.objects.filter(ticket=ticket).select_related("policy").order_by("metric", "-cycle"):
+    # Locked (FOR NO KEY UPDATE, after the ticket's row): the scan skips them meanwhile, and never overwrites a
+    # change made here, nor this one a breach it made.
+    rows = SLAClock.objects.select_for_update(no_key=True, of=("self",)).filter(ticket=ticket)
+    for clock in rows.select_related("policy").order_by("metric", "-cycle"):
         clocks.setdefault(clock.metric, clock)
     return clocks
 

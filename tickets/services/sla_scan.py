@@ -32,7 +32,6 @@ from omni.models import User
 from .. import events
 from ..choices import EscalationAction, EscalationKind, TicketPriority
 from ..models import SLAEvent
-from .sla import SLA_STATE_SQL
 
 __all__ = ["breaches_fire", "sla_escalate", "sla_scan"]
 
@@ -73,11 +72,18 @@ UNION ALL
 ON CONFLICT (clock_id, kind, level) DO NOTHING
 RETURNING id, clock_id, kind
 """
-# The scan skips tickets a service holds: that service sets their state from the clocks itself.
-SCAN_STATE_SQL = SLA_STATE_SQL.replace(
-    "WHERE ticket_id = ANY(%(ids)s)",
-    "WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE id = ANY(%(ids)s) FOR NO KEY UPDATE SKIP LOCKED)",
-)
+# The scan only ever makes a ticket worse: a breached clock makes it breached, a warned one warning (unless it is
+# breached already), so the state needs no look at the other clocks. Tickets a service holds are skipped (SKIP
+# LOCKED: waiting for one while holding clocks could deadlock with it); that service sets their state itself.
+SCAN_STATE_SQL = """
+UPDATE tickets_ticket t
+   SET sla_state = CASE WHEN t.id = ANY(%(breached)s) THEN 'breached' ELSE 'warning' END, updated_at = %(now)s
+ WHERE t.id IN (SELECT id FROM tickets_ticket
+                 WHERE (id = ANY(%(breached)s) AND sla_state <> 'breached')
+                    OR (id IN (SELECT ticket_id FROM tickets_slaclock WHERE id = ANY(%(warned)s))
+                        AND sla_state NOT IN ('breached', 'warning'))
+                   FOR NO KEY UPDATE SKIP LOCKED)
+"""
 
 
 def _events_insert(cursor, *, now: datetime.datetime, breached: list[UUID], scan: bool) -> list[tuple]:
@@ -118,8 +124,14 @@ def sla_scan(now: datetime.datetime | None = None) -> dict[str, int]:
         fired = _events_insert(cursor, now=now, breached=breached_ids, scan=True)
         warned = [clock_id for _id, clock_id, kind in fired if kind == EscalationKind.WARN]
         if breached or warned:
-            ticket_ids = list({row[1] for row in breached} | set(events.clock_tickets(warned)))
-            cursor.execute(SCAN_STATE_SQL, {"now": now, "ids": ticket_ids})
+            cursor.execute(
+                SCAN_STATE_SQL,
+                {
+                    "now": now,
+                    "breached": list({row[1] for row in breached}),
+                    "warned": warned,
+                },
+            )
     events.sla_events_record(warned=warned, breached=breached_ids, now=now)
     _queue([row[0] for row in fired])
     return {"breached": len(breached), "warned": len(warned), "escalations": len(fired)}
