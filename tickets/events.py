@@ -156,11 +156,12 @@ def _outbox_sql() -> str:
 INSERT INTO notifications_outboxevent (id, created_at, updated_at, event, data, url, permission, attempts,
                                        next_attempt_at, last_error)
 SELECT gen_random_uuid(), %(now)s, %(now)s,
-       CASE WHEN c.id = ANY(%(breached)s) THEN 'tickets.sla.breached' ELSE 'tickets.sla.warning' END,
+       k.event,
        jsonb_build_object({", ".join(pairs)}),
        %(url_start)s || t.id::text || %(url_end)s, %(permission)s, 0, %(now)s, ''
-  FROM tickets_slaclock c JOIN tickets_ticket t ON t.id = c.ticket_id
- WHERE c.id = ANY(%(clocks)s)
+  FROM unnest(%(clocks)s::uuid[], %(events)s::text[]) AS k(clock_id, event)
+  JOIN tickets_slaclock c ON c.id = k.clock_id
+  JOIN tickets_ticket t ON t.id = c.ticket_id
 """
 
 
@@ -174,8 +175,8 @@ def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
     url_start, _, url_end = ticket_url(placeholder).partition(placeholder)
     params = {
         "now": now,
-        "breached": list(breached),
         "clocks": [*warned, *breached],
+        "events": ["tickets.sla.warning"] * len(warned) + ["tickets.sla.breached"] * len(breached),
         "url_start": url_start,
         "url_end": url_end,
         "permission": PERMISSION,

@@ -76,13 +76,19 @@ RETURNING id, clock_id, kind
 # breached already), so the state needs no look at the other clocks. Tickets a service holds are skipped (SKIP
 # LOCKED: waiting for one while holding clocks could deadlock with it); that service sets their state itself.
 SCAN_STATE_SQL = """
-UPDATE tickets_ticket t
-   SET sla_state = CASE WHEN t.id = ANY(%(breached)s) THEN 'breached' ELSE 'warning' END, updated_at = %(now)s
- WHERE t.id IN (SELECT id FROM tickets_ticket
-                 WHERE (id = ANY(%(breached)s) AND sla_state <> 'breached')
-                    OR (id IN (SELECT ticket_id FROM tickets_slaclock WHERE id = ANY(%(warned)s))
-                        AND sla_state NOT IN ('breached', 'warning'))
-                   FOR NO KEY UPDATE SKIP LOCKED)
+WITH wanted AS (
+    SELECT DISTINCT ON (id) id, state
+      FROM (SELECT unnest(%(breached)s::uuid[]) AS id, 'breached' AS state, 0 AS rank
+            UNION ALL
+            SELECT ticket_id, 'warning', 1 FROM tickets_slaclock WHERE id = ANY(%(warned)s::uuid[])) AS marked
+     ORDER BY id, rank
+), locked AS (
+    SELECT t.id, wanted.state
+      FROM tickets_ticket t JOIN wanted ON wanted.id = t.id
+     WHERE t.sla_state <> 'breached' AND (wanted.state = 'breached' OR t.sla_state <> 'warning')
+       FOR NO KEY UPDATE OF t SKIP LOCKED
+)
+UPDATE tickets_ticket t SET sla_state = locked.state, updated_at = %(now)s FROM locked WHERE t.id = locked.id
 """
 
 
