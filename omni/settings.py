@@ -393,7 +393,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=35),
     },
     # SLA warnings, breaches and escalations (set-based SQL); the task expires before the next is sent.
-    "tickets-sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60, "options": {"expires": 50}},
+    "tickets-sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60, "options": {"expire_seconds": 50}},
 }
 
 # Security: strict in production (DEBUG off); `check --deploy` is clean then.

@@ -237,3 +237,34 @@ def test_the_outbox_payload_built_in_sql_is_the_apis(agent):
     assert event.url.endswith(f"{ticket.pk}/change/")
     assert event.permission == "tickets.view_ticket"
     assert clock.pk
+
+
+def test_the_beat_runs_the_scan_every_minute_and_it_expires_before_the_next(eager):
+    from django.conf import settings as django_settings
+    from django_celery_beat.schedulers import ModelEntry
+
+    from tickets.tasks import sla_scan
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["tickets-sla-scan"]
+    assert (entry["task"], entry["schedule"]) == (sla_scan.name, 60)
+    assert entry["task"] in app.tasks
+    model_entry = ModelEntry.from_entry("tickets-sla-scan", app=app, **entry)  # as the database scheduler stores it
+    assert 0 < model_entry.model.expire_seconds < 60
+    policy = policy_with(business_hours=False, resolution=60)
+    clock = running(opened(timezone.now() - 2 * HOUR), policy, due=timezone.now() - HOUR)
+    sla_scan.delay()  # eager: runs here
+    clock.refresh_from_db()
+    assert clock.state == ClockState.BREACHED
+
+
+def test_escalations_of_a_deleted_ticket_do_nothing(ladder, eager, django_capture_on_commit_callbacks):
+    policy, boss, senior, _team = ladder
+    now = timezone.now()
+    ticket = opened(now - 3 * HOUR)
+    running(ticket, policy, due=now - 2 * HOUR)
+    services.ticket_delete(ticket_id=ticket.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sla_scan(now)
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+    assert _deliveries(boss) == 0

@@ -156,6 +156,8 @@ def _act(event: SLAEvent, *, now: datetime.datetime) -> None:
     from .desk import ticket_update
 
     rule, ticket = event.rule, event.clock.ticket
+    if ticket.deleted_at is not None:
+        return  # deleted since: nobody is told about it, nothing is moved
     if rule.action in (EscalationAction.NOTIFY_USER, EscalationAction.NOTIFY_TEAM):
         key = "tickets.sla.warning" if event.kind == EscalationKind.WARN else "tickets.sla.breached"
         notify(
