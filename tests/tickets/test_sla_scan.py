@@ -268,3 +268,19 @@ def test_escalations_of_a_deleted_ticket_do_nothing(ladder, eager, django_captur
     ticket.refresh_from_db()
     assert ticket.assignee is None
     assert _deliveries(boss) == 0
+
+
+def test_an_escalation_task_run_twice_does_nothing_twice(ladder, django_capture_on_commit_callbacks):
+    """A retried sla_escalate (acks_late) tells nobody twice and reassigns once."""
+    policy, boss, senior, _team = ladder
+    now = timezone.now()
+    ticket = opened(now - 3 * HOUR)
+    running(ticket, policy, due=now - 2 * HOUR)
+    services.sla_scan(now)  # its on-commit queueing never runs here: the events are carried out by hand below
+    ids = list(SLAEvent.objects.values_list("pk", flat=True))
+    assert services.sla_escalate(event_ids=ids, now=now) == 2
+    assert services.sla_escalate(event_ids=ids, now=now) == 2
+    assert _deliveries(boss) == 3
+    ticket.refresh_from_db()
+    assert ticket.assignee == senior
+    assert OutboxEvent.objects.filter(event="tickets.ticket.updated").count() == 1
