@@ -87,3 +87,41 @@ def test_two_scans_at_once_queue_each_escalation_once(eager):
     assert results == [{"breached": 0, "warned": 0, "escalations": 0}] * 2
     assert SLAEvent.objects.count() == 3 * COUNT
     assert Delivery.objects.filter(recipient_key=boss_key).count() == 6 * COUNT
+
+
+def test_a_scan_skips_a_ticket_a_service_holds_and_the_next_takes_it():
+    """The scan never waits for a ticket's row while it holds clocks (it could deadlock with the service holding
+    the ticket): that ticket's clock is left to the next scan, breached at its due all the same."""
+    from django.db import transaction
+
+    policy = policy_with(business_hours=False, resolution=60)
+    now = timezone.now()
+    ticket = opened(now - 3 * HOUR)
+    due = now - 2 * HOUR
+    SLAClock.objects.create(
+        ticket=ticket, metric=SLAMetric.RESOLUTION, policy=policy, target_minutes=60, business_hours=False,
+        started_at=due - HOUR, due_at=due,
+    )  # fmt: skip
+    held, release = threading.Event(), threading.Event()
+
+    def service():
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=ticket.pk)  # as ticket_update does
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(service)
+        assert held.wait(30)
+        try:
+            assert services.sla_scan(now)["breached"] == 0  # returns at once: nothing waited
+        finally:
+            release.set()
+        holder.result(timeout=30)
+    assert services.sla_scan(now)["breached"] == 1
+    ticket.refresh_from_db()
+    assert ticket.sla_state == "breached"
+    assert SLAClock.objects.get(ticket=ticket).breached_at == due

@@ -2,8 +2,9 @@
 clocks, then escalations queued for exactly the rows the statements returned.
 
 1. `UPDATE tickets_slaclock ... RETURNING`: running clocks past due become breached, `breached_at` = their due
-   (not the scan's time, so reports do not depend on scan lag). Rows a ticket's service holds are skipped
-   (SKIP LOCKED): the next scan takes them.
+   (not the scan's time, so reports do not depend on scan lag). Clocks whose clock or ticket row a service holds
+   are skipped (SKIP LOCKED: the scan never waits while holding rows, so it cannot deadlock with a service); the
+   next scan takes them.
 2. `INSERT INTO tickets_slaevent ... SELECT ... JOIN tickets_escalationrule ... ON CONFLICT DO NOTHING RETURNING`:
    warnings (running clocks past warn_at), the breach level (clocks breached by 1.) and the levels after the
    breach (breached_at + offset passed). The unique key (clock, kind, level) makes each level fire once per
@@ -41,12 +42,14 @@ ESCALATE_BATCH = 100  # events per escalation task
 ESCALATION_CHANNELS = (Channel.EMAIL, Channel.INAPP, Channel.SMS)  # SMS waits for the person's quiet hours
 PRIORITY_ORDER = {value: rank for rank, value in enumerate(TicketPriority.values)}
 
+# The clock and its ticket are locked together: a clock whose ticket a service holds is left to the next scan
+# (its breached_at is its due either way), and the tickets' state below is then never skipped for a breach.
 BREACH_SQL = """
 UPDATE tickets_slaclock c
    SET state = 'breached', breached_at = c.due_at, updated_at = %(now)s
- WHERE c.id IN (SELECT id FROM tickets_slaclock
-                 WHERE state = 'running' AND due_at <= %(now)s
-                   FOR NO KEY UPDATE SKIP LOCKED)
+ WHERE c.id IN (SELECT due.id FROM tickets_slaclock due JOIN tickets_ticket t ON t.id = due.ticket_id
+                 WHERE due.state = 'running' AND due.due_at <= %(now)s
+                   FOR NO KEY UPDATE OF due, t SKIP LOCKED)
    AND c.state = 'running'
 RETURNING c.id, c.ticket_id
 """
