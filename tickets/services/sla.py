@@ -1,6 +1,6 @@
 """SLA clocks (DOMAIN.md C.6, point 3): started, paused, resumed, met, re-targeted and stopped inside the ticket's
 transaction by services.desk (the ticket row is locked there, so its clocks change one writer at a time). The beat
-scan (sla_scan.py) marks warnings and breaches of running clocks in set-based SQL.
+scan (scan.py) marks warnings and breaches of running clocks in set-based SQL.
 
 A clock's arithmetic is in business time on its policy's calendar (tickets.business_time), or round the clock
 when its target says so. `elapsed_seconds` is the target time used up at the last pause or stop; a paused clock
@@ -252,7 +252,7 @@ def _current(ticket: Ticket) -> dict[str, SLAClock]:
 
 def _finish(ctx: _Context, ticket: Ticket) -> None:
     """After the clocks changed: the ticket's dues and SLA state, and the events of clocks breached here."""
-    from .sla_scan import breaches_fire
+    from .scan import breaches_fire
 
     if ctx.breached:
         breaches_fire(clock_ids=ctx.breached, now=ctx.now)
