@@ -38,4 +38,5 @@ test: setup  ## every gate, then the whole suite (unit, API, fuzz, browser)
 bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/api_list.py
 	$(PY) bench/notify_fanout.py
+	$(PY) bench/sla_scan.py
 	$(PY) bench/load.py

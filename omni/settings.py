@@ -261,6 +261,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")  # uploads; never served directly (checked views)
 MEDIA_URL = "/media/"
 # Ticket attachments (tickets.services.replies): per file, per reply, and the extensions accepted.
+# Tickets waiting for the customer (tickets.services.pending, hourly): one reminder after N days, closed M days later.
+TICKETS_PENDING_REMIND_DAYS = env.int("TICKETS_PENDING_REMIND_DAYS", default=3)
+TICKETS_PENDING_CLOSE_DAYS = env.int("TICKETS_PENDING_CLOSE_DAYS", default=7)
 TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 TICKET_ATTACHMENT_MAX_FILES = env.int("TICKET_ATTACHMENT_MAX_FILES", default=5)
 _ATTACHMENT_DEFAULT = "pdf png jpg jpeg gif webp txt csv log doc docx xls xlsx odt ods zip eml"
@@ -398,6 +401,18 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-calendars-ical-sync": {
         "task": "tickets.tasks.calendars_ical_sync",
         "schedule": crontab(hour=3, minute=35),
+    },
+    # SLA warnings, breaches and escalations (set-based SQL); the task expires before the next is sent.
+    "tickets-sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60, "options": {"expire_seconds": 50}},
+    "tickets-pending-remind": {
+        "task": "tickets.tasks.pending_remind",
+        "schedule": crontab(minute=5),
+        "options": {"expire_seconds": 3000},
+    },
+    "tickets-pending-autoclose": {
+        "task": "tickets.tasks.pending_autoclose",
+        "schedule": crontab(minute=35),
+        "options": {"expire_seconds": 3000},
     },
 }
 

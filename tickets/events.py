@@ -1,17 +1,25 @@
 """The events of tickets: the catalogue entries and the functions its services call, inside their transaction, to
-record them in the outbox (as crm/events.py). Business calendars are configuration and emit none; the SLA events
-(tickets.sla.warning, .breached) join with the clocks."""
+record them in the outbox (as crm/events.py). Business calendars are configuration and emit none. The SLA events
+(tickets.sla.warning, .breached) are recorded by the scan in one INSERT for all the clocks it touched."""
+
+import datetime
+
+import orjson
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models
 
 from notifications import outbox, registry
 from notifications import services as notifications
 from notifications.choices import Channel
 from notifications.recipients import Recipient
 from notifications.registry import DefaultTemplate
+from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
 from omni.db import TIMESTAMP_FIELDS
 from omni.hosts import portal_url
 
 from . import selectors
+from .models import SLAClock, Ticket
 
 TICKET_PAYLOAD = (*[f for f in selectors.TICKET_FIELDS if f not in TIMESTAMP_FIELDS], "created_at", "updated_at")
 STATUS_PAYLOAD = ("old", "new", *TICKET_PAYLOAD)
@@ -69,12 +77,35 @@ registry.register(
     },
 )
 
+# An SLA event is the ticket as the API shows it to staff, with the clock that warned or breached.
+SLA_FIELDS = ("metric", "cycle", "level", "due_at", "breached_at")
+SLA_PAYLOAD = (*SLA_FIELDS, *TICKET_PAYLOAD)
+for key, description, subject in (
+    ("tickets.sla.warning", "An SLA clock of a ticket reached its warning share", "is breaching soon"),
+    ("tickets.sla.breached", "An SLA clock of a ticket passed its target (and each level after)", "breached"),
+):
+    registry.register(
+        key,
+        description,
+        payload=SLA_PAYLOAD,
+        channels=(),  # staff follow it on their preferences page; escalation rules name whom else to tell
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject=f"Ticket {{{{ number }}}}: {{{{ metric }}}} {subject}",
+                text=f"Ticket {{{{ number }}}} ({{{{ subject }}}}): {{{{ metric }}}} {subject}, due {{{{ due_at }}}}."
+                "\n\n{{ url }}\n",
+            ),
+            Channel.SMS: DefaultTemplate(text=f"{{{{ number }}}} {{{{ metric }}}} {subject}: {{{{ subject }}}}"),
+            Channel.INAPP: DefaultTemplate(subject=f"Ticket {{{{ number }}}}: {{{{ metric }}}} {subject}"),
+        },
+    )
+
 PERMISSION = "tickets.view_ticket"
 
 
 def ticket_url(ticket_id) -> str:
-    """The ticket in the staff admin until the console's ticket page exists."""
-    return portal_url(Audience.STAFF, "admin:tickets_ticket_change", object_id=ticket_id)
+    """The ticket's page in the staff console (the link staff notifications and webhooks carry)."""
+    return portal_url(Audience.STAFF, "staff:ticket_detail", pk=ticket_id)
 
 
 def ticket_changed(verb: str, ticket_id, *, by_id=None) -> None:
@@ -157,3 +188,72 @@ def ticket_pending_reminder(
         idempotency_key=f"tickets.ticket.pending_reminder:{ticket_id}:{waiting_since.isoformat()}",
         now=now,
     )
+
+
+def _as_json(data):
+    return orjson.loads(OrjsonRenderer().render(data))
+
+
+def sla_payload(clock: SLAClock, *, level: int = 0) -> dict:
+    """One clock's SLA event payload (escalation notifications)."""
+    clock_data = {"metric": clock.metric, "cycle": clock.cycle, "level": level}
+    clock_data |= _as_json({"due_at": clock.due_at, "breached_at": clock.breached_at})
+    return {**clock_data, **selectors.ticket_payload(clock.ticket_id)}
+
+
+def _sql_json(column: str, field) -> str:
+    """The SQL of `column` as the API renders it (OrjsonRenderer): UUIDs as text, arrays as JSON arrays, times in
+    RFC 3339 UTC with a Z and microseconds only when there are some (as orjson writes them)."""
+    if isinstance(field, models.DateTimeField):
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        micro = f"CASE WHEN mod(extract(microseconds FROM {column})::bigint, 1000000) <> 0"
+        micro += f" THEN to_char({utc}, '.US') ELSE '' END"
+        return f"""to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || {micro} || 'Z'"""
+    if isinstance(field, models.ForeignKey | models.UUIDField):
+        return f"{column}::text"
+    if isinstance(field, ArrayField):
+        return f"to_jsonb({column})"
+    return column
+
+
+def _outbox_sql() -> str:
+    """One INSERT ... SELECT of tickets.sla.* events: each clock with its ticket as ticket_payload shows it, the
+    JSON built by the database (no row goes to Python and back)."""
+    pairs = [
+        f"'{name}', {_sql_json('c.' + name, SLAClock._meta.get_field(name))}" for name in SLA_FIELDS if name != "level"
+    ]
+    pairs.append("'level', NULL")
+    for name in selectors.TICKET_FIELDS:
+        field = Ticket._meta.get_field(name)
+        pairs.append(f"'{name}', {_sql_json('t.' + field.column, field)}")
+    return f"""
+INSERT INTO notifications_outboxevent (id, created_at, updated_at, event, data, url, permission, attempts,
+                                       next_attempt_at, last_error)
+SELECT gen_random_uuid(), %(now)s, %(now)s,
+       k.event,
+       jsonb_build_object({", ".join(pairs)}),
+       %(url_start)s || t.id::text || %(url_end)s, %(permission)s, 0, %(now)s, ''
+  FROM unnest(%(clocks)s::uuid[], %(events)s::text[]) AS k(clock_id, event)
+  JOIN tickets_slaclock c ON c.id = k.clock_id
+  JOIN tickets_ticket t ON t.id = c.ticket_id
+"""
+
+
+def sla_events_record(*, warned, breached, now: datetime.datetime) -> None:
+    """In the caller's transaction: tickets.sla.warning for each warned clock and tickets.sla.breached for each
+    breached one, in one INSERT whatever their number. They are due at once: the outbox sweep (every few
+    seconds) dispatches them after commit."""
+    if not warned and not breached:
+        return
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url_start, _, url_end = ticket_url(placeholder).partition(placeholder)
+    params = {
+        "now": now,
+        "clocks": [*warned, *breached],
+        "events": ["tickets.sla.warning"] * len(warned) + ["tickets.sla.breached"] * len(breached),
+        "url_start": url_start,
+        "url_end": url_end,
+        "permission": PERMISSION,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_outbox_sql(), params)

@@ -124,11 +124,11 @@ def sla_policy_for(
 
 # ---- teams and tickets ---------------------------------------------------------------------------------------
 
-# The API's ticket fields (TicketOut) and the payload of tickets.ticket.* events. SLA dues join them when the
-# clocks exist.
+# The API's ticket fields (TicketOut) and the payload of tickets.ticket.* events; the SLA dues and state are
+# kept on the ticket by the SLA services and the scan.
 TICKET_FIELDS = (
     "id", "number", "account", "contact", "subject", "description", "category", "priority", "status", "team",
-    "assignee", "tags", "created_at", "updated_at",
+    "assignee", "tags", "first_response_due", "resolution_due", "sla_state", "created_at", "updated_at",
 )  # fmt: skip
 COMMENT_FIELDS = ("id", "ticket", "author", "body", "public", "created_at")
 

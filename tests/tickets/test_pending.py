@@ -171,3 +171,23 @@ def test_a_ticket_locked_by_a_reply_in_progress_is_left_alone(account, contact):
         holder.result(timeout=30)
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.PENDING_CUSTOMER
     assert services.pending_autoclose(now=NOW) == 1  # the next run closes it
+
+
+@pytest.mark.django_db
+def test_beat_runs_both_hourly_through_their_tasks(account, contact, settings):
+    """The beat entries name the tasks, and the tasks do the work (run here, as a worker would)."""
+    from django.conf import settings as django_settings
+
+    from tickets import tasks
+
+    schedule = django_settings.CELERY_BEAT_SCHEDULE
+    assert schedule["tickets-pending-remind"]["task"] == tasks.pending_remind.name
+    assert schedule["tickets-pending-autoclose"]["task"] == tasks.pending_autoclose.name
+    waiting = _pending(account, days=4, contact=contact)
+    stale = _pending(account, days=20, reminded_days=8, contact=contact)
+    tasks.pending_remind()
+    tasks.pending_autoclose()
+    waiting.refresh_from_db()
+    stale.refresh_from_db()
+    assert waiting.reminded_at is not None and waiting.status == TicketStatus.PENDING_CUSTOMER
+    assert stale.status == TicketStatus.CLOSED

@@ -220,3 +220,45 @@ def test_a_reseller_lists_and_reads_its_accounts_tickets_only(api_as, reseller, 
     assert client.get(f"{TICKETS}{theirs.pk}/").json()["subject"] == "Resold line down"
     assert_error(client.get(f"{TICKETS}{not_theirs.pk}/"), 404, code="not_found")
     assert client.post(f"{TICKETS}{theirs.pk}/comments/", {"body": "Our customer asks"}).status_code == 201
+
+
+# ---- SLA ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_sla_columns_and_filters(api_as, admin_user, account):
+    from tests.tickets.sla_support import policy_with
+
+    policy_with(business_hours=False, first_response=60, resolution=240)
+    client = api_as(admin_user)
+    created = client.post(TICKETS, {"account": str(account.pk), "subject": "Down"})
+    assert created.status_code == 201
+    body = created.json()
+    ticket = Ticket.objects.get(pk=body["id"])
+    assert body["sla_state"] == "running"
+    assert body["first_response_due"] is not None and body["resolution_due"] is not None
+    assert (body["first_response_due"][:16], body["resolution_due"][:16]) == (
+        ticket.first_response_due.isoformat()[:16],
+        ticket.resolution_due.isoformat()[:16],
+    )
+    late = TicketFactory(account=account, sla_state="breached")
+    plain = TicketFactory(account=account)
+
+    def ids(**params):
+        response = client.get(TICKETS, params)
+        assert response.status_code == 200, response.json()
+        return {row["id"] for row in response.json()["results"]}
+
+    assert ids(breached="true") == {str(late.pk)}
+    assert ids(breached="false") == {str(ticket.pk), str(plain.pk)}
+    assert ids(sla_state="running") == {str(ticket.pk)}
+    assert ids(sla_state=["running", "breached"]) == {str(ticket.pk), str(late.pk)}
+    assert_error(client.get(TICKETS, {"breached": "maybe"}), 400, field="breached")
+    assert_error(client.get(TICKETS, {"sla_state": "late"}), 400, field="sla_state")
+
+
+def test_sla_fields_are_read_only(api_as, admin_user, account):
+    ticket = TicketFactory(account=account)
+    response = api_as(admin_user).patch(f"{TICKETS}{ticket.pk}/", {"sla_state": "met", "subject": "New"})
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.sla_state, ticket.subject) == ("", "New")

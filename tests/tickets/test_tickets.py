@@ -206,6 +206,9 @@ def test_services_record_events_in_the_outbox(account, agent, django_capture_on_
         "team": str(team.pk),
         "assignee": None,
         "tags": [],
+        "first_response_due": None,  # no SLA policy
+        "resolution_due": None,
+        "sla_state": "",
         "created_at": rows[0][1]["created_at"],
         "updated_at": rows[0][1]["updated_at"],
     }

@@ -1,5 +1,5 @@
 """The admin of tickets: sla.py for business calendars and SLA policies, desk.py for teams, tickets and their
-comments. Importing both registers every model."""
+comments, clocks.py for SLA clocks and their events, console.py for saved views and macros, attachments.py for
+ticket files. Importing them registers every model."""
 
-from . import desk, sla  # noqa: F401
-from .console import MacroAdmin, SavedViewAdmin  # noqa: F401
+from . import attachments, clocks, console, desk, sla  # noqa: F401

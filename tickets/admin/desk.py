@@ -9,6 +9,7 @@ from omni.admin import DeletedListFilter, ReadOnlyAdminMixin, RecordServiceAdmin
 from .. import services
 from ..choices import TicketStatus
 from ..models import Team, TeamUserObjectPermission, Ticket, TicketComment, TicketStatusChange
+from .clocks import SLAClockInline
 
 
 class TeamAccessInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -81,10 +82,13 @@ def _transition_action(to: str, description: str):
 
 @admin.register(Ticket)
 class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
-    list_display = ["number", "subject", "account", "status", "priority", "team", "assignee", "created_at"]
+    list_display = [
+        "number", "subject", "account", "status", "priority", "sla_state", "team", "assignee", "created_at",
+    ]  # fmt: skip
     list_filter = [
         "status",
         "priority",
+        "sla_state",
         "source",
         ("team", admin.RelatedOnlyFieldListFilter),
         "category",
@@ -94,10 +98,10 @@ class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
     list_select_related = ["account", "team", "assignee"]
     autocomplete_fields = ["account", "contact", "assignee", "team", "parent", "follow_up_of", "watchers"]
     readonly_fields = [
-        "number", "status", "resolution", "first_response_at", "resolved_at", "closed_at", "created_at",
-        "updated_at", "deleted_at",
+        "number", "status", "resolution", "first_response_at", "resolved_at", "closed_at", "sla_state",
+        "first_response_due", "resolution_due", "created_at", "updated_at", "deleted_at",
     ]  # fmt: skip
-    inlines = [TicketCommentInline, TicketStatusChangeInline]
+    inlines = [TicketCommentInline, TicketStatusChangeInline, SLAClockInline]
     # Resolving needs a note: the ticket's page in the console (or the API) does it, not a bulk action.
     actions = [
         _transition_action(TicketStatus.OPEN, _("Open selected tickets")),

@@ -4,9 +4,10 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from notifications.api.filters import StrictBooleanFilter
 from omni.api.filters import IsoDateTimeFilter, SearchFilter
 
-from ..choices import TicketPriority, TicketStatus
+from ..choices import SLAState, TicketPriority, TicketStatus
 from ..models import BusinessCalendar, Ticket
 
 
@@ -35,7 +36,21 @@ class TicketFilterSet(django_filters.FilterSet):
     assignee = django_filters.UUIDFilter(field_name="assignee_id", label=_("Assignee"))
     account = django_filters.UUIDFilter(field_name="account_id", label=_("Account"))
     updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    sla_state = django_filters.MultipleChoiceFilter(
+        choices=[choice for choice in SLAState.choices if choice[0]], distinct=False, label=_("SLA state")
+    )
+    breached = StrictBooleanFilter(
+        method="filter_breached", label=_("Breached"), help_text=_("true: an SLA clock of the ticket is breached.")
+    )
 
     class Meta:
         model = Ticket
-        fields = ["search", "status", "priority", "team", "assignee", "account", "updated_since"]
+        fields = [
+            "search", "status", "priority", "team", "assignee", "account", "updated_since", "sla_state", "breached",
+        ]  # fmt: skip
+
+    def filter_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        breached = Q(sla_state=SLAState.BREACHED)
+        return queryset.filter(breached) if value else queryset.exclude(breached)

@@ -153,7 +153,9 @@ class TeamOut(serializers.ModelSerializer):
 
 
 class TicketOut(serializers.ModelSerializer):
-    """A ticket. The SLA dues (first_response_due, resolution_due, sla_state) join when the SLA clocks exist."""
+    """A ticket, with its SLA at a glance: the first-response and resolution dues of its current clocks (null while
+    paused or without a policy) and sla_state, the worst of its clocks (breached, warning, running, paused, met;
+    empty without a policy)."""
 
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
 

@@ -23,6 +23,7 @@ from .. import events, selectors
 from ..choices import TICKET_TRANSITIONS, TeamAccess, TicketStatus
 from ..models import TEAM_NAME_UNIQUE, Team, Ticket, TicketComment, TicketStatusChange
 from ..models.desk import TEAM_FULL, TEAM_READ
+from . import sla
 
 __all__ = [
     "comment_add",
@@ -145,6 +146,7 @@ def ticket_create(
     ticket.save()
     if watcher_ids:
         ticket.watchers.set(_staff_users(watcher_ids, "watchers"))
+    sla.sla_start(ticket=ticket, now=ticket.created_at)
     events.ticket_changed("created", ticket.pk, by_id=by.pk if by else None)
     return ticket
 
@@ -168,6 +170,8 @@ def ticket_update(
         ticket.save()
     if watcher_ids is not None:
         ticket.watchers.set(_staff_users(watcher_ids, "watchers"))
+    if sla.POLICY_FIELDS.intersection(changed):
+        sla.sla_retarget(ticket=ticket, now=timezone.now())
     if changed:
         events.ticket_changed("updated", ticket.pk, by_id=by.pk if by else None)
     if status is not None:
@@ -218,6 +222,7 @@ def ticket_transition(*, ticket_id: UUID, to: str, by: User | None = None, resol
         ]
     )
     TicketStatusChange.objects.create(ticket=ticket, old=old, new=to, by=by, note=resolution.strip())
+    sla.sla_on_status(ticket=ticket, old=old, new=to, now=now)
     events.ticket_status_changed(ticket.pk, old=old, new=to, by_id=by.pk if by else None)
     return ticket
 
@@ -262,5 +267,6 @@ def comment_add(*, ticket_id: UUID, author: User, body: str, public: bool = True
         ticket.save(update_fields=["first_response_at", "updated_at"])
     events.comment_created(comment.pk, by_id=author.pk)
     if not staff and ticket.status in REOPENED_BY_CUSTOMER:
-        ticket_transition(ticket_id=ticket.pk, to=TicketStatus.OPEN, by=author)
+        ticket = ticket_transition(ticket_id=ticket.pk, to=TicketStatus.OPEN, by=author)
+    sla.sla_on_comment(ticket=ticket, staff=staff, public=public, now=comment.created_at)
     return comment

@@ -28,11 +28,11 @@ __all__ = ["pending_autoclose", "pending_remind"]
 
 
 def remind_days() -> int:
-    return getattr(settings, "TICKETS_PENDING_REMIND_DAYS", 3)
+    return settings.TICKETS_PENDING_REMIND_DAYS
 
 
 def close_days() -> int:
-    return getattr(settings, "TICKETS_PENDING_CLOSE_DAYS", 7)
+    return settings.TICKETS_PENDING_CLOSE_DAYS
 
 
 _table = Ticket._meta.db_table
