@@ -285,14 +285,15 @@ def ticket_queue_counts(*, user: User, now: datetime | None = None) -> dict[str,
     return {key: counts[key] or 0 for key in TICKET_QUEUES}
 
 
-def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+def ticket_search(queryset: QuerySet[Ticket], text: str, *, notes: bool = True) -> QuerySet[Ticket]:
     """Tickets matching `text` (web search syntax: words, "phrases", -not, or) in the subject, description and
-    public replies (search_vector) or the internal notes (notes_vector, staff only: portals must not call this),
-    annotated with `rank` (subject hits weigh most; notes half of replies)."""
+    public replies (search_vector) or, with `notes` (staff only: portals and portal users' API calls pass False),
+    the internal notes (notes_vector), annotated with `rank` (subject hits weigh most; notes half of replies)."""
     query = SearchQuery(text, config="english", search_type="websearch")
-    rank = Coalesce(SearchRank(F("search_vector"), query), Value(0.0)) + 0.5 * Coalesce(
-        SearchRank(F("notes_vector"), query), Value(0.0)
-    )
+    rank = Coalesce(SearchRank(F("search_vector"), query), Value(0.0))
+    if not notes:
+        return queryset.filter(search_vector=query).annotate(rank=rank)
+    rank = rank + 0.5 * Coalesce(SearchRank(F("notes_vector"), query), Value(0.0))
     return queryset.filter(Q(search_vector=query) | Q(notes_vector=query)).annotate(rank=rank)
 
 

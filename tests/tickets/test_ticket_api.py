@@ -262,3 +262,26 @@ def test_sla_fields_are_read_only(api_as, admin_user, account):
     assert response.status_code == 200
     ticket.refresh_from_db()
     assert (ticket.sla_state, ticket.subject) == ("", "New")
+
+
+def test_full_text_search_never_finds_a_note_or_another_account_for_a_customer(
+    api_as, agent, admin_user, customer, other_customer, account, other_account
+):
+    ours = TicketFactory(account=account, subject="Router rebooting")
+    theirs = TicketFactory(account=other_account, subject="Router rebooting too")
+    services.comment_add(ticket_id=ours.pk, author=agent, body="Replaced the fibre patch cord")
+    services.comment_add(ticket_id=ours.pk, author=agent, body="Customer owes money, be firm", public=False)
+
+    def found(user, words):
+        response = api_as(user).get(TICKETS, {"q": words})
+        assert response.status_code == 200
+        return {row["number"] for row in response.json()["results"]}
+
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert found(customer, "reboots") == {ours.number}  # stemmed, and the other account's ticket is not found
+    assert found(customer, "patch cords") == {ours.number}  # public replies are searched
+    assert found(customer, "owes money") == set()  # internal notes never are, for a portal user
+    assert found(other_customer, "patch cord") == set()
+    assert found(admin_user, "owes money") == {ours.number}  # staff search notes too
+    assert found(admin_user, "rebooting") == {ours.number, theirs.number}

@@ -8,10 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ..models import TicketAttachment
+from .scope import TicketScopeMixin
 
 
 @admin.register(TicketAttachment)
-class TicketAttachmentAdmin(admin.ModelAdmin):
+class TicketAttachmentAdmin(TicketScopeMixin, admin.ModelAdmin):
     list_display = ["name", "ticket", "size_display", "content_type", "public", "uploaded_by", "created_at"]
     list_filter = ["public", "content_type", "created_at"]
     search_fields = ["name", "ticket__number"]

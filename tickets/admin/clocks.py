@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from omni.admin import ReadOnlyAdminMixin
 
 from ..models import SLAClock, SLAEvent
+from .scope import TicketScopeMixin
 
 CLOCK_FIELDS = [
     "metric", "cycle", "state", "policy", "target_minutes", "business_hours", "started_at", "due_at", "warn_at",
@@ -32,7 +33,7 @@ class SLAEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(SLAClock)
-class SLAClockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SLAClockAdmin(TicketScopeMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "metric", "cycle", "state", "policy", "started_at", "due_at", "met_at", "breached_at"]
     list_filter = ["state", "metric", "business_hours", ("policy", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["ticket__number"]
@@ -44,7 +45,8 @@ class SLAClockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SLAEvent)
-class SLAEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SLAEventAdmin(TicketScopeMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    ticket_path = "clock__ticket"
     list_display = ["at", "ticket_number", "metric", "kind", "level", "rule"]
     list_filter = ["kind", "level", "clock__metric"]
     search_fields = ["clock__ticket__number"]

@@ -10,6 +10,7 @@ from .. import services
 from ..choices import TicketStatus
 from ..models import Team, TeamUserObjectPermission, Ticket, TicketComment, TicketStatusChange
 from .clocks import SLAClockInline
+from .scope import TicketScopeMixin
 
 
 class TeamAccessInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -81,7 +82,8 @@ def _transition_action(to: str, description: str):
 
 
 @admin.register(Ticket)
-class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
+class TicketAdmin(TicketScopeMixin, SoftDeleteAdminMixin, RecordServiceAdmin):
+    ticket_path = ""
     list_display = [
         "number", "subject", "account", "status", "priority", "sla_state", "team", "assignee", "created_at",
     ]  # fmt: skip
@@ -134,7 +136,7 @@ class TicketAdmin(SoftDeleteAdminMixin, RecordServiceAdmin):
 
 
 @admin.register(TicketComment)
-class TicketCommentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TicketCommentAdmin(TicketScopeMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "author", "public", "created_at"]
     list_filter = ["public"]
     search_fields = ["ticket__number", "body", "author__email"]
@@ -143,7 +145,7 @@ class TicketCommentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketStatusChange)
-class TicketStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TicketStatusChangeAdmin(TicketScopeMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["ticket", "old", "new", "by", "at"]
     list_filter = ["old", "new"]
     search_fields = ["ticket__number", "by__email"]

@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.api.filters import StrictBooleanFilter
 from omni.api.filters import IsoDateTimeFilter, SearchFilter
+from omni.choices import Audience
 
+from .. import selectors
 from ..choices import SLAState, TicketPriority, TicketStatus
 from ..models import BusinessCalendar, Ticket
 
@@ -29,6 +31,13 @@ def _ticket_search(value: str) -> Q:
 
 class TicketFilterSet(django_filters.FilterSet):
     search = SearchFilter(condition=_ticket_search, label=_("Search"), help_text=_("Number, or subject contains."))
+    q = django_filters.CharFilter(
+        method="filter_full_text",
+        label=_("Full-text search"),
+        help_text=_(
+            'Words, "a phrase", -not, or: in the subject, description and public replies (staff: internal notes too).'
+        ),
+    )
     status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices, distinct=False, label=_("Status"))
     priority = django_filters.MultipleChoiceFilter(choices=TicketPriority.choices, distinct=False, label=_("Priority"))
     # Ids, not choices: a choice list would leak the teams, staff and accounts a user cannot see.
@@ -46,8 +55,17 @@ class TicketFilterSet(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields = [
-            "search", "status", "priority", "team", "assignee", "account", "updated_since", "sla_state", "breached",
+            "search", "q", "status", "priority", "team", "assignee", "account", "updated_since", "sla_state",
+            "breached",
         ]  # fmt: skip
+
+    def filter_full_text(self, queryset, name, value):
+        """Full text over what the user may read: portal users never match on internal notes."""
+        if not value.strip():
+            return queryset
+        user = getattr(self.request, "user", None)
+        staff = bool(user and user.is_authenticated and user.audience == Audience.STAFF)
+        return selectors.ticket_search(queryset, value.strip(), notes=staff)
 
     def filter_breached(self, queryset, name, value):
         if value is None:
