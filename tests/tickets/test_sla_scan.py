@@ -71,7 +71,7 @@ def test_a_clock_breached_two_hours_ago_has_l1_and_l2_and_l2_reassigns(
     ticket = opened(now - 3 * HOUR)
     clock = running(ticket, policy, due=now - 2 * HOUR)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.sla_scan(now) == {"breached": 1, "warned": 0, "escalations": 2}
+        assert services.sla_scan(now) == {"breached": 1, "warned": 0, "escalations": 2, "requeued": 0}
     clock.refresh_from_db()
     assert (clock.state, clock.breached_at) == (ClockState.BREACHED, now - 2 * HOUR)
     assert sorted(SLAEvent.objects.filter(clock=clock).values_list("kind", "level")) == [(AFTER, 2), (BREACH, 1)]
@@ -204,11 +204,11 @@ def test_the_scan_runs_a_fixed_number_of_queries(count):
     _clocks(policy, count, now)
     with CaptureQueriesContext(connection) as queries:
         result = services.sla_scan(now)
-    assert result == {"breached": count, "warned": count, "escalations": 2 * count}
+    assert result == {"breached": count, "warned": count, "escalations": 2 * count, "requeued": 0}
     assert Ticket.objects.filter(sla_state=SLAState.BREACHED).count() == count
     assert OutboxEvent.objects.filter(event__startswith="tickets.sla.").count() == 2 * count
-    # Savepoint, breach UPDATE, events INSERT, tickets' state UPDATE, outbox INSERT, release savepoint.
-    assert len(queries) == 6, [q["sql"][:80] for q in queries]
+    # Savepoint, breach UPDATE, events INSERT, the requeue SELECT, tickets' state UPDATE, outbox INSERT, release.
+    assert len(queries) == 7, [q["sql"][:80] for q in queries]
 
 
 def test_the_outbox_payload_built_in_sql_is_the_apis(agent):
@@ -234,7 +234,7 @@ def test_the_outbox_payload_built_in_sql_is_the_apis(agent):
     }
     assert event.data == expected
     assert event.data["resolution_due"].endswith(".123456Z")
-    assert event.url.endswith(f"{ticket.pk}/change/")
+    assert event.url.endswith(f"/tickets/{ticket.pk}/")  # the console's ticket page
     assert event.permission == "tickets.view_ticket"
     assert clock.pk
 
@@ -279,8 +279,50 @@ def test_an_escalation_task_run_twice_does_nothing_twice(ladder, django_capture_
     services.sla_scan(now)  # its on-commit queueing never runs here: the events are carried out by hand below
     ids = list(SLAEvent.objects.values_list("pk", flat=True))
     assert services.sla_escalate(event_ids=ids, now=now) == 2
-    assert services.sla_escalate(event_ids=ids, now=now) == 2
+    assert services.sla_escalate(event_ids=ids, now=now) == 0  # both acted on already
     assert _deliveries(boss) == 3
     ticket.refresh_from_db()
     assert ticket.assignee == senior
     assert OutboxEvent.objects.filter(event="tickets.ticket.updated").count() == 1
+
+
+def test_an_escalation_whose_task_was_lost_is_queued_again_and_runs_once(
+    ladder, eager, django_capture_on_commit_callbacks
+):
+    """The broker was down when the scan committed: its after-commit queueing never ran. A scan more than
+    REQUEUE_AFTER later queues those events again; they are acted on once, and never queued after that."""
+    from tickets.services.scan import REQUEUE_AFTER
+
+    policy, boss, senior, _team = ladder
+    now = timezone.now()
+    ticket = opened(now - 3 * HOUR)
+    running(ticket, policy, due=now - 2 * HOUR)
+    with django_capture_on_commit_callbacks(execute=False):  # the queueing is lost
+        services.sla_scan(now)
+    assert _deliveries(boss) == 0 and set(SLAEvent.objects.values_list("acted_at", flat=True)) == {None}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sla_scan(now + REQUEUE_AFTER / 2)["requeued"] == 0  # too young: its task may be on its way
+    later = now + REQUEUE_AFTER + datetime.timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sla_scan(later)["requeued"] == 2
+    ticket.refresh_from_db()
+    assert ticket.assignee == senior and _deliveries(boss) == 3
+    assert not SLAEvent.objects.filter(acted_at__isnull=True).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sla_scan(later + HOUR / 60)["requeued"] == 0
+    assert services.sla_escalate(event_ids=SLAEvent.objects.values_list("pk", flat=True)) == 0  # a retried task
+    assert _deliveries(boss) == 3
+
+
+def test_an_escalation_that_cannot_run_is_logged_and_not_retried(ladder, eager, caplog):
+    policy, boss, senior, _team = ladder
+    now = timezone.now()
+    running(opened(now - 3 * HOUR), policy, due=now - 2 * HOUR)
+    services.sla_scan(now)  # no on-commit callbacks run in a test transaction: nothing acted yet
+    senior.is_active = False
+    senior.save(update_fields=["is_active"])  # L2 reassigns to someone who can no longer take tickets
+    done = services.sla_escalate(event_ids=SLAEvent.objects.values_list("pk", flat=True), now=now)
+    assert done == 1  # L1 told the boss; L2 failed
+    assert "escalation failed" in caplog.text
+    assert not SLAEvent.objects.filter(acted_at__isnull=True).exists()

@@ -84,7 +84,7 @@ def test_two_scans_at_once_queue_each_escalation_once(eager):
 
     # And again, at once: nothing new.
     results = _scans_at_once(now + datetime.timedelta(minutes=1))
-    assert results == [{"breached": 0, "warned": 0, "escalations": 0}] * 2
+    assert results == [{"breached": 0, "warned": 0, "escalations": 0, "requeued": 0}] * 2
     assert SLAEvent.objects.count() == 3 * COUNT
     assert Delivery.objects.filter(recipient_key=boss_key).count() == 6 * COUNT
 

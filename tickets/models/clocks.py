@@ -89,6 +89,12 @@ class SLAEvent(models.Model):
         EscalationRule, models.SET_NULL, null=True, blank=True, related_name="events", verbose_name=_("rule")
     )
     at = models.DateTimeField(_("fired at"), db_index=True)
+    acted_at = models.DateTimeField(
+        _("acted on"),
+        null=True,
+        blank=True,
+        help_text=_("When its escalation action was carried out; empty until then (the scan queues it again)."),
+    )
 
     class Meta:
         verbose_name = _("SLA event")
@@ -96,6 +102,10 @@ class SLAEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["clock", "kind", "level"], name=EVENT_UNIQUE),
             models.CheckConstraint(condition=Q(kind__in=EscalationKind.values), name="tickets_slaevent_kind_valid"),
+        ]
+        indexes = [
+            # Events whose action has not run (its task was lost with the broker, say): the scan queues them again.
+            models.Index(fields=["at"], name="tickets_slaevent_unacted", condition=Q(acted_at__isnull=True)),
         ]
 
     def __str__(self):

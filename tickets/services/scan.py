@@ -11,7 +11,9 @@ clocks, then escalations queued for exactly the rows the statements returned.
    clock and cycle, however many scans run, at once or again.
 3. The touched tickets' sla_state in one UPDATE; tickets.sla.warning / .breached in the outbox in one INSERT.
 4. After commit, the returned events with an action are queued (tasks.sla_escalate): notify a user or a team,
-   reassign, move to a team, raise the priority, through the services (so history and events are right).
+   reassign, move to a team, raise the priority, through the services (so history and events are right). An
+   event whose action has not run REQUEUE_AFTER after it fired (its task was lost with the broker, a worker
+   died) is queued again by a later scan (one bounded SELECT on a partial index); acted_at makes it run once.
 """
 
 from __future__ import annotations
@@ -95,6 +97,18 @@ UPDATE tickets_ticket t SET sla_state = locked.state, updated_at = %(now)s FROM 
 """
 
 
+# Events whose action never ran (the task was lost: the broker was down at commit, a worker died): queued again
+# by the next scan once they are REQUEUE_AFTER old, a bounded batch per scan.
+REQUEUE_AFTER = datetime.timedelta(minutes=5)
+REQUEUE_BATCH = 1000
+REQUEUE_SQL = """
+SELECT e.id FROM tickets_slaevent e
+ WHERE e.acted_at IS NULL AND e.at <= %(before)s AND e.rule_id IS NOT NULL
+ ORDER BY e.at
+ LIMIT %(limit)s
+"""
+
+
 def _events_insert(cursor, *, now: datetime.datetime, breached: list[UUID], scan: bool) -> list[tuple]:
     cursor.execute(EVENTS_SQL, {"now": now, "breached": breached, "scan": scan})
     return cursor.fetchall()
@@ -124,7 +138,8 @@ def breaches_fire(*, clock_ids: list[UUID], now: datetime.datetime) -> None:
 def sla_scan(now: datetime.datetime | None = None) -> dict[str, int]:
     """Mark breaches and warnings of every running clock and fire the escalation levels that are due, in a fixed
     number of statements. Safe to run twice or at once: each level fires once (the events' unique key), and
-    only the events this call inserted are acted on. Returns counts of what this call did."""
+    only the events this call inserted are queued, plus events older than REQUEUE_AFTER whose action never ran.
+    Returns counts of what this call did."""
     now = now or timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(BREACH_SQL, {"now": now})
@@ -132,6 +147,8 @@ def sla_scan(now: datetime.datetime | None = None) -> dict[str, int]:
         breached_ids = [row[0] for row in breached]
         fired = _events_insert(cursor, now=now, breached=breached_ids, scan=True)
         warned = [clock_id for _id, clock_id, kind in fired if kind == EscalationKind.WARN]
+        cursor.execute(REQUEUE_SQL, {"before": now - REQUEUE_AFTER, "limit": REQUEUE_BATCH})
+        stale = [row[0] for row in cursor.fetchall()]
         if breached or warned:
             cursor.execute(
                 SCAN_STATE_SQL,
@@ -142,8 +159,8 @@ def sla_scan(now: datetime.datetime | None = None) -> dict[str, int]:
                 },
             )
     events.sla_events_record(warned=warned, breached=breached_ids, now=now)
-    _queue([row[0] for row in fired])
-    return {"breached": len(breached), "warned": len(warned), "escalations": len(fired)}
+    _queue([row[0] for row in fired] + stale)
+    return {"breached": len(breached), "warned": len(warned), "escalations": len(fired), "requeued": len(stale)}
 
 
 def _recipients(event: SLAEvent) -> list[Recipient]:
@@ -184,19 +201,30 @@ def _act(event: SLAEvent, *, now: datetime.datetime) -> None:
 
 def sla_escalate(*, event_ids: Iterable[UUID | str], now: datetime.datetime | None = None) -> int:
     """Carry out the actions of these SLA events (tasks.sla_escalate, queued by the scan for the events it
-    inserted), each in its own transaction: one failing (a rule naming a deactivated user) is logged and the
-    others still run. Running it twice does nothing twice: notifications carry the event's idempotency key, and
-    reassigning or raising to what the ticket has already changes nothing. Returns how many were carried out."""
+    inserted, and again for events whose action never ran), each in its own transaction with the event locked:
+    carried out, it gets acted_at, so a retried, requeued or concurrent task skips it. One failing (a rule
+    naming a deactivated user) is logged, marked and not retried; the others still run. Returns how many were
+    carried out."""
     now = now or timezone.now()
     done = 0
-    rows = SLAEvent.objects.filter(pk__in=list(event_ids), rule__isnull=False).select_related(
-        "rule__user", "rule__team", "clock__ticket"
-    )
-    for event in rows.order_by("at", "level"):
+    ids = list(event_ids)
+    for event_id in SLAEvent.objects.filter(pk__in=ids).order_by("at", "level").values_list("pk", flat=True):
         try:
             with transaction.atomic():
+                # Locked and re-read: a retried or requeued task that meets an event already acted on skips it.
+                event = (
+                    SLAEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                    .filter(pk=event_id, acted_at__isnull=True, rule__isnull=False)
+                    .select_related("rule__user", "rule__team", "clock__ticket")
+                    .first()
+                )
+                if event is None:
+                    continue
                 _act(event, now=now)
+                SLAEvent.objects.filter(pk=event.pk).update(acted_at=now)
             done += 1
         except (ValidationError, User.DoesNotExist) as exc:
-            logger.warning("SLA event %s (%s): escalation failed: %s", event.pk, event.rule, exc)
+            # It would fail the same way again (a rule naming a deactivated user): logged, and not requeued.
+            logger.warning("SLA event %s: escalation failed: %s", event_id, exc)
+            SLAEvent.objects.filter(pk=event_id, acted_at__isnull=True).update(acted_at=now)
     return done
