@@ -10,18 +10,25 @@ Run with `make bench` (or .venv/bin/python bench/api_list.py [--rows N] [--reque
 """
 
 import argparse
-import http.client
-import json
 import signal
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, dsn, free_port, migrate, pct, progress, read_token, server_env, use_database, wait_port
+from bench.common import (
+    dsn,
+    free_port,
+    migrate,
+    pct,
+    progress,
+    read_token,
+    start_gunicorn,
+    time_api,
+    time_floor,
+    use_database,
+)
 
 BENCH_URL = use_database("bench")
 
@@ -75,61 +82,6 @@ def prepare(rows: int) -> str:
     return read_token("bench@example.com", "bench", is_staff=True, is_superuser=True)  # a role that may read
 
 
-def start_server(port: int) -> subprocess.Popen:
-    argv = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "omni.wsgi:application", "--workers", "2",
-        "--bind", f"127.0.0.1:{port}", "--preload", "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(argv, cwd=ROOT, env=server_env())
-    try:
-        wait_port(port, process=process, name="gunicorn")
-    except SystemExit:
-        process.kill()
-        raise
-    return process
-
-
-def time_api(port: int, token: str, requests: int) -> tuple[list[float], int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    headers = {"Authorization": f"Bearer {token}", "Host": "localhost"}
-    timings, size = [], 0
-    for i in range(requests + 20):
-        started = time.perf_counter()
-        conn.request("GET", QUERY, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        elapsed = time.perf_counter() - started
-        if response.status != 200:
-            raise SystemExit(f"API answered {response.status}: {body[:300]!r}")
-        if i >= 20:  # warm-up: connections, caches, the token lookup
-            timings.append(elapsed)
-        size = len(body)
-        if i % 50 == 0:
-            progress(min(i, requests), requests, "api    ")
-    progress(requests, requests, "api    ")
-    return timings, size
-
-
-def time_floor(requests: int) -> list[float]:
-    import psycopg
-
-    timings = []
-    with psycopg.connect(dsn()) as conn:
-        for i in range(requests + 20):
-            started = time.perf_counter()
-            with conn.cursor() as cursor:
-                cursor.execute(FLOOR_COUNT_SQL)
-                count = cursor.fetchone()[0]
-                cursor.execute(FLOOR_PAGE_SQL)
-                columns = [c.name for c in cursor.description]
-                rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-            json.dumps({"count": count, "next": None, "previous": None, "results": rows}, default=str)
-            elapsed = time.perf_counter() - started
-            if i >= 20:
-                timings.append(elapsed)
-    return timings
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -139,13 +91,13 @@ def main() -> None:
     token = prepare(args.rows)
     port = free_port()
     print(f"- starting gunicorn (2 sync workers) on 127.0.0.1:{port}")
-    server = start_server(port)
+    server = start_gunicorn(port)
     try:
-        api, size = time_api(port, token, args.requests)
+        api, size = time_api(port, token, QUERY, args.requests)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    floor = time_floor(args.requests)
+    floor = time_floor(args.requests, count_sql=FLOOR_COUNT_SQL, page_sql=FLOOR_PAGE_SQL)
 
     api_p50, floor_p50 = statistics.median(api) * 1000, statistics.median(floor) * 1000
     print()

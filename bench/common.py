@@ -118,3 +118,70 @@ def progress(done: int, total: int, label: str) -> None:
 
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+# ---- an API list page against its raw-SQL floor (bench/api_list.py, bench/sla_scan.py) ---------------------------
+
+WARM_UP = 20  # requests not timed: connections, caches, the token lookup
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    """gunicorn with 2 sync workers and DEBUG off (server_env), on 127.0.0.1:`port`, once it listens."""
+    argv = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "omni.wsgi:application", "--workers", "2",
+        "--bind", f"127.0.0.1:{port}", "--preload", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=ROOT, env=server_env())
+    try:
+        wait_port(port, process=process, name="gunicorn")
+    except SystemExit:
+        process.kill()
+        raise
+    return process
+
+
+def time_api(port: int, token: str, path: str, requests: int) -> tuple[list[float], int]:
+    """Seconds each GET of `path` took (keep-alive, a Bearer token) after the warm-up, and the body's size."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Authorization": f"Bearer {token}", "Host": "localhost"}
+    timings, size = [], 0
+    for i in range(requests + WARM_UP):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise SystemExit(f"API answered {response.status}: {body[:300]!r}")
+        if i >= WARM_UP:
+            timings.append(elapsed)
+        size = len(body)
+        if i % 50 == 0:
+            progress(min(i, requests), requests, "api    ")
+    progress(requests, requests, "api    ")
+    return timings, size
+
+
+def time_floor(requests: int, *, count_sql: str, page_sql: str) -> list[float]:
+    """The floor of a list page: its COUNT and its rows straight from psycopg, as dicts, through json.dumps."""
+    import json
+
+    import psycopg
+
+    timings = []
+    with psycopg.connect(dsn()) as conn:
+        for i in range(requests + WARM_UP):
+            started = time.perf_counter()
+            with conn.cursor() as cursor:
+                cursor.execute(count_sql)
+                count = cursor.fetchone()[0]
+                cursor.execute(page_sql)
+                columns = [c.name for c in cursor.description]
+                rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            json.dumps({"count": count, "next": None, "previous": None, "results": rows}, default=str)
+            elapsed = time.perf_counter() - started
+            if i >= WARM_UP:
+                timings.append(elapsed)
+    return timings

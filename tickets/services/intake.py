@@ -4,9 +4,7 @@ ticket in one transaction (replies.attachments_check's limits; a refused file le
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Sequence
-from pathlib import PurePath
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -21,9 +19,9 @@ from omni.models import User
 
 from .. import selectors
 from ..choices import TicketSource, TicketStatus
-from ..models import Ticket, TicketAttachment
+from ..models import Ticket
 from .desk import ticket_create
-from .replies import attachments_check
+from .replies import attachments_check, attachments_store, files_removed_on_failure
 
 __all__ = ["ticket_open"]
 
@@ -38,24 +36,6 @@ def _own_contact_id(user: User, account_id: UUID) -> UUID | None:
         return None
     linked = Contact.objects.live().filter(pk=contact_id, account_links__account_id=account_id).exists()
     return contact_id if linked else None
-
-
-def _store(ticket: Ticket, files: Sequence[UploadedFile], by: User, stored: list[TicketAttachment]) -> None:
-    """Write each file (appending to `stored` as it goes, so a failure can remove what was written), then insert
-    the rows in one statement. The files belong to the ticket itself (no comment) and are public."""
-    for upload in files:
-        attachment = TicketAttachment(
-            ticket=ticket,
-            comment=None,
-            name=PurePath(upload.name).name[:255],
-            content_type=mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
-            size=upload.size,
-            uploaded_by=by,
-            public=True,
-        )
-        attachment.file.save(upload.name, upload, save=False)
-        stored.append(attachment)
-    TicketAttachment.objects.bulk_create(stored)
 
 
 def ticket_open(
@@ -82,22 +62,16 @@ def ticket_open(
         )
         if not closed.exists():
             raise ValidationError({"follow_up_of": [_("A follow-up names a closed ticket of the same account.")]})
-    stored: list[TicketAttachment] = []
-    try:
-        with transaction.atomic():
-            ticket = ticket_create(
-                account_id=account_id,
-                subject=subject,
-                by=by,
-                source=source,
-                contact_id=_own_contact_id(by, account_id),
-                follow_up_of_id=follow_up_of_id,
-                **fields,
-            )
-            if files:
-                _store(ticket, files, by, stored)
-    except BaseException:
-        for attachment in stored:  # the rows rolled back: the files written for them go too
-            attachment.file.delete(save=False)
-        raise
+    with files_removed_on_failure() as stored, transaction.atomic():
+        ticket = ticket_create(
+            account_id=account_id,
+            subject=subject,
+            by=by,
+            source=source,
+            contact_id=_own_contact_id(by, account_id),
+            follow_up_of_id=follow_up_of_id,
+            **fields,
+        )
+        if files:
+            attachments_store(files, ticket_id=ticket.pk, comment=None, by=by, stored=stored)
     return ticket

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import PurePath
 from uuid import UUID
 
@@ -28,7 +29,7 @@ from .. import events
 from ..models import TicketAttachment, TicketComment
 from .desk import _staff_users, comment_add
 
-__all__ = ["attachments_check", "mentions_in", "reply_post"]
+__all__ = ["attachments_check", "attachments_store", "files_removed_on_failure", "mentions_in", "reply_post"]
 
 # The first bytes each of these formats starts with: a file named .png that is not a PNG is refused.
 SIGNATURES = {
@@ -105,23 +106,38 @@ def mentions_in(body: str, *, explicit: Iterable[UUID] = ()) -> list[User]:
     return list(users.values())
 
 
-def _store(comment: TicketComment, files: Sequence[UploadedFile], by: User, stored: list[TicketAttachment]) -> None:
-    """Write each file to storage (appending to `stored` as it goes, so a failure can remove what was written),
-    then insert the rows in one statement."""
+def attachments_store(
+    files: Sequence[UploadedFile], *, ticket_id: UUID, comment: TicketComment | None, by: User, stored: list
+) -> None:
+    """Write each file (appending its row to `stored` as it goes, so a failure can remove what was written: see
+    files_removed_on_failure), then insert the rows in one statement. A file is as visible as its comment; one
+    without a comment (opened with the ticket) is public."""
     for upload in files:
-        content_type = mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
         attachment = TicketAttachment(
-            ticket_id=comment.ticket_id,
+            ticket_id=ticket_id,
             comment=comment,
             name=PurePath(upload.name).name[:255],
-            content_type=content_type,
+            content_type=mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
             size=upload.size,
             uploaded_by=by,
-            public=comment.public,
+            public=comment.public if comment else True,
         )
         attachment.file.save(upload.name, upload, save=False)
         stored.append(attachment)
     TicketAttachment.objects.bulk_create(stored)
+
+
+@contextmanager
+def files_removed_on_failure() -> Iterator[list[TicketAttachment]]:
+    """A list for attachments_store: when the block fails (its transaction rolled back), the files written for
+    the rows are removed from storage too. Put it outside the transaction, so a failing commit counts."""
+    stored: list[TicketAttachment] = []
+    try:
+        yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
 
 
 def reply_post(
@@ -139,18 +155,12 @@ def reply_post(
     files = list(files)
     attachments_check(files)
     staff = author.audience == Audience.STAFF
-    stored: list[TicketAttachment] = []
-    try:
-        with transaction.atomic():
-            mentioned = mentions_in(body, explicit=mention_ids) if staff else []
-            comment = comment_add(ticket_id=ticket_id, author=author, body=body, public=public)
-            if files:
-                _store(comment, files, author, stored)
-            if mentioned:
-                comment.mentions.set(mentioned)
-                events.comment_mentioned(comment.pk, [user for user in mentioned if user.pk != author.pk])
-    except BaseException:
-        for attachment in stored:  # the rows rolled back: the files written for them go too
-            attachment.file.delete(save=False)
-        raise
+    with files_removed_on_failure() as stored, transaction.atomic():
+        mentioned = mentions_in(body, explicit=mention_ids) if staff else []
+        comment = comment_add(ticket_id=ticket_id, author=author, body=body, public=public)
+        if files:
+            attachments_store(files, ticket_id=comment.ticket_id, comment=comment, by=author, stored=stored)
+        if mentioned:
+            comment.mentions.set(mentioned)
+            events.comment_mentioned(comment.pk, [user for user in mentioned if user.pk != author.pk])
     return comment
