@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from omni.auth import audience_required
 
-from . import ticket_kit
+from ..common import ticket_pages
 from .views import _own_account
 
 NAV = {"nav_tickets": True, "ns": "customer"}
@@ -18,7 +18,7 @@ NAV = {"nav_tickets": True, "ns": "customer"}
 @vary_on_headers("HX-Request")
 @audience_required
 def ticket_list(request):
-    return ticket_kit.ticket_list(request, template="customer/tickets/list.html", context=NAV)
+    return ticket_pages.ticket_list(request, template="customer/tickets/list.html", context=NAV)
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,7 +30,7 @@ def ticket_new(request):
             raise Http404
         return render(request, "customer/tickets/new.html", {**NAV, "account": None})
     context = {**NAV, "account": account}
-    return ticket_kit.ticket_open(
+    return ticket_pages.ticket_open(
         request,
         account_id=account.pk,
         template="customer/tickets/new.html",
@@ -42,14 +42,14 @@ def ticket_new(request):
 @require_GET
 @audience_required
 def ticket_detail(request, pk):
-    ticket = ticket_kit.visible_ticket(request, pk)
-    return render(request, "customer/tickets/detail.html", {**NAV, **ticket_kit.ticket_context(request, ticket)})
+    ticket = ticket_pages.visible_ticket(request, pk)
+    return render(request, "customer/tickets/detail.html", {**NAV, **ticket_pages.ticket_context(request, ticket)})
 
 
 @require_POST
 @vary_on_headers("HX-Request")
 @audience_required
 def ticket_reply(request, pk):
-    return ticket_kit.ticket_reply(
+    return ticket_pages.ticket_reply(
         request, pk, template="customer/tickets/detail.html", detail="customer:ticket_detail", context=NAV
     )

@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors as crm_selectors
 from omni.auth import audience_required
 
-from ..customer import ticket_kit
+from ..common import ticket_pages
 
 NAV = {"nav_tickets": True, "ns": "reseller", "show_account": True}
 
@@ -23,7 +23,7 @@ def _accounts(request):
 @vary_on_headers("HX-Request")
 @audience_required
 def ticket_list(request):
-    return ticket_kit.ticket_list(
+    return ticket_pages.ticket_list(
         request, template="reseller/tickets/list.html", context=NAV, accounts=_accounts(request)
     )
 
@@ -32,7 +32,7 @@ def ticket_list(request):
 @audience_required
 def ticket_new(request):
     # ?account=<id> (the account page's "Open a ticket") preselects it; the form accepts only the reseller's.
-    return ticket_kit.ticket_open(
+    return ticket_pages.ticket_open(
         request,
         account_id=None,
         template="reseller/tickets/new.html",
@@ -46,14 +46,14 @@ def ticket_new(request):
 @require_GET
 @audience_required
 def ticket_detail(request, pk):
-    ticket = ticket_kit.visible_ticket(request, pk)
-    return render(request, "reseller/tickets/detail.html", {**NAV, **ticket_kit.ticket_context(request, ticket)})
+    ticket = ticket_pages.visible_ticket(request, pk)
+    return render(request, "reseller/tickets/detail.html", {**NAV, **ticket_pages.ticket_context(request, ticket)})
 
 
 @require_POST
 @vary_on_headers("HX-Request")
 @audience_required
 def ticket_reply(request, pk):
-    return ticket_kit.ticket_reply(
+    return ticket_pages.ticket_reply(
         request, pk, template="reseller/tickets/detail.html", detail="reseller:ticket_detail", context=NAV
     )
