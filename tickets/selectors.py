@@ -192,6 +192,12 @@ def ticket_list_visible_to(*, user: User) -> QuerySet[Ticket]:
     return selector(user=user) if selector else Ticket.objects.none()
 
 
+def ticket_open_count(*, user: User) -> int:
+    """How many of the tickets the user sees are still open (neither resolved nor closed): the portals'
+    dashboards."""
+    return ticket_list_visible_to(user=user).exclude(status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED)).count()
+
+
 def ticket_can_work(*, user: User, ticket: Ticket) -> bool:
     """May this staff user change the ticket: Admin, the assignee, anyone on an unteamed ticket, a member of its
     team or a holder of full access (read-only access reads only)."""

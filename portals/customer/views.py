@@ -6,7 +6,6 @@ from django.views.decorators.http import require_GET
 from crm import selectors as crm_selectors
 from omni.auth import audience_required
 from tickets import selectors as ticket_selectors
-from tickets.choices import TicketStatus
 
 
 def _own_account(user):
@@ -18,13 +17,7 @@ def _own_account(user):
 @audience_required
 def dashboard(request):
     account = _own_account(request.user)
-    open_tickets = (
-        ticket_selectors.ticket_list_visible_to(user=request.user)
-        .exclude(status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED))
-        .count()
-        if account
-        else 0
-    )
+    open_tickets = ticket_selectors.ticket_open_count(user=request.user) if account else 0
     context = {"nav_dashboard": True, "account": account, "open_tickets": open_tickets}
     return render(request, "customer/dashboard.html", context)
 

@@ -8,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors as crm_selectors
 from crm.choices import AccountStatus
 from omni.auth import audience_required
+from tickets import selectors as ticket_selectors
 
 from ..htmx import wants_partial
 from .filters import ResellerAccountFilterSet
@@ -27,6 +28,7 @@ def dashboard(request):
         "reseller": crm_selectors.reseller_list_visible_to(user=request.user).first(),
         "statuses": statuses,
         "total": sum(counts.values()),
+        "open_tickets": ticket_selectors.ticket_open_count(user=request.user),
     }
     return render(request, "reseller/dashboard.html", context)
 

@@ -208,3 +208,17 @@ def test_escalation_rule_names_the_field_its_action_needs_or_refuses(action, giv
     with pytest.raises(ValidationError) as err:
         rule.full_clean()
     assert set(err.value.message_dict) == errors
+
+
+@pytest.mark.django_db
+def test_an_escalation_rule_names_an_active_staff_user(customer):
+    from tickets.models import EscalationRule
+
+    gone = StaffFactory(is_active=False)
+    for user in (gone, customer):
+        rule = EscalationRule(
+            policy=SLAPolicyFactory(), metric="resolution", kind="breach", action="notify_user", user=user
+        )
+        with pytest.raises(ValidationError) as err:
+            rule.full_clean()
+        assert err.value.message_dict == {"user": ["Choose an active staff user."]}

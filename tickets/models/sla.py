@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import AccountKind
+from omni.choices import Audience
 from omni.models import TimeStampedModel
 
 from ..choices import (
@@ -307,5 +308,8 @@ class EscalationRule(TimeStampedModel):
         for other in given:
             if needs and other != needs and given[other]:
                 errors[other] = [_("This action takes no %(field)s.") % {"field": other}]
+        if given["user"] and needs == "user" and not (self.user.is_active and self.user.audience == Audience.STAFF):
+            # The escalation would fail when it fires (nobody to tell or to take the ticket): refuse it now.
+            errors["user"] = [_("Choose an active staff user.")]
         if errors:
             raise ValidationError(errors)

@@ -37,6 +37,18 @@ def test_dashboard_counts_own_accounts_by_status(client_as, reseller, reseller_o
     assert escape(reseller_org.name) in html and "Rival Networks" not in html
 
 
+def test_dashboard_counts_open_tickets_of_own_accounts(client_as, reseller, reseller_org, other_reseller_org):
+    from tests.tickets.factories import TicketFactory
+    from tickets.choices import TicketStatus
+
+    own = AccountFactory(reseller=reseller_org)
+    for status in (TicketStatus.NEW, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        TicketFactory(account=own, status=status)
+    TicketFactory(account=AccountFactory(reseller=other_reseller_org), status=TicketStatus.OPEN)
+    html = client_as(reseller, host=HOST).get("/").content.decode()
+    assert 'data-open-tickets="2"' in html and "Your accounts have 2 open tickets." in html
+
+
 def test_list_shows_only_own_resellers_accounts(client_as, reseller, reseller_org, other_reseller_org):
     mine = AccountFactory.create_batch(3, reseller=reseller_org)
     theirs = AccountFactory(reseller=other_reseller_org)
