@@ -10,10 +10,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import to_locale
+
+from .schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -388,33 +389,7 @@ HEALTH_WORKER_PING_TIMEOUT = env.float("HEALTH_WORKER_PING_TIMEOUT", default=1.0
 # /health/ answers from a report at most this old, shared by every web process through Redis: a monitor polling
 # every web process every second costs one worker ping per period, not one per request.
 HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=5.0)
-CELERY_BEAT_SCHEDULE = {
-    "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": HEARTBEAT_INTERVAL},
-    "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
-    "notifications-webhook-scan": {"task": "notifications.tasks.webhook_scan", "schedule": 5},
-    "notifications-outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 5},
-    # Nightly in TIME_ZONE, after the hours daylight saving skips or repeats (01:00-03:00 in Europe and America).
-    "notifications-retention-prune": {
-        "task": "notifications.tasks.retention_prune",
-        "schedule": crontab(hour=3, minute=15),
-    },
-    "tickets-calendars-ical-sync": {
-        "task": "tickets.tasks.calendars_ical_sync",
-        "schedule": crontab(hour=3, minute=35),
-    },
-    # SLA warnings, breaches and escalations (set-based SQL); the task expires before the next is sent.
-    "tickets-sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60, "options": {"expire_seconds": 50}},
-    "tickets-pending-remind": {
-        "task": "tickets.tasks.pending_remind",
-        "schedule": crontab(minute=5),
-        "options": {"expire_seconds": 3000},
-    },
-    "tickets-pending-autoclose": {
-        "task": "tickets.tasks.pending_autoclose",
-        "schedule": crontab(minute=35),
-        "options": {"expire_seconds": 3000},
-    },
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(heartbeat_interval=HEARTBEAT_INTERVAL)  # omni/schedule.py
 
 # Security: strict in production (DEBUG off); `check --deploy` is clean then.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

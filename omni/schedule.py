@@ -1,0 +1,35 @@
+"""Celery beat's schedule (CELERY_BEAT_SCHEDULE in omni/settings.py): what beat sends and when. django-celery-beat
+copies these entries into the database at start, where the admin edits them; of an entry's options it keeps only
+`expire_seconds` (an `expires` here is silently dropped)."""
+
+from celery.schedules import crontab
+
+
+def beat_schedule(*, heartbeat_interval: int) -> dict:
+    return {
+        "omni-heartbeat": {"task": "omni.tasks.heartbeat", "schedule": heartbeat_interval},
+        "notifications-deliveries-scan": {"task": "notifications.tasks.deliveries_scan", "schedule": 10},
+        "notifications-webhook-scan": {"task": "notifications.tasks.webhook_scan", "schedule": 5},
+        "notifications-outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 5},
+        # Nightly in TIME_ZONE, after the hours daylight saving skips or repeats (01:00-03:00 in Europe and America).
+        "notifications-retention-prune": {
+            "task": "notifications.tasks.retention_prune",
+            "schedule": crontab(hour=3, minute=15),
+        },
+        "tickets-calendars-ical-sync": {
+            "task": "tickets.tasks.calendars_ical_sync",
+            "schedule": crontab(hour=3, minute=35),
+        },
+        # SLA warnings, breaches and escalations (set-based SQL); the task expires before the next is sent.
+        "tickets-sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60, "options": {"expire_seconds": 50}},
+        "tickets-pending-remind": {
+            "task": "tickets.tasks.pending_remind",
+            "schedule": crontab(minute=5),
+            "options": {"expire_seconds": 3000},
+        },
+        "tickets-pending-autoclose": {
+            "task": "tickets.tasks.pending_autoclose",
+            "schedule": crontab(minute=35),
+            "options": {"expire_seconds": 3000},
+        },
+    }
