@@ -102,6 +102,12 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Resolved and closed tickets are done; the others still need the desk (queues, open counts, portal filters).
+DONE_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
+OPEN_STATUSES = tuple(status for status in TicketStatus.values if status not in DONE_STATUSES)
+# Priorities ranked from the lowest (1) up: sorting, and escalations that only ever raise.
+PRIORITY_RANK = {value: rank for rank, value in enumerate(TicketPriority.values, start=1)}
+
 # The one table of allowed moves (services.ticket_transition). Closed is final: a follow-up is a new ticket
 # (follow_up_of). Resolved may reopen (a customer reply does it by itself) or close.
 TICKET_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -20,7 +20,15 @@ from omni.choices import Audience
 from omni.models import User
 
 from .business_time import CalendarSpec
-from .choices import ClockState, ConditionField, SLAState, TicketPriority, TicketStatus
+from .choices import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    ClockState,
+    ConditionField,
+    SLAState,
+    TicketPriority,
+)
 from .models import (
     BusinessCalendar,
     BusinessHours,
@@ -195,7 +203,7 @@ def ticket_list_visible_to(*, user: User) -> QuerySet[Ticket]:
 def ticket_open_count(*, user: User) -> int:
     """How many of the tickets the user sees are still open (neither resolved nor closed): the portals'
     dashboards."""
-    return ticket_list_visible_to(user=user).exclude(status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED)).count()
+    return ticket_list_visible_to(user=user).exclude(status__in=DONE_STATUSES).count()
 
 
 def ticket_can_work(*, user: User, ticket: Ticket) -> bool:
@@ -243,7 +251,6 @@ def comment_payload(comment_id) -> dict:
 
 # ---- the staff console: queues, search, timeline, SLA reports -------------------------------------------------
 
-OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING_CUSTOMER, TicketStatus.ON_HOLD)
 BREACHING_SOON = timedelta(hours=1)
 # Queue key -> label; "all" is every visible ticket, the others the open (unresolved) ones.
 TICKET_QUEUES = {
@@ -254,7 +261,6 @@ TICKET_QUEUES = {
     "breached": _("Breached"),
     "all": _("All"),
 }
-PRIORITY_ORDER = {TicketPriority.LOW: 1, TicketPriority.NORMAL: 2, TicketPriority.HIGH: 3, TicketPriority.URGENT: 4}
 
 
 def _queue_conditions(*, user: User, now: datetime) -> dict[str, Q]:
@@ -418,7 +424,7 @@ def sla_report(*, user: User, since: datetime | None = None) -> dict[str, list[d
     by_priority = {row["key"]: row for row in rollup("ticket__priority")}
     return {
         "policy": rollup("policy__name"),
-        "priority": [by_priority[p] for p in sorted(by_priority, key=lambda p: -PRIORITY_ORDER.get(p, 0))],
+        "priority": [by_priority[p] for p in sorted(by_priority, key=lambda p: -PRIORITY_RANK.get(p, 0))],
         "team": rollup("ticket__team__name"),
         "rows": [
             {

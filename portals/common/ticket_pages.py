@@ -17,13 +17,12 @@ from django.utils.translation import gettext_lazy
 from omni.api.filters import SearchFilter
 from omni.exceptions import DomainError
 from tickets import selectors, services
-from tickets.choices import TicketPriority, TicketStatus
+from tickets.choices import DONE_STATUSES, TicketPriority, TicketStatus
 
 from ..htmx import wants_partial
 
 INVALID = 422  # an invalid form; the layouts' htmx-config swaps 422 (and 409) in
 PAGE_SIZE = 25
-DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 # Customers choose among these; urgent is the desk's call (it drives the tightest SLA targets).
 PORTAL_PRIORITIES = [(p.value, p.label) for p in (TicketPriority.LOW, TicketPriority.NORMAL, TicketPriority.HIGH)]
 
@@ -136,8 +135,8 @@ class PortalTicketFilterSet(django_filters.FilterSet):
 
     def by_state(self, queryset, name, value):
         if value == "open":
-            return queryset.exclude(status__in=DONE)
-        return queryset.filter(status__in=DONE) if value == "closed" else queryset
+            return queryset.exclude(status__in=DONE_STATUSES)
+        return queryset.filter(status__in=DONE_STATUSES) if value == "closed" else queryset
 
 
 def ticket_list(request, *, template: str, context: dict, accounts=None):
@@ -176,7 +175,9 @@ def ticket_context(request, ticket, form: ReplyForm | None = None) -> dict:
         "comments": comments,
         "opening_files": files.filter(ticket=ticket, comment__isnull=True),
         "follow_up_of": follow_up_of,
-        "follow_ups": tickets.filter(follow_up_of=ticket).order_by("created_at") if ticket.status in DONE else [],
+        "follow_ups": tickets.filter(follow_up_of=ticket).order_by("created_at")
+        if ticket.status in DONE_STATUSES
+        else [],
         "closed": ticket.status == TicketStatus.CLOSED,
         "form": form or ReplyForm(),
     }

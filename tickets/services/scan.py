@@ -33,7 +33,7 @@ from notifications.services import notify
 from omni.models import User
 
 from .. import events
-from ..choices import EscalationAction, EscalationKind, TicketPriority
+from ..choices import PRIORITY_RANK, EscalationAction, EscalationKind
 from ..models import SLAEvent
 
 __all__ = ["breaches_fire", "sla_escalate", "sla_scan"]
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 ESCALATE_BATCH = 100  # events per escalation task
 ESCALATION_CHANNELS = (Channel.EMAIL, Channel.INAPP, Channel.SMS)  # SMS waits for the person's quiet hours
-PRIORITY_ORDER = {value: rank for rank, value in enumerate(TicketPriority.values)}
 
 # The clock and its ticket are locked together: a clock whose ticket a service holds is left to the next scan
 # (its breached_at is its due either way), and the tickets' state below is then never skipped for a breach.
@@ -193,7 +192,7 @@ def _act(event: SLAEvent, *, now: datetime.datetime) -> None:
         ticket_update(ticket_id=ticket.pk, assignee_id=rule.user_id)
     elif rule.action == EscalationAction.REASSIGN_TEAM:
         ticket_update(ticket_id=ticket.pk, team_id=rule.team_id)
-    elif rule.action == EscalationAction.RAISE_PRIORITY and PRIORITY_ORDER[rule.priority] > PRIORITY_ORDER.get(
+    elif rule.action == EscalationAction.RAISE_PRIORITY and PRIORITY_RANK[rule.priority] > PRIORITY_RANK.get(
         ticket.priority, -1
     ):
         ticket_update(ticket_id=ticket.pk, priority=rule.priority)

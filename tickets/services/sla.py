@@ -18,7 +18,7 @@ from crm.models import Account
 
 from .. import selectors
 from ..business_time import CalendarSpec, add_business, business_between
-from ..choices import ClockState, EscalationKind, SLAMetric, TicketStatus
+from ..choices import DONE_STATUSES, ClockState, EscalationKind, SLAMetric, TicketStatus
 from ..models import EscalationRule, SLAClock, SLAPolicy, SLATarget, Ticket
 
 __all__ = [
@@ -334,7 +334,7 @@ def sla_on_comment(*, ticket: Ticket, staff: bool, public: bool, now: datetime.d
         return
     last = clocks.get(SLAMetric.NEXT_RESPONSE)
     waiting = last is not None and (last.state in LIVE or (last.state == ClockState.BREACHED and not last.met_at))
-    if ticket.first_response_at is None or waiting or ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+    if ticket.first_response_at is None or waiting or ticket.status in DONE_STATUSES:
         return
     target = _targets(_policy(ticket)).get(SLAMetric.NEXT_RESPONSE)
     if target is not None:
@@ -367,7 +367,7 @@ def sla_retarget(*, ticket: Ticket, now: datetime.datetime) -> None:
         _save(clock)
     missing = {
         SLAMetric.FIRST_RESPONSE: ticket.first_response_at is None,
-        SLAMetric.RESOLUTION: ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED),
+        SLAMetric.RESOLUTION: ticket.status not in DONE_STATUSES,
     }
     for metric, wanted in missing.items():
         if wanted and metric in targets and metric not in clocks:

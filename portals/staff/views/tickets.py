@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from omni.exceptions import DomainError, NotAllowed
 from tickets import selectors, services
-from tickets.choices import SLAState, TicketPriority, TicketStatus
+from tickets.choices import PRIORITY_RANK, SLAState, TicketPriority, TicketStatus
 
 from ...htmx import wants_partial
 from ..forms_tickets import SLA_STATES, BulkForm, SavedViewForm, TicketConsoleFilterSet, staff_choices, team_choices
@@ -23,7 +23,7 @@ from ..helpers import INVALID, add_service_errors, staff_view
 PAGE_SIZE = 25
 TEMPLATE = "staff/tickets/list.html"
 PRIORITY_RANK = Case(
-    *[When(priority=value, then=Value(rank)) for value, rank in selectors.PRIORITY_ORDER.items()],
+    *[When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()],
     default=Value(0),
     output_field=IntegerField(),
 )
