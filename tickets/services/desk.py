@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 
-def _staff_users(user_ids: Iterable[UUID], field: str) -> list[User]:
+def staff_users(user_ids: Iterable[UUID], field: str) -> list[User]:
+    """These users, all active staff, or a 400 naming `field` (assignees, watchers, members, mentions)."""
     ids = set(user_ids)
     users = list(User.objects.filter(pk__in=ids, audience=Audience.STAFF, is_active=True))
     if len(users) != len(ids):
@@ -85,7 +86,7 @@ def team_update(*, team_id: UUID, by: User | None = None, **fields) -> Team:
 def team_members_set(*, team_id: UUID, user_ids: Iterable[UUID], by: User | None = None) -> Team:
     """Make the team's members exactly these staff users (400 naming `members` for anyone else). Locks the team."""
     team = Team.objects.select_for_update().get(pk=team_id)
-    team.members.set(_staff_users(user_ids, "members"))
+    team.members.set(staff_users(user_ids, "members"))
     return team
 
 
@@ -96,7 +97,7 @@ def team_access_set(*, team_id: UUID, user_id: UUID, access: str, by: User | Non
     if access not in TeamAccess.values:
         raise ValidationError({"access": [_("Unknown access %(a)s.") % {"a": access}]})
     team = Team.objects.select_for_update().get(pk=team_id)
-    [user] = _staff_users([user_id], "user")
+    [user] = staff_users([user_id], "user")
     for codename in (TEAM_READ, TEAM_FULL):
         remove_perm(f"tickets.{codename}", user, team)
     granted = {TeamAccess.FULL: TEAM_FULL, TeamAccess.READ: TEAM_READ}.get(access)
@@ -117,7 +118,7 @@ def _check_links(ticket: Ticket) -> None:
     ):
         raise ValidationError({"contact": [_("This contact is not linked to the ticket's account.")]})
     if ticket.assignee_id:
-        _staff_users([ticket.assignee_id], "assignee")
+        staff_users([ticket.assignee_id], "assignee")
     if ticket.team_id and not Team.objects.filter(pk=ticket.team_id, active=True).exists():
         raise ValidationError({"team": [_("This team is inactive or does not exist.")]})
     if ticket.parent_id and ticket.parent_id == ticket.pk:
@@ -145,7 +146,7 @@ def ticket_create(
     _check_links(ticket)
     ticket.save()
     if watcher_ids:
-        ticket.watchers.set(_staff_users(watcher_ids, "watchers"))
+        ticket.watchers.set(staff_users(watcher_ids, "watchers"))
     sla.sla_start(ticket=ticket, now=ticket.created_at)
     events.ticket_changed("created", ticket.pk, by_id=by.pk if by else None)
     return ticket
@@ -169,7 +170,7 @@ def ticket_update(
         _check_links(ticket)
         ticket.save()
     if watcher_ids is not None:
-        ticket.watchers.set(_staff_users(watcher_ids, "watchers"))
+        ticket.watchers.set(staff_users(watcher_ids, "watchers"))
     if sla.POLICY_FIELDS.intersection(changed):
         sla.sla_retarget(ticket=ticket, now=timezone.now())
     if changed:

@@ -27,7 +27,7 @@ from omni.models import User
 
 from .. import events
 from ..models import TicketAttachment, TicketComment
-from .desk import _staff_users, comment_add
+from .desk import comment_add, staff_users
 
 __all__ = ["attachments_check", "attachments_store", "files_removed_on_failure", "mentions_in", "reply_post"]
 
@@ -94,7 +94,7 @@ def mentions_in(body: str, *, explicit: Iterable[UUID] = ()) -> list[User]:
     """The active staff a reply mentions: the ones picked (`explicit`; anyone else is a 400 naming `mention_ids`)
     plus every @name in the text that is exactly one active staff user's email local part."""
     handles = {handle.lower() for handle in MENTION.findall(body)}
-    users = {user.pk: user for user in _staff_users(explicit, "mention_ids")} if explicit else {}
+    users = {user.pk: user for user in staff_users(explicit, "mention_ids")} if explicit else {}
     if handles:
         candidates = User.objects.filter(audience=Audience.STAFF, is_active=True)
         by_handle: dict[str, list[User]] = {}
