@@ -36,3 +36,34 @@ class ContactRole(models.TextChoices):
     TECHNICAL = "technical", _("Technical")
     AUTHORIZED = "authorized", _("Authorized")
     OTHER = "other", _("Other")
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    DOOR_TO_DOOR = "door_to_door", _("Door to door")
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("Walk-in")
+    REFERRAL = "referral", _("Referral")
+    RESELLER = "reseller", _("Reseller")
+    SOCIAL = "social", _("Social media")
+    CAMPAIGN = "campaign", _("Campaign")
+    OTHER = "other", _("Other")
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+
+
+# Allowed quote status changes (crm.services.quotes); anything else is InvalidTransition (409). Only drafts are
+# editable; a sent quote is revised into a new draft version (the sent one is kept as it was sent).
+QUOTE_TRANSITIONS: dict[str, set[str]] = {
+    QuoteStatus.DRAFT: {QuoteStatus.SENT},
+    QuoteStatus.SENT: {QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.REJECTED, QuoteStatus.EXPIRED},
+    QuoteStatus.ACCEPTED: set(),
+    QuoteStatus.REJECTED: set(),
+    QuoteStatus.EXPIRED: set(),
+}

@@ -272,6 +272,15 @@ TICKET_ATTACHMENT_EXTENSIONS = {
     e.lower() for e in env.list("TICKET_ATTACHMENT_EXTENSIONS", default=_ATTACHMENT_DEFAULT.split())
 }
 
+# Sales (crm.services.quotes): the organisation printed on quotes, the default currency (ISO 4217) of leads and
+# quotes, how long a new quote is valid and how long a quote link sent to a lead keeps working.
+OMNI_ORGANISATION_NAME = env.str("OMNI_ORGANISATION_NAME", default=OMNI_PRODUCT_NAME)
+OMNI_ORGANISATION_ADDRESS = env.str("OMNI_ORGANISATION_ADDRESS", default="")
+OMNI_ORGANISATION_LOGO = env.str("OMNI_ORGANISATION_LOGO", default="")  # a file path; empty: none
+SALES_DEFAULT_CURRENCY = env.str("SALES_DEFAULT_CURRENCY", default="NGN").upper()
+QUOTE_VALIDITY_DAYS = env.int("QUOTE_VALIDITY_DAYS", default=30)
+QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=30)
+
 # Email: EMAIL_URL such as smtp://user:pass@host:25, smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465, consolemail://.
 # A provider through django-anymail is a setting away: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and
 # ANYMAIL=KEY=value,... (see README). EMAIL_URL's backend otherwise. The console backend sends nothing and prints

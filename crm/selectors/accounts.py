@@ -29,8 +29,8 @@ from omni.choices import Audience
 from omni.db import TIMESTAMP_FIELDS, parse_timestamps, timestamps_as_text
 from omni.models import User, live_q
 
-from .choices import ContactRole
-from .models import Account, AccountContact, Contact, CustomerUser, Reseller
+from ..choices import ContactRole
+from ..models import Account, AccountContact, Contact, CustomerUser, Reseller
 
 # Phone numbers are stored in E.164 already: read them as text, skipping the PhoneNumber parse per row
 # (11 ms of a 100-row page, bench/api_list.py).

@@ -19,9 +19,9 @@ from omni.admin import (
     SoftDeleteAdminMixin,
 )
 
-from . import services
-from .choices import AccountStatus
-from .models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
+from .. import services
+from ..choices import AccountStatus
+from ..models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
 
 
 class AccountContactInline(admin.TabularInline):

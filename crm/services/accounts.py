@@ -23,9 +23,9 @@ from omni.services import (
     tags_clean,
 )
 
-from . import events
-from .choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
-from .models import Account, AccountContact, Contact, CustomerUser, Reseller
+from .. import events
+from ..choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
+from ..models import Account, AccountContact, Contact, CustomerUser, Reseller
 
 
 def _emit_account(verb: str, account_id, by: User | None = None) -> None:

@@ -20,7 +20,7 @@ from omni.choices import Audience
 from omni.db import NextNumber
 from omni.models import PartnerMembership, PartnerOrganisation, SoftDeleteModel, TimeStampedModel, live_q
 
-from .choices import AccountKind, AccountStatus, ContactChannel, ContactRole
+from ..choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 
 LANGUAGE_CODES = {code for code, _name in global_settings.LANGUAGES}
 

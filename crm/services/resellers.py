@@ -1,0 +1,1 @@
+"""Filled in by the sales work (issue 12)."""
