@@ -241,14 +241,30 @@ def _partner_user_ids(partner: PartnerOrganisation) -> list:
     return list(partner.portal_users.values_list("user_id", flat=True))
 
 
+def _partner_save(partner: PartnerOrganisation, by: User | None) -> None:
+    """Validate and save a new or locked partner. Its name is unique whatever the case: a ValidationError naming
+    `name` (a 400, not the constraint's non-field error), also when a concurrent write takes the name first."""
+    partner.full_clean(validate_constraints=False)
+    opts = type(partner)._meta
+    message = _("A %(partner)s named %(name)s already exists.") % {"partner": opts.verbose_name, "name": partner.name}
+    if type(partner).objects.filter(name__iexact=partner.name).exclude(pk=partner.pk).exists():
+        raise ValidationError({"name": [message]})
+    partner._history_user = by
+    try:
+        with transaction.atomic():
+            partner.save()
+    except IntegrityError as exc:
+        if violated_constraint(exc) != f"{opts.app_label}_{opts.model_name}_name_unique_ci":
+            raise
+        raise ValidationError({"name": [message]}) from None
+
+
 @transaction.atomic
 def partner_create(model: type[PartnerOrganisation], *, by: User | None = None, **fields) -> PartnerOrganisation:
     """Create a reseller or vendor (with its first history row). ValidationError keyed by field."""
     partner = model()
     fields_set(partner, fields)
-    partner.full_clean()
-    partner._history_user = by
-    partner.save()
+    _partner_save(partner, by)
     return partner
 
 
@@ -261,9 +277,7 @@ def partner_update(model: type[PartnerOrganisation], *, partner_id, by: User | N
     changed = fields_set(partner, fields)
     if not changed:
         return partner
-    partner.full_clean()
-    partner._history_user = by
-    partner.save()
+    _partner_save(partner, by)
     if "is_active" in changed:
         users_org_active_set(user_ids=_partner_user_ids(partner), active=partner.is_active)
     return partner

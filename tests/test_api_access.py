@@ -48,6 +48,8 @@ CRM_WRITERS = {"agent", "sales", "admin"}  # add/change account and contact
 CRM_DELETERS = {"sales", "admin"}  # delete account and contact
 DELIVERY_READERS = {"agent", "dispatcher", "admin"}  # notifications.view_delivery
 VENDOR_READERS = {"dispatcher", "technician", "admin"}  # workforce.view_vendor
+VENDOR_CHANGERS = {"dispatcher", "admin"}  # workforce.change_vendor (add and delete: Admin only)
+RESELLER_WRITERS = {"sales", "admin"}  # crm.add_reseller, change_reseller (delete: Admin only)
 CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscalendar, view_slapolicy (Admin writes)
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_team (Dispatcher reads only)
@@ -93,9 +95,21 @@ TABLE: dict[tuple[str, str], dict] = {
     # crm: resellers (customers and vendors never see them)
     ("GET", "/api/v1/crm/resellers/"): answers(200, CRM_READERS | {"reseller"}),
     ("GET", "/api/v1/crm/resellers/{id}/"): answers(200, CRM_READERS | {"reseller"}),
+    ("POST", "/api/v1/crm/resellers/"): answers(201, RESELLER_WRITERS),
+    ("PUT", "/api/v1/crm/resellers/{id}/"): answers(200, RESELLER_WRITERS),
+    ("PATCH", "/api/v1/crm/resellers/{id}/"): answers(200, RESELLER_WRITERS),
+    ("POST", "/api/v1/crm/resellers/{id}/deactivate/"): answers(200, RESELLER_WRITERS),
+    ("POST", "/api/v1/crm/resellers/{id}/activate/"): answers(200, RESELLER_WRITERS),
+    ("DELETE", "/api/v1/crm/resellers/{id}/"): answers(409, {"admin"}),  # it still has an account (PROTECT)
     # workforce: vendors (the vendor user's rival: out of its scope)
     ("GET", "/api/v1/workforce/vendors/"): answers(200, VENDOR_READERS | {"vendor"}),
     ("GET", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_READERS, {"vendor"}),
+    ("POST", "/api/v1/workforce/vendors/"): answers(201, {"admin"}),
+    ("PUT", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_CHANGERS),  # portal users: read-only, 403
+    ("PATCH", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_CHANGERS),
+    ("POST", "/api/v1/workforce/vendors/{id}/deactivate/"): answers(200, VENDOR_CHANGERS),
+    ("POST", "/api/v1/workforce/vendors/{id}/activate/"): answers(200, VENDOR_CHANGERS),
+    ("DELETE", "/api/v1/workforce/vendors/{id}/"): answers(204, {"admin"}),
     # tickets: business calendars (configuration: staff only)
     ("GET", "/api/v1/tickets/calendars/"): answers(200, CALENDAR_READERS),
     ("POST", "/api/v1/tickets/calendars/"): answers(201, {"admin"}),
@@ -266,6 +280,8 @@ def world(db, api_as):
     }
     bodies = {
         "account": {"name": "Ada Home Ltd"},
+        "reseller": {"name": "Lagos Connect Ltd", "email": "hello@lagosconnect.example.com"},
+        "vendor": {"name": "Rival Cables Ltd", "phone": "+2348031234567"},
         "transition": {"status": "suspended"},
         "contact": {"first_name": "Adaora", "email": "adaora@example.com"},
         "merge": {"duplicates": [str(duplicate.pk)]},

@@ -7,7 +7,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from omni.api.fields import GeoJSONPointField
-from omni.api.partners import PartnerOut
+from omni.api.partners import PartnerOut, PartnerPortalOut
 
 from ..choices import AccountKind, AccountStatus, ContactChannel, ContactRole
 from ..models import Account, Contact, Reseller
@@ -16,6 +16,11 @@ from ..models import Account, Contact, Reseller
 class ResellerBriefOut(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
+
+
+class ResellerPortalOut(PartnerPortalOut):
+    class Meta(PartnerPortalOut.Meta):
+        model = Reseller
 
 
 class ResellerOut(PartnerOut):

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from omni.api import parse
-from omni.api.partners import PartnerViewSet
+from omni.api.partners import PartnerViewSet, partner_schema
 from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
@@ -25,6 +25,7 @@ from .serializers import (
     ContactOut,
     ContactPortalOut,
     ResellerOut,
+    ResellerPortalOut,
 )
 
 CONFLICT = error_responses(409)
@@ -202,10 +203,12 @@ class ContactViewSet(ApiViewSet, viewsets.ModelViewSet):
         return self._out(survivor.pk)
 
 
-@extend_schema_view(list=extend_schema(summary="List resellers"), retrieve=extend_schema(summary="Get a reseller"))
+@partner_schema("reseller", "resellers", ResellerOut)
 class ResellerViewSet(PartnerViewSet):
-    """Resellers. Staff see all (crm.view_reseller); a reseller user their own."""
+    """Resellers. Staff see all (crm.view_reseller) and write with add/change/delete_reseller (switching one off or
+    on: change); a reseller user reads their own. A reseller with accounts cannot be deleted (409)."""
 
     serializer_class = ResellerOut
+    portal_serializer_class = ResellerPortalOut
     portal_audiences = (Audience.RESELLER,)
     visible_to = staticmethod(selectors.reseller_list_visible_to)

@@ -1,8 +1,12 @@
 """Resellers (crm) and vendors (workforce) are one kind of thing, omni.models.PartnerOrganisation: the same
 fields, services (omni.services.partner_*) and admin for both."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from crm.models import Reseller, ResellerUser
 from omni.exceptions import Conflict
@@ -22,8 +26,39 @@ def test_both_keep_their_table_fields_and_case_blind_unique_name(model, table):
     ]  # fmt: skip
     assert [c.name for c in model._meta.constraints] == [f"{table}_name_unique_ci"]
     partner_create(model, name="Lagos Fiber")
-    with pytest.raises(ValidationError, match=f"{table}_name_unique_ci"):
+    with pytest.raises(ValidationError) as taken:
         partner_create(model, name="LAGOS fiber")
+    assert taken.value.message_dict == {"name": [f"A {model._meta.verbose_name} named LAGOS fiber already exists."]}
+    assert model.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("model", [Reseller, Vendor])
+def test_two_creates_of_one_name_at_once_one_wins_and_the_other_is_told_name(model):
+    """Both pass the Python check; the constraint decides, and the loser gets the same error naming `name`."""
+    barrier = threading.Barrier(2)
+    real_save = model.save
+
+    def save_after_both_checked(self, *args, **kwargs):
+        barrier.wait(timeout=10)  # both have passed the exists() check by now
+        return real_save(self, *args, **kwargs)
+
+    def create(name):
+        try:
+            partner_create(model, name=name)
+            return "ok"
+        except ValidationError as exc:
+            return sorted(exc.message_dict)
+        finally:
+            connection.close()
+
+    model.save = save_after_both_checked
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = sorted(pool.map(create, ["Kano Link", "KANO LINK"]), key=str)
+    finally:
+        model.save = real_save
+    assert results == [["name"], "ok"]
     assert model.objects.count() == 1
 
 

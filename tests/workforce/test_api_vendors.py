@@ -1,13 +1,17 @@
-"""/api/v1/workforce/vendors/: staff with workforce.view_vendor see every vendor, a vendor user only its own,
-everyone else is refused."""
+"""/api/v1/workforce/vendors/: staff with workforce.view_vendor see every vendor and write with
+add/change/delete_vendor (POST <id>/deactivate/ and <id>/activate/ need change); a vendor user reads only its own;
+everyone else is refused. The same viewset as resellers (omni.api.partners.PartnerViewSet)."""
 
 import pytest
 
+from omni.models import User
 from tests.omni.api_contract import (
+    HardDeleteContract,
     LimitOffsetListContract,
     PortalScopeContract,
     ReadContract,
     RoleReadContract,
+    RoleWriteContract,
     assert_error,
 )
 from tests.omni.factories import StaffFactory
@@ -16,8 +20,10 @@ from workforce.models import Vendor
 URL = "/api/v1/workforce/vendors/"
 
 
-class TestVendorApi(ReadContract, RoleReadContract, PortalScopeContract, LimitOffsetListContract):
-    """Read-only: staff with workforce.view_vendor, and a vendor user (its own vendor only)."""
+class TestVendorApi(
+    ReadContract, RoleReadContract, PortalScopeContract, LimitOffsetListContract, RoleWriteContract, HardDeleteContract
+):
+    """Staff with workforce.view_vendor read, add/change/delete_vendor write; a vendor user reads its own only."""
 
     url = URL
     model = Vendor
@@ -38,6 +44,24 @@ class TestVendorApi(ReadContract, RoleReadContract, PortalScopeContract, LimitOf
     @pytest.fixture
     def outside_obj(self, vendor_org):
         return Vendor.objects.create(name="Rival Cables")
+
+    @pytest.fixture
+    def create_payload(self):
+        return {"name": "Acme Towers", "email": "ops@acme.example.com", "phone": "+2348031234567"}
+
+    @pytest.fixture
+    def update_payload(self):
+        return {"notes": "Night work only", "email": "night@fiberworks.example.com"}
+
+    @pytest.fixture
+    def bad_payloads(self, vendor_org):
+        Vendor.objects.create(name="Taken Cables")
+        return [
+            ("name", {"name": "   "}),
+            ("name", {"name": "taken CABLES"}),
+            ("email", {"name": "Fine", "email": "nope@"}),
+            ("phone", {"name": "Fine", "phone": "+999"}),
+        ]
 
 
 def _ids(response) -> set[str]:
@@ -79,9 +103,41 @@ def test_customers_and_resellers_are_refused(api_as, customer, reseller, vendor_
         assert_error(api_as(user).get(f"{URL}{vendor_org.pk}/"), 403)
 
 
-def test_vendors_are_read_only_and_need_a_token(api_as, anon_api, admin_user, vendor_org):
+def test_anonymous_is_401(anon_api, vendor_org):
     assert_error(anon_api.get(URL), 401)
-    response = api_as(admin_user).post(URL, {"name": "New"})
-    assert_error(response, 405)
-    assert_error(api_as(admin_user).delete(f"{URL}{vendor_org.pk}/"), 405)
-    assert Vendor.objects.count() == 1
+    assert_error(anon_api.post(f"{URL}{vendor_org.pk}/deactivate/"), 401)
+
+
+def test_dispatchers_change_and_switch_but_neither_add_nor_delete(api_as, vendor_org):
+    client = api_as(StaffFactory(roles=["Dispatcher"]))
+    assert_error(client.post(URL, {"name": "New"}), 403, code="permission_denied")
+    assert_error(client.delete(f"{URL}{vendor_org.pk}/"), 403, code="permission_denied")
+    assert client.patch(f"{URL}{vendor_org.pk}/", {"name": "FiberWorks Nigeria"}).json()["name"] == "FiberWorks Nigeria"
+    assert client.post(f"{URL}{vendor_org.pk}/deactivate/").json()["is_active"] is False
+    assert Vendor.objects.get().is_active is False
+
+
+def test_a_switched_off_vendors_users_lose_the_api(
+    api_as, vendor, vendor_org, admin_user, django_capture_on_commit_callbacks
+):
+    portal = api_as(vendor)
+    assert portal.get(URL).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(admin_user).post(f"{URL}{vendor_org.pk}/deactivate/").status_code == 200
+    assert_error(portal.get(URL), 401)
+    assert User.objects.get(pk=vendor.pk).suspended_with_org
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(admin_user).post(f"{URL}{vendor_org.pk}/activate/").json()["is_active"] is True
+    assert portal.get(f"{URL}{vendor_org.pk}/").json()["is_active"] is True
+
+
+def test_a_vendor_user_cannot_write_its_own_vendor(api_as, vendor, vendor_org):
+    client = api_as(vendor)
+    for response in (
+        client.patch(f"{URL}{vendor_org.pk}/", {"name": "Mine"}),
+        client.post(f"{URL}{vendor_org.pk}/deactivate/"),
+        client.delete(f"{URL}{vendor_org.pk}/"),
+    ):
+        body = assert_error(response, 403, code="permission_denied")
+        assert body["detail"] == "Portal users have read-only API access."
+    assert Vendor.objects.get().name == "FiberWorks Ltd"

@@ -1,12 +1,13 @@
-from rest_framework import serializers
-
-from omni.api.partners import PartnerOut
+from omni.api.partners import PartnerOut, PartnerPortalOut
 
 from ..models import Vendor
 
 
-class VendorOut(PartnerOut):
-    phone = serializers.CharField(read_only=True, help_text="E.164 or empty.")
+class VendorPortalOut(PartnerPortalOut):
+    class Meta(PartnerPortalOut.Meta):
+        model = Vendor
 
+
+class VendorOut(PartnerOut):
     class Meta(PartnerOut.Meta):
         model = Vendor
