@@ -48,6 +48,16 @@ def _check_transition(current: str, to: str) -> None:
         raise InvalidTransition(msg, fields={"status": [msg]})
 
 
+def _check_reseller_active(account: Account) -> None:
+    """A new assignment needs a reseller that is switched on (one switched off keeps the accounts it has). Locks
+    the reseller's row until commit, so it cannot be switched off between this check and the assignment."""
+    if account.reseller_id is None:
+        return
+    active = Reseller.objects.select_for_update(no_key=True).filter(pk=account.reseller_id)
+    if not active.values_list("is_active", flat=True).first():
+        raise ValidationError({"reseller": [_("This reseller is switched off; choose another one.")]})
+
+
 @transaction.atomic
 def account_create(*, by: User | None = None, **fields) -> Account:
     """Create an account (the number comes from a sequence) and its first history row, in one transaction.
@@ -55,6 +65,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     fields["tags"] = tags_clean(fields.get("tags"))
     account = Account()
     fields_set(account, fields)
+    _check_reseller_active(account)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
@@ -74,6 +85,8 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
     changed = fields_set(account, fields)
     if not changed:
         return account
+    if {"reseller", "reseller_id"} & set(changed):
+        _check_reseller_active(account)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()

@@ -4,7 +4,7 @@ its own; customers and vendor users are refused. A reseller with accounts is not
 
 import pytest
 
-from crm.models import Reseller
+from crm.models import Account, Reseller
 from omni.models import User
 from omni.tokens import api_token_create
 from tests.conftest import ApiClient
@@ -160,3 +160,30 @@ def test_sales_create_and_change_but_do_not_delete(api_as):
     assert created.status_code == 201
     assert_error(client.delete(f"{URL}{created.json()['id']}/"), 403, code="permission_denied")
     assert Reseller.objects.filter(name="Kano Wireless").exists()
+
+
+# ---- assigning accounts ---------------------------------------------------------------------------------------
+
+
+def test_an_account_is_assigned_to_an_active_reseller_only(
+    api_as, agent, reseller_org, django_capture_on_commit_callbacks
+):
+    client = api_as(agent)
+    off = ResellerFactory(name="Dormant Networks", is_active=False)
+    created = client.post("/api/v1/crm/accounts/", {"name": "Ada Home", "reseller": str(reseller_org.pk)})
+    assert created.status_code == 201 and created.json()["reseller"]["id"] == str(reseller_org.pk)
+    account_url = f"/api/v1/crm/accounts/{created.json()['id']}/"
+    count = Account.objects.count()
+    body = assert_error(
+        client.post("/api/v1/crm/accounts/", {"name": "Bo", "reseller": str(off.pk)}), 400, field="reseller"
+    )
+    assert body["fields"]["reseller"] == ["This reseller is switched off; choose another one."]
+    assert Account.objects.count() == count
+    assert_error(client.patch(account_url, {"reseller": str(off.pk)}), 400, field="reseller")
+    assert Account.objects.get(pk=created.json()["id"]).reseller_id == reseller_org.pk
+    # switched off later, the reseller keeps its accounts, and editing them leaves it in place
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(StaffFactory(roles=["Sales"])).post(f"{URL}{reseller_org.pk}/deactivate/")
+    renamed = client.patch(account_url, {"name": "Ada Home Ltd"})
+    assert renamed.status_code == 200 and renamed.json()["reseller"]["id"] == str(reseller_org.pk)
+    assert client.patch(account_url, {"reseller": None}).json()["reseller"] is None

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -99,9 +100,14 @@ def _form_page(request, form, account=None):
     return render_form(request, "staff/accounts/form.html", form, context)
 
 
+def _resellers(request, keep=None):
+    # Switched-off resellers take no new accounts (the service refuses them too); an account keeps its own.
+    return selectors.reseller_list_visible_to(user=request.user).filter(Q(is_active=True) | Q(pk=keep))
+
+
 @staff_view("crm.add_account", methods=("GET", "POST"))
 def account_create(request):
-    resellers = selectors.reseller_list_visible_to(user=request.user)
+    resellers = _resellers(request)
     form = AccountForm(request.POST if request.method == "POST" else None, resellers=resellers)
     if form.is_valid():
         try:
@@ -117,7 +123,7 @@ def account_create(request):
 @staff_view("crm.change_account", methods=("GET", "POST"))
 def account_edit(request, pk):
     account = get_object_or_404(_visible(request), pk=pk)
-    resellers = selectors.reseller_list_visible_to(user=request.user)
+    resellers = _resellers(request, keep=account.reseller_id)
     data = request.POST if request.method == "POST" else None
     form = AccountForm(data, initial=AccountForm.initial_for(account), resellers=resellers)
     if form.is_valid():
