@@ -1,9 +1,10 @@
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from omni.choices import Audience
 from omni.models import User
 
-from .models import Vendor
+from .models import Vendor, VendorUser
 
 
 def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
@@ -20,3 +21,15 @@ def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
 
 def vendor_of(*, user: User) -> Vendor | None:
     return vendor_list_visible_to(user=user).first() if getattr(user, "audience", None) == Audience.VENDOR else None
+
+
+def vendor_list_with_counts(*, user: User) -> QuerySet[Vendor]:
+    """The vendors a user sees, each with `portal_user_count` (a subquery: one query for any number of rows)."""
+    users = VendorUser.objects.filter(vendor=OuterRef("pk")).order_by().values("vendor").annotate(n=Count("pk"))
+    return vendor_list_visible_to(user=user).annotate(
+        portal_user_count=Coalesce(Subquery(users.values("n"), output_field=IntegerField()), 0)
+    )
+
+
+def vendor_portal_users(*, vendor: Vendor) -> QuerySet[VendorUser]:
+    return VendorUser.objects.filter(vendor=vendor).select_related("user").order_by("user__email")

@@ -18,10 +18,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Lower
+from django.db.models.functions import Cast, Coalesce, Lower
 
 from omni.api.fields import lonlat_geojson
 from omni.api.renderers import OrjsonRenderer
@@ -30,7 +31,7 @@ from omni.db import TIMESTAMP_FIELDS, parse_timestamps, timestamps_as_text
 from omni.models import User, live_q
 
 from ..choices import ContactRole
-from ..models import Account, AccountContact, Contact, CustomerUser, Reseller
+from ..models import Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
 
 # Phone numbers are stored in E.164 already: read them as text, skipping the PhoneNumber parse per row
 # (11 ms of a 100-row page, bench/api_list.py).
@@ -324,6 +325,34 @@ def reseller_list_visible_to(*, user: User) -> QuerySet[Reseller]:
         user, {Audience.STAFF: reseller_list_for_staff, Audience.RESELLER: reseller_list_for_reseller}
     )
     return selector(user=user) if selector else Reseller.objects.none()
+
+
+def reseller_list_with_counts(*, user: User) -> QuerySet[Reseller]:
+    """The resellers a user sees, each with `account_count` (live accounts) and `portal_user_count`: subqueries,
+    so one query for any number of rows (the console's list and detail)."""
+    return reseller_list_visible_to(user=user).annotate(
+        account_count=_count(Account.objects.live().filter(reseller=OuterRef("pk")), "reseller"),
+        portal_user_count=_count(ResellerUser.objects.filter(reseller=OuterRef("pk")), "reseller"),
+    )
+
+
+def _count(queryset: QuerySet, group: str):
+    rows = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def reseller_accounts(*, reseller: Reseller, limit: int) -> list[Account]:
+    """The first `limit` live accounts of a reseller, by name (its console page; the accounts list has them all)."""
+    return list(
+        Account.objects.live()
+        .filter(reseller=reseller)
+        .only("id", "number", "name", "status")
+        .order_by("name", "pk")[:limit]
+    )
+
+
+def reseller_portal_users(*, reseller: Reseller) -> QuerySet[ResellerUser]:
+    return ResellerUser.objects.filter(reseller=reseller).select_related("user").order_by("user__email")
 
 
 # ---- staff console: dashboard, map framing, change history -------------------------------------------------

@@ -2,6 +2,9 @@
 viewset that each partner app extends with its model, audience and selector. Staff read, create, change, switch off
 and on, and delete them (omni.services.partner_*); a partner's own portal users read their organisation only."""
 
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status, viewsets
@@ -11,6 +14,7 @@ from rest_framework.response import Response
 from .. import services
 from ..choices import Audience
 from . import parse
+from .filters import SearchFilter
 from .schema import error_responses
 from .views import ApiViewSet
 
@@ -41,6 +45,26 @@ class PartnerIn(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = PhoneNumberField(required=False, allow_blank=True, default="", help_text="E.164, e.g. +2348031234567.")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+
+class PartnerFilterSet(django_filters.FilterSet):
+    """`?search=` (name or email contains) and `?is_active=`: the API's partner lists and the console's."""
+
+    search = SearchFilter(
+        condition=lambda value: Q(name__icontains=value) | Q(email__icontains=value),
+        label=_("Search"),
+        help_text=_("Name or email contains."),
+    )
+    # A choice, not a BooleanFilter: that one reads an unknown value as "any" where a 400 naming it is wanted.
+    is_active = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_active",
+        label=_("Active"),
+        help_text=_("true: switched on; false: switched off."),
+    )
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
 
 
 def partner_schema(singular: str, plural: str, out: type[serializers.Serializer]):
@@ -80,6 +104,7 @@ class PartnerViewSet(ApiViewSet, viewsets.ModelViewSet):
 
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
+    filterset_class = PartnerFilterSet
     visible_to = None
     portal_serializer_class: type[serializers.Serializer]
     action_permission = {"activate": "change", "deactivate": "change"}

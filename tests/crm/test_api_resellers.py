@@ -187,3 +187,16 @@ def test_an_account_is_assigned_to_an_active_reseller_only(
     renamed = client.patch(account_url, {"name": "Ada Home Ltd"})
     assert renamed.status_code == 200 and renamed.json()["reseller"]["id"] == str(reseller_org.pk)
     assert client.patch(account_url, {"reseller": None}).json()["reseller"] is None
+
+
+def test_search_and_is_active_filter_the_list(api_as, agent, reseller_org):
+    off = ResellerFactory(name="Dormant Networks", email="hi@dormant.example.com", is_active=False)
+    client = api_as(agent)
+
+    def names(params):
+        return [row["name"] for row in client.get(URL, params).json()["results"]]
+
+    assert names({"search": " DORMANT.example "}) == [off.name]
+    assert names({"is_active": "false"}) == [off.name]
+    assert names({"is_active": "true"}) == [reseller_org.name]
+    assert_error(client.get(URL, {"is_active": "maybe"}), 400, field="is_active")
