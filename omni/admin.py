@@ -253,12 +253,23 @@ class PartnerUserInviteInline(PortalUserInviteInline):
         services.partner_user_create(type(parent), partner_id=parent.pk, email=email, full_name=full_name)
 
 
+class PartnerAdminForm(forms.ModelForm):
+    def clean_name(self):
+        # On the name field, not the constraint's form-wide "Constraint … is violated.".
+        name = self.cleaned_data["name"]
+        taken = services.partner_name_taken(self._meta.model, name=name, pk=self.instance.pk)
+        if taken:
+            raise ValidationError(taken)
+        return name
+
+
 class PartnerOrganisationAdmin(RecordServiceAdmin, SimpleHistoryAdmin):
     """The admin of a partner organisation (omni.models.PartnerOrganisation: a reseller, a vendor). Every write goes
     through omni.services.partner_*: switching one off (its form or the action) cuts its portal users off, deleting
     one deactivates them, and new portal users are invited from its page. Its portal users are listed from the
     membership model that points at it (related_name="portal_users")."""
 
+    form = PartnerAdminForm
     list_display = ["name", "email", "phone", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "email"]

@@ -241,13 +241,21 @@ def _partner_user_ids(partner: PartnerOrganisation) -> list:
     return list(partner.portal_users.values_list("user_id", flat=True))
 
 
+def partner_name_taken(model: type[PartnerOrganisation], *, name: str, pk=None) -> str:
+    """The error for a name another reseller (vendor) has, whatever the case, or "" when it is free (forms check
+    it on their name field; the services again, under the database's constraint)."""
+    if not model.objects.filter(name__iexact=name).exclude(pk=pk).exists():
+        return ""
+    return _("A %(partner)s named %(name)s already exists.") % {"partner": model._meta.verbose_name, "name": name}
+
+
 def _partner_save(partner: PartnerOrganisation, by: User | None) -> None:
     """Validate and save a new or locked partner. Its name is unique whatever the case: a ValidationError naming
     `name` (a 400, not the constraint's non-field error), also when a concurrent write takes the name first."""
     partner.full_clean(validate_constraints=False)
     opts = type(partner)._meta
     message = _("A %(partner)s named %(name)s already exists.") % {"partner": opts.verbose_name, "name": partner.name}
-    if type(partner).objects.filter(name__iexact=partner.name).exclude(pk=partner.pk).exists():
+    if partner_name_taken(type(partner), name=partner.name, pk=partner.pk):
         raise ValidationError({"name": [message]})
     partner._history_user = by
     try:

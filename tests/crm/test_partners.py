@@ -88,3 +88,18 @@ def test_the_memberships_are_listed_with_their_organisation(request, admin_user,
     assert user.email in change.content.decode()
     history = client_as(admin_user).get(f"/admin/{membership._meta.app_label}/{kind}/{org.pk}/history/")
     assert history.status_code == 200 and list(history.context["page_obj"]) == list(org.history.all())
+
+
+@pytest.mark.parametrize(
+    ("model", "url"), [(Reseller, "/admin/crm/reseller/add/"), (Vendor, "/admin/workforce/vendor/add/")]
+)
+def test_the_admin_names_a_taken_name_on_the_name_field(client_as, admin_user, model, url):
+    model.objects.create(name="Lagos Fiber")
+    form = {"name": "LAGOS FIBER", "email": "", "phone": "", "notes": "", "is_active": "on"}
+    for prefix in ("portal_users", "portal_users-2"):
+        form |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    response = client_as(admin_user).post(url, form)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors == {"name": [f"A {model._meta.verbose_name} named LAGOS FIBER already exists."]}, errors
+    assert model.objects.count() == 1
