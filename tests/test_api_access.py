@@ -377,6 +377,21 @@ def test_the_refusals_say_why(world):
         ("vendor", "get", "/api/v1/crm/accounts/", "Vendor users may not use this resource."),
         ("customer", "get", "/api/v1/notifications/deliveries/", "Customer users may not use this resource."),
         ("customer", "patch", contact_url, "Portal users have read-only API access."),
+        ("agent", "post", "/api/v1/crm/resellers/", "Your role may not add resellers."),
+        ("sales", "delete", f"/api/v1/crm/resellers/{ids['reseller']}/", "Your role may not delete resellers."),
+        (
+            "reseller",
+            "post",
+            f"/api/v1/crm/resellers/{ids['reseller']}/deactivate/",
+            "Portal users have read-only API access.",
+        ),
+        ("dispatcher", "post", "/api/v1/workforce/vendors/", "Your role may not add vendors."),
+        (
+            "technician",
+            "post",
+            f"/api/v1/workforce/vendors/{ids['vendor']}/deactivate/",
+            "Your role may not change vendors.",
+        ),
         ("customer", "post", "/api/v1/notifications/inbox/mark-all-read/", "Portal users have read-only API access."),
     ]
     for persona, method, url, detail in cases:
