@@ -26,6 +26,7 @@ from omni.services import (
 from .. import events
 from ..choices import ACCOUNT_TRANSITIONS, AccountStatus, ContactRole
 from ..models import Account, AccountContact, Contact, CustomerUser, Reseller
+from .resellers import reseller_check_assignable
 
 
 def _emit_account(verb: str, account_id, by: User | None = None) -> None:
@@ -48,16 +49,6 @@ def _check_transition(current: str, to: str) -> None:
         raise InvalidTransition(msg, fields={"status": [msg]})
 
 
-def _check_reseller_active(account: Account) -> None:
-    """A new assignment needs a reseller that is switched on (one switched off keeps the accounts it has). Locks
-    the reseller's row until commit, so it cannot be switched off between this check and the assignment."""
-    if account.reseller_id is None:
-        return
-    active = Reseller.objects.select_for_update(no_key=True).filter(pk=account.reseller_id)
-    if not active.values_list("is_active", flat=True).first():
-        raise ValidationError({"reseller": [_("This reseller is switched off; choose another one.")]})
-
-
 @transaction.atomic
 def account_create(*, by: User | None = None, **fields) -> Account:
     """Create an account (the number comes from a sequence) and its first history row, in one transaction.
@@ -65,7 +56,7 @@ def account_create(*, by: User | None = None, **fields) -> Account:
     fields["tags"] = tags_clean(fields.get("tags"))
     account = Account()
     fields_set(account, fields)
-    _check_reseller_active(account)
+    reseller_check_assignable(reseller_id=account.reseller_id)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
@@ -86,7 +77,7 @@ def account_update(*, account_id: UUID, by: User | None = None, **fields) -> Acc
     if not changed:
         return account
     if {"reseller", "reseller_id"} & set(changed):
-        _check_reseller_active(account)
+        reseller_check_assignable(reseller_id=account.reseller_id)
     account.full_clean(exclude=["number"])
     account._history_user = by
     account.save()
