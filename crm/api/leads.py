@@ -284,11 +284,16 @@ class LeadFilterSet(django_filters.FilterSet):
 
 
 class LeadAccess(ApiAccess):
-    """ApiAccess, except that a reseller user may also register a lead (create): it becomes their reseller's."""
+    """ApiAccess, except that a reseller user may also register a lead (create: it becomes their reseller's), and
+    may not see a lead's duplicates (contacts and leads of other accounts and resellers)."""
 
     def has_permission(self, request, view):
-        if getattr(view, "action", None) == "create" and getattr(request.user, "audience", None) == Audience.RESELLER:
+        action, audience = getattr(view, "action", None), getattr(request.user, "audience", None)
+        if audience == Audience.RESELLER and action == "create":
             return signed_in_may(self, request)
+        if audience == Audience.RESELLER and action == "duplicates" and signed_in_may(self, request):
+            self.message = "Reseller users may not use this resource."
+            return False
         return super().has_permission(request, view)
 
 
@@ -428,8 +433,11 @@ class LeadStageViewSet(ApiViewSet, viewsets.ModelViewSet):
     ordering_fields = ["position", "name", "created_at"]
     ordering = ["position", "name"]
 
+    queryset = LeadStage.objects.none()  # for the schema; requests go through get_queryset
+
     def get_queryset(self):
-        if not (_is_staff(self.request) and self.request.user.is_staff):
+        user = self.request.user
+        if getattr(user, "audience", None) != Audience.STAFF or not user.is_staff:
             return LeadStage.objects.none()
         return LeadStage.objects.all()
 

@@ -260,6 +260,9 @@ def lead_delete(*, lead_id: UUID, by: User | None = None) -> None:
 
 
 def _stage_save(stage: LeadStage) -> LeadStage:
+    # The case-insensitive unique name is an expression constraint: full_clean would report it unkeyed.
+    if LeadStage.objects.filter(name__iexact=stage.name.strip()).exclude(pk=stage.pk).exists():
+        raise ValidationError({"name": [_("Another stage is called %(name)s.") % {"name": stage.name}]})
     stage.full_clean()
     stage.save()
     return stage
