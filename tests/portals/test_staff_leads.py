@@ -45,7 +45,8 @@ def test_agents_read_but_do_not_change(client_as, agent):
     client = client_as(agent)
     page = client.get(f"/leads/{lead.pk}/")
     assert page.status_code == 200 and lead.number in page.content.decode()
-    assert "Convert" not in page.content.decode() and 'draggable="true"' not in client.get("/leads/board/").content.decode()
+    assert "Convert" not in page.content.decode()
+    assert 'draggable="true"' not in client.get("/leads/board/").content.decode()
     assert client.get("/leads/new/").status_code == 403
     assert client.post(f"/leads/{lead.pk}/move/", {"stage": stage("Contacted").pk}).status_code == 403
     assert client.post(f"/leads/{lead.pk}/convert/", {"target": "new"}).status_code == 403
