@@ -6,6 +6,12 @@
   "use strict";
   var dragged = null;
 
+  // The classes live in the template's data attributes, where Tailwind's build finds them.
+  function classes(name) {
+    var board = document.getElementById("lead-board");
+    return ((board && board.dataset[name]) || "").split(" ").filter(Boolean);
+  }
+
   function column(target) {
     return target && target.closest ? target.closest("[data-stage-column]") : null;
   }
@@ -16,14 +22,14 @@
     dragged = card;
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", card.dataset.leadId);
-    card.classList.add("opacity-50");
+    card.classList.add.apply(card.classList, classes("dragClasses"));
   });
 
   document.addEventListener("dragend", function () {
-    if (dragged) dragged.classList.remove("opacity-50");
+    if (dragged) dragged.classList.remove.apply(dragged.classList, classes("dragClasses"));
     dragged = null;
-    document.querySelectorAll("[data-stage-column].ring-2").forEach(function (el) {
-      el.classList.remove("ring-2", "ring-brand-600");
+    document.querySelectorAll("[data-stage-column]").forEach(function (el) {
+      el.classList.remove.apply(el.classList, classes("dropClasses"));
     });
   });
 
@@ -32,19 +38,19 @@
     if (!target || !dragged) return;
     event.preventDefault(); // allows the drop
     event.dataTransfer.dropEffect = "move";
-    target.classList.add("ring-2", "ring-brand-600");
+    target.classList.add.apply(target.classList, classes("dropClasses"));
   });
 
   document.addEventListener("dragleave", function (event) {
     var target = column(event.target);
-    if (target && !target.contains(event.relatedTarget)) target.classList.remove("ring-2", "ring-brand-600");
+    if (target && !target.contains(event.relatedTarget)) target.classList.remove.apply(target.classList, classes("dropClasses"));
   });
 
   document.addEventListener("drop", function (event) {
     var target = column(event.target);
     if (!target || !dragged) return;
     event.preventDefault();
-    target.classList.remove("ring-2", "ring-brand-600");
+    target.classList.remove.apply(target.classList, classes("dropClasses"));
     var card = dragged;
     dragged = null;
     if (card.dataset.stageId === target.dataset.stageId) return;

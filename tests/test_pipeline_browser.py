@@ -1,0 +1,52 @@
+"""Issue 12's pipeline board in Debian's chromium: a Sales user drags a lead card from New to Contacted; htmx posts
+the move and the board comes back with both columns' counts and totals changed; after a reload the lead is still in
+Contacted (it was stored, not only drawn)."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from crm.models import Lead
+from tests.browser import on, sign_in
+from tests.crm.lead_factories import LeadFactory, stage, stages
+from tests.omni.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _column(page, name: str):
+    return page.locator(f'[data-stage-column][data-stage-name="{name}"]')
+
+
+def _expect_column(page, name: str, count: int, total: str) -> None:
+    column = _column(page, name)
+    expect(column.locator("[data-stage-count]")).to_have_attribute("data-stage-count", str(count))
+    expect(column.locator("[data-stage-total]")).to_have_attribute("data-stage-total", total)
+
+
+def test_sales_drags_a_lead_to_the_next_stage_and_the_totals_follow(live_server, page, sales):
+    stages()  # a transaction=True test starts without the seeded pipeline
+    moving = LeadFactory(company="Moving Foods", expected_monthly_value=Decimal("25000.00"), owner=sales)
+    LeadFactory(company="Staying Homes", expected_monthly_value=Decimal("10000.50"))
+    LeadFactory(company="Already Talking", stage=stage("Contacted"), expected_monthly_value=Decimal("5000.25"))
+
+    sign_in(page, live_server, "localhost", sales.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.goto(on(live_server, "localhost", "/leads/board/"))
+    _expect_column(page, "New", 2, "35000.50")
+    _expect_column(page, "Contacted", 1, "5000.25")
+
+    card = _column(page, "New").locator("[data-lead-card]", has_text="Moving Foods")
+    card.drag_to(_column(page, "Contacted").locator("ol"))
+
+    _expect_column(page, "New", 1, "10000.50")
+    _expect_column(page, "Contacted", 2, "30000.25")
+    expect(_column(page, "Contacted").locator("[data-lead-card]", has_text="Moving Foods")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="moved to Contacted")).to_be_visible()
+
+    page.reload()
+    _expect_column(page, "Contacted", 2, "30000.25")
+    expect(_column(page, "Contacted").locator("[data-lead-card]", has_text="Moving Foods")).to_be_visible()
+    expect(_column(page, "New").locator("[data-lead-card]", has_text="Moving Foods")).to_have_count(0)
+    assert Lead.objects.get(pk=moving.pk).stage.name == "Contacted"
