@@ -224,3 +224,21 @@ def test_delete(client_as, sales):
     client = client_as(sales)
     assert client.post(f"/leads/{lead.pk}/delete/").status_code == 302
     assert not Lead.objects.exists()
+
+
+def test_the_demo_leads_load_once_across_the_pipeline(sales):
+    from crm.models import Account
+    from portals.staff.management.commands._seed_leads import seed_leads
+
+    AccountFactory()
+    ResellerFactory.create_batch(3)
+    sales.email = "sales@demo.example"
+    sales.save(update_fields=["email"])
+    seed_leads(domain="demo.example")
+    seed_leads(domain="demo.example")  # again: nothing more
+    leads = Lead.objects.all()
+    assert leads.count() == 12
+    assert {lead.stage.name for lead in leads} == {"New", "Contacted", "Qualified", "Quoted", "Won", "Lost"}
+    assert leads.filter(reseller__isnull=False).exists() and leads.filter(next_follow_up__isnull=False).exists()
+    assert leads.filter(converted_at__isnull=False).count() == 1 and Account.objects.count() == 1
+    assert all(lead.owner == sales for lead in leads)
