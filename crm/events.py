@@ -124,7 +124,7 @@ registry.register(
     "crm.lead.follow_up_due",
     "A lead you own is due for a follow-up (sent once per follow-up date)",
     payload=LEAD_FOLLOW_UP_PAYLOAD,
-    channels=(Channel.INAPP, Channel.EMAIL),  # told directly: the owner, nobody else
+    channels=(Channel.INAPP, Channel.EMAIL),  # only notify() sends it, to the owner: no outbox row
     templates={
         Channel.EMAIL: DefaultTemplate(
             subject="Follow up lead {{ number }} today",
@@ -133,7 +133,6 @@ registry.register(
         ),
         Channel.INAPP: DefaultTemplate(subject="Follow up lead {{ number }}: {{ full_name }}"),
     },
-    webhooks=False,  # a reminder to a person, not a change of the record
 )
 
 
