@@ -50,3 +50,24 @@ def test_sales_drags_a_lead_to_the_next_stage_and_the_totals_follow(live_server,
     expect(_column(page, "Contacted").locator("[data-lead-card]", has_text="Moving Foods")).to_be_visible()
     expect(_column(page, "New").locator("[data-lead-card]", has_text="Moving Foods")).to_have_count(0)
     assert Lead.objects.get(pk=moving.pk).stage.name == "Contacted"
+
+
+def test_dropping_on_lost_asks_why_and_a_cancel_changes_nothing(live_server, page, sales):
+    stages()
+    lead = LeadFactory(company="Doubtful Ltd", expected_monthly_value=Decimal("700.00"))
+    sign_in(page, live_server, "localhost", sales.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.goto(on(live_server, "localhost", "/leads/board/"))
+    card = _column(page, "New").locator("[data-lead-card]", has_text="Doubtful Ltd")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    card.drag_to(_column(page, "Lost").locator("ol"))
+    _expect_column(page, "New", 1, "700.00")
+    assert Lead.objects.get(pk=lead.pk).stage.name == "New"
+
+    page.once("dialog", lambda dialog: dialog.accept("Went with a competitor"))
+    card.drag_to(_column(page, "Lost").locator("ol"))
+    _expect_column(page, "Lost", 1, "700.00")
+    expect(_column(page, "New").locator("[data-lead-card]")).to_have_count(0)
+    lead.refresh_from_db()
+    assert (lead.stage.name, lead.lost_reason) == ("Lost", "Went with a competitor")

@@ -301,3 +301,38 @@ def test_a_stage_with_leads_cannot_be_deleted_or_flip_won(api_as, admin_user):
         assert_error(client.delete(url), 409)
     assert_error(client.patch(url, {"is_won": True}), 409, field="is_won")
     assert LeadStage.objects.filter(name="Qualified", is_won=False).exists()
+
+
+def test_created_event_is_the_apis_staff_view(api_as, sales):
+    client = api_as(sales)
+    body = client.post(URL, {"first_name": "Efe", "company": "Efe Farms", "expected_monthly_value": "100.10"}).json()
+    (event,) = OutboxEvent.objects.filter(event="crm.lead.created")
+    assert event.data == body == client.get(f"{URL}{body['id']}/").json()
+    assert event.permission == "crm.view_lead" and event.actor_id == sales.pk
+    assert event.url.endswith(f"/leads/{body['id']}/")
+
+
+def test_patching_the_stage_follows_the_move_rules(api_as, sales):
+    lead = LeadFactory()
+    client = api_as(sales)
+    url = f"{URL}{lead.pk}/"
+    assert_error(client.patch(url, {"stage": str(stage("Lost").pk)}), 400, field="lost_reason")
+    response = client.patch(url, {"stage": str(stage("Lost").pk), "lost_reason": "Budget"})
+    assert response.status_code == 200 and response.json()["lost_reason"] == "Budget"
+    response = client.patch(url, {"stage": str(stage("Qualified").pk)})
+    assert response.json()["stage"]["name"] == "Qualified" and response.json()["lost_reason"] == ""
+    assert client.post(f"{url}convert/", {}).status_code == 200
+    body = assert_error(client.patch(url, {"stage": str(stage("New").pk)}), 409, field="stage")
+    assert "was converted" in body["detail"]
+    assert client.patch(url, {"notes": "Installed on Monday"}).status_code == 200  # other fields stay editable
+    assert_error(client.delete(url), 409)
+
+
+def test_a_staff_user_without_staff_access_sees_no_leads(db):
+    from crm.selectors import lead_list_visible_to
+
+    LeadFactory()
+    admin = StaffFactory(roles=["Admin"])
+    unstaffed = StaffFactory(roles=["Admin"], is_staff=False)
+    assert lead_list_visible_to(user=admin).exists()
+    assert not lead_list_visible_to(user=unstaffed).exists()
