@@ -71,3 +71,34 @@ def test_dropping_on_lost_asks_why_and_a_cancel_changes_nothing(live_server, pag
     expect(_column(page, "New").locator("[data-lead-card]")).to_have_count(0)
     lead.refresh_from_db()
     assert (lead.stage.name, lead.lost_reason) == ("Lost", "Went with a competitor")
+
+
+def test_lead_pages_fit_a_phone_and_pass_axe(live_server, page, sales, reseller, reseller_org):
+    from tests.browser import axe_violations, sideways_overflow
+    from tests.crm.factories import ContactFactory
+
+    stages()
+    long_email = "accounts.payable.department@lagos-fibre-subscribers.example.com"
+    lead = LeadFactory(
+        company="Ikoyi Crescent Residents Association Fibre Cooperative", email=long_email, reseller=reseller_org,
+        owner=sales, next_follow_up="2026-12-03", notes="Gate code at the security post.",
+    )  # fmt: skip
+    ContactFactory(email=long_email.upper())  # a possible duplicate, shown on the lead page
+    LeadFactory.create_batch(5, stage=stage("Qualified"))
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+
+    sign_in(page, live_server, "localhost", sales.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    for path in ["/leads/board/", "/leads/", "/leads/new/", f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/"]:
+        page.goto(on(live_server, "localhost", path))
+        assert sideways_overflow(page) == "", path
+        assert axe_violations(page) == [], path
+
+    page.context.clear_cookies()
+    sign_in(page, live_server, "reseller.localhost", reseller.email, "pw-Reseller-123")
+    page.wait_for_url(on(live_server, "reseller.localhost", "/"))
+    for path in ["/leads/", "/leads/new/", f"/leads/{lead.pk}/"]:
+        page.goto(on(live_server, "reseller.localhost", path))
+        assert sideways_overflow(page) == "", path
+        assert axe_violations(page) == [], path
