@@ -270,3 +270,27 @@ def test_the_beat_task_runs_the_reminders(sales):
     assert Delivery.objects.filter(event="crm.lead.follow_up_due", channel="email").count() == 1
     entry = beat_schedule(heartbeat_interval=60)["crm-lead-follow-up-remind"]
     assert entry["task"] == "crm.tasks.lead_follow_up_remind"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_remind_each_lead_once():
+    from tests.omni.factories import StaffFactory
+
+    stages()
+    owner = StaffFactory(roles=["Sales"])
+    LeadFactory.create_batch(6, owner=owner, next_follow_up=TODAY)
+    barrier = threading.Barrier(2)
+
+    def run(_):
+        barrier.wait()
+        try:
+            return services.lead_follow_up_remind(today=TODAY, batch=4)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        first = sum(pool.map(run, range(2)))
+    rest = services.lead_follow_up_remind(today=TODAY)
+    assert first + rest == 6
+    assert Delivery.objects.filter(event="crm.lead.follow_up_due", channel="email").count() == 6
+    assert not Lead.objects.exclude(follow_up_reminded_on=TODAY).exists()

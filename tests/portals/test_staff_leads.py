@@ -242,3 +242,22 @@ def test_the_demo_leads_load_once_across_the_pipeline(sales):
     assert leads.filter(reseller__isnull=False).exists() and leads.filter(next_follow_up__isnull=False).exists()
     assert leads.filter(converted_at__isnull=False).count() == 1 and Account.objects.count() == 1
     assert all(lead.owner == sales for lead in leads)
+
+
+def test_due_follow_ups_stand_out_on_the_board_and_the_list(client_as, sales):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    due = LeadFactory(company="Due Today Ltd", next_follow_up=today)
+    LeadFactory(company="Later Ltd", next_follow_up=today + timedelta(days=3))
+    client = client_as(sales)
+    board = client.get("/leads/board/").content.decode()
+    assert board.count("data-follow-up-due") == 1
+    card = re.search(rf'data-lead-id="{due.pk}".*?</li>', board, re.S).group(0)
+    assert "data-follow-up-due" in card
+    rows = client.get("/leads/").content.decode()
+    assert rows.count("data-follow-up-due") == 1
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{due.number}.*?</tr>", rows, re.S).group(0)
+    assert "data-follow-up-due" in row

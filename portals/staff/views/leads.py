@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
 
@@ -50,7 +51,7 @@ def _filters(request):
 @list_view("crm.view_lead")
 def lead_list(request):
     listing = list_page(request, _filters(request), SORTS, "-created", PAGE_SIZE)
-    context = {"sources": LeadSource.choices, "nav_leads": True}
+    context = {"sources": LeadSource.choices, "today": timezone.localdate(), "nav_leads": True}
     return render_list(request, "staff/leads/list.html", "lead-table", listing, context)
 
 
@@ -62,6 +63,7 @@ def _board_context(request, filters, notice="", notice_is_error=False):
         "notice": notice,
         "notice_is_error": notice_is_error,
         "query": request.GET.urlencode(),
+        "today": timezone.localdate(),
         "nav_leads": True,
     }
 
