@@ -336,3 +336,11 @@ def test_a_staff_user_without_staff_access_sees_no_leads(db):
     unstaffed = StaffFactory(roles=["Admin"], is_staff=False)
     assert lead_list_visible_to(user=admin).exists()
     assert not lead_list_visible_to(user=unstaffed).exists()
+
+
+def test_the_catalogue_lists_the_payloads_fields(db):
+    from crm.events import LEAD_PAYLOAD
+    from crm.selectors import lead_payload
+
+    lead = LeadFactory()
+    assert list(lead_payload(lead.pk)) == list(LEAD_PAYLOAD)
