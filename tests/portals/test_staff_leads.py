@@ -261,3 +261,15 @@ def test_due_follow_ups_stand_out_on_the_board_and_the_list(client_as, sales):
     assert rows.count("data-follow-up-due") == 1
     row = re.search(rf"<tr>(?:(?!</tr>).)*{due.number}.*?</tr>", rows, re.S).group(0)
     assert "data-follow-up-due" in row
+
+
+def test_the_account_page_links_back_to_the_lead_it_came_from(client_as, sales):
+    from crm import services
+
+    lead = LeadFactory(company="Link Back Ltd")
+    services.lead_convert(lead_id=lead.pk, by=sales)
+    lead.refresh_from_db()
+    html = client_as(sales).get(f"/accounts/{lead.account_id}/").content.decode()
+    assert "Converted from leads" in html and f"/leads/{lead.pk}/" in html
+    dispatcher = StaffFactory(roles=["Dispatcher"])  # reads accounts, not leads
+    assert "Converted from leads" not in client_as(dispatcher).get(f"/accounts/{lead.account_id}/").content.decode()
