@@ -88,3 +88,77 @@ def contact_changed(verb: str, contact_id, *, by_id=None) -> None:
         permission="crm.view_contact",
         by_id=by_id,
     )
+
+
+# Leads ----------------------------------------------------------------------------------------------------------
+# The payload of crm.lead.* is the lead as the API shows it to staff (selectors.lead_payload, crm.api.leads.LeadOut).
+
+LEAD_PAYLOAD = (
+    "id", "number", "first_name", "last_name", "full_name", "company", "email", "phone", "service_address",
+    "location", "source", "owner", "reseller", "stage", "stage_changed_at", "currency", "expected_monthly_value",
+    "lost_reason", "next_follow_up", "follow_up_reminded_on", "notes", "account", "contact", "converted_at",
+    "converted_by", "created_by", "created_at", "updated_at",
+)  # fmt: skip
+_LEAD_TEXT = "Lead {{ number }} ({{ full_name }}{% if company %}, {{ company }}{% endif %}) was {verb}.\n\n{{ url }}\n"
+
+for verb, description in (
+    ("created", "A lead was captured (staff, a reseller, the API)"),
+    ("updated", "A lead was changed or moved to another pipeline stage"),
+    ("converted", "A lead became an account with its contact (a new account or an existing one)"),
+):
+    registry.register(
+        f"crm.lead.{verb}",
+        description,
+        payload=LEAD_PAYLOAD,
+        channels=(),  # staff follow it on their preferences page
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject=f"Lead {{{{ number }}}} {verb}", text=_LEAD_TEXT.replace("{verb}", verb)
+            ),
+            Channel.INAPP: DefaultTemplate(subject=f"Lead {{{{ number }}}} {verb}: {{{{ full_name }}}}"),
+        },
+    )
+
+LEAD_FOLLOW_UP_PAYLOAD = ("id", "number", "full_name", "company", "next_follow_up")
+registry.register(
+    "crm.lead.follow_up_due",
+    "A lead you own is due for a follow-up (sent once per follow-up date)",
+    payload=LEAD_FOLLOW_UP_PAYLOAD,
+    channels=(Channel.INAPP, Channel.EMAIL),  # only notify() sends it, to the owner: no outbox row
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Follow up lead {{ number }} today",
+            text="Hello {{ recipient.name }},\n\nLead {{ number }} ({{ full_name }}{% if company %}, {{ company }}"
+            "{% endif %}) is due for a follow-up on {{ next_follow_up }}.\n\n{{ url }}\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Follow up lead {{ number }}: {{ full_name }}"),
+    },
+)
+
+
+def lead_url(lead_id) -> str:
+    """The lead's page in the staff console."""
+    return portal_url(Audience.STAFF, "staff:lead_detail", pk=lead_id)
+
+
+def lead_changed(verb: str, lead_id, *, by_id=None) -> None:
+    """In the caller's transaction: record crm.lead.<verb> (created, updated, converted) for webhooks and the staff
+    who follow it, except the one who made the change (`by_id`)."""
+    data = selectors.lead_payload(lead_id)
+    outbox.event_record(f"crm.lead.{verb}", data, url=lead_url(lead_id), permission="crm.view_lead", by_id=by_id)
+
+
+def lead_follow_up_due(row: dict, *, owner, now=None) -> None:
+    """In the caller's transaction: tell the lead's owner that its follow-up is due, once per lead and follow-up
+    date (the idempotency key names both)."""
+    from notifications import services as notifications
+    from notifications.recipients import Recipient
+
+    notifications.notify(
+        "crm.lead.follow_up_due",
+        [Recipient.for_user(owner)],
+        {key: row[key] for key in LEAD_FOLLOW_UP_PAYLOAD},
+        url=lead_url(row["id"]),
+        idempotency_key=f"crm.lead.follow_up_due:{row['id']}:{row['next_follow_up']}",
+        now=now,
+    )

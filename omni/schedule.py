@@ -32,4 +32,10 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(minute=35),
             "options": {"expire_seconds": 3000},
         },
+        # Hourly: a lead due today is reminded in the first run of the day (in TIME_ZONE), once per follow-up date.
+        "crm-lead-follow-up-remind": {
+            "task": "crm.tasks.lead_follow_up_remind",
+            "schedule": crontab(minute=15),
+            "options": {"expire_seconds": 3000},
+        },
     }

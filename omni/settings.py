@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.choices.TicketStatus",
         "TicketSourceEnum": "tickets.choices.TicketSource",
         "SourceEnum": "tickets.choices.HolidaySource",
+        "LeadSourceEnum": "crm.choices.LeadSource",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

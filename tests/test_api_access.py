@@ -17,6 +17,9 @@ The objects each operation targets:
   ticket   an open ticket of the customer's account in no team (the intake queue every ticket reader sees);
            customers reply on it, resellers (not its account's) get 404
   team     a team (read-only in the API)
+  lead     a lead of the reseller user's reseller: resellers read it (and register leads), never change it;
+           customers and vendors get 403
+  stage    a pipeline stage holding no lead (Admin alone writes stages)
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscale
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_team (Dispatcher reads only)
 TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
+LEAD_READERS = {"agent", "sales", "admin"}  # crm.view_lead, view_leadstage
+LEAD_WRITERS = {"sales", "admin"}  # add/change/delete_lead
 OWNER = "agent"  # owns the note and the push subscription
 
 
@@ -101,6 +106,22 @@ TABLE: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/crm/resellers/{id}/deactivate/"): answers(200, RESELLER_WRITERS),
     ("POST", "/api/v1/crm/resellers/{id}/activate/"): answers(200, RESELLER_WRITERS),
     ("DELETE", "/api/v1/crm/resellers/{id}/"): answers(409, {"admin"}),  # it still has an account (PROTECT)
+    # crm: leads (the reseller's own lead: they read it and register new ones) and pipeline stages (staff only)
+    ("GET", "/api/v1/crm/leads/"): answers(200, LEAD_READERS | {"reseller"}),
+    ("POST", "/api/v1/crm/leads/"): answers(201, LEAD_WRITERS | {"reseller"}),
+    ("GET", "/api/v1/crm/leads/{id}/"): answers(200, LEAD_READERS | {"reseller"}),
+    ("PUT", "/api/v1/crm/leads/{id}/"): answers(200, LEAD_WRITERS),
+    ("PATCH", "/api/v1/crm/leads/{id}/"): answers(200, LEAD_WRITERS),
+    ("DELETE", "/api/v1/crm/leads/{id}/"): answers(204, LEAD_WRITERS),
+    ("POST", "/api/v1/crm/leads/{id}/convert/"): answers(200, LEAD_WRITERS),
+    ("POST", "/api/v1/crm/leads/{id}/move/"): answers(200, LEAD_WRITERS),
+    ("GET", "/api/v1/crm/leads/{id}/duplicates/"): answers(200, LEAD_READERS),
+    ("GET", "/api/v1/crm/lead-stages/"): answers(200, LEAD_READERS),
+    ("POST", "/api/v1/crm/lead-stages/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/crm/lead-stages/{id}/"): answers(200, LEAD_READERS),
+    ("PUT", "/api/v1/crm/lead-stages/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/crm/lead-stages/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/crm/lead-stages/{id}/"): answers(204, {"admin"}),
     # workforce: vendors (the vendor user's rival: out of its scope)
     ("GET", "/api/v1/workforce/vendors/"): answers(200, VENDOR_READERS | {"vendor"}),
     ("GET", "/api/v1/workforce/vendors/{id}/"): answers(200, VENDOR_READERS, {"vendor"}),
@@ -200,7 +221,7 @@ def test_every_api_route_is_in_the_schema():
 
 @pytest.fixture
 def world(db, api_as):
-    from crm.models import Account, AccountContact, Contact, Reseller
+    from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Reseller
     from crm.services import customer_user_create, reseller_user_create
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
@@ -212,6 +233,7 @@ def world(db, api_as):
     )
     from notifications.services import secret_generate
     from tests.crm.factories import AccountFactory, ContactFactory, ResellerFactory, link
+    from tests.crm.lead_factories import LeadFactory, stage
     from tests.notifications.sms_support import Browser
     from tests.omni.factories import StaffFactory
     from tests.tickets.factories import (
@@ -263,7 +285,11 @@ def world(db, api_as):
         status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
     )  # fmt: skip
 
+    lead = LeadFactory(reseller=reseller_org, email="lead@example.com")
+    negotiation = LeadStage.objects.create(name="Negotiation", position=45)
     ids = {
+        "lead": lead.pk,
+        "stage": negotiation.pk,
         "account": account.pk,
         "contact": contact.pk,
         "reseller": reseller_org.pk,
@@ -293,8 +319,13 @@ def world(db, api_as):
         "seed-holidays": {"year": 2026},
         "ticket": {"account": str(account.pk), "subject": "Router down again", "priority": "high"},
         "comments": {"body": "Any news?"},
+        "lead": {"first_name": "Chidi", "email": "chidi@example.com"},
+        "move": {"stage": str(stage("Contacted").pk)},
+        "convert": {},
+        "stage": {"name": "Site survey", "position": 15},
     }
-    models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
+    models = [Account, Contact, AccountContact, Reseller, Lead, LeadStage, Vendor, Delivery, Notification]
+    models += [PushSubscription]
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
@@ -304,6 +335,8 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "crm/accounts": "account",
     "crm/contacts": "contact",
     "crm/resellers": "reseller",
+    "crm/leads": "lead",
+    "crm/lead-stages": "stage",
     "workforce/vendors": "vendor",
     "notifications/deliveries": "delivery",
     "notifications/inbox": "note",
@@ -322,6 +355,8 @@ ACTION_BODIES = (
     "holidays",
     "seed-holidays",
     "comments",
+    "move",
+    "convert",
 )  # actions whose body is their own
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from omni.urls_common import urlpatterns as common
 
-from . import tickets, views
+from . import leads, tickets, views
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,9 @@ portal_patterns = [
     path("tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("tickets/<uuid:pk>/", tickets.ticket_detail, name="ticket_detail"),
     path("tickets/<uuid:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),
+    path("leads/", leads.lead_list, name="lead_list"),
+    path("leads/new/", leads.lead_new, name="lead_new"),
+    path("leads/<uuid:pk>/", leads.lead_detail, name="lead_detail"),
 ]
 
 urlpatterns = [*common, path("", include((portal_patterns, "reseller")))]

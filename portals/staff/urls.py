@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_webhooks")),
     path("", include("portals.staff.urls_tickets")),
     path("", include("portals.staff.urls_partners")),
+    path("", include("portals.staff.urls_leads")),
 ]

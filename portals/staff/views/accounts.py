@@ -80,6 +80,10 @@ def _detail_context(request, account, invite_form=None):
         **_portal_users_context(request, account, invite_form),
         "contact_links": selectors.account_contacts(account=account),
         "history": selectors.record_history(record=account, limit=HISTORY_LIMIT),
+        # The leads converted into this account: the other end of the lead's link.
+        "leads": account.leads.select_related("stage").order_by("-converted_at")[:20]
+        if request.user.has_perm("crm.view_lead")
+        else [],
         "transitions": [
             (status, TRANSITION_VERBS[status], AccountStatus(status).label)
             for status in AccountStatus.values

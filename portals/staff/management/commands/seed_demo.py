@@ -32,6 +32,7 @@ from omni.services import partner_create
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
 
+from ._seed_leads import seed_leads
 from ._seed_tickets import seed_tickets
 
 PASSWORD = "omni-demo-2026"
@@ -144,6 +145,7 @@ class Command(BaseCommand):
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
         seed_tickets(domain=DOMAIN, seed=seed)
+        seed_leads(domain=DOMAIN)
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
         # notifications below, not one per demo account.
         outbox.outbox_dispatch_due(now=timezone.now() + timedelta(seconds=outbox.LEASE_SECONDS + 1), seconds=3600)
