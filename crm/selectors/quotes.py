@@ -15,6 +15,7 @@ from .accounts import _as_json, _audience_selector
 
 __all__ = [
     "quote_dict",
+    "quote_for_link",
     "quote_list_for_customer",
     "quote_list_for_reseller",
     "quote_list_for_staff",
@@ -61,6 +62,11 @@ def quote_list_visible_to(*, user: User) -> QuerySet[Quote]:
         },
     )
     return selector(user=user) if selector else Quote.objects.none()  # vendors: no quotes
+
+
+def quote_for_link(*, quote_id) -> Quote | None:
+    """The quote a lead's signed link names (crm.services.quote_link_quote_id): a lead's quote, once sent."""
+    return _quotes().filter(pk=quote_id, lead__isnull=False).exclude(status=QuoteStatus.DRAFT).first()
 
 
 def quote_versions(*, quote: Quote, queryset: QuerySet[Quote]) -> QuerySet[Quote]:

@@ -30,6 +30,7 @@ __all__ = [
     "LINE_FIELDS",
     "QuoteDecided",
     "QuoteExpired",
+    "pdf_filename",
     "quote_accept",
     "quote_create",
     "quote_expire_due",
@@ -39,6 +40,7 @@ __all__ = [
     "quote_revise",
     "quote_send",
     "quote_update",
+    "quote_view_url",
 ]
 
 LINE_FIELDS = ("description", "quantity", "unit_price", "discount_percent", "tax_rate", "recurring")
@@ -285,7 +287,7 @@ def quote_send(*, quote_id: UUID, by: User | None = None, now: dt.datetime | Non
     from ..pdf import quote_pdf  # WeasyPrint is heavy: loaded when a PDF is made
 
     now = now or timezone.now()
-    quote = Quote.objects.select_for_update().select_related("account", "lead", "contact").get(pk=quote_id)
+    quote = Quote.objects.select_for_update(of=("self",)).select_related("account", "lead", "contact").get(pk=quote_id)
     if quote.status == QuoteStatus.SENT:
         return quote
     if QuoteStatus.SENT not in QUOTE_TRANSITIONS[quote.status]:
