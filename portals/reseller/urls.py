@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from omni.urls_common import urlpatterns as common
 
-from . import tickets, views
+from . import quotes, tickets, views
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,9 @@ portal_patterns = [
     path("tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("tickets/<uuid:pk>/", tickets.ticket_detail, name="ticket_detail"),
     path("tickets/<uuid:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),
+    path("quotes/", quotes.quote_list, name="quote_list"),
+    path("quotes/<uuid:pk>/", quotes.quote_detail, name="quote_detail"),
+    path("quotes/<uuid:pk>/pdf/", quotes.quote_pdf, name="quote_pdf"),
 ]
 
 urlpatterns = [*common, path("", include((portal_patterns, "reseller")))]
