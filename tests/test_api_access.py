@@ -202,8 +202,7 @@ def test_every_api_route_is_in_the_schema():
 @pytest.fixture
 def world(db, api_as):
     from crm.models import Account, AccountContact, Contact, Quote, QuoteLine, Reseller
-    from crm.services import quote_create, quote_send
-    from crm.services import customer_user_create, reseller_user_create
+    from crm.services import customer_user_create, quote_create, quote_send, reseller_user_create
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
