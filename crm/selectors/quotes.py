@@ -71,7 +71,8 @@ def quote_for_link(*, quote_id) -> Quote | None:
 
 def quote_versions(*, quote: Quote, queryset: QuerySet[Quote]) -> QuerySet[Quote]:
     """Every version of the quote's number within `queryset` (the viewer's), newest first."""
-    return queryset.filter(number=quote.number).order_by("-version").only("id", "number", "version", "status")
+    versions = queryset.select_related(None).prefetch_related(None).filter(number=quote.number)
+    return versions.order_by("-version").only("id", "number", "version", "status")
 
 
 def _line_dict(line: QuoteLine, currency: str) -> dict:
