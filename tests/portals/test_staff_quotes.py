@@ -35,7 +35,8 @@ def _formset(lines, prefix="lines"):
 
 
 LINES = [
-    {"description": "Installation", "quantity": "1", "unit_price": "25000.00", "discount_percent": "0", "tax_rate": "7.5"},
+    {"description": "Installation", "quantity": "1", "unit_price": "25000.00", "discount_percent": "0",
+     "tax_rate": "7.5"},
     {"description": "Router", "quantity": "2", "unit_price": "18999.99", "discount_percent": "10", "tax_rate": "7.5"},
     {"description": "Fibre 100", "quantity": "1", "unit_price": "30000", "discount_percent": "0", "tax_rate": "5",
      "recurring": True},
