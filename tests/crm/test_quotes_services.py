@@ -382,3 +382,44 @@ def test_the_beat_task_expires_due_quotes(account, settings):
     assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.EXPIRED
     entry = settings.CELERY_BEAT_SCHEDULE["crm-quotes-expire"]
     assert entry["task"] == "crm.tasks.quotes_expire" and entry["options"]["expire_seconds"] <= 86400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_revisions_at_once_make_one_new_version(account):
+    quote = quote_sent(account=account)
+    barrier = threading.Barrier(2)
+
+    def revise(_):
+        barrier.wait()
+        try:
+            return services.quote_revise(quote_id=quote.pk).version
+        except Conflict:
+            return "conflict"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(revise, range(2)), key=str) == [2, "conflict"]
+    assert list(Quote.objects.filter(number=quote.number).order_by("version").values_list("version", flat=True)) == [
+        1,
+        2,
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_at_once_send_one_email(account):
+    contact_on(account)
+    quote = quote_make(account=account)
+    barrier = threading.Barrier(2)
+
+    def send(_):
+        barrier.wait()
+        try:
+            return services.quote_send(quote_id=quote.pk).status
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(send, range(2))) == ["sent", "sent"]
+    assert Delivery.objects.filter(event="crm.quote.offered").count() == 1
+    assert OutboxEvent.objects.filter(event="crm.quote.sent").count() == 1
