@@ -21,7 +21,10 @@ class QuoteForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), required=False, max_length=200)
     currency = forms.CharField(label=_("Currency"), max_length=3, help_text=_("ISO 4217, e.g. NGN."))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO: an <input type="date"> shows nothing for a date in the locale's format.
+    valid_until = forms.DateField(
+        label=_("Valid until"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     notes = forms.CharField(
         label=_("Notes (printed)"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10000
     )

@@ -184,6 +184,8 @@ def test_the_account_page_links_to_a_prefilled_new_quote(console, account):
     assert f'href="/quotes/new/?account={account.pk}"' in html
     form = console.get("/quotes/new/", {"account": str(account.pk)})
     assert form.status_code == 200 and form.context["form"].initial["account"] == account.number
+    valid = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    assert f'type="date" name="valid_until" value="{valid}"' in form.content.decode()  # ISO, or the date input is blank
     lead = lead_make(currency="USD")
     prefilled = console.get("/quotes/new/", {"lead": str(lead.pk)}).context["form"].initial
     assert (prefilled["lead"], prefilled["currency"]) == (lead.number, "USD")
