@@ -162,3 +162,107 @@ def lead_follow_up_due(row: dict, *, owner, now=None) -> None:
         idempotency_key=f"crm.lead.follow_up_due:{row['id']}:{row['next_follow_up']}",
         now=now,
     )
+
+
+# Quotes ------------------------------------------------------------------------------------------------------
+# crm.quote.<verb>: the domain events (webhooks; staff who follow them). crm.quote.offered: the email that takes a
+# sent quote (its PDF attached) to the customer; people only, and mandatory (it is the quote, not a newsletter).
+
+QUOTE_PAYLOAD = (
+    "id",
+    "number",
+    "version",
+    "revision_of",
+    "status",
+    "account",
+    "lead",
+    "contact",
+    "title",
+    "currency",
+    "valid_until",
+    "notes",
+    "lines",
+    "subtotal_one_off",
+    "tax_one_off",
+    "total_one_off",
+    "subtotal_monthly",
+    "tax_monthly",
+    "total_monthly",
+    "sent_at",
+    "decided_at",
+    "decided_name",
+    "decided_ip",
+    "rejection_reason",
+    "created_at",
+    "updated_at",
+)
+QUOTE_OFFERED = "crm.quote.offered"
+_QUOTE_TEXT = "Quote {{ number }} (version {{ version }}) was {verb}.\n\n{{ url }}\n"
+
+for verb, description in (
+    ("sent", "A quote was sent to its customer"),
+    ("accepted", "A customer accepted a quote"),
+    ("rejected", "A customer rejected a quote"),
+    ("expired", "A sent quote passed its validity date unanswered"),
+):
+    registry.register(
+        f"crm.quote.{verb}",
+        description,
+        payload=QUOTE_PAYLOAD,
+        channels=(),  # staff follow them on their preferences page
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject=f"Quote {{{{ number }}}} {verb}", text=_QUOTE_TEXT.replace("{verb}", verb)
+            ),
+            Channel.INAPP: DefaultTemplate(subject=f"Quote {{{{ number }}}} {verb}"),
+        },
+    )
+registry.register(
+    QUOTE_OFFERED,
+    "A quote emailed to its customer, the PDF attached, with the link to accept or reject it",
+    payload=("number", "version", "title", "organisation", "total_one_off", "total_monthly", "valid_until", "url"),
+    channels=(Channel.EMAIL,),
+    mandatory=True,
+    webhooks=False,
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Quote {{ number }}{% if version > 1 %} (version {{ version }}){% endif %} from {{ organisation }}",
+            text=(
+                "Hello {{ recipient.name }},\n\n"
+                "please find our quote {{ number }}{% if title %} ({{ title }}){% endif %} attached.\n\n"
+                "One-off: {{ total_one_off }}\nMonthly: {{ total_monthly }}\n"
+                "Valid until {{ valid_until }}.\n\n"
+                "View, accept or reject it here:\n{{ url }}\n\n{{ organisation }}\n"
+            ),
+        ),
+    },
+)
+
+
+def quote_email_context(quote) -> dict:
+    """What the customer's email (crm.quote.offered) prints, as plain data."""
+    from django.conf import settings
+
+    from .money import money_text
+
+    return {
+        "number": quote.number,
+        "version": quote.version,
+        "title": quote.title,
+        "organisation": settings.OMNI_ORGANISATION_NAME,
+        "total_one_off": money_text(quote.total_one_off, quote.currency),
+        "total_monthly": money_text(quote.total_monthly, quote.currency),
+        "valid_until": quote.valid_until.isoformat(),
+    }
+
+
+def quote_changed(verb: str, quote_id, *, by_id=None) -> None:
+    """In the caller's transaction: record crm.quote.<verb> (sent, accepted, rejected, expired) with the quote as
+    the API shows it to staff, for webhooks and the staff who follow it (not the one who made the change)."""
+    outbox.event_record(
+        f"crm.quote.{verb}",
+        selectors.quote_payload(quote_id),
+        url=portal_url(Audience.STAFF, "staff:quote_detail", pk=quote_id),
+        permission="crm.view_quote",
+        by_id=by_id,
+    )

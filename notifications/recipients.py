@@ -34,3 +34,12 @@ class Recipient:
             time_zone=getattr(user, "time_zone", "") or "",
             user_id=user.pk,
         )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a notification's email (notify's `attachments`), as plain data."""
+
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"

@@ -16,6 +16,12 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "task": "notifications.tasks.retention_prune",
             "schedule": crontab(hour=3, minute=15),
         },
+        # Sent quotes past their validity date become expired, just after midnight in TIME_ZONE (set-based SQL).
+        "crm-quotes-expire": {
+            "task": "crm.tasks.quotes_expire",
+            "schedule": crontab(hour=0, minute=10),
+            "options": {"expire_seconds": 3600},
+        },
         "tickets-calendars-ical-sync": {
             "task": "tickets.tasks.calendars_ical_sync",
             "schedule": crontab(hour=3, minute=35),

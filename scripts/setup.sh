@@ -19,7 +19,11 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v wrk >/dev/null || need+=(wrk)  # the HTTP load generator of bench/load.py (make bench)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
-# WeasyPrint's and GeoDjango's shared libraries come with postgis (GDAL, GEOS, PROJ) and chromium (harfbuzz).
+# GeoDjango's shared libraries come with postgis (GDAL, GEOS, PROJ). WeasyPrint (quote PDFs) loads Pango and
+# HarfBuzz's subsetter and needs a font; a bare Debian image has none of them.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   say "apt-get install ${need[*]}"
   $SUDO apt-get update -qq

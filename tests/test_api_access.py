@@ -20,6 +20,8 @@ The objects each operation targets:
   lead     a lead of the reseller user's reseller: resellers read it (and register leads), never change it;
            customers and vendors get 403
   stage    a pipeline stage holding no lead (Admin alone writes stages)
+  quote    a sent quote of the customer's account (its contact is Ada): writers get 409 on edits (only drafts
+           are editable), the customer accepts or rejects it, the reseller (not its account's) gets 404
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
 LEAD_READERS = {"agent", "sales", "admin"}  # crm.view_lead, view_leadstage
 LEAD_WRITERS = {"sales", "admin"}  # add/change/delete_lead
 OWNER = "agent"  # owns the note and the push subscription
+QUOTE_READERS = {"agent", "sales", "admin"}  # crm.view_quote
+QUOTE_WRITERS = {"sales", "admin"}  # add/change_quote (and record a customer's answer)
 
 
 def answers(ok: int, allowed: set[str], out_of_scope: set[str] = frozenset(), missing: int = 404) -> dict:
@@ -97,6 +101,17 @@ TABLE: dict[tuple[str, str], dict] = {
     ("DELETE", "/api/v1/crm/contacts/{id}/"): answers(204, CRM_DELETERS),
     ("POST", "/api/v1/crm/contacts/{id}/merge/"): answers(200, CRM_DELETERS),  # change and delete
     ("POST", "/api/v1/crm/contacts/{id}/restore/"): answers(200, CRM_DELETERS),
+    # crm: quotes (a sent one: edits are 409; customers read and answer their account's; resellers read)
+    ("GET", "/api/v1/crm/quotes/"): answers(200, QUOTE_READERS | {"customer", "reseller"}),
+    ("POST", "/api/v1/crm/quotes/"): answers(201, QUOTE_WRITERS),
+    ("GET", "/api/v1/crm/quotes/{id}/"): answers(200, QUOTE_READERS | {"customer"}, {"reseller"}),
+    ("PUT", "/api/v1/crm/quotes/{id}/"): answers(409, QUOTE_WRITERS),
+    ("PATCH", "/api/v1/crm/quotes/{id}/"): answers(409, QUOTE_WRITERS),
+    ("GET", "/api/v1/crm/quotes/{id}/pdf/"): answers(200, QUOTE_READERS | {"customer"}, {"reseller"}),
+    ("POST", "/api/v1/crm/quotes/{id}/send/"): answers(200, QUOTE_WRITERS),  # sent already: nothing more
+    ("POST", "/api/v1/crm/quotes/{id}/revise/"): answers(201, QUOTE_WRITERS),
+    ("POST", "/api/v1/crm/quotes/{id}/accept/"): answers(200, QUOTE_WRITERS | {"customer"}),
+    ("POST", "/api/v1/crm/quotes/{id}/reject/"): answers(200, QUOTE_WRITERS | {"customer"}),
     # crm: resellers (customers and vendors never see them)
     ("GET", "/api/v1/crm/resellers/"): answers(200, CRM_READERS | {"reseller"}),
     ("GET", "/api/v1/crm/resellers/{id}/"): answers(200, CRM_READERS | {"reseller"}),
@@ -221,8 +236,8 @@ def test_every_api_route_is_in_the_schema():
 
 @pytest.fixture
 def world(db, api_as):
-    from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Reseller
-    from crm.services import customer_user_create, reseller_user_create
+    from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Quote, QuoteLine, Reseller
+    from crm.services import customer_user_create, quote_create, quote_send, reseller_user_create
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
@@ -279,6 +294,8 @@ def world(db, api_as):
     HolidayFactory(calendar=calendar, date=HOLIDAY)
     policy = SLAPolicyFactory(name="Default", calendar=BusinessCalendarFactory(name="In use"))
     ticket = TicketFactory(account=account, contact=contact, status="open", subject="Router down")
+    lines = [{"description": "Installation", "unit_price": "25000.00", "tax_rate": "7.5"}]
+    quote = quote_send(quote_id=quote_create(account_id=account.pk, contact_id=contact.pk, lines=lines).pk)
     team = TeamFactory(name="Network", members=[users["agent"]])
     message = WebhookMessage.objects.create(
         endpoint=endpoint, message_id="msg_access", event="crm.account.created", attempts=6,
@@ -303,6 +320,7 @@ def world(db, api_as):
         "policy": policy.pk,
         "ticket": ticket.pk,
         "team": team.pk,
+        "quote": quote.pk,
     }
     bodies = {
         "account": {"name": "Ada Home Ltd"},
@@ -323,10 +341,14 @@ def world(db, api_as):
         "move": {"stage": str(stage("Contacted").pk)},
         "convert": {},
         "stage": {"name": "Site survey", "position": 15},
+        "quote": {"account": str(account.pk), "title": "Fibre", "lines": lines},
+        "accept": {"name": "Ada Obi"},
+        "reject": {"name": "Ada Obi", "reason": "Too dear"},
     }
     models = [Account, Contact, AccountContact, Reseller, Lead, LeadStage, Vendor, Delivery, Notification]
     models += [PushSubscription]
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
+    models += [Quote, QuoteLine]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
@@ -337,6 +359,7 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "crm/resellers": "reseller",
     "crm/leads": "lead",
     "crm/lead-stages": "stage",
+    "crm/quotes": "quote",
     "workforce/vendors": "vendor",
     "notifications/deliveries": "delivery",
     "notifications/inbox": "note",
@@ -357,6 +380,8 @@ ACTION_BODIES = (
     "comments",
     "move",
     "convert",
+    "accept",
+    "reject",
 )  # actions whose body is their own
 
 

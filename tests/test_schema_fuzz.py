@@ -60,6 +60,7 @@ def staff_token(db, admin_user):
     _notification_rows(admin_user)
     _calendar_rows(admin_user)
     _ticket_rows(admin_user, located, contact)
+    _quote_rows(located, contact)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -142,6 +143,19 @@ def _ticket_rows(user, account, contact) -> None:
     TicketFactory(account=account, parent=ticket)
     services.comment_add(ticket_id=ticket.pk, author=user, body="On it")
     services.comment_add(ticket_id=ticket.pk, author=user, body="Note", public=False)
+
+
+def _quote_rows(account, contact) -> None:
+    """A draft quote with one-off and monthly lines, and a sent one, for their bodies."""
+    from crm import services
+
+    lines = [
+        {"description": "Installation", "unit_price": "25000.00", "tax_rate": "7.5", "discount_percent": "10"},
+        {"description": "Fibre", "unit_price": "30000", "tax_rate": "5", "recurring": True},
+    ]
+    services.quote_create(account_id=account.pk, lines=lines, title="Draft")
+    sent = services.quote_create(account_id=account.pk, contact_id=contact.pk, lines=lines, currency="JPY")
+    services.quote_send(quote_id=sent.pk)
 
 
 def test_schema_validates_without_warnings(tmp_path):

@@ -1,6 +1,7 @@
 from omni.api.routers import Router
 
 from .leads import LeadStageViewSet, LeadViewSet
+from .quotes import QuoteViewSet
 from .views import AccountViewSet, ContactViewSet, ResellerViewSet
 
 router = Router()
@@ -9,5 +10,6 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("resellers", ResellerViewSet, basename="reseller")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("lead-stages", LeadStageViewSet, basename="leadstage")
+router.register("quotes", QuoteViewSet, basename="quote")
 
 urlpatterns = router.urls

@@ -8,6 +8,8 @@ transient (retried with backoff); 5xx for the recipient or the message is perman
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import smtplib
 from collections.abc import Iterator
@@ -70,6 +72,17 @@ def _smtp_text(code, message) -> str:
     return f"{code} {message}".strip()
 
 
+def _attachments(delivery) -> list[tuple[str, bytes, str]]:
+    """The files notify() kept in the payload (notifying.ATTACHMENTS_KEY); a damaged one fails the delivery."""
+    files = []
+    for item in delivery.payload.get("attachments") or ():
+        try:
+            files.append((item["filename"], base64.b64decode(item["content_b64"], validate=True), item["mimetype"]))
+        except (KeyError, TypeError, binascii.Error) as exc:
+            raise PermanentError(f"a damaged attachment: {exc}") from exc
+    return files
+
+
 def send(delivery, rendered) -> SendResult:
     """A text and an HTML part. The Message-ID is the delivery's id, so a resend after a crash is
     recognisable; List-Unsubscribe (RFC 8058 one-click) carries the no-login unsubscribe link."""
@@ -96,6 +109,8 @@ def send(delivery, rendered) -> SendResult:
         )
         if rendered.html:
             message.attach_alternative(rendered.html, "text/html")
+        for attachment in _attachments(delivery):
+            message.attach(*attachment)
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
         _close(_connection.get())

@@ -4,6 +4,7 @@ through the outbox (notifications.outbox), which calls fanout.event_publish and 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from django.utils import timezone
 from .. import registry
 from ..choices import Channel, DeliveryStatus
 from ..models import Delivery
-from ..recipients import Recipient
+from ..recipients import Attachment, Recipient
 from ..selectors import base_context, preference_choices, quiet_hours_by_key, quiet_hours_end, template_channels
 from .sending import QUEUE_LEASE_SECONDS, QUIET_CHANNELS, deliveries_queue
 
@@ -30,6 +31,7 @@ def notify(
     idempotency_key: str | None = None,
     url: str = "",
     now: datetime | None = None,
+    attachments: Iterable[Attachment] = (),
 ) -> list[Delivery]:
     """Send `event` to each recipient on each of its channels.
 
@@ -37,8 +39,12 @@ def notify(
     is mandatory), plus those the person switched on for this event (when the channel has a template).
     `context` is the event's payload (plain JSON-able data, never model instances). With `idempotency_key`
     (e.g. "crm.account.created:<id>"), calling again creates and sends nothing twice. SMS and push wait for
-    the end of the person's quiet hours. Returns the deliveries, suppressed ones included."""
+    the end of the person's quiet hours. `attachments` (files, e.g. a quote's PDF) go with the emails only; they
+    are kept in the payload (ATTACHMENTS_KEY, base64) so a retry sends the very same file. Returns the deliveries,
+    suppressed ones included."""
     event_type = registry.get(event)
+    if attachments:
+        context = {**context, ATTACHMENTS_KEY: [attachment_payload(a) for a in attachments]}
     explicit = tuple(channels) if channels is not None else None
     unknown = set(explicit or event_type.channels) - set(Channel.values)
     if unknown:
@@ -75,6 +81,18 @@ def notify(
             delivery.locked_until = now + timedelta(seconds=QUEUE_LEASE_SECONDS) if queued_now else None
             rows.append(delivery)
     return _deliveries_create(rows, fresh=idempotency_key is None)
+
+
+# The payload key of a delivery's files (notify's `attachments`); the email channel attaches them.
+ATTACHMENTS_KEY = "attachments"
+
+
+def attachment_payload(attachment: Attachment) -> dict:
+    return {
+        "filename": attachment.filename,
+        "mimetype": attachment.mimetype,
+        "content_b64": base64.b64encode(attachment.content).decode("ascii"),
+    }
 
 
 def _deliveries_create(rows: list[Delivery], *, fresh: bool) -> list[Delivery]:

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from omni.urls_common import urlpatterns as common
 
-from . import leads, tickets, views
+from . import leads, quotes, tickets, views
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,6 +17,9 @@ portal_patterns = [
     path("leads/", leads.lead_list, name="lead_list"),
     path("leads/new/", leads.lead_new, name="lead_new"),
     path("leads/<uuid:pk>/", leads.lead_detail, name="lead_detail"),
+    path("quotes/", quotes.quote_list, name="quote_list"),
+    path("quotes/<uuid:pk>/", quotes.quote_detail, name="quote_detail"),
+    path("quotes/<uuid:pk>/pdf/", quotes.quote_pdf, name="quote_pdf"),
 ]
 
 urlpatterns = [*common, path("", include((portal_patterns, "reseller")))]

@@ -40,4 +40,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_tickets")),
     path("", include("portals.staff.urls_partners")),
     path("", include("portals.staff.urls_leads")),
+    path("", include("portals.staff.urls_quotes")),
 ]
