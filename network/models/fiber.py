@@ -5,6 +5,7 @@ in one transaction."""
 
 from django.contrib.gis.db import models as gis
 from django.contrib.postgres.indexes import GistIndex
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -75,6 +76,12 @@ class CableType(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # The check constraint says it too, but without naming a field.
+        filled = self.tube_count and self.fibers_per_tube
+        if filled and self.fiber_count and self.fiber_count != self.tube_count * self.fibers_per_tube:
+            raise ValidationError({"fiber_count": [_("The fibre count must be tubes x fibres per tube.")]})
 
     def attenuation_db_km(self, wavelength: int = Wavelength.NM_1490):
         return getattr(self, f"attenuation_{int(wavelength)}_db_km")

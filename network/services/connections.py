@@ -116,15 +116,23 @@ def connection_create(
     return connection
 
 
-def connection_loss_set(*, connection_id: UUID, loss_db: Decimal | None, by: User | None = None) -> Connection:
-    """Record a measured loss (OTDR, power meter) beside the calculated one; None clears it."""
-    if loss_db is not None and loss_db < 0:
+def connection_update(*, connection_id: UUID, by: User | None = None, **fields) -> Connection:
+    """Record a measured loss (OTDR, power meter; None clears it) beside the calculated one, or notes. Its ends,
+    kind and place never change (ValidationError naming the field)."""
+    fixed = set(fields) - {"loss_db", "notes"}
+    if fixed:
+        raise ValidationError(
+            {name: [_("This cannot change: part the connection and make a new one.")] for name in fixed}
+        )
+    if fields.get("loss_db") is not None and fields["loss_db"] < 0:
         raise ValidationError({"loss_db": [_("Loss cannot be negative.")]})
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection_id)
-        if connection.loss_db != loss_db:
-            connection.loss_db = loss_db
-            connection.save(update_fields=["loss_db", "updated_at"])
+        changed = [name for name, value in fields.items() if getattr(connection, name) != value]
+        if changed:
+            for name in changed:
+                setattr(connection, name, fields[name])
+            connection.save(update_fields=[*changed, "updated_at"])
             events.plant_changed(connection, "updated", by_id=by.pk if by else None)
     return connection
 

@@ -74,7 +74,7 @@ def _clean(record) -> None:
     record.full_clean(exclude=[name for name in _COMPUTED if name in names])
 
 
-def record_create(model: type[models.Model], *, by: User | None = None, **fields):
+def record_create(model: type[models.Model], /, *, by: User | None = None, **fields):
     """Create any plant record that needs nothing but its own row; network.plant.changed. ValidationError keyed by
     field."""
     with transaction.atomic():
@@ -86,7 +86,7 @@ def record_create(model: type[models.Model], *, by: User | None = None, **fields
     return record
 
 
-def record_update(model: type[models.Model], *, pk: UUID, by: User | None = None, **fields):
+def record_update(model: type[models.Model], /, *, pk: UUID, by: User | None = None, **fields):
     """Change fields of a plant record (row locked); unchanged values write nothing. Retiring plant that carries a
     lit path is a Conflict (protection hook)."""
     with transaction.atomic():
@@ -94,7 +94,7 @@ def record_update(model: type[models.Model], *, pk: UUID, by: User | None = None
         return _record_update_locked(record, fields, by)
 
 
-def record_delete(model: type[models.Model], *, pk: UUID, by: User | None = None) -> None:
+def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = None) -> None:
     """Delete a plant record. Conflict (409) when it carries a lit path (protection hook) or other plant still
     points at it (connections on its fibres, cables in a pathway, ...)."""
     with transaction.atomic():
@@ -189,10 +189,11 @@ def cable_create(*, by: User | None = None, **fields) -> Cable:
 def cable_update(*, cable_id: UUID, by: User | None = None, **fields) -> Cable:
     """Change a cable; the type cannot change once its strands exist (400). Moving an end to another enclosure
     moves that side's strand endpoints with it."""
-    if "cable_type" in fields or "cable_type_id" in fields:
-        raise ValidationError({"cable_type": [_("A cable's type cannot change: create a new cable.")]})
     with transaction.atomic():
         cable = Cable.objects.select_for_update().get(pk=cable_id)
+        new_type = fields.pop("cable_type", None) or fields.pop("cable_type_id", None)
+        if new_type is not None and getattr(new_type, "pk", new_type) != cable.cable_type_id:
+            raise ValidationError({"cable_type": [_("A cable's type cannot change: create a new cable.")]})
         ends = {f"{s}_enclosure" for s in StrandSide.values} | {f"{s}_enclosure_id" for s in StrandSide.values}
         if ends & set(fields):
             moved = [s for s in StrandSide.values if f"{s}_enclosure" in fields or f"{s}_enclosure_id" in fields]
@@ -305,6 +306,16 @@ def splitter_create(*, by: User | None = None, **fields) -> Splitter:
             ]
         )
     return splitter
+
+
+def splitter_update(*, splitter_id: UUID, by: User | None = None, **fields) -> Splitter:
+    """Change a splitter; its port counts are fixed once its endpoints exist (400)."""
+    with transaction.atomic():
+        splitter = Splitter.objects.select_for_update().get(pk=splitter_id)
+        for name in ("input_count", "output_count"):
+            if name in fields and fields[name] != getattr(splitter, name):
+                raise ValidationError({name: [_("The ports of a splitter cannot change: create a new splitter.")]})
+        return _record_update_locked(splitter, fields, by)
 
 
 def ont_create(*, by: User | None = None, **fields) -> Ont:
