@@ -1,7 +1,6 @@
 """Serializers of the network API: `<Entity>Out` read-only (geometry as GeoJSON, foreign keys as ids), `<Entity>In`
 the writable fields (foreign keys by id, scoped to what exists)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +8,6 @@ from crm.models import Account
 from omni.api.fields import GeoJSONPointField
 
 from ..choices import (
-    OPTICAL_CLASS_MAX_LOSS_DB,
     SPLITTER_OUTPUTS,
     ConnectionKind,
     ConnectionStatus,
@@ -103,8 +101,10 @@ class CableTypeIn(serializers.ModelSerializer):
 
 class CableOut(serializers.ModelSerializer):
     geom = GeoJSONLineField(read_only=True)
-    geo_length_m = serializers.FloatField(read_only=True)
-    length_m = serializers.FloatField(read_only=True, help_text="The measured length when known, else geo_length_m.")
+    geo_length_m = serializers.FloatField(read_only=True, allow_null=True, help_text="Null without a route.")
+    length_m = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The measured length when known, else geo_length_m."
+    )
     fiber_count = serializers.IntegerField(source="cable_type.fiber_count", read_only=True)
     pathways = serializers.SerializerMethodField(help_text="The pathways it runs through, in order from its A end.")
 
@@ -212,17 +212,15 @@ class OltIn(serializers.ModelSerializer):
 
 class PonPortOut(serializers.ModelSerializer):
     endpoint = serializers.UUIDField(source="endpoint_id", read_only=True)
-    max_loss_db = serializers.SerializerMethodField(help_text="The loss budget of its optical class, dB.")
+    max_loss_db = serializers.DecimalField(
+        max_digits=5, decimal_places=2, read_only=True, help_text="The loss budget of its optical class, dB."
+    )
 
     class Meta:
         model = PonPort
         fields = ["id", "olt", "slot", "port", "technology", "optical_class", "max_loss_db", "max_split", "status",
                   "endpoint", *_STAMPS]  # fmt: skip
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_max_loss_db(self, port) -> str:
-        return str(OPTICAL_CLASS_MAX_LOSS_DB[port.optical_class])
 
 
 class PonPortIn(serializers.ModelSerializer):

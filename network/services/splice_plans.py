@@ -93,15 +93,19 @@ def splice_plan_create(
 def splice_plan_update(
     *, plan_id: UUID, by: User | None = None, entries: list[dict] | None = None, **fields
 ) -> SplicePlan:
-    """Change a draft plan's name, notes or entries (replaced as a whole). An approved or closed plan is a 409."""
+    """Change a plan's name or notes, or a draft plan's entries (replaced as a whole); 409 for the entries of an
+    approved plan and for anything of an applied or archived one."""
     with transaction.atomic():
         plan = SplicePlan.objects.select_related("enclosure").get(pk=plan_id)
         Enclosure.objects.select_for_update().get(pk=plan.enclosure_id)
         plan = SplicePlan.objects.select_for_update().get(pk=plan_id)
         if "enclosure" in fields and fields.pop("enclosure") != plan.enclosure:
             raise ValidationError({"enclosure": [_("A plan stays with its enclosure.")]})
-        if plan.status != SplicePlanStatus.DRAFT:
-            raise InvalidTransition(_("Only a draft plan can be changed; send it back to draft first."))
+        if plan.status in (SplicePlanStatus.APPLIED, SplicePlanStatus.ARCHIVED):
+            raise InvalidTransition(_("An applied or archived plan does not change."))
+        if entries is not None and plan.status != SplicePlanStatus.DRAFT:
+            msg = _("Only a draft plan's entries can change; send it back to draft first.")
+            raise InvalidTransition(msg, fields={"entries": [msg]})
         for name in ("name", "notes"):
             if name in fields:
                 setattr(plan, name, fields[name])

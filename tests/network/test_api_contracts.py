@@ -156,10 +156,11 @@ class TestCableTypeApi(PlantContract):
 
     @pytest.fixture
     def bad_payloads(self):
+        twelve = {"fiber_count": 12, "tube_count": 1, "fibers_per_tube": 12}
         return [
             ("fiber_count", {"name": "Odd", "fiber_count": 50, "tube_count": 4, "fibers_per_tube": 12}),
-            ("name", {"name": "", "fiber_count": 12, "tube_count": 1, "fibers_per_tube": 12}),
-            ("construction", {"name": "X", "fiber_count": 12, "tube_count": 1, "fibers_per_tube": 12, "construction": "?"}),
+            ("name", {**twelve, "name": ""}),
+            ("construction", {**twelve, "name": "X", "construction": "?"}),
         ]
 
 
