@@ -8,7 +8,7 @@ CONNECTION_PAYLOAD = ("id", "kind", "status", "enclosure", "a", "b", "loss_db", 
 
 registry.register(
     "network.plant.changed",
-    "Fibre plant was created, changed or deleted (structures, pathways, cables, enclosures, equipment, service points)",
+    "Fibre plant was added, edited or removed (structures, pathways, cables, enclosures, equipment, service points)",
     payload=PLANT_PAYLOAD,
     channels=(),
 )
