@@ -159,3 +159,66 @@ def test_cable_delete_with_connections_is_a_conflict():
     with pytest.raises(Conflict):
         services.record_delete(Cable, pk=one.pk)
     assert Cable.objects.filter(pk=one.pk).exists()
+
+
+def _pon_to_four_onts():
+    """A PON port patched to a feeder in an ODF, the feeder mated to a 1:4 splitter in an FDH, four drops from its
+    outputs to four ONT boxes, an ONT in each."""
+    from network.choices import EnclosureKind
+
+    office = factories.structure(kind="central_office")
+    odf = factories.enclosure(kind=EnclosureKind.ODF, at=office)
+    fdh = factories.enclosure(kind=EnclosureKind.FDH)
+    olt = services.olt_create(name="OLT 1", pon_ports=1, enclosure=odf)
+    pon = Endpoint.objects.get(pon_port__olt=olt)
+    feeder = factories.cable(a=odf, b=fdh)
+    splitter = services.splitter_create(enclosure=fdh, output_count=4)
+    splitter_in = Endpoint.objects.get(splitter=splitter, kind=EndpointKind.SPLITTER_IN)
+    f1 = {side: Endpoint.objects.get(strand__cable=feeder, strand__number=1, side=side) for side in "ab"}
+    services.connection_create(enclosure_id=odf.pk, a_id=pon.pk, b_id=f1["a"].pk, kind="patch")
+    services.connection_create(enclosure_id=fdh.pk, a_id=f1["b"].pk, b_id=splitter_in.pk, kind="connector_mate")
+    onts = []
+    for port in range(1, 5):
+        box = factories.enclosure(kind=EnclosureKind.ONT_BOX)
+        drop = factories.cable(a=fdh, b=box, role="drop")
+        ont = services.ont_create(serial=f"ONT{port}", enclosure=box)
+        out = Endpoint.objects.get(splitter=splitter, kind=EndpointKind.SPLITTER_OUT, port=port)
+        d1 = {side: Endpoint.objects.get(strand__cable=drop, strand__number=1, side=side) for side in "ab"}
+        services.connection_create(enclosure_id=fdh.pk, a_id=out.pk, b_id=d1["a"].pk, kind="patch")
+        services.connection_create(
+            enclosure_id=box.pk, a_id=d1["b"].pk, b_id=Endpoint.objects.get(ont=ont).pk, kind="connector_mate"
+        )
+        onts.append(ont)
+    return pon, splitter, onts
+
+
+WALK = """
+WITH RECURSIVE walk(endpoint_id, depth, loss_db) AS (
+    SELECT %(seed)s::uuid, 0, 0::float8
+    UNION ALL
+    SELECT e.dst_id, w.depth + 1, w.loss_db + e.length_m / 1000 * e.attenuation_1490_db_km + e.loss_db
+    FROM walk w JOIN network_edge e ON e.src_id = w.endpoint_id
+    WHERE e.direction IN ('both', %(way)s) AND w.depth < 64
+) CYCLE endpoint_id SET is_cycle USING visited
+SELECT ep.id, ep.kind, ep.ont_id, ep.port, w.loss_db FROM walk w JOIN network_endpoint ep ON ep.id = w.endpoint_id
+WHERE NOT w.is_cycle
+"""
+
+
+def test_the_edge_view_answers_a_trace_in_one_recursive_query():
+    """Not the trace itself (issue 13 part 3): proof that the graph the models keep is walked by one query,
+    downstream to every ONT behind a splitter, upstream as one chain that never meets a sibling output."""
+    pon, splitter, onts = _pon_to_four_onts()
+    with connection.cursor() as cursor:
+        cursor.execute(WALK, {"seed": pon.pk, "way": "down"})
+        down = cursor.fetchall()
+        cursor.execute(WALK, {"seed": Endpoint.objects.get(ont=onts[2]).pk, "way": "up"})
+        up = cursor.fetchall()
+    assert {row[2] for row in down if row[2]} == {ont.pk for ont in onts}
+    loss_at_ont = {row[2]: row[4] for row in down if row[2]}
+    # Patch 0.6 + mate 0.3 + 1:4 splitter 7.3 + patch 0.6 + mate 0.3 (these cables' ends stand on one point).
+    assert loss_at_ont[onts[0].pk] == pytest.approx(9.1)
+    assert pon.pk in {row[0] for row in up}
+    outputs = [row for row in up if row[1] == EndpointKind.SPLITTER_OUT]
+    assert [row[3] for row in outputs] == [3]  # its own splitter output only
+    assert not [row for row in up if row[2] and row[2] != onts[2].pk]
