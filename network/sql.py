@@ -1,5 +1,8 @@
 """SQL the models cannot declare, run by migration 0001: the sequences behind people-facing numbers, the trigger
-that keeps ConnectionEnd in step with Connection, and the edge view a trace walks (DOMAIN.md A.3 `FiberEdge`)."""
+that keeps ConnectionEnd in step with Connection, and the edge view a trace walks (DOMAIN.md A.3 `FiberEdge`).
+
+Frozen: migration 0001 imports these constants, so changing one rewrites history. A new version of the view is a
+new constant (EDGE_VIEW_V2_SQL, `CREATE OR REPLACE VIEW`) run by a new migration."""
 
 SEQUENCES = (
     "network_structure_number_seq",
