@@ -25,6 +25,7 @@ api_v1 = [
     path("crm/", include("crm.api.urls")),
     path("workforce/", include("workforce.api.urls")),
     path("tickets/", include("tickets.api.urls")),
+    path("network/", include("network.api.urls")),
     path("notifications/", include("notifications.api.urls")),
 ]
 

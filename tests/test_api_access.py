@@ -61,6 +61,7 @@ TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_t
 TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
 LEAD_READERS = {"agent", "sales", "admin"}  # crm.view_lead, view_leadstage
 LEAD_WRITERS = {"sales", "admin"}  # add/change/delete_lead
+NETWORK_READERS = {"dispatcher", "technician", "admin"}  # network.view_* (network/apps.py); Admin alone writes
 OWNER = "agent"  # owns the note and the push subscription
 QUOTE_READERS = {"agent", "sales", "admin"}  # crm.view_quote
 QUOTE_WRITERS = {"sales", "admin"}  # add/change_quote (and record a customer's answer)
@@ -200,6 +201,83 @@ TABLE: dict[tuple[str, str], dict] = {
     ),
     ("POST", "/api/v1/notifications/webhook-endpoints/{id}/rotate-secret/"): answers(200, {"admin"}),
     ("POST", "/api/v1/notifications/webhook-endpoints/{id}/test/"): answers(202, {"admin"}),
+    # network: the plant (staff only; Dispatcher and Technician read, Admin writes)
+    ("GET", "/api/v1/network/structures/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/structures/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/structures/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/structures/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/structures/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/structures/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/pathways/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/pathways/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/pathways/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/pathways/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/pathways/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/pathways/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/cable-types/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/cable-types/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/cable-types/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/cable-types/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/cable-types/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/cable-types/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/cables/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/cables/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/cables/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/cables/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/cables/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/cables/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/cables/{id}/strands/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/cables/{id}/route/"): answers(200, {"admin"}),
+    ("GET", "/api/v1/network/enclosures/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/enclosures/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/enclosures/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/enclosures/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/enclosures/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/enclosures/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/olts/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/olts/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/olts/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/olts/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/olts/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/olts/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/pon-ports/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/pon-ports/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/pon-ports/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/pon-ports/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/pon-ports/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/pon-ports/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/splitters/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/splitters/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/splitters/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/splitters/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/splitters/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/splitters/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/onts/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/onts/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/onts/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/onts/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/onts/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/onts/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/connections/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/connections/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/connections/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/connections/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/connections/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/connections/{id}/"): answers(204, {"admin"}),
+    ("GET", "/api/v1/network/splice-plans/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/splice-plans/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/splice-plans/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/splice-plans/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/splice-plans/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/splice-plans/{id}/"): answers(204, {"admin"}),
+    ("POST", "/api/v1/network/splice-plans/{id}/transition/"): answers(200, {"admin"}),
+    ("POST", "/api/v1/network/splice-plans/{id}/apply/"): answers(200, {"admin"}),
+    ("GET", "/api/v1/network/service-points/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/service-points/"): answers(201, {"admin"}),
+    ("GET", "/api/v1/network/service-points/{id}/"): answers(200, NETWORK_READERS),
+    ("PUT", "/api/v1/network/service-points/{id}/"): answers(200, {"admin"}),
+    ("PATCH", "/api/v1/network/service-points/{id}/"): answers(200, {"admin"}),
+    ("DELETE", "/api/v1/network/service-points/{id}/"): answers(204, {"admin"}),
 }
 
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address literal: no DNS lookup, nothing sent in a test
@@ -345,12 +423,94 @@ def world(db, api_as):
         "accept": {"name": "Ada Obi"},
         "reject": {"name": "Ada Obi", "reason": "Too dear"},
     }
+    network_ids, network_bodies, network_models = _network_world(account)
+    ids.update(network_ids)
+    bodies.update(network_bodies)
     models = [Account, Contact, AccountContact, Reseller, Lead, LeadStage, Vendor, Delivery, Notification]
     models += [PushSubscription]
+    models += network_models
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
     models += [Quote, QuoteLine]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
+
+
+def _network_world(account):
+    """Plant that every network operation can act on: each {id} names a row nothing else depends on (so the
+    Admin's DELETE is a 204), beside a closure with a feeder, a drop, a splice and an approved splice plan."""
+    from django.contrib.gis.geos import LineString, Point
+
+    from network import services as net
+    from network.models import (
+        Cable,
+        CableSegment,
+        CableType,
+        Connection,
+        Enclosure,
+        Endpoint,
+        Olt,
+        Ont,
+        Pathway,
+        PonPort,
+        ServicePoint,
+        SplicePlan,
+        Splitter,
+        Structure,
+    )
+
+    def structure(lon):
+        return net.record_create(Structure, kind="pole", geom=Point(lon, 6.45, srid=4326))
+
+    s1, s2 = structure(3.41), structure(3.42)
+    closure = net.enclosure_create(kind="splice_closure", structure=s1, trays=1)
+    fibre = net.record_create(CableType, name="Access 12F", fiber_count=12, tube_count=1, fibers_per_tube=12)
+    feeder = net.cable_create(cable_type=fibre, role="feeder", b_enclosure=closure)
+    drop = net.cable_create(cable_type=fibre, role="drop", a_enclosure=closure)
+    feeder_ends = list(Endpoint.objects.filter(strand__cable=feeder, side="b").order_by("strand__number"))
+    drop_ends = list(Endpoint.objects.filter(strand__cable=drop, side="a").order_by("strand__number"))
+    plan = net.splice_plan_create(enclosure=closure, name="Plan 1", entries=[{"a": feeder_ends[1], "b": drop_ends[1]}])
+    net.splice_plan_transition(plan_id=plan.pk, to="approved")
+    line = LineString(s1.geom.coords, s2.geom.coords, srid=4326)
+    ids = {
+        "structure": structure(3.43).pk,
+        "pathway": net.record_create(Pathway, kind="conduit", a_structure=s1, b_structure=s2, geom=line).pk,
+        "cable_type": net.record_create(
+            CableType, name="Spare 24F", fiber_count=24, tube_count=2, fibers_per_tube=12
+        ).pk,
+        "cable": net.cable_create(cable_type=fibre, role="drop", name="Spare drop").pk,
+        "enclosure": net.enclosure_create(kind="mst", structure=s2, trays=1).pk,
+        "olt": net.olt_create(name="OLT Access 1", pon_ports=1).pk,
+        "pon_port": net.pon_port_create(olt=net.olt_create(name="OLT Access 2"), port=1).pk,
+        "splitter": net.splitter_create(enclosure=closure, output_count=8).pk,
+        "ont": net.ont_create(serial="ACCESS0001").pk,
+        "connection": net.connection_create(enclosure_id=closure.pk, a_id=feeder_ends[0].pk, b_id=drop_ends[0].pk).pk,
+        "splice_plan": plan.pk,
+        "service_point": net.service_point_create(geom=Point(3.41, 6.45, srid=4326), account=account).pk,
+    }
+    point = {"type": "Point", "coordinates": [3.41, 6.45]}
+    bodies = {
+        "structure": {"kind": "pole", "geom": point},
+        "pathway": {"kind": "conduit", "a_structure": str(s1.pk), "b_structure": str(s2.pk), "geom": {
+            "type": "LineString", "coordinates": [[3.41, 6.45], [3.42, 6.45]]}},
+        "cable_type": {"name": "Access 48F", "fiber_count": 48, "tube_count": 4, "fibers_per_tube": 12},
+        "cable": {"cable_type": str(fibre.pk), "role": "drop", "name": "Drop 9"},
+        "enclosure": {"kind": "mst", "structure": str(s1.pk), "name": "MST 9"},
+        "olt": {"name": "OLT Access 3"},
+        "pon_port": {"olt": str(PonPort.objects.get(pk=ids["pon_port"]).olt_id), "port": 9},
+        "splitter": {"enclosure": str(closure.pk), "output_count": 8},
+        "ont": {"serial": "ACCESS0002"},
+        "connection": {"enclosure": str(closure.pk), "a": str(feeder_ends[2].pk), "b": str(drop_ends[2].pk)},
+        "connection:update": {"loss_db": "0.05"},
+        "splice_plan": {"name": "Plan 2", "enclosure": str(closure.pk),
+                        "entries": [{"a": str(feeder_ends[3].pk), "b": str(drop_ends[3].pk)}]},
+        "splice_plan:update": {"name": "Plan 1b", "enclosure": str(closure.pk)},
+        "splice_plan:transition": {"status": "draft"},
+        "cable:route": {"pathways": [str(ids["pathway"])]},
+        "service_point": {"name": "House 9", "location": point, "account": str(account.pk)},
+    }  # fmt: skip
+    models = [Structure, Pathway, CableType, Cable, CableSegment, Enclosure, Olt, PonPort, Splitter, Ont, Connection]
+    models += [SplicePlan, ServicePoint, Endpoint]
+    return ids, bodies, models
 
 
 RESOURCES = {  # the first two segments of a path -> the object its {id} names
@@ -370,6 +530,18 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "tickets/sla-policies": "policy",
     "tickets/tickets": "ticket",
     "tickets/teams": "team",
+    "network/structures": "structure",
+    "network/pathways": "pathway",
+    "network/cable-types": "cable_type",
+    "network/cables": "cable",
+    "network/enclosures": "enclosure",
+    "network/olts": "olt",
+    "network/pon-ports": "pon_port",
+    "network/splitters": "splitter",
+    "network/onts": "ont",
+    "network/connections": "connection",
+    "network/splice-plans": "splice_plan",
+    "network/service-points": "service_point",
 }
 ACTION_BODIES = (
     "transition",
@@ -397,8 +569,13 @@ def _request(world: dict, method: str, path: str):
     if method in ("GET", "DELETE"):
         return url, None
     tail = path.rstrip("/").rsplit("/", 1)[-1]
+    bodies = world["bodies"]
+    if f"{resource}:{tail}" in bodies:  # a resource's own body for an action (network: transition, route)
+        return url, bodies[f"{resource}:{tail}"]
+    if tail == "{id}" and f"{resource}:update" in bodies:  # replace/change differ from create (connections)
+        return url, bodies[f"{resource}:update"]
     key = tail if tail in ACTION_BODIES else resource if tail in (name, "{id}") else None
-    return url, world["bodies"].get(key)
+    return url, bodies.get(key)
 
 
 def _snapshot(models) -> list:

@@ -61,6 +61,7 @@ def staff_token(db, admin_user):
     _calendar_rows(admin_user)
     _ticket_rows(admin_user, located, contact)
     _quote_rows(located, contact)
+    _network_rows(located)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -156,6 +157,45 @@ def _quote_rows(account, contact) -> None:
     services.quote_create(account_id=account.pk, lines=lines, title="Draft")
     sent = services.quote_create(account_id=account.pk, contact_id=contact.pk, lines=lines, currency="JPY")
     services.quote_send(quote_id=sent.pk)
+
+
+def _network_rows(account) -> None:
+    """A little plant: a closure with a feeder and a drop spliced, a splitter, an OLT with a PON port, an ONT at a
+    service point, a routed cable and a splice plan, for their bodies."""
+    from decimal import Decimal
+
+    from django.contrib.gis.geos import LineString, Point
+
+    from network import services
+    from network.models import CableType, Endpoint, Pathway, Structure
+
+    a = services.record_create(Structure, kind="pole", geom=Point(3.41, 6.45, srid=4326))
+    b = services.record_create(Structure, kind="handhole", geom=Point(3.42, 6.45, srid=4326))
+    span = services.record_create(
+        Pathway, kind="aerial_span", a_structure=a, b_structure=b, geom=LineString(a.geom.coords, b.geom.coords)
+    )
+    closure = services.enclosure_create(kind="splice_closure", structure=b, trays=2)
+    fibre = services.record_create(CableType, name="Fuzz 12F", fiber_count=12, tube_count=1, fibers_per_tube=12)
+    feeder = services.cable_create(
+        cable_type=fibre,
+        role="feeder",
+        a_structure=a,
+        b_enclosure=closure,
+        geom=LineString(a.geom.coords, b.geom.coords),
+    )
+    services.cable_route_set(cable_id=feeder.pk, pathway_ids=[span.pk])
+    drop = services.cable_create(cable_type=fibre, role="drop", a_enclosure=closure, measured_length_m=40)
+    f1 = Endpoint.objects.get(strand__cable=feeder, strand__number=1, side="b")
+    d1 = Endpoint.objects.get(strand__cable=drop, strand__number=1, side="a")
+    services.connection_create(enclosure_id=closure.pk, a_id=f1.pk, b_id=d1.pk, loss_db=Decimal("0.05"))
+    services.splitter_create(enclosure=closure, output_count=8)
+    olt = services.olt_create(name="Fuzz OLT", pon_ports=2, management_ip="10.0.0.1")
+    ont = services.ont_create(serial="FUZZ0001")
+    services.service_point_create(geom=Point(3.43, 6.45, srid=4326), account=account, ont=ont, name="House")
+    f2 = Endpoint.objects.get(strand__cable=feeder, strand__number=2, side="b")
+    d2 = Endpoint.objects.get(strand__cable=drop, strand__number=2, side="a")
+    services.splice_plan_create(enclosure=closure, name="Fuzz plan", entries=[{"a": f2, "b": d2}])
+    assert olt.pk
 
 
 def test_schema_validates_without_warnings(tmp_path):

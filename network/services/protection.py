@@ -1,0 +1,44 @@
+"""The guard against retiring or deleting plant that carries light to customers.
+
+HOOK for the trace/impact work (issue 13 part 4): `plant_lit_services` must answer the service points whose
+PON-port-to-ONT path crosses any of the given elements (one impact query). Until it is filled it answers
+nothing, so every retire and delete is allowed; the call sites (cable/enclosure/splitter/... retire and delete,
+splice-plan removals) already pass the elements and turn a non-empty answer into a 409 listing the services.
+"""
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from omni.exceptions import Conflict
+
+
+def plant_lit_services(
+    *,
+    structures: Iterable = (),
+    pathways: Iterable = (),
+    cables: Iterable = (),
+    tubes: Iterable = (),
+    strands: Iterable = (),
+    enclosures: Iterable = (),
+    splitters: Iterable = (),
+    pon_ports: Iterable = (),
+    olts: Iterable = (),
+    onts: Iterable = (),
+    connections: Iterable = (),
+) -> list[dict]:
+    """The service points ({"id", "number", "account"}) served through any of these elements (ids). HOOK: [] until
+    the impact query lands (network/services/impact.py)."""
+    return []
+
+
+def plant_guard(**elements) -> None:
+    """Conflict (409) naming the services when any of the elements carries a lit path."""
+    services = plant_lit_services(**elements)
+    if services:
+        numbers = ", ".join(str(s.get("number") or s.get("id")) for s in services[:20])
+        msg = _("This plant carries service to %(n)d service points: %(numbers)s.") % {
+            "n": len(services),
+            "numbers": numbers,
+        }
+        raise Conflict(msg, fields={"services": [str(s.get("number") or s.get("id")) for s in services]})
