@@ -21,7 +21,7 @@ from omni.services import fields_set
 
 from .. import events, selectors
 from ..choices import AccountKind, AccountStatus, ContactRole, LeadSource
-from ..models import Account, AccountContact, Contact, Lead, LeadStage, Reseller
+from ..models import Account, AccountContact, Contact, Lead, LeadStage, Quote, Reseller
 from .accounts import account_create, contact_create, contact_link_account
 
 __all__ = [
@@ -217,7 +217,7 @@ def lead_convert(
     the company or the person, business when there is a company, its address, location and reseller;
     `account_fields` override them) with the person as its primary contact, or, with `account_id`, the person
     joins that existing account. The lead keeps the account and the contact, the time and who converted it, and
-    moves to the first won stage. Converting a converted lead is a Conflict (409) and creates nothing; two
+    moves to the first won stage; its quotes move to the account too. Converting a converted lead is a Conflict (409) and creates nothing; two
     conversions at once: the second waits for the lock, then gets that Conflict."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=lead_id)
     if lead.converted_at is not None:
@@ -238,6 +238,9 @@ def lead_convert(
     lead.stage, lead.stage_changed_at, lead.lost_reason = won, now, ""
     lead._history_user = by
     lead.save()
+    # The lead's quotes follow it to the account (the customer sees them in the portal, their answer stays valid).
+    Quote.objects.filter(lead=lead, account__isnull=True).update(account=account, updated_at=now)
+    Quote.objects.filter(lead=lead, contact__isnull=True).update(contact=contact)
     _emit("converted", lead.pk, by)
     return lead
 

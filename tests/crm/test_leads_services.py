@@ -121,6 +121,18 @@ def test_a_person_without_company_becomes_a_residential_account(sales):
     assert (lead.account.name, lead.account.kind) == ("Ade household", "residential")
 
 
+def test_the_leads_quotes_follow_it_to_the_new_account(sales):
+    lead = LeadFactory(email="quoted@example.com")
+    lines = [{"description": "Installation", "unit_price": "25000.00"}]
+    sent = services.quote_send(quote_id=services.quote_create(lead_id=lead.pk, lines=lines).pk)
+    draft = services.quote_create(lead_id=lead.pk, lines=lines)
+    services.lead_convert(lead_id=lead.pk, by=sales)
+    lead.refresh_from_db()
+    for quote in (sent, draft):
+        quote.refresh_from_db()
+        assert (quote.account, quote.lead, quote.contact) == (lead.account, lead, lead.contact)
+
+
 def test_converting_twice_is_a_conflict_and_creates_one_account(sales):
     lead = LeadFactory()
     services.lead_convert(lead_id=lead.pk, by=sales)
