@@ -217,8 +217,8 @@ def lead_convert(
     the company or the person, business when there is a company, its address, location and reseller;
     `account_fields` override them) with the person as its primary contact, or, with `account_id`, the person
     joins that existing account. The lead keeps the account and the contact, the time and who converted it, and
-    moves to the first won stage; its quotes move to the account too. Converting a converted lead is a Conflict (409) and creates nothing; two
-    conversions at once: the second waits for the lock, then gets that Conflict."""
+    moves to the first won stage; its quotes move to the account too. Converting a converted lead is a Conflict
+    (409) and creates nothing; two conversions at once: the second waits for the lock, then gets that Conflict."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=lead_id)
     if lead.converted_at is not None:
         msg = _("Lead %(number)s was already converted.") % {"number": lead.number}
