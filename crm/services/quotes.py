@@ -283,7 +283,8 @@ def quote_send(*, quote_id: UUID, by: User | None = None, now: dt.datetime | Non
     """Draft -> sent: render the PDF and email it (attached) to the contact, the account or the lead, with the link
     to view and answer it; record sent_at and crm.quote.sent. Locks the row. Sending a sent quote again changes
     and sends nothing (double clicks); any other status is InvalidTransition (409). A quote without lines, past its
-    validity or with nobody to email is a 400 naming the field."""
+    validity or with nobody to email is a 400 naming the field. Sending a revision expires the sent versions
+    before it (the customer answers the newest only)."""
     from ..pdf import quote_pdf  # WeasyPrint is heavy: loaded when a PDF is made
 
     now = now or timezone.now()
@@ -300,8 +301,11 @@ def quote_send(*, quote_id: UUID, by: User | None = None, now: dt.datetime | Non
     recipient = _recipient(quote)
     if recipient is None:
         raise ValidationError({"contact": [_("Nobody to send it to: give the quote a contact with an email.")]})
+    superseded = _older_versions_close(quote, now=now)
     quote.status, quote.sent_at = QuoteStatus.SENT, now
     quote.save(update_fields=["status", "sent_at", "updated_at"])
+    for pk in superseded:
+        events.quote_changed("expired", pk, by_id=by.pk if by else None)
     pdf = quote_pdf(quote)
     url = quote_view_url(quote)
     context = {
@@ -319,6 +323,27 @@ def quote_send(*, quote_id: UUID, by: User | None = None, now: dt.datetime | Non
     )
     events.quote_changed("sent", quote.pk, by_id=by.pk if by else None)
     return quote
+
+
+def _older_versions_close(quote: Quote, *, now: dt.datetime) -> list:
+    """Sending a revision replaces the versions before it: the sent ones (locked, so a customer's answer to one
+    either lands first or finds it expired) become expired. If one was accepted meanwhile, the revision cannot go
+    out (Conflict). Returns the ids made expired."""
+    if quote.version == 1:
+        return []
+    older = list(
+        Quote.objects.select_for_update()
+        .filter(number=quote.number, version__lt=quote.version, status__in=[QuoteStatus.SENT, QuoteStatus.ACCEPTED])
+        .order_by("version")
+        .values_list("pk", "version", "status")
+    )
+    accepted = [version for _pk, version, status in older if status == QuoteStatus.ACCEPTED]
+    if accepted:
+        message = _("Version %(v)s of this quote was accepted; this revision cannot be sent.") % {"v": accepted[0]}
+        raise Conflict(message, fields={"status": [message]})
+    ids = [pk for pk, _version, _status in older]
+    Quote.objects.filter(pk__in=ids).update(status=QuoteStatus.EXPIRED, updated_at=now)
+    return ids
 
 
 def pdf_filename(quote: Quote) -> str:

@@ -222,6 +222,29 @@ def test_a_revision_is_a_new_draft_version_and_the_sent_one_is_untouched(account
         services.quote_revise(quote_id=draft.pk)
 
 
+def test_sending_a_revision_expires_the_sent_version_before_it(account, sales):
+    quote = quote_sent(account=account)
+    draft = services.quote_revise(quote_id=quote.pk, by=sales)
+    services.quote_send(quote_id=draft.pk, by=sales)
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.EXPIRED
+    assert OutboxEvent.objects.filter(event="crm.quote.expired", data__id=str(quote.pk)).count() == 1
+    with pytest.raises(Conflict):  # the customer answers the newest version only
+        services.quote_accept(quote_id=quote.pk, name="Ada")
+    assert Quote.objects.get(pk=quote.pk).decided_at is None
+    services.quote_accept(quote_id=draft.pk, name="Ada")
+    assert Quote.objects.get(pk=draft.pk).status == QuoteStatus.ACCEPTED
+
+
+def test_a_revision_cannot_go_out_once_an_older_version_was_accepted(account, sales):
+    quote = quote_sent(account=account)
+    draft = services.quote_revise(quote_id=quote.pk, by=sales)
+    services.quote_accept(quote_id=quote.pk, name="Ada")
+    with pytest.raises(Conflict):
+        services.quote_send(quote_id=draft.pk, by=sales)
+    assert Quote.objects.get(pk=draft.pk).status == QuoteStatus.DRAFT
+
+
 def test_an_accepted_quote_cannot_be_revised(account):
     quote = quote_sent(account=account)
     services.quote_accept(quote_id=quote.pk, name="Ada")
