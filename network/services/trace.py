@@ -1,0 +1,253 @@
+"""Optical trace: one recursive SQL query over the `network_edge` view (DOMAIN.md A.4 1 and 5).
+
+Downstream from a PON port the walk takes edges of direction both/down, so a splitter input fans out to every
+output; upstream from an ONT it takes both/up, so a splitter output leads only to its input and never to the
+sibling outputs: a chain. The walk never goes back along the edge it arrived by (strand and connection edges run
+both ways); `CYCLE` stops and marks a real loop (a splice loop) and a depth cap bounds any walk. Cumulative
+length and loss are summed in the recursion: loss of a hop = length_km x attenuation(wavelength) + loss_db.
+Planned plant is skipped unless asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from ..choices import OPTICAL_CLASS_MAX_LOSS_DB, Wavelength
+
+DEPTH_CAP = 200  # hops; the deepest real PON path is a few dozen
+START_KINDS = ("pon_port", "ont", "strand_end")
+DIRECTIONS = ("downstream", "upstream")
+
+# The seed endpoint of each start kind.
+_SEED = {
+    "pon_port": "SELECT id FROM network_endpoint WHERE pon_port_id = %(start)s",
+    "ont": "SELECT id FROM network_endpoint WHERE ont_id = %(start)s AND port = 1",
+    "strand_end": "SELECT id FROM network_endpoint WHERE id = %(start)s AND kind = 'strand'",
+}
+
+# {seed}: the seed endpoint; {att}: the attenuation column of the wavelength (a whitelisted name). A strand-end
+# start enters the fibre at that end: its first hop is along its strand.
+TRACE_SQL = """
+WITH RECURSIVE walk(endpoint_id, from_id, via_kind, via_ref, hop_length_m, hop_loss_db, length_m, loss_db, depth) AS (
+    SELECT s.id, NULL::uuid, NULL::text, NULL::uuid, 0::float8, 0::float8, 0::float8, 0::float8, 0
+    FROM ({seed}) s
+    UNION ALL
+    SELECT e.dst_id, w.endpoint_id, e.kind, e.ref_id, e.length_m, e.length_m / 1000.0 * e.{att} + e.loss_db,
+           w.length_m + e.length_m, w.loss_db + e.length_m / 1000.0 * e.{att} + e.loss_db, w.depth + 1
+    FROM walk w
+    JOIN network_edge e ON e.src_id = w.endpoint_id
+    WHERE w.depth < %(cap)s
+      AND e.direction IN ('both', %(dir)s)
+      AND (%(planned)s OR NOT e.planned)
+      AND (e.kind, e.ref_id) IS DISTINCT FROM (w.via_kind, w.via_ref)
+      AND (w.depth > 0 OR %(kind)s <> 'strand_end' OR e.kind = 'strand')
+)
+SEARCH DEPTH FIRST BY endpoint_id SET ordercol
+CYCLE endpoint_id SET is_cycle USING visited
+SELECT w.depth, w.endpoint_id, w.from_id, w.via_kind, w.via_ref, w.hop_length_m, w.hop_loss_db, w.length_m,
+       w.loss_db, w.is_cycle, ep.kind, ep.pon_port_id, ep.ont_id,
+       CASE w.via_kind
+           WHEN 'strand' THEN cb.number || ' F' || st.number || ' (T' || bt.position || ' ' || st.colour || ')'
+           WHEN 'connection' THEN kc.kind || ' in ' || ke.number || COALESCE(NULLIF(' ' || ke.name, ' '), '')
+           WHEN 'splitter' THEN COALESCE(NULLIF(sp.name, ''), 'Splitter') || ' 1:' || sp.output_count
+       END,
+       pp.optical_class, olt.name || ' ' || pp.slot || '/' || pp.port, ont.serial, svc.id, svc.number,
+       svc.account_id, cb.id, bt.id
+FROM walk w
+JOIN network_endpoint ep ON ep.id = w.endpoint_id
+LEFT JOIN network_strand st ON w.via_kind = 'strand' AND st.id = w.via_ref
+LEFT JOIN network_buffertube bt ON bt.id = st.tube_id
+LEFT JOIN network_cable cb ON cb.id = st.cable_id
+LEFT JOIN network_connection kc ON w.via_kind = 'connection' AND kc.id = w.via_ref
+LEFT JOIN network_enclosure ke ON ke.id = kc.enclosure_id
+LEFT JOIN network_splitter sp ON w.via_kind = 'splitter' AND sp.id = w.via_ref
+LEFT JOIN network_ponport pp ON pp.id = ep.pon_port_id
+LEFT JOIN network_olt olt ON olt.id = pp.olt_id
+LEFT JOIN network_ont ont ON ont.id = ep.ont_id
+LEFT JOIN network_servicepoint svc ON svc.ont_id = ep.ont_id
+ORDER BY w.ordercol
+"""
+
+
+def attenuation_column(wavelength: int) -> str:
+    if wavelength not in Wavelength.values:
+        raise ValidationError({"wavelength": [_("Choose one of 1310, 1490, 1550.")]})
+    return f"attenuation_{int(wavelength)}_db_km"
+
+
+def _round(value: float, places: str = "0.01") -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Budget:
+    optical_class: str | None
+    max_loss_db: Decimal | None
+    margin_db: Decimal | None
+    over: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "class": self.optical_class,
+            "max_loss_db": self.max_loss_db,
+            "margin_db": self.margin_db,
+            "over": self.over,
+        }
+
+
+def loss_budget(*, loss_db: float | Decimal, optical_class: str | None) -> Budget:
+    """The margin of a path's loss against its PON port's optical class (DOMAIN.md A.4 5); no class, no margin."""
+    maximum = OPTICAL_CLASS_MAX_LOSS_DB.get(optical_class) if optical_class else None
+    if maximum is None:
+        return Budget(optical_class, None, None, False)
+    loss = _round(float(loss_db))
+    return Budget(optical_class, maximum, maximum - loss, loss > maximum)
+
+
+@dataclass
+class Trace:
+    start_kind: str
+    start_id: UUID
+    direction: str
+    wavelength: int
+    hops: list[dict] = field(default_factory=list)
+    onts: list[dict] = field(default_factory=list)
+    pon_ports: list[dict] = field(default_factory=list)
+    anomalies: list[dict] = field(default_factory=list)
+    total_length_m: Decimal = Decimal("0")
+    total_loss_db: Decimal = Decimal("0")
+    budget: Budget | None = None
+
+    @property
+    def ont_ids(self) -> set:
+        return {o["id"] for o in self.onts}
+
+
+def trace_run(
+    *,
+    start_kind: str,
+    start_id: UUID,
+    direction: str = "downstream",
+    wavelength: int = Wavelength.NM_1490,
+    include_planned: bool = False,
+    depth_cap: int = DEPTH_CAP,
+) -> Trace:
+    """Trace from a PON port, an ONT or a strand end (its endpoint id), in one SQL query. ValidationError naming
+    `from`, `direction` or `wavelength`; an unknown start is a trace with no hops (the view answers 404)."""
+    if start_kind not in START_KINDS:
+        raise ValidationError({"from": [_("The start kind is one of pon_port, ont, strand_end.")]})
+    if direction not in DIRECTIONS:
+        raise ValidationError({"direction": [_("Choose downstream or upstream.")]})
+    sql = TRACE_SQL.format(seed=_SEED[start_kind], att=attenuation_column(wavelength))
+    params = {
+        "start": str(start_id),
+        "cap": depth_cap,
+        "dir": "down" if direction == "downstream" else "up",
+        "planned": include_planned,
+        "kind": start_kind,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _trace_from_rows(rows, start_kind, start_id, direction, wavelength, depth_cap)
+
+
+def _trace_from_rows(rows, start_kind, start_id, direction, wavelength, depth_cap) -> Trace:
+    trace = Trace(start_kind=start_kind, start_id=start_id, direction=direction, wavelength=wavelength)
+    worst = None  # the row the budget is judged on: the farthest ONT by loss, else the PON port, else the end
+    for row in rows:
+        (depth, endpoint_id, from_id, via_kind, via_ref, hop_len, hop_loss, length, loss, is_cycle, ep_kind,
+         pon_port_id, ont_id, name, optical_class, port_name, serial, svc_id, svc_number, account_id, cable_id,
+         tube_id) = row  # fmt: skip
+        if is_cycle:
+            trace.anomalies.append(
+                {
+                    "kind": "loop",
+                    "endpoint": endpoint_id,
+                    "from_endpoint": from_id,
+                    "element_kind": via_kind,
+                    "element_id": via_ref,
+                    "detail": _("The path returns to an endpoint it already passed: a loop, not followed."),
+                }
+            )
+            continue
+        if depth == 0:
+            kind, element, label = start_kind, start_id, port_name or serial or _("strand end")
+        else:
+            kind, element, label = via_kind, via_ref, name
+        trace.hops.append(
+            {
+                "seq": len(trace.hops) + 1,
+                "depth": depth,
+                "kind": kind,
+                "id": element,
+                "name": label or "",
+                "cable": cable_id,
+                "tube": tube_id,
+                "endpoint": endpoint_id,
+                "endpoint_kind": ep_kind,
+                "from_endpoint": from_id,
+                "length_m": _round(hop_len, "0.1"),
+                "loss_db": _round(hop_loss, "0.001"),
+                "cumulative_length_m": _round(length, "0.1"),
+                "cumulative_loss_db": _round(loss, "0.001"),
+            }
+        )
+        if depth >= depth_cap:
+            trace.anomalies.append(
+                {
+                    "kind": "depth_cap",
+                    "endpoint": endpoint_id,
+                    "element_kind": via_kind,
+                    "element_id": via_ref,
+                    "detail": _("The trace stopped at its depth cap."),
+                }  # fmt: skip
+            )
+        if pon_port_id is not None:
+            trace.pon_ports.append(
+                {
+                    "id": pon_port_id,
+                    "name": port_name,
+                    "optical_class": optical_class,
+                    "length_m": length,
+                    "loss_db": loss,
+                }  # fmt: skip
+            )
+        if ont_id is not None and not (depth == 0 and direction == "upstream"):
+            trace.onts.append(
+                {
+                    "id": ont_id,
+                    "serial": serial,
+                    "service_point": svc_id,
+                    "service_point_number": svc_number,
+                    "account": account_id,
+                    "length_m": _round(length, "0.1"),
+                    "loss_db": _round(loss, "0.01"),
+                    "_loss": loss,
+                }
+            )
+    if direction == "downstream" and trace.onts:
+        worst = max(trace.onts, key=lambda o: o["_loss"])
+        total_length, total_loss = float(worst["length_m"]), worst["_loss"]
+    elif direction == "upstream" and trace.pon_ports:
+        port = trace.pon_ports[-1]
+        total_length, total_loss = port["length_m"], port["loss_db"]
+    else:
+        last = max(trace.hops, key=lambda h: h["cumulative_loss_db"], default=None)
+        total_length = float(last["cumulative_length_m"]) if last else 0.0
+        total_loss = float(last["cumulative_loss_db"]) if last else 0.0
+    for ont in trace.onts:
+        ont.pop("_loss")
+    trace.total_length_m = _round(total_length, "0.1")
+    trace.total_loss_db = _round(total_loss)
+    port_class = trace.pon_ports[0]["optical_class"] if trace.pon_ports else None
+    trace.budget = loss_budget(loss_db=total_loss, optical_class=port_class)
+    for ont in trace.onts:
+        ont["budget"] = loss_budget(loss_db=ont["loss_db"], optical_class=port_class).as_dict()
+    return trace
