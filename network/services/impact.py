@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from .trace import DEPTH_CAP
+from .trace import DEPTH_CAP, fetch_rows
 
 DEFAULT_RADIUS_M = 15  # GPS error of a reported cut (DOMAIN.md A.4 2)
 MAX_RADIUS_M = 5000
@@ -231,9 +231,7 @@ def impact_run(*, include_planned: bool = False, within_cables: Iterable | None 
     impact = Impact()
     if not any(params[key] for key in ELEMENT_KEYS):
         return impact
-    with connection.cursor() as cursor:
-        cursor.execute(IMPACT_SQL, params)
-        rows = cursor.fetchall()
+    rows = fetch_rows(IMPACT_SQL, params)
     accounts = {}
     for sp_id, sp_number, sp_name, ont_id, account_id, account_number, account_name in rows:
         impact.service_points.append(
@@ -310,9 +308,7 @@ def root_cause(*, down: Iterable, up: Iterable = (), include_planned: bool = Fal
         "cap": DEPTH_CAP,
         "planned": include_planned,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(ROOT_CAUSE_SQL, params)
-        rows = cursor.fetchall()
+    rows = fetch_rows(ROOT_CAUSE_SQL, params)
     candidates = [
         {"kind": kind, "id": ref, "depth": float(depth), "name": name or "", "cable": cable}
         for kind, ref, depth, name, cable in rows

@@ -76,9 +76,7 @@ def plant():
     return Plant()
 
 
-def test_a_cut_5_m_from_an_aerial_span_hits_exactly_the_customers_of_its_lit_strands(
-    plant, django_assert_num_queries
-):
+def test_a_cut_5_m_from_an_aerial_span_hits_exactly_the_customers_of_its_lit_strands(plant, django_assert_num_queries):
     """A.6 7: the feeder and the distribution cable run in the span; dark strand 40 (customer Z) and P3's
     customers are absent."""
     city = span_city(plant)
