@@ -52,6 +52,7 @@ CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscale
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_team (Dispatcher reads only)
 TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
+NETWORK_READERS = {"dispatcher", "technician", "admin"}  # network.view_ponport (network/apps.py)
 OWNER = "agent"  # owns the note and the push subscription
 
 
@@ -119,6 +120,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/tickets/tickets/{id}/comments/"): answers(201, TICKET_WRITERS | {"customer"}, {"reseller"}),
     ("GET", "/api/v1/tickets/teams/"): answers(200, TICKET_READERS),
     ("GET", "/api/v1/tickets/teams/{id}/"): answers(200, TICKET_READERS),
+    # network: trace, impact and root cause (questions about the plant: staff with the view permission, any method)
+    ("GET", "/api/v1/network/trace/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/impact/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/root-cause/"): answers(200, NETWORK_READERS),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -209,6 +214,7 @@ def world(db, api_as):
         office_hours,
     )
     from tickets.models import BusinessCalendar, BusinessHours, Holiday, Team, Ticket, TicketComment
+    from network import services as network_services
     from workforce.models import Vendor
     from workforce.services import vendor_user_create
 
@@ -249,7 +255,12 @@ def world(db, api_as):
         status=WebhookMessageStatus.FAILED, payload={"type": "crm.account.created", "data": {}},
     )  # fmt: skip
 
+    olt = network_services.olt_create(name="OLT access", pon_ports=1)
+    pon_port = olt.pon_ports.get()
+    ont = network_services.ont_create(serial="ZTEGACCESS01")
+
     ids = {
+        "pon_port": pon_port.pk,
         "account": account.pk,
         "contact": contact.pk,
         "reseller": reseller_org.pk,
@@ -277,6 +288,8 @@ def world(db, api_as):
         "seed-holidays": {"year": 2026},
         "ticket": {"account": str(account.pk), "subject": "Router down again", "priority": "high"},
         "comments": {"body": "Any news?"},
+        "impact": {"pon_ports": [str(pon_port.pk)]},
+        "root-cause": {"down": [str(ont.pk)]},
     }
     models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
@@ -298,6 +311,9 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "tickets/sla-policies": "policy",
     "tickets/tickets": "ticket",
     "tickets/teams": "team",
+    "network/trace": None,
+    "network/impact": None,
+    "network/root-cause": None,
 }
 ACTION_BODIES = (
     "transition",
@@ -306,6 +322,8 @@ ACTION_BODIES = (
     "holidays",
     "seed-holidays",
     "comments",
+    "impact",
+    "root-cause",
 )  # actions whose body is their own
 
 
@@ -318,6 +336,8 @@ def _request(world: dict, method: str, path: str):
     url = url.replace("{date}", HOLIDAY.isoformat())
     if resource:
         url = url.replace("{id}", str(world["ids"][resource]))
+    if path == "/api/v1/network/trace/":
+        url += f"?from=pon_port:{world['ids']['pon_port']}"
     if method in ("GET", "DELETE"):
         return url, None
     tail = path.rstrip("/").rsplit("/", 1)[-1]
