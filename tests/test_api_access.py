@@ -193,6 +193,7 @@ def test_every_api_route_is_in_the_schema():
 def world(db, api_as):
     from crm.models import Account, AccountContact, Contact, Reseller
     from crm.services import customer_user_create, reseller_user_create
+    from network import services as network_services
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
@@ -214,7 +215,6 @@ def world(db, api_as):
         office_hours,
     )
     from tickets.models import BusinessCalendar, BusinessHours, Holiday, Team, Ticket, TicketComment
-    from network import services as network_services
     from workforce.models import Vendor
     from workforce.services import vendor_user_create
 

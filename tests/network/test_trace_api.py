@@ -130,7 +130,7 @@ def test_only_staff_with_the_network_view_permission_may_ask(
         assert body["detail"]
         assert_error(client.post(IMPACT, impact), status)
         assert_error(client.post(ROOT, {"down": impact["cables"]}), status)
-    assert_error(api_as(customer).get(TRACE, query), 403, code="permission_denied")["detail"] == (
+    assert assert_error(api_as(customer).get(TRACE, query), 403, code="permission_denied")["detail"] == (
         "Customer users may not use this resource."
     )
     assert_error(anon_api.get(TRACE, query), 401)
