@@ -46,7 +46,8 @@ _WALK_FILTER = """
       AND (%(planned)s OR NOT e.planned)
       AND (e.kind, e.ref_id) IS DISTINCT FROM ({prev}.via_kind, {prev}.via_ref)"""
 
-IMPACT_SQL = (
+# The cut elements, their ends (`ends`) and each end's upstream walk (`up`): shared with the path cache's marking.
+IMPACT_HEAD = (
     """
 WITH RECURSIVE
 cut_cable AS (
@@ -90,7 +91,11 @@ up(seed, endpoint_id, via_kind, via_ref, depth) AS (
     + _WALK_FILTER.format(prev="u")
     + """
 ) CYCLE endpoint_id SET is_cycle USING visited,
-lit AS (
+"""
+)
+IMPACT_SQL = (
+    IMPACT_HEAD
+    + """lit AS (
     SELECT DISTINCT u.seed FROM up u JOIN network_endpoint p ON p.id = u.endpoint_id
     WHERE p.kind = 'pon_port' AND NOT u.is_cycle
 ),
