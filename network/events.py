@@ -43,15 +43,6 @@ def plant_changed(record, verb: str, *, by_id=None) -> None:
     outbox.event_record(
         "network.plant.changed", _plant_data(record, verb), permission="network.view_cable", by_id=by_id
     )
-    _paths_dirty(record)
-
-
-def _paths_dirty(record) -> None:
-    """The path cache's hook: the PON ports this edit may change are queued after commit (network.services.paths;
-    imported here, not at the top: the services import this module)."""
-    from .services.paths import paths_mark_dirty_for
-
-    paths_mark_dirty_for(record)
 
 
 def plant_retired(record, *, by_id=None) -> None:
@@ -73,4 +64,3 @@ def connection_created(connection, *, by_id=None) -> None:
         "splice_plan": None if connection.splice_plan_id is None else str(connection.splice_plan_id),
     }
     outbox.event_record("network.connection.created", data, permission="network.view_connection", by_id=by_id)
-    _paths_dirty(connection)

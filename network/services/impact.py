@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from .trace import DEPTH_CAP, fetch_rows
+from .trace import DEPTH_CAP, fetch_rows, lateral_edges
 
 DEFAULT_RADIUS_M = 15  # GPS error of a reported cut (DOMAIN.md A.4 2)
 MAX_RADIUS_M = 5000
@@ -93,6 +93,7 @@ up(seed, endpoint_id, via_kind, via_ref, depth) AS (
 ) CYCLE endpoint_id SET is_cycle USING visited,
 """
 )
+IMPACT_HEAD = lateral_edges(IMPACT_HEAD)
 IMPACT_SQL = (
     IMPACT_HEAD
     + """lit AS (
@@ -132,6 +133,7 @@ LEFT JOIN crm_account a ON a.id = sp.account_id
 ORDER BY sp.number
 """
 )
+IMPACT_SQL = lateral_edges(IMPACT_SQL)
 
 # The cables within `radius` metres of a point, directly or through a pathway they run in (CableSegment), by
 # distance; both searches use the (geom)::geography GiST indexes (network_cable_geog, network_pathway_geog).
@@ -193,6 +195,7 @@ LEFT JOIN network_splitter sp ON c.kind = 'splitter' AND sp.id = c.ref
 ORDER BY c.depth, c.kind, c.ref
 """
 )
+ROOT_CAUSE_SQL = lateral_edges(ROOT_CAUSE_SQL)
 
 
 @dataclass

@@ -3,7 +3,7 @@ per PON port from a debounced queue (ServicePathQueue), never the source of trut
 
 - `paths_mark_dirty(**elements)`: queue the PON ports whose paths cross the elements (from the cache) or that the
   elements' ends reach upstream (new plant), due PATHS_DEBOUNCE later; marking again pushes the time later.
-  `paths_mark_dirty_on_commit` does it after the caller's commit (plant edits: network.events).
+  `paths_mark_dirty_for(record)` does it after the caller's commit; the plant services call it beside each event.
 - `paths_rebuild_due()`: claim due ports (SKIP LOCKED), rebuild each under an advisory lock (task, beat sweep).
 - `paths_rebuild(pon_port_id)`: replace one port's rows by one downstream walk (INSERT ... SELECT).
 - `impact_from_cache(**elements)`: the service points whose cached paths cross the elements (one indexed query).
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ..models import PonPort, ServicePathQueue
 from .impact import ELEMENT_KEYS, IMPACT_HEAD, Impact, _ids
-from .trace import DEPTH_CAP
+from .trace import DEPTH_CAP, lateral_edges
 
 DEBOUNCE = timedelta(seconds=30)  # a burst of edits (a splice plan applied, an import) rebuilds once
 _LOCK_NAMESPACE = 7113  # pg_advisory_xact_lock(namespace, hashtext(port)): one rebuild of a port at a time
@@ -41,10 +41,9 @@ INSERT INTO network_servicepath (id, created_at, updated_at, service_point_id, p
                                  length_m, loss_db)
 SELECT gen_random_uuid(), now(), now(), sp.id, %(port)s, ep.ont_id,
        w.refs || ep.ont_id || ARRAY(
-           SELECT s.cable_id FROM network_strand s WHERE s.id = ANY(w.refs)
-           UNION SELECT s.tube_id FROM network_strand s WHERE s.id = ANY(w.refs)
-           UNION SELECT k.enclosure_id FROM network_connection k WHERE k.id = ANY(w.refs)
-           UNION SELECT x.enclosure_id FROM network_splitter x WHERE x.id = ANY(w.refs)
+           SELECT unnest(ARRAY[s.cable_id, s.tube_id]) FROM unnest(w.refs) r JOIN network_strand s ON s.id = r
+           UNION SELECT k.enclosure_id FROM unnest(w.refs) r JOIN network_connection k ON k.id = r
+           UNION SELECT x.enclosure_id FROM unnest(w.refs) r JOIN network_splitter x ON x.id = r
        ),
        w.length_m, w.loss_db
 FROM walk w
@@ -53,6 +52,7 @@ JOIN network_servicepoint sp ON sp.ont_id = ep.ont_id
 WHERE NOT w.is_cycle
 ON CONFLICT (service_point_id, pon_port_id) DO NOTHING
 """
+REBUILD_SQL = lateral_edges(REBUILD_SQL)
 
 # The PON ports an edit of these elements may change: those whose cached paths cross them, and those their ends
 # reach upstream (plant that is not in any path yet). The `up` walk is the impact query's (network_edge).
@@ -99,7 +99,7 @@ def paths_mark_dirty(*, now=None, debounce: timedelta = DEBOUNCE, **elements) ->
         return cursor.rowcount
 
 
-# What an edited record is, as an element kind (network.events calls paths_mark_dirty_for on every plant change).
+# What an edited record is, as an element kind (the plant services call paths_mark_dirty_for on every change).
 _ELEMENT_KEY = {
     "structure": "structures",
     "pathway": "pathways",

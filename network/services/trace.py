@@ -10,6 +10,7 @@ Planned plant is skipped unless asked for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
@@ -30,6 +31,52 @@ _SEED = {
     "ont": "SELECT id FROM network_endpoint WHERE ont_id = %(start)s AND port = 1",
     "strand_end": "SELECT id FROM network_endpoint WHERE id = %(start)s AND kind = 'strand'",
 }
+
+# The edges out of one endpoint, exactly as the view network_edge (network/sql.py) defines them, as a LATERAL
+# subquery: joined to the walk's worktable, the view's UNION ALL is planned as hash joins over every edge on each
+# step (seconds on a city), while each branch here is a few unique-index lookups for the current endpoint.
+# tests/network/test_trace.py checks it against the view.
+EDGES_SQL = """
+    SELECT e2.id AS dst_id, 'strand'::text AS kind, e1.strand_id AS ref_id, 'both'::text AS direction,
+           COALESCE(c.measured_length_m::float8, c.geo_length_m, 0) AS length_m, 0::float8 AS loss_db,
+           t.attenuation_1310_db_km::float8 AS attenuation_1310_db_km,
+           t.attenuation_1490_db_km::float8 AS attenuation_1490_db_km,
+           t.attenuation_1550_db_km::float8 AS attenuation_1550_db_km, c.status = 'planned' AS planned
+    FROM network_endpoint e1
+    JOIN network_endpoint e2 ON e2.strand_id = e1.strand_id AND e2.side <> e1.side
+    JOIN network_strand s ON s.id = e1.strand_id
+    JOIN network_cable c ON c.id = s.cable_id
+    JOIN network_cabletype t ON t.id = c.cable_type_id
+    WHERE e1.id = @src AND e1.strand_id IS NOT NULL
+    UNION ALL
+    SELECT ce2.endpoint_id, 'connection', ce1.connection_id, 'both', 0,
+           COALESCE(k.loss_db, k.calculated_loss_db)::float8, 0, 0, 0, k.status = 'planned'
+    FROM network_connectionend ce1
+    JOIN network_connectionend ce2 ON ce2.connection_id = ce1.connection_id AND ce2.side <> ce1.side
+    JOIN network_connection k ON k.id = ce1.connection_id
+    WHERE ce1.endpoint_id = @src
+    UNION ALL
+    SELECT o.id, 'splitter', i.splitter_id, 'down', 0, sp.insertion_loss_db::float8, 0, 0, 0, sp.status = 'planned'
+    FROM network_endpoint i
+    JOIN network_endpoint o ON o.splitter_id = i.splitter_id AND o.kind = 'splitter_out'
+    JOIN network_splitter sp ON sp.id = i.splitter_id
+    WHERE i.id = @src AND i.kind = 'splitter_in'
+    UNION ALL
+    SELECT i.id, 'splitter', o.splitter_id, 'up', 0, sp.insertion_loss_db::float8, 0, 0, 0, sp.status = 'planned'
+    FROM network_endpoint o
+    JOIN network_endpoint i ON i.splitter_id = o.splitter_id AND i.kind = 'splitter_in'
+    JOIN network_splitter sp ON sp.id = o.splitter_id
+    WHERE o.id = @src AND o.kind = 'splitter_out'
+"""
+_EDGE_JOIN = re.compile(r"JOIN network_edge e ON e\.src_id = (\w+)\.endpoint_id")
+
+
+def lateral_edges(sql: str) -> str:
+    """`JOIN network_edge e ON e.src_id = w.endpoint_id` in a walk -> the same edges as a LATERAL subquery."""
+    return _EDGE_JOIN.sub(
+        lambda m: "CROSS JOIN LATERAL (" + EDGES_SQL.replace("@src", f"{m[1]}.endpoint_id") + ") e", sql
+    )
+
 
 # {seed}: the seed endpoint; {att}: the attenuation column of the wavelength (a whitelisted name). A strand-end
 # start enters the fibre at that end: its first hop is along its strand.
@@ -73,6 +120,7 @@ LEFT JOIN network_ont ont ON ont.id = ep.ont_id
 LEFT JOIN network_servicepoint svc ON svc.ont_id = ep.ont_id
 ORDER BY w.ordercol
 """
+TRACE_SQL = lateral_edges(TRACE_SQL)
 
 
 def fetch_rows(sql: str, params: dict) -> list[tuple]:

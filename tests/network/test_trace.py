@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from network.choices import ConnectionKind, EnclosureKind, PlantStatus
 from network.models import Endpoint
@@ -146,3 +147,19 @@ def test_bad_arguments_name_their_field():
     with pytest.raises(ValidationError) as bad:
         trace.attenuation_column(1625)
     assert "wavelength" in bad.value.message_dict
+
+
+def test_the_walks_lateral_edges_are_the_edge_view(plant):
+    """The walks inline network_edge per endpoint (trace.EDGES_SQL): the same rows as the view, for every endpoint."""
+    pon_with_splitter(plant, closures=1, customers=3, join="splice")
+    columns = "dst_id, kind, ref_id, direction, length_m, loss_db, attenuation_1490_db_km, planned"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT src_id, {columns} FROM network_edge ORDER BY 1, 2, 3")
+        view = cursor.fetchall()
+        qualified = ", ".join("e." + c for c in columns.split(", "))
+        cursor.execute(
+            f"SELECT p.id, {qualified} FROM network_endpoint p CROSS JOIN LATERAL ("
+            + trace.EDGES_SQL.replace("@src", "p.id")
+            + ") e ORDER BY 1, 2, 3"
+        )
+        assert cursor.fetchall() == view and len(view) > 50
