@@ -39,4 +39,5 @@ bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/api_list.py
 	$(PY) bench/notify_fanout.py
 	$(PY) bench/sla_scan.py
+	$(PY) bench/network.py
 	$(PY) bench/load.py

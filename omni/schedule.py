@@ -33,6 +33,17 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(minute=5),
             "options": {"expire_seconds": 3000},
         },
+        # The path cache (network.services.paths): due rebuilds every minute, a full reconcile nightly.
+        "network-paths-rebuild": {
+            "task": "network.tasks.paths_rebuild_due",
+            "schedule": 60,
+            "options": {"expire_seconds": 50},
+        },
+        "network-paths-reconcile": {
+            "task": "network.tasks.paths_reconcile",
+            "schedule": crontab(hour=3, minute=55),
+            "options": {"expire_seconds": 3000},
+        },
         "tickets-pending-autoclose": {
             "task": "tickets.tasks.pending_autoclose",
             "schedule": crontab(minute=35),

@@ -27,6 +27,7 @@ api_v1 = [
     path("tickets/", include("tickets.api.urls")),
     path("network/", include("network.api.urls")),
     path("notifications/", include("notifications.api.urls")),
+    path("network/", include("network.api.trace")),
 ]
 
 urlpatterns = [

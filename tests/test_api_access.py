@@ -170,6 +170,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/tickets/tickets/{id}/comments/"): answers(201, TICKET_WRITERS | {"customer"}, {"reseller"}),
     ("GET", "/api/v1/tickets/teams/"): answers(200, TICKET_READERS),
     ("GET", "/api/v1/tickets/teams/{id}/"): answers(200, TICKET_READERS),
+    # network: trace, impact and root cause (questions about the plant: staff with the view permission, any method)
+    ("GET", "/api/v1/network/trace/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/impact/"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/root-cause/"): answers(200, NETWORK_READERS),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -316,6 +320,7 @@ def test_every_api_route_is_in_the_schema():
 def world(db, api_as):
     from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Quote, QuoteLine, Reseller
     from crm.services import customer_user_create, quote_create, quote_send, reseller_user_create
+    from network import services as network_services
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
@@ -382,9 +387,14 @@ def world(db, api_as):
 
     lead = LeadFactory(reseller=reseller_org, email="lead@example.com")
     negotiation = LeadStage.objects.create(name="Negotiation", position=45)
+    olt = network_services.olt_create(name="OLT access", pon_ports=1)
+    pon_port = olt.pon_ports.get()
+    ont = network_services.ont_create(serial="ZTEGACCESS01")
+
     ids = {
         "lead": lead.pk,
         "stage": negotiation.pk,
+        "pon_port": pon_port.pk,
         "account": account.pk,
         "contact": contact.pk,
         "reseller": reseller_org.pk,
@@ -422,6 +432,8 @@ def world(db, api_as):
         "quote": {"account": str(account.pk), "title": "Fibre", "lines": lines},
         "accept": {"name": "Ada Obi"},
         "reject": {"name": "Ada Obi", "reason": "Too dear"},
+        "impact": {"pon_ports": [str(pon_port.pk)]},
+        "root-cause": {"down": [str(ont.pk)]},
     }
     network_ids, network_bodies, network_models = _network_world(account)
     ids.update(network_ids)
@@ -542,6 +554,9 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "network/connections": "connection",
     "network/splice-plans": "splice_plan",
     "network/service-points": "service_point",
+    "network/trace": None,
+    "network/impact": None,
+    "network/root-cause": None,
 }
 ACTION_BODIES = (
     "transition",
@@ -554,6 +569,8 @@ ACTION_BODIES = (
     "convert",
     "accept",
     "reject",
+    "impact",
+    "root-cause",
 )  # actions whose body is their own
 
 
@@ -566,6 +583,8 @@ def _request(world: dict, method: str, path: str):
     url = url.replace("{date}", HOLIDAY.isoformat())
     if resource:
         url = url.replace("{id}", str(world["ids"][resource]))
+    if path == "/api/v1/network/trace/":
+        url += f"?from=pon_port:{world['ids']['pon_port']}"
     if method in ("GET", "DELETE"):
         return url, None
     tail = path.rstrip("/").rsplit("/", 1)[-1]

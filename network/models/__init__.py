@@ -14,6 +14,7 @@ from .connectivity import (
 )
 from .equipment import Enclosure, Olt, Ont, PonPort, SpliceTray, Splitter
 from .fiber import BufferTube, Cable, CableType, Strand
+from .paths import ServicePath, ServicePathQueue
 from .premises import ServicePoint
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "Ont",
     "Pathway",
     "PonPort",
+    "ServicePath",
+    "ServicePathQueue",
     "ServicePoint",
     "SlackLoop",
     "SplicePlan",

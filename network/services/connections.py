@@ -18,6 +18,7 @@ from omni.models import User
 from .. import events
 from ..choices import CONNECTION_LOSS_DB, ConnectionKind, ConnectionStatus, EndpointKind
 from ..models import ENDPOINT_TAKEN_CONSTRAINT, Connection, ConnectionEnd, Enclosure, Endpoint, SpliceTray
+from .paths import paths_mark_dirty_for
 from .protection import plant_guard
 
 # Splices fuse two bare fibres: only strand ends. Patches and connector mates join any two ports.
@@ -113,6 +114,7 @@ def connection_create(
                 raise Conflict(msg, fields={"position": [msg]}) from exc
             raise
         events.connection_created(connection, by_id=by.pk if by else None)
+        paths_mark_dirty_for(connection)
     return connection
 
 
@@ -134,6 +136,7 @@ def connection_update(*, connection_id: UUID, by: User | None = None, **fields) 
                 setattr(connection, name, fields[name])
             connection.save(update_fields=[*changed, "updated_at"])
             events.plant_changed(connection, "updated", by_id=by.pk if by else None)
+            paths_mark_dirty_for(connection)
     return connection
 
 
@@ -143,4 +146,5 @@ def connection_delete(*, connection_id: UUID, by: User | None = None) -> None:
         connection = Connection.objects.select_for_update().get(pk=connection_id)
         plant_guard(connections=[connection.pk])
         events.plant_changed(connection, "deleted", by_id=by.pk if by else None)
+        paths_mark_dirty_for(connection)
         connection.delete()

@@ -37,6 +37,7 @@ from ..models import (
     Strand,
     Structure,
 )
+from .paths import paths_mark_dirty_for
 from .protection import plant_guard
 
 # Fields computed by the database, never validated nor set by a service.
@@ -83,6 +84,7 @@ def record_create(model: type[models.Model], /, *, by: User | None = None, **fie
         _clean(record)
         record.save()
         events.plant_changed(record, "created", by_id=_by(by))
+        paths_mark_dirty_for(record)
     return record
 
 
@@ -102,6 +104,7 @@ def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = N
         if model in _GUARD_KEY:
             plant_guard(**{_GUARD_KEY[model]: [record.pk]})
         events.plant_changed(record, "deleted", by_id=_by(by))
+        paths_mark_dirty_for(record)
         try:
             with transaction.atomic():
                 record.delete()
@@ -183,6 +186,7 @@ def cable_create(*, by: User | None = None, **fields) -> Cable:
         Strand.objects.bulk_create(strands)
         Endpoint.objects.bulk_create(endpoints)
         events.plant_changed(cable, "created", by_id=_by(by))
+        paths_mark_dirty_for(cable)
     return cable
 
 
@@ -217,6 +221,7 @@ def _record_update_locked(record, fields: dict, by: User | None, *, check=None):
     record.save()
     _after_update(record, changed)
     events.plant_changed(record, "updated", by_id=_by(by))
+    paths_mark_dirty_for(record)
     if "status" in changed and fields["status"] == PlantStatus.RETIRED:
         events.plant_retired(record, by_id=_by(by))
     return record
@@ -242,6 +247,7 @@ def cable_route_set(*, cable_id: UUID, pathway_ids: list[UUID], by: User | None 
         [CableSegment(cable=cable, pathway=p, seq=i) for i, p in enumerate(ordered, start=1)]
     )
     events.plant_changed(cable, "updated", by_id=_by(by))
+    paths_mark_dirty_for(cable)
     return segments
 
 

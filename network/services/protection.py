@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from omni.exceptions import Conflict
 
+from .impact import impact_run
+
 
 def plant_lit_services(
     *,
@@ -27,9 +29,13 @@ def plant_lit_services(
     onts: Iterable = (),
     connections: Iterable = (),
 ) -> list[dict]:
-    """The service points ({"id", "number", "account"}) served through any of these elements (ids). HOOK: [] until
-    the impact query lands (network/services/impact.py)."""
-    return []
+    """The service points ({"id", "number", "account"}) served through any of these elements (ids): one impact
+    query (network.services.impact), planned plant excluded."""
+    impact = impact_run(
+        structures=structures, pathways=pathways, cables=cables, tubes=tubes, strands=strands, enclosures=enclosures,
+        splitters=splitters, pon_ports=pon_ports, olts=olts, onts=onts, connections=connections,
+    )  # fmt: skip
+    return [{"id": s["id"], "number": s["number"], "account": s["account"]} for s in impact.service_points]
 
 
 def plant_guard(**elements) -> None:
