@@ -1,9 +1,8 @@
 """The guard against retiring or deleting plant that carries light to customers.
 
-HOOK for the trace/impact work (issue 13 part 4): `plant_lit_services` must answer the service points whose
-PON-port-to-ONT path crosses any of the given elements (one impact query). Until it is filled it answers
-nothing, so every retire and delete is allowed; the call sites (cable/enclosure/splitter/... retire and delete,
-splice-plan removals) already pass the elements and turn a non-empty answer into a 409 listing the services.
+`plant_lit_services` answers the service points whose PON-port-to-ONT path crosses any of the given elements, with
+one impact query (network.services.impact.impact_run); the call sites (cable/enclosure/splitter/... retire and
+delete, splice-plan removals) pass the elements and `plant_guard` turns a non-empty answer into a 409 listing them.
 """
 
 from collections.abc import Iterable
