@@ -251,6 +251,8 @@ class ImpactView(_NetworkRead):
     or strands), or sets of cables, tubes, strands, enclosures, splitters, PON ports, pathways. Answers the
     service points and accounts served through their lit strands (one SQL query). Changes nothing."""
 
+    reads_only = True  # a read-scoped token may ask (omni.api.permissions.reads_only)
+
     @extend_schema(operation_id="network_impact", request=ImpactIn, responses={200: ImpactOut})
     def post(self, request):
         data = parse(ImpactIn, request)
@@ -276,6 +278,8 @@ class ImpactView(_NetworkRead):
 class RootCauseView(_NetworkRead):
     """Given the ONTs that are down and those that are up: the elements every down ONT's path crosses and no
     up ONT's does, nearest the customers first (`element` is the first). Changes nothing."""
+
+    reads_only = True
 
     @extend_schema(operation_id="network_root_cause", request=RootCauseIn, responses={200: RootCauseOut})
     def post(self, request):

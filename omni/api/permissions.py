@@ -24,13 +24,19 @@ STAFF_ACCESS_OFF = "Your staff access is switched off."
 PORTAL_READ_ONLY = "Portal users have read-only API access."
 
 
-def signed_in_may(permission: permissions.BasePermission, request) -> bool:
+def reads_only(request, view) -> bool:
+    """A safe method, or a POST to a view that only answers a question too long for a query string (a view with
+    `reads_only = True`, e.g. the network's impact: a set of ids in, nothing changed)."""
+    return request.method in permissions.SAFE_METHODS or bool(getattr(view, "reads_only", False))
+
+
+def signed_in_may(permission: permissions.BasePermission, request, view=None) -> bool:
     """The gate every API permission starts with: an active signed-in user; writes need a token with the write
     scope (or a browser session). Sets `permission.message` when a read-only token tries to write."""
     user = request.user
     if not (user and user.is_authenticated and user.is_active):
         return False
-    if request.method in permissions.SAFE_METHODS:
+    if reads_only(request, view):
         return True
     if isinstance(request.auth, ResolvedToken) and not request.auth.can_write:
         permission.message = "This token has the read scope only."
@@ -61,7 +67,7 @@ class ApiAccess(permissions.BasePermission):
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
-        if not signed_in_may(self, request):
+        if not signed_in_may(self, request, view):
             return False
         user = request.user
         if user.audience != Audience.STAFF:

@@ -139,3 +139,8 @@ def test_only_staff_with_the_network_view_permission_may_ask(
         client = api_as(StaffFactory(roles=[role]))
         assert client.post(IMPACT, impact).json()["count"] == 0
         assert_error(client.get(TRACE, query), 404)
+    # Impact and root cause only read: a read-scoped token may ask them (it may not write elsewhere).
+    read_only = api_as(StaffFactory(roles=["Dispatcher"]), scopes=["read"])
+    assert read_only.post(IMPACT, impact).json()["count"] == 0
+    assert read_only.post(ROOT, {"down": impact["cables"]}).status_code == 200
+    assert_error(read_only.post("/api/v1/network/structures/", {"kind": "pole"}), 403)
