@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_notifications")),
     path("", include("portals.staff.urls_webhooks")),
     path("", include("portals.staff.urls_tickets")),
+    path("", include("portals.staff.urls_network")),
 ]
