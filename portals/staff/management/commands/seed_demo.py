@@ -1,5 +1,5 @@
 """Demo data around Lagos, Nigeria: staff of every role, resellers, vendors, accounts, contacts, portal users, and
-the support desk (_seed_tickets.py: calendar, SLA policies, teams, tickets).
+the support desk (_seed_tickets.py: calendar, SLA policies, teams, tickets), a fibre plant (_seed_network.py).
 
 Idempotent: every row has a stable key (email or name); running it again creates only what is missing.
 With DEBUG off it refuses unless --force: its staff of every role share one published password, Admin included.
@@ -32,6 +32,7 @@ from omni.services import partner_create
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
 
+from ._seed_network import seed_network
 from ._seed_tickets import seed_tickets
 
 PASSWORD = "omni-demo-2026"
@@ -144,6 +145,7 @@ class Command(BaseCommand):
         self._accounts(seed, accounts, resellers, staff)
         self._portal_users(logins, resellers, vendors)
         seed_tickets(domain=DOMAIN, seed=seed)
+        seed_network()
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
         # notifications below, not one per demo account.
         outbox.outbox_dispatch_due(now=timezone.now() + timedelta(seconds=outbox.LEASE_SECONDS + 1), seconds=3600)
