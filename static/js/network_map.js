@@ -9,6 +9,7 @@
   if (!element || !window.L || !L.vectorGrid) return;
 
   var map = window.omniMap(element, { scrollWheelZoom: true }).setView(config.center, config.zoom);
+  window.omniNetworkMap = map; // for the browser test: where a point of the plant is on the screen
   var RESOURCES = {
     structures: "structures", pathways: "pathways", cables: "cables",
     enclosures: "enclosures", service_points: "service-points"

@@ -1,0 +1,48 @@
+"""The network map in Debian's chromium: a dispatcher opens /network/map/ on the demo plant, arms the Cut tool,
+clicks the feeder, and the customers behind it are listed beside the map (POST /api/v1/network/impact/)."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from playwright.sync_api import expect
+
+from network.models import Cable, ServicePoint
+from portals.staff.management.commands._seed_network import seed_network
+from tests.browser import on, sign_in
+from tests.crm.factories import AccountFactory
+from tests.omni.factories import PASSWORD, StaffFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_cut_on_the_feeder_lists_the_customers_behind_it(live_server, page):
+    pytest.importorskip("network.api.trace")  # the impact endpoint comes with the trace work: removed on merge
+    accounts = [
+        AccountFactory(name=f"Customer {n}", location=Point(3.4219 + n / 2000, 6.4281 + n / 3000, srid=4326))
+        for n in range(4)
+    ]
+    seed_network()
+    feeder = Cable.objects.get(role="feeder")
+    middle = feeder.geom.interpolate_normalized(0.5)
+    dispatcher = StaffFactory(email="dispatcher@example.com", roles=["Dispatcher"])
+
+    sign_in(page, live_server, "localhost", dispatcher.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    page.get_by_role("link", name="Network").click()
+    page.wait_for_url(on(live_server, "localhost", "/network/map/"))
+    page.wait_for_function("() => window.omniNetworkMap !== undefined")
+    page.get_by_label("Radius (m)").fill("25")
+    page.get_by_role("button", name="Cut").click()
+    expect(page.get_by_role("button", name="Cut")).to_have_attribute("aria-pressed", "true")
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.omniNetworkMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [middle.y, middle.x],
+    )
+    page.locator("#network-map").click(position={"x": x, "y": y})
+
+    listed = page.locator("#cut-affected")
+    expect(listed.locator("li")).to_have_count(len(accounts))
+    for point in ServicePoint.objects.select_related("account"):
+        expect(listed).to_contain_text(point.number)
+    expect(page.locator("#cut-result")).to_contain_text("4 service points affected")
+    for account in accounts:
+        expect(page.locator("#cut-accounts")).to_contain_text(account.number)
