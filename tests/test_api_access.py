@@ -52,6 +52,7 @@ CALENDAR_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_businesscale
 ACTIVE_STAFF = set(ROLES) | {"norole"}  # own records and the event catalogue need no role
 TICKET_READERS = {"agent", "dispatcher", "admin"}  # tickets.view_ticket, view_team (Dispatcher reads only)
 TICKET_WRITERS = {"agent", "admin"}  # add/change_ticket
+NETWORK_READERS = {"dispatcher", "technician", "admin"}  # network.view_* (Admin alone writes plant)
 OWNER = "agent"  # owns the note and the push subscription
 
 
@@ -119,6 +120,9 @@ TABLE: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/tickets/tickets/{id}/comments/"): answers(201, TICKET_WRITERS | {"customer"}, {"reseller"}),
     ("GET", "/api/v1/tickets/teams/"): answers(200, TICKET_READERS),
     ("GET", "/api/v1/tickets/teams/{id}/"): answers(200, TICKET_READERS),
+    # network: the plant as GeoJSON (staff who view the plant export it; importing adds plant: Admin)
+    ("GET", "/api/v1/network/export.geojson"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/import/"): answers(201, {"admin"}),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -188,6 +192,7 @@ def test_every_api_route_is_in_the_schema():
 def world(db, api_as):
     from crm.models import Account, AccountContact, Contact, Reseller
     from crm.services import customer_user_create, reseller_user_create
+    from network.models import Structure
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
@@ -277,9 +282,20 @@ def world(db, api_as):
         "seed-holidays": {"year": 2026},
         "ticket": {"account": str(account.pk), "subject": "Router down again", "priority": "high"},
         "comments": {"body": "Any news?"},
+        "geojson": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [3.4, 6.45]},
+                    "properties": {"layer": "structures", "kind": "pole", "name": "Imported pole"},
+                },
+            ],
+        },  # fmt: skip
     }
     models = [Account, Contact, AccountContact, Reseller, Vendor, Delivery, Notification, PushSubscription]
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
+    models += [Structure]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
@@ -298,6 +314,8 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "tickets/sla-policies": "policy",
     "tickets/tickets": "ticket",
     "tickets/teams": "team",
+    "network/export.geojson": None,
+    "network/import": "geojson",
 }
 ACTION_BODIES = (
     "transition",
@@ -316,7 +334,7 @@ def _request(world: dict, method: str, path: str):
     resource = RESOURCES[f"{app}/{name}"]
     url = path.replace("{key}", "crm.account.created").replace("{message_pk}", str(world["ids"]["message"]))
     url = url.replace("{date}", HOLIDAY.isoformat())
-    if resource:
+    if resource and "{id}" in url:
         url = url.replace("{id}", str(world["ids"][resource]))
     if method in ("GET", "DELETE"):
         return url, None
