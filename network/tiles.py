@@ -171,3 +171,47 @@ def layer_version(layer: str) -> str:
 
 def etag(layer: str) -> str:
     return f'"{layer}-{layer_version(layer)}"'
+
+
+def cable_capacity(cable_ids) -> dict:
+    """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query (the tiles' rule:
+    lit = spliced at both ends, until the trace marks lit paths)."""
+    ids = [str(pk) for pk in cable_ids]
+    if not ids:
+        return {}
+    sql = """
+        WITH joined AS (
+            SELECT s.cable_id, s.reserved, s.damaged,
+                   (SELECT count(*) FROM network_endpoint e
+                    JOIN network_connectionend ce ON ce.endpoint_id = e.id WHERE e.strand_id = s.id) = 2 AS lit
+            FROM network_strand s WHERE s.cable_id = ANY(%s::uuid[])
+        )
+        SELECT cable_id, count(*) FILTER (WHERE lit AND NOT damaged),
+               count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged),
+               count(*) FILTER (WHERE NOT lit AND NOT reserved AND NOT damaged), count(*) FILTER (WHERE damaged)
+        FROM joined GROUP BY cable_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return {
+            row[0]: {"lit": row[1], "reserved": row[2], "dark": row[3], "damaged": row[4]} for row in cursor.fetchall()
+        }
+
+
+def pon_port_onts(port_ids) -> dict:
+    """{PON port id: ONTs reached downstream} in one recursive query over the edge view (a count for the
+    utilisation column; the trace is the full answer)."""
+    ids = [str(pk) for pk in port_ids]
+    if not ids:
+        return {}
+    sql = """
+        WITH RECURSIVE walk(port_id, endpoint_id) AS (
+            SELECT e.pon_port_id, e.id FROM network_endpoint e WHERE e.pon_port_id = ANY(%s::uuid[])
+            UNION
+            SELECT w.port_id, x.dst_id FROM walk w
+            JOIN network_edge x ON x.src_id = w.endpoint_id AND x.direction IN ('both', 'down') AND NOT x.planned
+        )
+        SELECT w.port_id, count(DISTINCT ep.ont_id) FROM walk w
+        JOIN network_endpoint ep ON ep.id = w.endpoint_id AND ep.ont_id IS NOT NULL GROUP BY w.port_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return dict(cursor.fetchall())
