@@ -49,7 +49,16 @@
       maxNativeZoom: 20,
       getFeatureId: function (f) { return f.properties.id; }
     });
-    layer.on("click", function (event) { showDetails(name, event.layer.properties); });
+    layer.on("click", function (event) {
+      showDetails(name, event.layer.properties);
+      if (cutting) return;  // the click is the cut's place
+      var p = event.layer.properties;
+      var box = document.createElement("div");
+      box.appendChild(text("strong", [p.number, p.name].filter(Boolean).join(" ")));
+      box.appendChild(text("div", [p.kind || p.role, p.status].filter(Boolean).join(" · ")));
+      if (name === "cables") box.appendChild(text("div", p.lit + " lit / " + p.reserved + " reserved / " + p.dark + " dark"));
+      L.popup().setLatLng(event.latlng).setContent(box).openOn(map);
+    });
     layer.addTo(map);
     layers[name] = layer;
   });
@@ -115,7 +124,6 @@
     var fields = Object.assign({ layer: layer }, properties);
     delete fields.geom;
     fill(fields);
-    L.popup().setLatLng(map.getCenter());
     api(RESOURCES[layer] + "/" + properties.id + "/").then(function (body) {
       delete body.geom;
       fill(Object.assign({ layer: layer }, properties, body));

@@ -11,7 +11,7 @@ from django.db import connection
 
 from network import services, tiles
 from network.choices import CableRole, EnclosureKind, StructureKind
-from network.models import ServicePoint, Structure
+from network.models import Pathway, ServicePoint, Structure
 from tests.omni.factories import StaffFactory
 
 from . import factories
@@ -70,7 +70,7 @@ def test_a_tile_is_protobuf_with_its_layer(staff, plant):
     for layer in ("structures", "pathways", "cables", "enclosures", "service_points"):
         if layer == "pathways":
             services.record_create(
-                tiles_pathway_model(), kind="aerial_span", a_structure=plant["a"].structure,
+                Pathway, kind="aerial_span", a_structure=plant["a"].structure,
                 b_structure=plant["b"].structure,
                 geom=LineString(plant["a"].structure.geom.coords, plant["b"].structure.geom.coords, srid=4326),
             )  # fmt: skip
@@ -79,12 +79,6 @@ def test_a_tile_is_protobuf_with_its_layer(staff, plant):
         assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
         assert response["ETag"].startswith(f'"{layer}-')
         assert layer in decode(response), layer
-
-
-def tiles_pathway_model():
-    from network.models import Pathway
-
-    return Pathway
 
 
 def test_cables_carry_role_and_capacity(staff, plant):
