@@ -42,7 +42,7 @@
     var styles = {};
     styles[name] = STYLES[name];
     var layer = L.vectorGrid.protobuf(config.tiles.replace("{layer}", name), {
-      rendererFactory: L.canvas.tile,
+      rendererFactory: L.svg.tile, // SVG: each feature takes its own clicks, whichever layer is on top
       vectorTileLayerStyles: styles,
       interactive: true,
       minZoom: config.layers[name],
