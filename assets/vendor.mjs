@@ -15,7 +15,11 @@ const copies = [
   ["node_modules/leaflet.markercluster/dist/leaflet.markercluster.js.map", "static/vendor/leaflet.markercluster/leaflet.markercluster.js.map"],
   ["node_modules/leaflet.markercluster/dist/MarkerCluster.css", "static/vendor/leaflet.markercluster/MarkerCluster.css"],
   ["node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css", "static/vendor/leaflet.markercluster/MarkerCluster.Default.css"],
+  // Vector tiles (/tiles/<layer>/<z>/<x>/<y>.mvt) on the network map: the bundle carries its protobuf decoder.
+  ["node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.js", "static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js"],
+  ["node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.js.map", "static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js.map"],
 ];
+mkdirSync("static/vendor/leaflet.vectorgrid", { recursive: true });
 mkdirSync("static/vendor/leaflet", { recursive: true });
 mkdirSync("static/vendor/leaflet.markercluster", { recursive: true });
 for (const [from, to] of copies) cpSync(from, to, { recursive: true });

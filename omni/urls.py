@@ -26,6 +26,7 @@ api_v1 = [
     path("workforce/", include("workforce.api.urls")),
     path("tickets/", include("tickets.api.urls")),
     path("network/", include("network.api.urls")),
+    path("network/", include("network.api.geojson")),
     path("notifications/", include("notifications.api.urls")),
     path("network/", include("network.api.trace")),
 ]

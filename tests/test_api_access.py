@@ -174,6 +174,9 @@ TABLE: dict[tuple[str, str], dict] = {
     ("GET", "/api/v1/network/trace/"): answers(200, NETWORK_READERS),
     ("POST", "/api/v1/network/impact/"): answers(200, NETWORK_READERS),
     ("POST", "/api/v1/network/root-cause/"): answers(200, NETWORK_READERS),
+    # network: the plant as GeoJSON (staff who view the plant export it; importing adds plant: Admin)
+    ("GET", "/api/v1/network/export.geojson"): answers(200, NETWORK_READERS),
+    ("POST", "/api/v1/network/import/"): answers(201, {"admin"}),
     # notifications: the delivery log (staff only)
     ("GET", "/api/v1/notifications/deliveries/"): answers(200, DELIVERY_READERS),
     ("GET", "/api/v1/notifications/deliveries/{id}/"): answers(200, DELIVERY_READERS),
@@ -321,6 +324,7 @@ def world(db, api_as):
     from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Quote, QuoteLine, Reseller
     from crm.services import customer_user_create, quote_create, quote_send, reseller_user_create
     from network import services as network_services
+    from network.models import Structure
     from notifications.choices import DeliveryStatus, WebhookMessageStatus
     from notifications.models import (
         Delivery,
@@ -434,6 +438,16 @@ def world(db, api_as):
         "reject": {"name": "Ada Obi", "reason": "Too dear"},
         "impact": {"pon_ports": [str(pon_port.pk)]},
         "root-cause": {"down": [str(ont.pk)]},
+        "geojson": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [3.4, 6.45]},
+                    "properties": {"layer": "structures", "kind": "pole", "name": "Imported pole"},
+                },
+            ],
+        },  # fmt: skip
     }
     network_ids, network_bodies, network_models = _network_world(account)
     ids.update(network_ids)
@@ -443,6 +457,7 @@ def world(db, api_as):
     models += network_models
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
     models += [Quote, QuoteLine]
+    models += [Structure]
     clients = {name: api_as(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
@@ -557,6 +572,8 @@ RESOURCES = {  # the first two segments of a path -> the object its {id} names
     "network/trace": None,
     "network/impact": None,
     "network/root-cause": None,
+    "network/export.geojson": None,
+    "network/import": "geojson",
 }
 ACTION_BODIES = (
     "transition",
@@ -581,7 +598,7 @@ def _request(world: dict, method: str, path: str):
     resource = RESOURCES[f"{app}/{name}"]
     url = path.replace("{key}", "crm.account.created").replace("{message_pk}", str(world["ids"]["message"]))
     url = url.replace("{date}", HOLIDAY.isoformat())
-    if resource:
+    if resource and "{id}" in url:
         url = url.replace("{id}", str(world["ids"][resource]))
     if path == "/api/v1/network/trace/":
         url += f"?from=pon_port:{world['ids']['pon_port']}"

@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_partners")),
     path("", include("portals.staff.urls_leads")),
     path("", include("portals.staff.urls_quotes")),
+    path("", include("portals.staff.urls_network")),
 ]
