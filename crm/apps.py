@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 _ACCOUNTS = ["view_account", "view_contact", "view_accountcontact", "view_reseller"]
@@ -41,3 +42,26 @@ class CrmConfig(AppConfig):
         "Technician": [f"crm.{p}" for p in _ACCOUNTS],
         "Inventory manager": ["crm.view_account"],
     }
+
+    def ready(self):
+        post_migrate.connect(lead_stages_ensure, sender=self, dispatch_uid="crm.lead_stages_ensure")
+
+
+def lead_stages_ensure(sender, using="default", apps=None, **kwargs):
+    """After migrate (and a test database flush, which also sends post_migrate): the default pipeline stages when
+    there is no stage at all. An instance that edited its stages keeps them; a database migrated back before the
+    stages existed is left alone."""
+    from .choices import DEFAULT_LEAD_STAGES
+
+    try:
+        stage_model = apps.get_model("crm", "LeadStage") if apps is not None else sender.get_model("LeadStage")
+    except LookupError:
+        return
+    if stage_model.objects.using(using).exists():
+        return
+    stage_model.objects.using(using).bulk_create(
+        [
+            stage_model(name=name, position=position, probability=probability, is_won=won, is_lost=lost)
+            for name, position, probability, won, lost in DEFAULT_LEAD_STAGES
+        ]
+    )

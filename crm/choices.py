@@ -67,3 +67,15 @@ QUOTE_TRANSITIONS: dict[str, set[str]] = {
     QuoteStatus.REJECTED: set(),
     QuoteStatus.EXPIRED: set(),
 }
+
+
+# The pipeline a fresh instance starts with (name, position, probability %, won, lost): created by migration 0003
+# and again after a migrate or flush that left no stage at all (crm.apps), so the pipeline is never empty.
+DEFAULT_LEAD_STAGES = (
+    ("New", 10, 10, False, False),
+    ("Contacted", 20, 20, False, False),
+    ("Qualified", 30, 40, False, False),
+    ("Quoted", 40, 60, False, False),
+    ("Won", 50, 100, True, False),
+    ("Lost", 60, 0, False, True),
+)

@@ -54,21 +54,31 @@ def test_sales_drags_a_lead_to_the_next_stage_and_the_totals_follow(live_server,
 
 def test_dropping_on_lost_asks_why_and_a_cancel_changes_nothing(live_server, page, sales):
     stages()
-    lead = LeadFactory(company="Doubtful Ltd", expected_monthly_value=Decimal("700.00"))
+    # From Quoted (the fourth column) to Lost (the sixth): both on screen once the board is scrolled to Lost.
+    lead = LeadFactory(company="Doubtful Ltd", stage=stage("Quoted"), expected_monthly_value=Decimal("700.00"))
     sign_in(page, live_server, "localhost", sales.email, PASSWORD)
     page.wait_for_url(on(live_server, "localhost", "/"))
     page.goto(on(live_server, "localhost", "/leads/board/"))
-    card = _column(page, "New").locator("[data-lead-card]", has_text="Doubtful Ltd")
+    _column(page, "Lost").scroll_into_view_if_needed()
+    card = _column(page, "Quoted").locator("[data-lead-card]", has_text="Doubtful Ltd")
+    asked = []
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    def cancel(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
     card.drag_to(_column(page, "Lost").locator("ol"))
-    _expect_column(page, "New", 1, "700.00")
-    assert Lead.objects.get(pk=lead.pk).stage.name == "New"
+    page.wait_for_timeout(300)
+    assert len(asked) == 1  # the reason was asked for
+    _expect_column(page, "Quoted", 1, "700.00")
+    assert Lead.objects.get(pk=lead.pk).stage.name == "Quoted"
 
     page.once("dialog", lambda dialog: dialog.accept("Went with a competitor"))
+    _column(page, "Lost").scroll_into_view_if_needed()
     card.drag_to(_column(page, "Lost").locator("ol"))
     _expect_column(page, "Lost", 1, "700.00")
-    expect(_column(page, "New").locator("[data-lead-card]")).to_have_count(0)
+    expect(_column(page, "Quoted").locator("[data-lead-card]")).to_have_count(0)
     lead.refresh_from_db()
     assert (lead.stage.name, lead.lost_reason) == ("Lost", "Went with a competitor")
 

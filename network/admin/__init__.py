@@ -1,4 +1,4 @@
 """network's admin: plant.py (civil, fibre, equipment, service points) and connectivity.py (endpoints,
-connections, splice plans). Writes go through network.services."""
+connections, splice plans) and paths.py (the path cache, read-only). Writes go through network.services."""
 
-from . import connectivity, plant  # noqa: F401
+from . import connectivity, paths, plant  # noqa: F401

@@ -306,3 +306,25 @@ def test_two_reminder_runs_at_once_remind_each_lead_once():
     assert first + rest == 6
     assert Delivery.objects.filter(event="crm.lead.follow_up_due", channel="email").count() == 6
     assert not Lead.objects.exclude(follow_up_reminded_on=TODAY).exists()
+
+
+def test_the_default_stages_come_back_when_migrate_or_a_flush_left_none():
+    from django.apps import apps
+
+    from crm.apps import lead_stages_ensure
+    from crm.models import LeadStage
+
+    config = apps.get_app_config("crm")
+    LeadStage.objects.all().delete()
+    lead_stages_ensure(config)
+    assert list(LeadStage.objects.order_by("position").values_list("name", "is_won", "is_lost")) == [
+        ("New", False, False),
+        ("Contacted", False, False),
+        ("Qualified", False, False),
+        ("Quoted", False, False),
+        ("Won", True, False),
+        ("Lost", False, True),
+    ]
+    LeadStage.objects.exclude(name="New").delete()
+    lead_stages_ensure(config)  # an instance's own pipeline is kept
+    assert list(LeadStage.objects.values_list("name", flat=True)) == ["New"]
