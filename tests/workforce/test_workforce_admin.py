@@ -89,7 +89,8 @@ def test_second_primary_membership_from_the_admin_is_refused(admin, rows):
         valid_0="2030-01-01",
         valid_1="",
     )
-    admin.post("/admin/workforce/territorymembership/add/", data)
+    response = admin.post("/admin/workforce/territorymembership/add/", data, follow=True)
+    assert "already has a primary territory" in response.content.decode()
     assert TerritoryMembership.objects.filter(technician=technician).count() == 1
 
 
