@@ -1,10 +1,17 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
 from omni.models import User
 
-from .models import Vendor, VendorUser
+from .models import Technician, Vendor, VendorUser, WorkOrder
 
 
 def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
@@ -33,3 +40,129 @@ def vendor_list_with_counts(*, user: User) -> QuerySet[Vendor]:
 
 def vendor_portal_users(*, vendor: Vendor) -> QuerySet[VendorUser]:
     return VendorUser.objects.filter(vendor=vendor).select_related("user").order_by("user__email")
+
+
+# --- work orders -----------------------------------------------------------------------------------------------
+
+WORK_ORDER_FIELDS = (
+    "id", "number", "account", "work_type", "priority", "status", "earliest_start", "due_by", "window_start",
+    "window_end", "duration_minutes", "pinned", "ticket", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _as_json(data):
+    return orjson.loads(OrjsonRenderer().render(data))
+
+
+def work_order_payload(work_order_id) -> dict:
+    """The work order as staff see it: the payload of workforce.work_order.* events (location as [lon, lat])."""
+    columns = [WorkOrder._meta.get_field(name).attname for name in WORK_ORDER_FIELDS]
+    row = WorkOrder.objects.filter(pk=work_order_id).values(*columns, "location").get()
+    data = {name: row[WorkOrder._meta.get_field(name).attname] for name in WORK_ORDER_FIELDS}
+    data["location"] = list(row["location"].coords)
+    return _as_json(data)
+
+
+# --- candidates (DOMAIN.md C.4.1) ------------------------------------------------------------------------------
+
+_CANDIDATES_SQL = """
+WITH wo AS (
+    SELECT w.id, w.location,
+           CASE WHEN %(start)s::timestamptz IS NOT NULL
+                THEN tstzrange(%(start)s::timestamptz,
+                               %(start)s::timestamptz + make_interval(mins => w.duration_minutes), '[)')
+                WHEN coalesce(w.window_start, w.earliest_start) IS NOT NULL
+                  OR coalesce(w.window_end, w.due_by) IS NOT NULL
+                THEN tstzrange(coalesce(w.window_start, w.earliest_start), coalesce(w.window_end, w.due_by), '[)')
+           END AS span,
+           %(start)s::timestamptz IS NOT NULL AS exact
+    FROM workforce_workorder w
+    WHERE w.id = ANY(%(work_orders)s::uuid[])
+)
+SELECT wo.id, t.id,
+       CASE WHEN t.home_base IS NULL THEN NULL
+            ELSE ST_Distance(t.home_base::geography, wo.location::geography) END AS distance_m
+FROM wo
+JOIN workforce_technician t ON t.active
+CROSS JOIN LATERAL (
+    SELECT coalesce((lower(wo.span) AT TIME ZONE t.time_zone)::date, %(today)s::date) AS day
+) d
+WHERE
+    -- skills, by relational division: no required skill the technician lacks at level with a valid certificate
+    NOT EXISTS (
+        SELECT 1 FROM workforce_workorderskill r
+        WHERE r.work_order_id = wo.id AND NOT EXISTS (
+            SELECT 1 FROM workforce_technicianskill ts JOIN workforce_skill s ON s.id = ts.skill_id
+            WHERE ts.technician_id = t.id AND ts.skill_id = r.skill_id AND ts.level >= r.min_level
+              AND (ts.certified_until >= d.day OR (ts.certified_until IS NULL AND NOT s.requires_certification))
+        )
+    )
+    -- territory: a membership valid that day in a territory covering the location
+    AND EXISTS (
+        SELECT 1 FROM workforce_territorymembership m JOIN workforce_serviceterritory st ON st.id = m.territory_id
+        WHERE m.technician_id = t.id AND m.valid @> d.day AND ST_Covers(st.geom, wo.location)
+          AND (%(territory)s::uuid IS NULL OR st.id = %(territory)s::uuid)
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM workforce_workorder_excluded_technicians x
+        WHERE x.workorder_id = wo.id AND x.technician_id = t.id
+    )
+    -- availability: a shift covering the slot (or meeting the window), no approved time off or live appointment
+    AND (wo.span IS NULL OR EXISTS (
+        SELECT 1 FROM workforce_shift sh
+        WHERE sh.technician_id = t.id AND CASE WHEN wo.exact THEN sh.during @> wo.span ELSE sh.during && wo.span END
+    ))
+    AND (wo.span IS NULL OR NOT EXISTS (
+        SELECT 1 FROM workforce_timeoff o
+        WHERE o.technician_id = t.id AND o.status = 'approved'
+          AND CASE WHEN wo.exact THEN o.during && wo.span ELSE o.during @> wo.span END
+    ))
+    AND (NOT wo.exact OR NOT EXISTS (
+        SELECT 1 FROM workforce_appointment a
+        WHERE a.technician_id = t.id AND a.status <> 'cancelled' AND a.scheduled && wo.span AND a.work_order_id <> wo.id
+    ))
+    AND (%(radius_m)s::float IS NULL OR ST_DWithin(t.home_base::geography, wo.location::geography, %(radius_m)s::float))
+ORDER BY wo.id, distance_m NULLS LAST, t.id
+"""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    technician: Technician
+    distance_m: float | None
+
+
+def candidate_rows(
+    *,
+    work_order_ids: list,
+    start: datetime | None = None,
+    territory_id=None,
+    radius_m: float | None = None,
+) -> list[tuple]:
+    """(work order id, technician id, distance from home base in metres) for every technician passing the hard
+    rules for each work order, nearest first, in ONE query whatever the number of technicians or work orders.
+
+    With `start`, the slot is [start, start + duration): a shift must cover it and no approved time off or live
+    appointment may overlap it. Without it, the work order's window ([window or earliest start, window end or
+    due by)) must meet a shift and not lie wholly inside approved time off; appointments are the slot search's
+    business. Certifications and memberships are checked on the slot's (or window's) day in the technician's
+    time zone, or today."""
+    params = {
+        "work_orders": [str(pk) for pk in work_order_ids],
+        "start": start,
+        "territory": str(territory_id) if territory_id else None,
+        "radius_m": radius_m,
+        "today": timezone.localdate(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, params)
+        return cursor.fetchall()
+
+
+def work_order_candidates(
+    *, work_order_id, start: datetime | None = None, territory_id=None, radius_m: float | None = None
+) -> list[Candidate]:
+    """The technicians passing the hard rules for one work order, nearest first: two queries."""
+    rows = candidate_rows(work_order_ids=[work_order_id], start=start, territory_id=territory_id, radius_m=radius_m)
+    technicians = Technician.objects.select_related("user").in_bulk([tech for _, tech, _ in rows])
+    return [Candidate(technicians[tech], distance) for _, tech, distance in rows]

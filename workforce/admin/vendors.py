@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from omni.admin import PartnerMembershipAdmin, PartnerOrganisationAdmin
 
-from .models import Vendor, VendorUser
+from ..models import Vendor, VendorUser
 
 admin.site.register(Vendor, PartnerOrganisationAdmin)
 admin.site.register(VendorUser, PartnerMembershipAdmin)

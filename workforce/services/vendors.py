@@ -6,7 +6,7 @@ from uuid import UUID
 from omni.models import User
 from omni.services import partner_user_create
 
-from .models import Vendor
+from ..models import Vendor
 
 
 def vendor_user_create(*, vendor_id: UUID, email: str, password: str | None = None, full_name: str = "") -> User:

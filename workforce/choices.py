@@ -1,0 +1,72 @@
+"""Choices of the workforce app; each is backed by a CheckConstraint on its column (STYLE.md section 2)."""
+
+from django.db.models import Q, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+
+class TechnicianKind(TextChoices):
+    EMPLOYEE = "employee", _("Employee")
+    CONTRACTOR = "contractor", _("Contractor")
+    VENDOR = "vendor", _("Vendor crew")
+
+
+class MembershipKind(TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    RELOCATION = "relocation", _("Relocation")
+
+
+class ShiftKind(TextChoices):
+    REGULAR = "regular", _("Regular")
+    ON_CALL = "on_call", _("On call")
+    OVERTIME = "overtime", _("Overtime")
+
+
+class TimeOffStatus(TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class WorkOrderPriority(TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class WorkOrderStatus(TextChoices):
+    NEW = "new", _("New")
+    SCHEDULED = "scheduled", _("Scheduled")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SITE = "on_site", _("On site")
+    COMPLETED = "completed", _("Completed")
+    CANNOT_COMPLETE = "cannot_complete", _("Cannot complete")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = WorkOrderStatus
+WORK_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.SCHEDULED, S.CANCELLED}),
+    S.SCHEDULED: frozenset({S.NEW, S.DISPATCHED, S.CANCELLED}),
+    S.DISPATCHED: frozenset({S.SCHEDULED, S.EN_ROUTE, S.CANCELLED}),
+    S.EN_ROUTE: frozenset({S.ON_SITE, S.DISPATCHED, S.CANNOT_COMPLETE}),
+    S.ON_SITE: frozenset({S.COMPLETED, S.CANNOT_COMPLETE}),
+    S.COMPLETED: frozenset(),
+    S.CANNOT_COMPLETE: frozenset({S.NEW, S.SCHEDULED}),
+    S.CANCELLED: frozenset(),
+}
+WORK_ORDER_CLOSED = frozenset({S.COMPLETED, S.CANCELLED})
+
+
+class AppointmentStatus(TextChoices):
+    BOOKED = "booked", _("Booked")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SITE = "on_site", _("On site")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+LIVE = ~Q(status=AppointmentStatus.CANCELLED)
