@@ -4,7 +4,8 @@ plant: every selector answers none() to anyone but active staff."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import Exists, F, Func, OuterRef, Prefetch, QuerySet, Subquery, UUIDField
 
 from omni.choices import Audience
 from omni.models import User
@@ -12,12 +13,12 @@ from omni.models import User
 from ..models import (
     Cable,
     CableSegment,
-    ConnectionEnd,
     Enclosure,
     Endpoint,
     Olt,
     Ont,
     PonPort,
+    ServicePath,
     ServicePoint,
     SplicePlan,
     SplicePlanEntry,
@@ -75,18 +76,43 @@ def plant_list_visible_to(model, *, user: User) -> QuerySet:
     return _base(model)
 
 
-def strand_state(*, reserved: bool, a_connected: bool, b_connected: bool) -> str:
-    """lit / reserved / dark. Interim rule: a strand connected at both ends is lit. TODO(issue 13 part 3): lit means
-    on a connection chain that reaches a PON port, answered by the trace."""
-    if a_connected and b_connected:
+# The one definition of a lit strand (DOMAIN.md A.4 item 8): the strand is on a connection chain that reaches a PON
+# port, read from the path cache: some ServicePath (PON port -> ONT of a service point) crosses it. One probe of the
+# GIN index on `elements` per strand, so lists, the strand table and the tiles stay set-based and their query counts
+# fixed. Trade-offs, accepted: the cache is rebuilt PATHS_DEBOUNCE (30 s) after an edit, so a fresh splice shows lit
+# that late; and a strand that carries light but has no ONT of a service point downstream yet shows dark (or
+# reserved) until one is connected. The trace and the impact query stay the source of truth.
+LIT_STRAND_SQL = "EXISTS (SELECT 1 FROM network_servicepath lit_p WHERE lit_p.elements @> ARRAY[{strand}]::uuid[])"
+
+
+def lit_strand_sql(strand: str) -> str:
+    """LIT_STRAND_SQL for the strand id column `strand` (e.g. "s.id"), for raw SQL (tiles, capacity)."""
+    return LIT_STRAND_SQL.format(strand=strand)
+
+
+def strand_is_lit(strand=None) -> Exists:
+    """LIT_STRAND_SQL as an ORM expression over the strand in `strand` (an OuterRef, default the outer pk)."""
+    ref = strand if strand is not None else OuterRef("pk")
+    return Exists(
+        ServicePath.objects.filter(
+            elements__contains=Func(
+                ref, function="ARRAY", template="ARRAY[%(expressions)s]::uuid[]", output_field=ArrayField(UUIDField())
+            )
+        )
+    )
+
+
+def strand_state(*, reserved: bool, lit: bool) -> str:
+    """lit / reserved / dark: lit as LIT_STRAND_SQL says (on a PON port's path), else reserved when held, else
+    dark."""
+    if lit:
         return "lit"
     return "reserved" if reserved else "dark"
 
 
 def cable_strands(*, cable_id) -> QuerySet[Strand]:
-    """A cable's strands in number order with their tube, both endpoint ids and whether each end is connected:
-    one query whatever the fibre count."""
-    connected = ConnectionEnd.objects.filter(endpoint__strand=OuterRef("pk"))
+    """A cable's strands in number order with their tube, both endpoint ids and whether each is lit
+    (strand_is_lit): one query whatever the fibre count."""
     return (
         Strand.objects.filter(cable_id=cable_id)
         .annotate(
@@ -95,8 +121,7 @@ def cable_strands(*, cable_id) -> QuerySet[Strand]:
             tube_stripe=F("tube__stripe"),
             a_endpoint=_endpoint_of(strand=OuterRef("pk"), side="a"),
             b_endpoint=_endpoint_of(strand=OuterRef("pk"), side="b"),
-            a_connected=Exists(connected.filter(endpoint__side="a")),
-            b_connected=Exists(connected.filter(endpoint__side="b")),
+            lit=strand_is_lit(),
         )
         .order_by("number")
     )
