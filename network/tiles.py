@@ -7,8 +7,8 @@ feeder cables from z10, distribution cables from z13, structures, pathways and c
 terminals (MST, ONT box) and service points from z16. Below a layer's zoom, or where nothing is, the tile is empty.
 
 Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`). "lit" is the one definition in
-network.selectors.plant (LIT_STRAND_SQL: a cached service path from a PON port crosses the strand, one GIN probe per
-strand); reserved and damaged are the strand's flags; dark is the rest.
+network.selectors.plant (LIT_STRANDS_SQL: a cached service path from a PON port crosses the strand; one GIN probe
+for the tile's cables); reserved and damaged are the strand's flags; dark is the rest.
 
 The ETag is a per-layer version computed, in one cheap query, from `count(*)` and `max(updated_at)` of the tables a
 layer reads (a create or delete changes the count, an edit the latest update), so no write path has to remember to
@@ -66,7 +66,7 @@ def _pathways(z: int) -> str:
 
 def _cables(z: int) -> str:
     roles = ", ".join(f"'{role}'" for role, zoom in CABLE_ROLE_ZOOM.items() if z >= zoom)
-    # Capacity only for the cables in the tile: one GROUP BY over their strands, lit as LIT_STRAND_SQL says.
+    # Capacity only for the cables in the tile: one GROUP BY over their strands, lit as LIT_STRANDS_SQL says.
     return f"""
         WITH c AS (
             SELECT c.id, c.number, c.name, c.role, c.status, c.cable_type_id, c.geom,
@@ -75,7 +75,7 @@ def _cables(z: int) -> str:
             WHERE c.geom && {IN_TILE} AND c.role IN ({roles})
         ), joined AS (
             SELECT s.cable_id, s.reserved, s.damaged,
-                   {lit_strand_sql("s.id")} AS lit
+                   {lit_strand_sql("s.id", "ARRAY(SELECT id FROM c)")} AS lit
             FROM network_strand s WHERE s.cable_id IN (SELECT id FROM c)
         ), capacity AS (
             SELECT cable_id,
@@ -173,21 +173,21 @@ def etag(layer: str) -> str:
 
 def cable_capacity(cable_ids) -> dict:
     """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query (lit as
-    LIT_STRAND_SQL says, like the tiles)."""
+    LIT_STRANDS_SQL says, like the tiles)."""
     ids = [str(pk) for pk in cable_ids]
     if not ids:
         return {}
     sql = f"""
         WITH joined AS (
-            SELECT s.cable_id, s.reserved, s.damaged, {lit_strand_sql("s.id")} AS lit
-            FROM network_strand s WHERE s.cable_id = ANY(%s::uuid[])
+            SELECT s.cable_id, s.reserved, s.damaged, {lit_strand_sql("s.id", "%(ids)s::uuid[]")} AS lit
+            FROM network_strand s WHERE s.cable_id = ANY(%(ids)s::uuid[])
         )
         SELECT cable_id, count(*) FILTER (WHERE lit AND NOT damaged),
                count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged),
                count(*) FILTER (WHERE NOT lit AND NOT reserved AND NOT damaged), count(*) FILTER (WHERE damaged)
         FROM joined GROUP BY cable_id"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids])
+        cursor.execute(sql, {"ids": ids})
         return {
             row[0]: {"lit": row[1], "reserved": row[2], "dark": row[3], "damaged": row[4]} for row in cursor.fetchall()
         }

@@ -4,8 +4,8 @@ plant: every selector answers none() to anyone but active staff."""
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
-from django.db.models import Exists, F, Func, OuterRef, Prefetch, QuerySet, Subquery, UUIDField
+from django.db.models import BooleanField, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from omni.choices import Audience
 from omni.models import User
@@ -18,7 +18,6 @@ from ..models import (
     Olt,
     Ont,
     PonPort,
-    ServicePath,
     ServicePoint,
     SplicePlan,
     SplicePlanEntry,
@@ -77,33 +76,31 @@ def plant_list_visible_to(model, *, user: User) -> QuerySet:
 
 
 # The one definition of a lit strand (DOMAIN.md A.4 item 8): the strand is on a connection chain that reaches a PON
-# port, read from the path cache: some ServicePath (PON port -> ONT of a service point) crosses it. One probe of the
-# GIN index on `elements` per strand, so lists, the strand table and the tiles stay set-based and their query counts
-# fixed. Trade-offs, accepted: the cache is rebuilt PATHS_DEBOUNCE (30 s) after an edit, so a fresh splice shows lit
-# that late; and a strand that carries light but has no ONT of a service point downstream yet shows dark (or
-# reserved) until one is connected. The trace and the impact query stay the source of truth.
-LIT_STRAND_SQL = "EXISTS (SELECT 1 FROM network_servicepath lit_p WHERE lit_p.elements @> ARRAY[{strand}]::uuid[])"
+# port, read from the path cache: some ServicePath (PON port -> ONT of a service point) crosses it. Set-based: every
+# path's `elements` hold the cable of each strand it crosses, so the lit strands of some cables are the elements of
+# the paths crossing those cables (one probe of the GIN index on `elements` for the whole set, then a hashed
+# `strand.id IN (...)`), for the strand table (one cable), the capacity lists and the tiles alike; query counts stay
+# fixed. (A per-strand `EXISTS (... elements @> ARRAY[strand])` is the same rule but the planner runs it as a
+# sequential scan per strand: minutes on the bench city.) Trade-offs, accepted: the cache is rebuilt PATHS_DEBOUNCE
+# (30 s) after an edit, so a fresh splice shows lit that late; and a strand that carries light but has no ONT of a
+# service point downstream yet shows dark (or reserved) until one is connected. The trace and the impact query stay
+# the source of truth.
+LIT_STRANDS_SQL = "SELECT unnest(lit_p.elements) FROM network_servicepath lit_p WHERE lit_p.elements && {cables}"
 
 
-def lit_strand_sql(strand: str) -> str:
-    """LIT_STRAND_SQL for the strand id column `strand` (e.g. "s.id"), for raw SQL (tiles, capacity)."""
-    return LIT_STRAND_SQL.format(strand=strand)
+def lit_strand_sql(strand: str, cables: str) -> str:
+    """A boolean SQL expression: the strand whose id column is `strand` is lit; `cables` is a uuid[] SQL expression
+    holding (at least) that strand's cable, e.g. "ARRAY(SELECT id FROM c)" or "ARRAY[%s]::uuid[]"."""
+    return f"{strand} IN ({LIT_STRANDS_SQL.format(cables=cables)})"
 
 
-def strand_is_lit(strand=None) -> Exists:
-    """LIT_STRAND_SQL as an ORM expression over the strand in `strand` (an OuterRef, default the outer pk)."""
-    ref = strand if strand is not None else OuterRef("pk")
-    return Exists(
-        ServicePath.objects.filter(
-            elements__contains=Func(
-                ref, function="ARRAY", template="ARRAY[%(expressions)s]::uuid[]", output_field=ArrayField(UUIDField())
-            )
-        )
-    )
+def strand_is_lit(*, cable_id) -> RawSQL:
+    """lit_strand_sql as an ORM expression for the strands of one cable."""
+    return RawSQL(lit_strand_sql('"network_strand"."id"', "ARRAY[%s]::uuid[]"), [str(cable_id)], BooleanField())
 
 
 def strand_state(*, reserved: bool, lit: bool) -> str:
-    """lit / reserved / dark: lit as LIT_STRAND_SQL says (on a PON port's path), else reserved when held, else
+    """lit / reserved / dark: lit as lit_strand_sql says (on a PON port's path), else reserved when held, else
     dark."""
     if lit:
         return "lit"
@@ -121,7 +118,7 @@ def cable_strands(*, cable_id) -> QuerySet[Strand]:
             tube_stripe=F("tube__stripe"),
             a_endpoint=_endpoint_of(strand=OuterRef("pk"), side="a"),
             b_endpoint=_endpoint_of(strand=OuterRef("pk"), side="b"),
-            lit=strand_is_lit(),
+            lit=strand_is_lit(cable_id=cable_id),
         )
         .order_by("number")
     )
