@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .choices import CableRole
-from .selectors.plant import lit_strand_sql
+from .selectors.plant import lit_strands_join
 
 EXTENT, BUFFER = 4096, 64
 MAX_ZOOM = 22
@@ -75,8 +75,9 @@ def _cables(z: int) -> str:
             WHERE c.geom && {IN_TILE} AND c.role IN ({roles})
         ), joined AS (
             SELECT s.cable_id, s.reserved, s.damaged,
-                   {lit_strand_sql("s.id", "ARRAY(SELECT id FROM c)")} AS lit
-            FROM network_strand s WHERE s.cable_id IN (SELECT id FROM c)
+                   lit_s.id IS NOT NULL AS lit
+            FROM network_strand s {lit_strands_join("lit_s", "ARRAY(SELECT id FROM c)")} ON lit_s.id = s.id
+            WHERE s.cable_id IN (SELECT id FROM c)
         ), capacity AS (
             SELECT cable_id,
                    count(*) FILTER (WHERE lit AND NOT damaged) AS lit,
@@ -179,8 +180,9 @@ def cable_capacity(cable_ids) -> dict:
         return {}
     sql = f"""
         WITH joined AS (
-            SELECT s.cable_id, s.reserved, s.damaged, {lit_strand_sql("s.id", "%(ids)s::uuid[]")} AS lit
-            FROM network_strand s WHERE s.cable_id = ANY(%(ids)s::uuid[])
+            SELECT s.cable_id, s.reserved, s.damaged, lit_s.id IS NOT NULL AS lit
+            FROM network_strand s {lit_strands_join("lit_s", "%(ids)s::uuid[]")} ON lit_s.id = s.id
+            WHERE s.cable_id = ANY(%(ids)s::uuid[])
         )
         SELECT cable_id, count(*) FILTER (WHERE lit AND NOT damaged),
                count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged),

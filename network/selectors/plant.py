@@ -94,6 +94,13 @@ def lit_strand_sql(strand: str, cables: str) -> str:
     return f"{strand} IN ({LIT_STRANDS_SQL.format(cables=cables)})"
 
 
+def lit_strands_join(alias: str, cables: str) -> str:
+    """The same rule as a join for many cables (tiles, capacity lists): `LEFT JOIN <lit strands> alias(id)`, to be
+    followed by `ON alias.id = <strand id>`; the strand is lit when alias.id IS NOT NULL. A hash join, where an
+    `IN (...)` over thousands of paths may be planned as a rescan per strand."""
+    return f"LEFT JOIN (SELECT DISTINCT lit_e FROM ({LIT_STRANDS_SQL.format(cables=cables)}) lit_u(lit_e)) {alias}(id)"
+
+
 def strand_is_lit(*, cable_id) -> RawSQL:
     """lit_strand_sql as an ORM expression for the strands of one cable."""
     return RawSQL(lit_strand_sql('"network_strand"."id"', "ARRAY[%s]::uuid[]"), [str(cable_id)], BooleanField())
