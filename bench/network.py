@@ -13,7 +13,10 @@ Then times (medians of --runs):
    to service points and accounts) against the floor: one raw recursive CTE seeded with the feeder's B ends to
    the service points (target <= 2x);
 3. the cache's answer for the same cut (GIN), for reference;
-4. a z14 tile: not built yet (the map is a later issue).
+4. the z14 tile of the densest part of the city (the tile holding the most cables), the cables layer (with its
+   capacity: lit strands read from the path cache, rebuilt for every PON port first) and the structures layer,
+   network.tiles.tile against the floor: the raw ST_AsMVT(ST_AsMVTGeom(...)) of the same rows with only their id
+   (target <= 1.5x).
 
 Run with `make bench` (or .venv/bin/python bench/network.py [--runs N] [--rebuild]).
 """
@@ -322,6 +325,46 @@ def build(rebuild: bool) -> None:
     )
 
 
+# The tile floors: the same rows in the tile as network.tiles selects (same zoom rule), encoded with only their id.
+_ENV = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
+FLOOR_CABLES_TILE_SQL = f"""
+SELECT ST_AsMVT(t, 'cables', 4096, 'geom') FROM (
+    SELECT c.id::text AS id, ST_AsMVTGeom(ST_Transform(c.geom, 3857), {_ENV}, 4096, 64) AS geom
+    FROM network_cable c
+    WHERE c.geom && ST_Transform({_ENV}, 4326) AND c.role IN ('backbone', 'feeder', 'distribution')
+) t"""
+FLOOR_STRUCTURES_TILE_SQL = f"""
+SELECT ST_AsMVT(t, 'structures', 4096, 'geom') FROM (
+    SELECT s.id::text AS id, ST_AsMVTGeom(ST_Transform(s.geom, 3857), {_ENV}, 4096, 64) AS geom
+    FROM network_structure s WHERE s.geom && ST_Transform({_ENV}, 4326)
+) t"""
+
+
+def densest_tile(z: int) -> tuple[int, int, int]:
+    """The tile at zoom z over the city holding the most cables."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH box AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom), 4326), 3857) AS b FROM network_cable),
+            span AS (
+                SELECT floor((ST_XMin(b) + 20037508.342789244) / (40075016.685578488 / 2 ^ %(z)s))::int AS x0,
+                       floor((ST_XMax(b) + 20037508.342789244) / (40075016.685578488 / 2 ^ %(z)s))::int AS x1,
+                       floor((20037508.342789244 - ST_YMax(b)) / (40075016.685578488 / 2 ^ %(z)s))::int AS y0,
+                       floor((20037508.342789244 - ST_YMin(b)) / (40075016.685578488 / 2 ^ %(z)s))::int AS y1
+                FROM box
+            )
+            SELECT x, y FROM span, generate_series(x0, x1) x, generate_series(y0, y1) y
+            ORDER BY (SELECT count(*) FROM network_cable c
+                      WHERE c.geom && ST_Transform(ST_TileEnvelope(%(z)s, x, y), 4326)) DESC, x, y
+            LIMIT 1""",
+            {"z": z},
+        )
+        x, y = cursor.fetchone()
+    return z, x, y
+
+
 def timed(function, runs: int) -> tuple[float, object]:
     result = function()  # warm-up
     times = []
@@ -343,6 +386,7 @@ def main() -> None:
     from django.contrib.gis.geos import Point
     from django.db import connection
 
+    from network import tiles
     from network.models import Cable, PonPort
     from network.services import impact, paths, trace
 
@@ -396,7 +440,25 @@ def main() -> None:
         f"\n    path cache (GIN)         {cache_ms:8.2f} ms ({cached.count} service points, "
         f"{'equal' if cached.service_point_ids == hit.service_point_ids else 'DIFFERENT'})"
     )
-    print("  z14 tile: not built yet (the map is a later issue)")
+    # The whole cache (every PON port), so the tiles' capacity reads real lit strands.
+    for p in PonPort.objects.exclude(pk__in=[b.pk for b in behind]).filter(endpoints__isnull=False):
+        paths.paths_rebuild(p.pk)
+    z, x, y = densest_tile(14)
+    for layer, floor_sql in (("cables", FLOOR_CABLES_TILE_SQL), ("structures", FLOOR_STRUCTURES_TILE_SQL)):
+
+        def floor_tile(sql=floor_sql, layer=layer):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, {"z": z, "x": x, "y": y})
+                return bytes(cursor.fetchone()[0] or b"")
+
+        tile_ms, data = timed(lambda layer=layer: tiles.tile(layer, z, x, y), args.runs)
+        tile_floor_ms, floor_data = timed(floor_tile, args.runs)
+        print(
+            f"  z14 tile {z}/{x}/{y}, {layer} layer ({len(data):,} bytes; the floor {len(floor_data):,})"
+            f"\n    network.tiles.tile       {tile_ms:8.2f} ms"
+            f"\n    raw ST_AsMVT             {tile_floor_ms:8.2f} ms"
+            f"\n    ratio: {tile_ms / tile_floor_ms:.2f}x (target <= 1.5x)"
+        )
 
 
 if __name__ == "__main__":

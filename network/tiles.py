@@ -6,9 +6,9 @@ GeoDjango puts on every geometry column), then encodes them with
 feeder cables from z10, distribution cables from z13, structures, pathways and closures/cabinets from z14, drops,
 terminals (MST, ONT box) and service points from z16. Below a layer's zoom, or where nothing is, the tile is empty.
 
-Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`). Until the trace lands, "lit" is
-approximated as a strand joined by a connection at both of its ends (spliced through); reserved and damaged are the
-strand's flags; dark is the rest.
+Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`). "lit" is the one definition in
+network.selectors.plant (LIT_STRANDS_SQL: a cached service path from a PON port crosses the strand; one GIN probe
+for the tile's cables); reserved and damaged are the strand's flags; dark is the rest.
 
 The ETag is a per-layer version computed, in one cheap query, from `count(*)` and `max(updated_at)` of the tables a
 layer reads (a create or delete changes the count, an edit the latest update), so no write path has to remember to
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .choices import CableRole
+from .selectors.plant import lit_strands_join
 
 EXTENT, BUFFER = 4096, 64
 MAX_ZOOM = 22
@@ -65,8 +66,7 @@ def _pathways(z: int) -> str:
 
 def _cables(z: int) -> str:
     roles = ", ".join(f"'{role}'" for role, zoom in CABLE_ROLE_ZOOM.items() if z >= zoom)
-    # Capacity only for the cables in the tile: one GROUP BY over their strands; a strand is "lit" when both of
-    # its ends are in a connection (the approximation until the trace marks lit paths).
+    # Capacity only for the cables in the tile: one GROUP BY over their strands, lit as LIT_STRANDS_SQL says.
     return f"""
         WITH c AS (
             SELECT c.id, c.number, c.name, c.role, c.status, c.cable_type_id, c.geom,
@@ -75,10 +75,9 @@ def _cables(z: int) -> str:
             WHERE c.geom && {IN_TILE} AND c.role IN ({roles})
         ), joined AS (
             SELECT s.cable_id, s.reserved, s.damaged,
-                   (SELECT count(*) FROM network_endpoint e
-                    JOIN network_connectionend ce ON ce.endpoint_id = e.id
-                    WHERE e.strand_id = s.id) = 2 AS lit
-            FROM network_strand s WHERE s.cable_id IN (SELECT id FROM c)
+                   lit_s.id IS NOT NULL AS lit
+            FROM network_strand s {lit_strands_join("lit_s", "ARRAY(SELECT id FROM c)")} ON lit_s.id = s.id
+            WHERE s.cable_id IN (SELECT id FROM c)
         ), capacity AS (
             SELECT cable_id,
                    count(*) FILTER (WHERE lit AND NOT damaged) AS lit,
@@ -131,7 +130,7 @@ LAYERS = {
     for layer in (
         Layer("structures", STRUCTURE_ZOOM, ("network_structure",)),
         Layer("pathways", PATHWAY_ZOOM, ("network_pathway",)),
-        Layer("cables", min(CABLE_ROLE_ZOOM.values()), ("network_cable", "network_strand", "network_connection")),
+        Layer("cables", min(CABLE_ROLE_ZOOM.values()), ("network_cable", "network_strand", "network_servicepath")),
         Layer("enclosures", ENCLOSURE_ZOOM, ("network_enclosure", "network_structure")),
         Layer("service_points", SERVICE_POINT_ZOOM, ("network_servicepoint", "network_ont", "crm_account")),
     )
@@ -174,24 +173,23 @@ def etag(layer: str) -> str:
 
 
 def cable_capacity(cable_ids) -> dict:
-    """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query (the tiles' rule:
-    lit = spliced at both ends, until the trace marks lit paths)."""
+    """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query (lit as
+    LIT_STRANDS_SQL says, like the tiles)."""
     ids = [str(pk) for pk in cable_ids]
     if not ids:
         return {}
-    sql = """
+    sql = f"""
         WITH joined AS (
-            SELECT s.cable_id, s.reserved, s.damaged,
-                   (SELECT count(*) FROM network_endpoint e
-                    JOIN network_connectionend ce ON ce.endpoint_id = e.id WHERE e.strand_id = s.id) = 2 AS lit
-            FROM network_strand s WHERE s.cable_id = ANY(%s::uuid[])
+            SELECT s.cable_id, s.reserved, s.damaged, lit_s.id IS NOT NULL AS lit
+            FROM network_strand s {lit_strands_join("lit_s", "%(ids)s::uuid[]")} ON lit_s.id = s.id
+            WHERE s.cable_id = ANY(%(ids)s::uuid[])
         )
         SELECT cable_id, count(*) FILTER (WHERE lit AND NOT damaged),
                count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged),
                count(*) FILTER (WHERE NOT lit AND NOT reserved AND NOT damaged), count(*) FILTER (WHERE damaged)
         FROM joined GROUP BY cable_id"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids])
+        cursor.execute(sql, {"ids": ids})
         return {
             row[0]: {"lit": row[1], "reserved": row[2], "dark": row[3], "damaged": row[4]} for row in cursor.fetchall()
         }

@@ -147,14 +147,17 @@ class StrandOut(serializers.Serializer):
     stripe_count = serializers.IntegerField()
     tube_colour = serializers.CharField()
     tube_stripe = serializers.CharField()
-    state = serializers.SerializerMethodField(help_text="lit (connected at both ends, for now), reserved or dark.")
+    state = serializers.SerializerMethodField(
+        help_text="lit (on a connection chain that reaches a PON port: a cached service path crosses it), "
+        "reserved (held) or dark.",
+    )
     reserved = serializers.BooleanField()
     a_endpoint = serializers.UUIDField(help_text="The endpoint of its A end (connections join endpoints).")
     b_endpoint = serializers.UUIDField()
 
     @extend_schema_field(serializers.ChoiceField(choices=["lit", "reserved", "dark"]))
     def get_state(self, strand) -> str:
-        return strand_state(reserved=strand.reserved, a_connected=strand.a_connected, b_connected=strand.b_connected)
+        return strand_state(reserved=strand.reserved, lit=strand.lit)
 
 
 # ---- enclosures and equipment --------------------------------------------------------------------------------------

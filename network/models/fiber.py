@@ -211,7 +211,8 @@ class Strand(TimeStampedModel):
     colour = models.CharField(_("colour"), max_length=16)
     stripe = models.CharField(_("stripe"), max_length=16, blank=True)
     stripe_count = models.PositiveSmallIntegerField(_("stripes"), default=0)
-    # Held for a planned service or a customer; "lit" is derived from the connections (the trace), never stored.
+    # Held for a planned service or a customer; "lit" is derived (a cached service path from a PON port crosses the
+    # strand: network.selectors.plant.LIT_STRANDS_SQL), never stored.
     reserved = models.BooleanField(_("reserved"), default=False)
     damaged = models.BooleanField(_("damaged"), default=False)
 

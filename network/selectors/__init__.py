@@ -1,6 +1,22 @@
 """Reads of network (STYLE.md section 4). plant.py: the plant lists and the strand table, staff only. The trace and
 impact reads live beside it (trace.py)."""
 
-from .plant import cable_strands, plant_list_visible_to, strand_state
+from .plant import (
+    LIT_STRANDS_SQL,
+    cable_strands,
+    lit_strand_sql,
+    lit_strands_join,
+    plant_list_visible_to,
+    strand_is_lit,
+    strand_state,
+)
 
-__all__ = ["cable_strands", "plant_list_visible_to", "strand_state"]
+__all__ = [
+    "LIT_STRANDS_SQL",
+    "cable_strands",
+    "lit_strand_sql",
+    "lit_strands_join",
+    "plant_list_visible_to",
+    "strand_is_lit",
+    "strand_state",
+]

@@ -4,7 +4,8 @@ plant: every selector answers none() to anyone but active staff."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BooleanField, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from omni.choices import Audience
 from omni.models import User
@@ -12,7 +13,6 @@ from omni.models import User
 from ..models import (
     Cable,
     CableSegment,
-    ConnectionEnd,
     Enclosure,
     Endpoint,
     Olt,
@@ -75,18 +75,48 @@ def plant_list_visible_to(model, *, user: User) -> QuerySet:
     return _base(model)
 
 
-def strand_state(*, reserved: bool, a_connected: bool, b_connected: bool) -> str:
-    """lit / reserved / dark. Interim rule: a strand connected at both ends is lit. TODO(issue 13 part 3): lit means
-    on a connection chain that reaches a PON port, answered by the trace."""
-    if a_connected and b_connected:
+# The one definition of a lit strand (DOMAIN.md A.4 item 8): the strand is on a connection chain that reaches a PON
+# port, read from the path cache: some ServicePath (PON port -> ONT of a service point) crosses it. Set-based: every
+# path's `elements` hold the cable of each strand it crosses, so the lit strands of some cables are the elements of
+# the paths crossing those cables (one probe of the GIN index on `elements` for the whole set, then a hashed
+# `strand.id IN (...)`), for the strand table (one cable), the capacity lists and the tiles alike; query counts stay
+# fixed. (A per-strand `EXISTS (... elements @> ARRAY[strand])` is the same rule but the planner runs it as a
+# sequential scan per strand: minutes on the bench city.) Trade-offs, accepted: the cache is rebuilt PATHS_DEBOUNCE
+# (30 s) after an edit, so a fresh splice shows lit that late; and a strand that carries light but has no ONT of a
+# service point downstream yet shows dark (or reserved) until one is connected. The trace and the impact query stay
+# the source of truth.
+LIT_STRANDS_SQL = "SELECT unnest(lit_p.elements) FROM network_servicepath lit_p WHERE lit_p.elements && {cables}"
+
+
+def lit_strand_sql(strand: str, cables: str) -> str:
+    """A boolean SQL expression: the strand whose id column is `strand` is lit; `cables` is a uuid[] SQL expression
+    holding (at least) that strand's cable, e.g. "ARRAY(SELECT id FROM c)" or "ARRAY[%s]::uuid[]"."""
+    return f"{strand} IN ({LIT_STRANDS_SQL.format(cables=cables)})"
+
+
+def lit_strands_join(alias: str, cables: str) -> str:
+    """The same rule as a join for many cables (tiles, capacity lists): `LEFT JOIN <lit strands> alias(id)`, to be
+    followed by `ON alias.id = <strand id>`; the strand is lit when alias.id IS NOT NULL. A hash join, where an
+    `IN (...)` over thousands of paths may be planned as a rescan per strand."""
+    return f"LEFT JOIN (SELECT DISTINCT lit_e FROM ({LIT_STRANDS_SQL.format(cables=cables)}) lit_u(lit_e)) {alias}(id)"
+
+
+def strand_is_lit(*, cable_id) -> RawSQL:
+    """lit_strand_sql as an ORM expression for the strands of one cable."""
+    return RawSQL(lit_strand_sql('"network_strand"."id"', "ARRAY[%s]::uuid[]"), [str(cable_id)], BooleanField())
+
+
+def strand_state(*, reserved: bool, lit: bool) -> str:
+    """lit / reserved / dark: lit as lit_strand_sql says (on a PON port's path), else reserved when held, else
+    dark."""
+    if lit:
         return "lit"
     return "reserved" if reserved else "dark"
 
 
 def cable_strands(*, cable_id) -> QuerySet[Strand]:
-    """A cable's strands in number order with their tube, both endpoint ids and whether each end is connected:
-    one query whatever the fibre count."""
-    connected = ConnectionEnd.objects.filter(endpoint__strand=OuterRef("pk"))
+    """A cable's strands in number order with their tube, both endpoint ids and whether each is lit
+    (strand_is_lit): one query whatever the fibre count."""
     return (
         Strand.objects.filter(cable_id=cable_id)
         .annotate(
@@ -95,8 +125,7 @@ def cable_strands(*, cable_id) -> QuerySet[Strand]:
             tube_stripe=F("tube__stripe"),
             a_endpoint=_endpoint_of(strand=OuterRef("pk"), side="a"),
             b_endpoint=_endpoint_of(strand=OuterRef("pk"), side="b"),
-            a_connected=Exists(connected.filter(endpoint__side="a")),
-            b_connected=Exists(connected.filter(endpoint__side="b")),
+            lit=strand_is_lit(cable_id=cable_id),
         )
         .order_by("number")
     )

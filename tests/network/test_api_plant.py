@@ -9,13 +9,15 @@ from django.contrib.gis.geos import LineString, Point
 from django.db import connection
 
 from network import services
-from network.choices import SplicePlanStatus
+from network.choices import ConnectionKind, SplicePlanStatus
 from network.models import Cable, Connection, Endpoint, Pathway, SplicePlan, Strand, Structure
+from network.services import paths
 from notifications.models import OutboxEvent
 from omni.exceptions import Conflict
 from tests.omni.api_contract import assert_error
 
 from . import factories
+from .plant import Plant
 
 API = "/api/v1/network/"
 
@@ -33,18 +35,31 @@ def _ends(cable, side):
 
 
 def test_the_strand_table_has_colours_and_states(admin):
+    """lit = on a PON port's path (a cached service path crosses it); spliced at both ends without reaching a PON
+    port is dark."""
+    plant = Plant()
     closure = factories.enclosure()
     feeder = factories.cable(type_=factories.cable_type(tubes=12, per_tube=12), b=closure)
     drop = factories.cable(a=closure)
     feeder_a = factories.enclosure(at=feeder.a_structure)
     services.cable_update(cable_id=feeder.pk, a_enclosure=feeder_a)
-    patch = services.ont_create(serial="X", enclosure=feeder_a)  # anything to join strand 1's A end with
+    drop_b = factories.enclosure(at=drop.b_structure)
+    services.cable_update(cable_id=drop.pk, b_enclosure=drop_b)
+    # Strand 1: spliced at both ends (an ONT patched on its A end, the drop on its B end) but no PON port: dark.
+    patch = services.ont_create(serial="X", enclosure=feeder_a)
     one = Strand.objects.get(cable=feeder, number=1)
     services.connection_create(
         enclosure_id=feeder_a.pk, a_id=Endpoint.objects.get(ont=patch).pk, b_id=_ends(feeder, "a")[0].pk, kind="patch"
     )
     services.connection_create(enclosure_id=closure.pk, a_id=_ends(feeder, "b")[0].pk, b_id=_ends(drop, "a")[0].pk)
+    # Strand 3: PON port -> strand 3 -> drop strand 2 -> a customer's ONT: lit (once the path cache has it).
+    port = plant.olt(feeder_a)[0]
+    plant.join(feeder_a, plant.pon(port), _ends(feeder, "a")[2], ConnectionKind.PATCH)
+    plant.join(closure, _ends(feeder, "b")[2], _ends(drop, "a")[1])
+    plant.customer(drop_b, _ends(drop, "b")[1], "Home")
     Strand.objects.filter(cable=feeder, number=2).update(reserved=True)
+    assert admin.get(f"{API}cables/{feeder.pk}/strands/").json()[2]["state"] == "dark"  # the cache is not built
+    paths.paths_rebuild(port.pk)
     rows = admin.get(f"{API}cables/{feeder.pk}/strands/").json()
     assert len(rows) == 144 and [row["number"] for row in rows] == list(range(1, 145))
     nineteen = rows[18]
@@ -52,8 +67,13 @@ def test_the_strand_table_has_colours_and_states(admin):
         2, "orange", 7, "red",
     )  # fmt: skip
     assert nineteen["stripe"] == "" and nineteen["state"] == "dark"
-    assert rows[0]["id"] == str(one.pk) and rows[0]["state"] == "lit"  # connected at both ends
+    assert rows[0]["id"] == str(one.pk) and rows[0]["state"] == "dark"  # spliced at both ends, no PON port
     assert rows[1]["state"] == "reserved"
+    assert rows[2]["state"] == "lit"  # on the PON port's path
+    assert [row["number"] for row in rows if row["state"] == "lit"] == [3]
+    assert [row["state"] for row in admin.get(f"{API}cables/{drop.pk}/strands/").json()] == ["dark", "lit"] + [
+        "dark"
+    ] * 10
     assert rows[0]["a_endpoint"] == str(_ends(feeder, "a")[0].pk)
 
 

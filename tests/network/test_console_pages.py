@@ -8,12 +8,15 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from network import services
+from network.choices import ConnectionKind
 from network.models import Cable, Enclosure, Olt, ServicePoint, Structure
+from network.services import paths
 from portals.staff.management.commands._seed_network import seed_network
 from tests.crm.factories import AccountFactory
 from tests.omni.factories import StaffFactory
 
 from . import factories
+from .plant import Plant
 
 LISTS = ["structures", "cables", "enclosures", "olts", "service-points"]
 
@@ -88,6 +91,21 @@ def test_the_cable_page_shows_strands_in_tia_598_colours_and_capacity(staff, db)
     # Strand 19: tube 2 (orange), position 7 (red).
     row = body.split('<tr data-state="')[19]
     assert "2 orange" in row and "red" in row
+
+
+def test_the_cable_page_shows_lit_strands_on_a_pon_ports_path(staff, db):
+    plant = Plant()
+    odf, home = factories.enclosure(), factories.enclosure()
+    cable = factories.cable(a=odf, b=home)
+    cable.strands.filter(number=2).update(reserved=True)
+    port = plant.olt(odf)[0]
+    plant.join(odf, plant.pon(port), plant.end(cable, 1, "a"), ConnectionKind.PATCH)
+    plant.customer(home, plant.end(cable, 1, "b"), "Home")
+    paths.paths_rebuild(port.pk)
+    body = staff.get(f"/network/cables/{cable.pk}/").content.decode()
+    assert "1 lit / 1 reserved / 10 dark" in body
+    assert body.split('<tr data-state="')[1].startswith("lit")
+    assert body.count('<tr data-state="lit"') == 1
 
 
 def test_the_enclosure_page_has_a_splice_matrix_per_tray(staff, db):

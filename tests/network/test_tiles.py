@@ -10,11 +10,13 @@ from django.contrib.gis.geos import LineString, Point
 from django.db import connection
 
 from network import services, tiles
-from network.choices import CableRole, EnclosureKind, StructureKind
+from network.choices import CableRole, ConnectionKind, EnclosureKind, StructureKind
 from network.models import Pathway, ServicePoint, Structure
+from network.services import paths
 from tests.omni.factories import StaffFactory
 
 from . import factories
+from .plant import Plant
 
 LON, LAT = 3.3792, 6.5244
 
@@ -85,7 +87,8 @@ def test_cables_carry_role_and_capacity(staff, plant):
     feeder = plant["feeder"]
     strand = feeder.strands.get(number=1)
     ends = {e.side: e for e in strand.endpoints.all()}
-    # Strand 1 spliced at both ends: lit (the approximation until the trace lands); strand 2 reserved.
+    # Strand 1 spliced at both ends but reaching no PON port: dark. Strand 3 on a PON port's path to a customer:
+    # lit (once the path cache has it). Strand 2 reserved.
     other = factories.cable(a=plant["a"], b=plant["b"], role=CableRole.FEEDER)
     far = factories.cable(a=plant["b"], b=plant["a"], role=CableRole.FEEDER)
     services.connection_create(
@@ -94,11 +97,26 @@ def test_cables_carry_role_and_capacity(staff, plant):
     services.connection_create(
         enclosure_id=plant["b"].pk, a_id=ends["b"].pk, b_id=far.strands.get(number=1).endpoints.get(side="a").pk
     )
+    builder = Plant()
+    port = builder.olt(plant["a"])[0]
+    builder.join(plant["a"], builder.pon(port), builder.end(feeder, 3, "a"), ConnectionKind.PATCH)
+    builder.join(plant["b"], builder.end(feeder, 3, "b"), builder.end(plant["drop"], 1, "a"))
+    builder.customer(plant["mst"], builder.end(plant["drop"], 1, "b"), "Home")
     feeder.strands.filter(number=2).update(reserved=True)
-    features = decode(staff.get(url("cables", 14)))["cables"]["features"]
-    mine = next(f["properties"] for f in features if f["properties"]["id"] == str(feeder.pk))
-    assert (mine["role"], mine["fiber_count"]) == ("feeder", 12)
-    assert (mine["lit"], mine["reserved"], mine["dark"], mine["damaged"]) == (1, 1, 10, 0)
+
+    def capacity():
+        features = decode(staff.get(url("cables", 14)))["cables"]["features"]
+        mine = next(f["properties"] for f in features if f["properties"]["id"] == str(feeder.pk))
+        assert (mine["role"], mine["fiber_count"]) == ("feeder", 12)
+        return mine["lit"], mine["reserved"], mine["dark"], mine["damaged"]
+
+    assert capacity() == (0, 1, 11, 0)  # the cache is not rebuilt yet
+    before = staff.get(url("cables", 14))["ETag"]
+    paths.paths_rebuild(port.pk)
+    assert staff.get(url("cables", 14))["ETag"] != before  # the rebuilt cache changes the cables layer
+    assert capacity() == (1, 1, 10, 0)
+    assert tiles.cable_capacity([feeder.pk, other.pk])[feeder.pk] == {"lit": 1, "reserved": 1, "dark": 10, "damaged": 0}
+    assert tiles.cable_capacity([other.pk])[other.pk]["lit"] == 0
 
 
 def test_zoom_rules(staff, plant):
@@ -134,7 +152,7 @@ def test_the_etag_changes_after_a_plant_edit_and_is_304_until_then(staff, plant)
     assert changed["ETag"] != etag
     names = {f["properties"]["name"] for f in decode(changed)["structures"]["features"]}
     assert "Renamed cabinet" in names
-    # A new cable changes the cables layer's version too; a splice (lit strands) as well.
+    # A new cable changes the cables layer's version too (a rebuilt path cache as well: lit strands).
     cables = staff.get(url("cables", 16))["ETag"]
     factories.cable(a=plant["a"], b=plant["b"], role=CableRole.FEEDER)
     assert staff.get(url("cables", 16))["ETag"] != cables

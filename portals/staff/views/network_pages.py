@@ -137,9 +137,7 @@ def cable_detail(request, pk):
     cable = get_object_or_404(selectors.plant_list_visible_to(Cable, user=request.user), pk=pk)
     strands = []
     for strand in selectors.cable_strands(cable_id=cable.pk):
-        state = selectors.strand_state(
-            reserved=strand.reserved, a_connected=strand.a_connected, b_connected=strand.b_connected
-        )
+        state = selectors.strand_state(reserved=strand.reserved, lit=strand.lit)
         strands.append(
             {
                 "number": strand.number, "tube": strand.tube_position, "position": strand.position,
