@@ -125,10 +125,6 @@ class LeadOut(LeadPortalOut):
         ]  # fmt: skip
 
 
-def _staff_users():
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True)
-
-
 class LeadIn(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -139,7 +135,10 @@ class LeadIn(serializers.Serializer):
     location = GeoJSONPointField(required=False, allow_null=True, default=None)
     source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.OTHER)
     owner = serializers.PrimaryKeyRelatedField(
-        queryset=_staff_users(), required=False, allow_null=True, help_text="A staff user; default: you (staff)."
+        queryset=selectors.lead_owner_choices(),
+        required=False,
+        allow_null=True,
+        help_text="A staff user; default: you (staff).",
     )
     reseller = serializers.PrimaryKeyRelatedField(
         queryset=Reseller.objects.all(), required=False, allow_null=True, default=None
@@ -239,7 +238,7 @@ def _visible_owners(request):
     user = getattr(request, "user", None)
     if user is None or getattr(user, "audience", None) != Audience.STAFF:
         return User.objects.none()
-    return _staff_users()
+    return selectors.lead_owner_choices()
 
 
 class LeadFilterSet(django_filters.FilterSet):

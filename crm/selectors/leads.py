@@ -26,6 +26,7 @@ __all__ = [
     "lead_list_for_reseller",
     "lead_list_for_staff",
     "lead_list_visible_to",
+    "lead_owner_choices",
     "lead_payload",
     "lead_stage_first_open",
     "lead_stage_first_won",
@@ -76,6 +77,12 @@ def lead_stage_first_won() -> LeadStage | None:
 
 
 # ---- duplicates ----------------------------------------------------------------------------------------------
+
+
+def lead_owner_choices() -> QuerySet[User]:
+    """The users a lead may be owned by: active staff with staff access, by name (the console's and the API's
+    owner choices)."""
+    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("full_name", "email")
 
 
 def phone_e164(value) -> str:

@@ -14,9 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors, services
 from crm.api.leads import LeadFilterSet
 from crm.choices import LeadSource
-from omni.choices import Audience
 from omni.exceptions import DomainError
-from omni.models import User
 
 from ...htmx import wants_partial
 from ..forms_leads import LeadConvertForm, LeadForm, LeadMoveForm
@@ -38,10 +36,6 @@ ERROR_ALIASES = {"location": "latitude", "owner_id": "owner", "reseller_id": "re
 
 def _visible(request):
     return selectors.lead_list_visible_to(user=request.user)
-
-
-def _owners():
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("full_name", "email")
 
 
 def _filters(request):
@@ -147,7 +141,7 @@ def _form(request, data=None, initial=None):
     return LeadForm(
         data,
         initial=initial,
-        owners=_owners(),
+        owners=selectors.lead_owner_choices(),
         resellers=selectors.reseller_list_visible_to(user=request.user),
         stages=selectors.lead_stages_active(),
     )
