@@ -36,7 +36,40 @@ def _settable(model, cleaned_data: dict) -> dict:
     return {name: value for name, value in cleaned_data.items() if name in writable}
 
 
-class AccountForm(forms.Form):
+def latitude_field() -> forms.FloatField:
+    return forms.FloatField(
+        label=_("Latitude"), required=False, min_value=-90, max_value=90, widget=forms.NumberInput({"step": "any"})
+    )
+
+
+def longitude_field() -> forms.FloatField:
+    return forms.FloatField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180, widget=forms.NumberInput({"step": "any"})
+    )
+
+
+class PointFieldsMixin:
+    """A form whose `latitude` and `longitude` fields (latitude_field(), longitude_field()) are one optional map
+    pin in WGS 84: both or neither."""
+
+    @staticmethod
+    def point_initial(location) -> dict:
+        return {"latitude": location.y if location else None, "longitude": location.x if location else None}
+
+    def clean(self):
+        cleaned = super().clean()
+        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lon is None) and "latitude" not in self.errors and "longitude" not in self.errors:
+            missing = "latitude" if lat is None else "longitude"
+            self.add_error(missing, _("Give both latitude and longitude, or neither (no location)."))
+        return cleaned
+
+    def point(self) -> Point | None:
+        lat, lon = self.cleaned_data["latitude"], self.cleaned_data["longitude"]
+        return Point(lon, lat, srid=4326) if lat is not None and lon is not None else None
+
+
+class AccountForm(PointFieldsMixin, forms.Form):
     """Create and edit an account. The service location is a map pin: latitude and longitude in WGS 84."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -53,12 +86,8 @@ class AccountForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Empty: same as the service address."),
     )
-    latitude = forms.FloatField(
-        label=_("Latitude"), required=False, min_value=-90, max_value=90, widget=forms.NumberInput({"step": "any"})
-    )
-    longitude = forms.FloatField(
-        label=_("Longitude"), required=False, min_value=-180, max_value=180, widget=forms.NumberInput({"step": "any"})
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     reseller = forms.ModelChoiceField(
         label=_("Reseller"), queryset=None, required=False, empty_label=_("No reseller (direct customer)")
     )
@@ -73,33 +102,15 @@ class AccountForm(forms.Form):
 
     @classmethod
     def initial_for(cls, account) -> dict:
-        location = account.location
-        return {
-            **_initial(cls, account),
-            "latitude": location.y if location else None,
-            "longitude": location.x if location else None,
-        }
+        return {**_initial(cls, account), **cls.point_initial(account.location)}
 
     def clean_tags(self) -> list[str]:
         return _split_commas(self.cleaned_data["tags"])
 
-    def clean(self):
-        cleaned = super().clean()
-        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
-        if (lat is None) != (lon is None) and "latitude" not in self.errors and "longitude" not in self.errors:
-            missing = "latitude" if lat is None else "longitude"
-            self.add_error(missing, _("Give both latitude and longitude, or neither (no location)."))
-        return cleaned
-
     def service_fields(self) -> dict:
         """Keyword arguments for crm.services.account_create / account_update."""
         data = self.cleaned_data
-        lat, lon = data["latitude"], data["longitude"]
-        return {
-            **_settable(Account, data),
-            "phone": data["phone"] or "",
-            "location": Point(lon, lat, srid=4326) if lat is not None and lon is not None else None,
-        }
+        return {**_settable(Account, data), "phone": data["phone"] or "", "location": self.point()}
 
 
 class ContactForm(forms.Form):

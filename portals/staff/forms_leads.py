@@ -4,17 +4,16 @@ its own checks (a lost stage needs a reason, a converted lead stays put, ...).""
 import uuid
 
 from django import forms
-from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from crm.choices import AccountKind, LeadSource
 from crm.models import Lead
 
-from .forms import PHONE_HELP, _initial, _settable
+from .forms import PHONE_HELP, PointFieldsMixin, _initial, _settable, latitude_field, longitude_field
 
 
-class LeadForm(forms.Form):
+class LeadForm(PointFieldsMixin, forms.Form):
     """Create and edit a lead. The service location is a point: latitude and longitude in WGS 84."""
 
     first_name = forms.CharField(label=_("First name"), max_length=100)
@@ -25,12 +24,8 @@ class LeadForm(forms.Form):
     service_address = forms.CharField(
         label=_("Service address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    latitude = forms.FloatField(
-        label=_("Latitude"), required=False, min_value=-90, max_value=90, widget=forms.NumberInput({"step": "any"})
-    )
-    longitude = forms.FloatField(
-        label=_("Longitude"), required=False, min_value=-180, max_value=180, widget=forms.NumberInput({"step": "any"})
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     source = forms.ChoiceField(label=_("Source"), choices=LeadSource.choices, initial=LeadSource.OTHER)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Nobody yet"))
     reseller = forms.ModelChoiceField(
@@ -60,33 +55,15 @@ class LeadForm(forms.Form):
 
     @classmethod
     def initial_for(cls, lead: Lead) -> dict:
-        location = lead.location
-        return {
-            **_initial(cls, lead),
-            "latitude": location.y if location else None,
-            "longitude": location.x if location else None,
-        }
+        return {**_initial(cls, lead), **cls.point_initial(lead.location)}
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].upper()
 
-    def clean(self):
-        cleaned = super().clean()
-        lat, lon = cleaned.get("latitude"), cleaned.get("longitude")
-        if (lat is None) != (lon is None) and "latitude" not in self.errors and "longitude" not in self.errors:
-            missing = "latitude" if lat is None else "longitude"
-            self.add_error(missing, _("Give both latitude and longitude, or neither (no location)."))
-        return cleaned
-
     def service_fields(self) -> dict:
         """Keyword arguments for crm.services.lead_create / lead_update."""
         data = self.cleaned_data
-        lat, lon = data["latitude"], data["longitude"]
-        return {
-            **_settable(Lead, data),
-            "phone": data["phone"] or "",
-            "location": Point(lon, lat, srid=4326) if lat is not None and lon is not None else None,
-        }
+        return {**_settable(Lead, data), "phone": data["phone"] or "", "location": self.point()}
 
 
 class LeadMoveForm(forms.Form):
