@@ -205,6 +205,20 @@ class Impact:
     cables: list[dict] = field(default_factory=list)  # a point cut: the cables hit, with their distance
     nearest: dict | None = None  # a point cut that hit nothing: the nearest cable
 
+    @classmethod
+    def from_rows(cls, rows) -> Impact:
+        """From rows of (service point id, number, name, ont, account id, number, name): the query's and the
+        path cache's answers, accounts once each, by number."""
+        impact, accounts = cls(), {}
+        for sp_id, sp_number, sp_name, ont_id, account_id, account_number, account_name in rows:
+            impact.service_points.append(
+                {"id": sp_id, "number": sp_number, "name": sp_name, "ont": ont_id, "account": account_id}
+            )
+            if account_id is not None:
+                accounts[account_id] = {"id": account_id, "number": account_number, "name": account_name}
+        impact.accounts = sorted(accounts.values(), key=lambda a: a["number"])
+        return impact
+
     @property
     def count(self) -> int:
         return len(self.service_points)
@@ -236,19 +250,9 @@ def impact_run(*, include_planned: bool = False, within_cables: Iterable | None 
         "planned": include_planned,
         "cap": DEPTH_CAP,
     }
-    impact = Impact()
     if not any(params[key] for key in ELEMENT_KEYS):
-        return impact
-    rows = fetch_rows(IMPACT_SQL, params)
-    accounts = {}
-    for sp_id, sp_number, sp_name, ont_id, account_id, account_number, account_name in rows:
-        impact.service_points.append(
-            {"id": sp_id, "number": sp_number, "name": sp_name, "ont": ont_id, "account": account_id}
-        )
-        if account_id is not None:
-            accounts[account_id] = {"id": account_id, "number": account_number, "name": account_name}
-    impact.accounts = sorted(accounts.values(), key=lambda a: a["number"])
-    return impact
+        return Impact()
+    return Impact.from_rows(fetch_rows(IMPACT_SQL, params))
 
 
 def cables_near(*, point: GEOSGeometry, radius_m: float, include_planned: bool = False) -> list[dict]:

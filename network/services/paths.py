@@ -174,16 +174,6 @@ def impact_from_cache(**elements) -> Impact:
     """The service points whose cached paths cross any of the elements: one GIN-indexed query. For checking the
     impact query and for quick answers; stale until the queue has caught up."""
     params = _params(elements)
-    impact = Impact()
     with connection.cursor() as cursor:
         cursor.execute(CACHE_IMPACT_SQL, params)
-        rows = cursor.fetchall()
-    accounts = {}
-    for sp_id, sp_number, sp_name, ont_id, account_id, account_number, account_name in rows:
-        impact.service_points.append(
-            {"id": sp_id, "number": sp_number, "name": sp_name, "ont": ont_id, "account": account_id}
-        )
-        if account_id is not None:
-            accounts[account_id] = {"id": account_id, "number": account_number, "name": account_name}
-    impact.accounts = sorted(accounts.values(), key=lambda a: a["number"])
-    return impact
+        return Impact.from_rows(cursor.fetchall())
