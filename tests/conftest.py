@@ -179,16 +179,36 @@ class ApiClient(Client):
         return super().put(path, data, content_type="application/json", **kw)
 
 
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """Rows a whole module shares, built once instead of before every test: an outer transaction that each test's
+    own (`db`, a savepoint inside it) nests in, rolled back after the module's last test. Yields the blocker, so a
+    module-scoped fixture builds its rows inside `module_db.unblock()`. Not for modules with transactional tests."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def api_client_for(user, scopes=("read", "write")) -> "ApiClient":
+    """An ApiClient with a freshly issued token for that user."""
+    from omni.tokens import api_token_create
+
+    _token, raw = api_token_create(user=user, name="test", scopes=list(scopes))
+    return ApiClient(raw)
+
+
 @pytest.fixture
 def api_as(db):
     """api_as(user, scopes=("read", "write")) -> ApiClient with a freshly issued token for that user."""
-    from omni.tokens import api_token_create
-
-    def make(user, scopes=("read", "write")):
-        _token, raw = api_token_create(user=user, name="test", scopes=list(scopes))
-        return ApiClient(raw)
-
-    return make
+    return api_client_for
 
 
 @pytest.fixture

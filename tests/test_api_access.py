@@ -32,6 +32,7 @@ import pytest
 from django.db import transaction
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 
+from tests.conftest import api_client_for
 from tests.omni.api_contract import assert_error
 
 ROLES = {
@@ -319,8 +320,14 @@ def test_every_api_route_is_in_the_schema():
 # ---- the world every operation runs in -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(db, api_as):
+@pytest.fixture(scope="module")
+def world(module_db):
+    """Built once per module (each test's writes roll back to it): the same rows for every operation."""
+    with module_db.unblock():
+        return _world()
+
+
+def _world():
     from crm.models import Account, AccountContact, Contact, Lead, LeadStage, Quote, QuoteLine, Reseller
     from crm.services import customer_user_create, quote_create, quote_send, reseller_user_create
     from network import services as network_services
@@ -458,7 +465,7 @@ def world(db, api_as):
     models += [WebhookEndpoint, WebhookMessage, BusinessCalendar, BusinessHours, Holiday, Ticket, TicketComment, Team]
     models += [Quote, QuoteLine]
     models += [Structure]
-    clients = {name: api_as(user) for name, user in users.items()}
+    clients = {name: api_client_for(user) for name, user in users.items()}
     return {"ids": ids, "bodies": bodies, "models": models, "clients": clients, "users": users}
 
 
@@ -619,7 +626,7 @@ def _snapshot(models) -> list:
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(TABLE), ids=[f"{m} {p}" for m, p in sorted(TABLE)])
-def test_each_persona_gets_the_exact_answer(world, method, path):
+def test_each_persona_gets_the_exact_answer(db, world, method, path):
     before = _snapshot(world["models"])
     url, body = _request(world, method, path)
     got = {}
@@ -637,7 +644,7 @@ def test_each_persona_gets_the_exact_answer(world, method, path):
     assert got == TABLE[(method, path)]
 
 
-def test_the_refusals_say_why(world):
+def test_the_refusals_say_why(db, world):
     """403 bodies name the reason: the audience, the missing permission, the withdrawn staff access, the scope."""
     clients, ids = world["clients"], world["ids"]
     contact_url = f"/api/v1/crm/contacts/{ids['contact']}/"
