@@ -7,7 +7,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch
 
 from crm.models import Account, AccountContact
 from notifications.recipients import Recipient
@@ -44,12 +44,6 @@ def _day_span(technician: Technician, day: datetime.date) -> DateTimeTZRange:
     return DateTimeTZRange(start, start + datetime.timedelta(days=1), "[)")
 
 
-def _work_orders(technician: Technician) -> QuerySet[WorkOrder]:
-    return WorkOrder.objects.filter(appointments__technician=technician).exclude(
-        appointments__status=AppointmentStatus.CANCELLED
-    )
-
-
 def appointment_list_for_technician_day(*, technician: Technician, day: datetime.date) -> list[Appointment]:
     """The technician's live appointments that meet their local `day`, in route order, each with its work order,
     account, work type, checklist, notes, photos, signature, materials and the technician's time entries on it.
@@ -73,16 +67,11 @@ def appointment_list_for_technician_day(*, technician: Technician, day: datetime
 def work_order_for_technician(*, technician: Technician, work_order_id) -> WorkOrder | None:
     """One of the technician's jobs (a live appointment with them), else None: another technician's job, or one
     that does not exist, is a 404 alike."""
-    return (
-        WorkOrder.objects.filter(
-            pk=work_order_id,
-            appointments__technician=technician,
-        )
-        .exclude(appointments__status=AppointmentStatus.CANCELLED)
-        .select_related("account", "work_type")
-        .distinct()
-        .first()
+    # one appointment must be both the technician's and live (not: some appointment theirs, none cancelled)
+    live = Appointment.objects.filter(work_order=OuterRef("pk"), technician=technician).exclude(
+        status=AppointmentStatus.CANCELLED
     )
+    return WorkOrder.objects.filter(Exists(live), pk=work_order_id).select_related("account", "work_type").first()
 
 
 def photo_for_technician(*, technician: Technician, photo_id) -> WorkOrderPhoto | None:

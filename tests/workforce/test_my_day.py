@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.omni.factories import StaffFactory
 from tests.tickets.test_ticket_concurrency import run_together
-from tests.workforce.factories import TechnicianFactory
+from tests.workforce.factories import ShiftFactory, TechnicianFactory
 from tests.workforce.field_scene import booked_job
 from workforce import services
 from workforce.choices import WorkOrderStatus
@@ -89,6 +89,20 @@ def test_another_technicians_job_is_404_everywhere(client_as, job):
 
 
 @pytest.mark.django_db
+def test_a_job_moved_from_another_technician_is_the_new_ones(client_as):
+    first, work_order = booked_job()
+    appointment = work_order.appointments.get()
+    services.appointment_cancel(appointment_id=appointment.pk)
+    second = TechnicianFactory()
+    ShiftFactory(technician=second, during=appointment.scheduled)
+    services.appointment_book(work_order_id=work_order.pk, technician=second, start=appointment.scheduled.lower)
+    assert client_as(second.user).get(f"/my-day/jobs/{work_order.pk}/").status_code == 200
+    assert client_as(first.user).get(f"/my-day/jobs/{work_order.pk}/").status_code == 404
+    assert work_order.number in client_as(second.user).get("/my-day/").content.decode()
+    assert work_order.number not in client_as(first.user).get("/my-day/").content.decode()
+
+
+@pytest.mark.django_db
 def test_staff_without_a_technician_record_get_a_403_page_saying_why(client_as):
     dispatcher = StaffFactory(roles=["Dispatcher"])
     response = client_as(dispatcher).get("/my-day/")
@@ -162,6 +176,7 @@ def test_a_refused_transition_says_why_and_bad_input_names_the_field(client_as):
     refused = results[0]
     assert (refused["outcome"], refused["status"]) == ("refused", 409)
     assert "scheduled" in refused["detail"] and "on_site" in refused["detail"]
+    assert refused["work_order_status"] == S.SCHEDULED  # the page puts back the status the job really has
     assert "to" in results[1]["fields"]
     assert "end" in results[2]["fields"]
     assert "op" in results[3]["fields"]

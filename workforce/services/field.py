@@ -410,6 +410,15 @@ def _apply(technician: Technician, by: User, operation: dict) -> tuple[dict, Wor
     raise ValidationError({"op": [_("Unknown operation %(op)s.") % {"op": str(op)[:30]}]})
 
 
+def _status_now(technician: Technician, operation: dict) -> dict:
+    """A refused status button's job as it stands, so the page can show the status it really has."""
+    try:
+        work_order = _job(technician, operation.get("work_order"))
+    except (_NotFound, ValidationError):
+        return {}
+    return {"work_order_status": work_order.status}
+
+
 def _error(outcome: str, status: int, detail: str, fields: dict | None = None) -> dict:
     return {"outcome": outcome, "status": status, "detail": detail, "fields": fields or {}}
 
@@ -456,6 +465,8 @@ def _sync_one(technician: Technician, by: User, operation, now: datetime.datetim
                 result = _error(SyncOutcome.INVALID, 400, detail, fields)
             except DomainError as exc:
                 result = _error(SyncOutcome.REFUSED, exc.status_code, exc.message, exc.fields)
+            if result["outcome"] != SyncOutcome.APPLIED and operation.get("op") == "status":
+                result.update(_status_now(technician, operation))
             record.outcome, record.result = result["outcome"], result
             record.save(update_fields=["outcome", "result", "work_order"])
     except _Replay:
