@@ -271,6 +271,8 @@ _ATTACHMENT_DEFAULT = "pdf png jpg jpeg gif webp txt csv log doc docx xls xlsx o
 TICKET_ATTACHMENT_EXTENSIONS = {
     e.lower() for e in env.list("TICKET_ATTACHMENT_EXTENSIONS", default=_ATTACHMENT_DEFAULT.split())
 }
+# Technician view (workforce.services.field): a job photo's or a signature's size limit; photos are jpg, png or webp.
+WORKFORCE_PHOTO_MAX_BYTES = env.int("WORKFORCE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Sales (crm.services.quotes): the organisation printed on quotes, the default currency (ISO 4217) of leads and
 # quotes, how long a new quote is valid and how long a quote link sent to a lead keeps working.

@@ -70,3 +70,18 @@ class AppointmentStatus(TextChoices):
 
 
 LIVE = ~Q(status=AppointmentStatus.CANCELLED)
+
+
+class TimeEntryKind(TextChoices):
+    TRAVEL = "travel", _("Travel")
+    WORK = "work", _("Work")
+    BREAK = "break", _("Break")
+
+
+class SyncOutcome(TextChoices):
+    """How one operation of the technician view's sync ended (stored with its idempotency key)."""
+
+    APPLIED = "applied", _("Applied")
+    REFUSED = "refused", _("Refused")  # a rule said no (409): a transition not allowed, an overlap
+    INVALID = "invalid", _("Invalid")  # bad input (400), naming the field
+    NOT_FOUND = "not_found", _("Not found")  # not one of the technician's jobs (404)

@@ -1,11 +1,14 @@
 """The events of workforce: the catalogue entries and the functions its services call, inside their transaction, to
 record them in the outbox (as crm/events.py and tickets/events.py)."""
 
+from zoneinfo import ZoneInfo
+
 from notifications import outbox, registry
+from notifications import services as notifications
 from notifications.choices import Channel
 from notifications.registry import DefaultTemplate
 
-from . import selectors
+from . import selectors, selectors_field
 
 PERMISSION = "workforce.view_workorder"
 WORK_ORDER_PAYLOAD = (*selectors.WORK_ORDER_FIELDS, "location")
@@ -65,3 +68,46 @@ def work_order_scheduled(work_order_id, *, appointment, by_id=None) -> None:
         "end": appointment.scheduled.upper.isoformat(),
     }
     _record("workforce.work_order.scheduled", work_order_id, extra, by_id=by_id)
+
+
+# ---- the technician view: "on the way" to the customer (services.field) ------------------------------------------
+
+EN_ROUTE = "workforce.work_order.en_route"
+registry.register(
+    EN_ROUTE,
+    "The customer is told that the technician is on the way, with the ETA",
+    payload=("number", "eta", "eta_local", "technician", "window_start", "window_end", "address"),
+    channels=(Channel.EMAIL, Channel.SMS),
+    webhooks=False,  # only notify() sends it, to the account's contacts: no outbox row
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Your technician is on the way ({{ number }})",
+            text=(
+                "Hello {{ recipient.name }},\n\n"
+                "{{ technician }} is on the way for visit {{ number }} and should arrive around {{ eta_local }}.\n"
+            ),
+        ),
+        Channel.SMS: DefaultTemplate(
+            text="{{ technician }} is on the way ({{ number }}), arriving around {{ eta_local }}."
+        ),
+    },
+)
+
+
+def work_order_en_route(work_order, *, appointment, technician_name: str, key: str) -> None:
+    """In the caller's transaction: tell the account's contacts that the technician is on the way, once per
+    `key` (one en-route transition)."""
+    zone = ZoneInfo(appointment.technician.time_zone)
+    eta = appointment.eta
+    data = {
+        "number": work_order.number,
+        "eta": eta.isoformat(),
+        "eta_local": eta.astimezone(zone).strftime("%H:%M"),
+        "technician": technician_name,
+        "window_start": work_order.window_start.isoformat() if work_order.window_start else None,
+        "window_end": work_order.window_end.isoformat() if work_order.window_end else None,
+        "address": work_order.address,
+    }
+    recipients = selectors_field.account_recipients(account_id=work_order.account_id)
+    if recipients:
+        notifications.notify(EN_ROUTE, recipients, data, idempotency_key=f"{EN_ROUTE}:{key}")

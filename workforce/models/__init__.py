@@ -1,3 +1,14 @@
+from .field import (
+    TIME_ENTRY_NO_OVERLAP,
+    ChecklistItem,
+    CustomerSignature,
+    MaterialUsed,
+    SyncOperation,
+    TimeEntry,
+    WorkOrderNote,
+    WorkOrderPhoto,
+    WorkOrderStatusChange,
+)
 from .orders import APPOINTMENT_NO_DOUBLE_BOOKING, Appointment, WorkOrder, WorkOrderSkill, WorkType, WorkTypeSkill
 from .people import (
     ServiceTerritory,
@@ -13,7 +24,16 @@ from .vendors import Vendor, VendorUser
 
 __all__ = [
     "APPOINTMENT_NO_DOUBLE_BOOKING",
+    "TIME_ENTRY_NO_OVERLAP",
     "Appointment",
+    "ChecklistItem",
+    "CustomerSignature",
+    "MaterialUsed",
+    "SyncOperation",
+    "TimeEntry",
+    "WorkOrderNote",
+    "WorkOrderPhoto",
+    "WorkOrderStatusChange",
     "ServiceTerritory",
     "Shift",
     "ShiftPattern",

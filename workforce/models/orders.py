@@ -91,6 +91,7 @@ class WorkOrder(TimeStampedModel):
         "workforce.Technician", blank=True, related_name="excluded_work_orders"
     )
     pinned = models.BooleanField(_("pinned"), default=False)
+    completion_notes = models.TextField(_("completion notes"), blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket", models.SET_NULL, null=True, blank=True, related_name="work_orders", verbose_name=_("ticket")
     )

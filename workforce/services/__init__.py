@@ -1,5 +1,16 @@
 """Writes of the workforce app: every entry point (API, admin, console) calls these."""
 
+from .checklist import checklist_copy, checklists_copy
+from .field import (
+    checklist_tick,
+    field_status_set,
+    material_add,
+    note_add,
+    photo_add,
+    signature_save,
+    sync_apply,
+    time_entry_add,
+)
 from .orders import (
     appointment_book,
     appointment_cancel,
@@ -34,6 +45,16 @@ __all__ = [
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",
+    "checklist_copy",
+    "checklist_tick",
+    "checklists_copy",
+    "field_status_set",
+    "material_add",
+    "note_add",
+    "photo_add",
+    "signature_save",
+    "sync_apply",
+    "time_entry_add",
     "membership_create",
     "membership_update",
     "shift_create",

@@ -19,14 +19,17 @@ from ..choices import WORK_ORDER_TRANSITIONS, AppointmentStatus, TimeOffStatus, 
 from ..models import (
     APPOINTMENT_NO_DOUBLE_BOOKING,
     Appointment,
+    ChecklistItem,
     Shift,
     Technician,
     TimeOff,
     WorkOrder,
     WorkOrderSkill,
+    WorkOrderStatusChange,
     WorkType,
     WorkTypeSkill,
 )
+from .checklist import checklist_copy
 
 S = WorkOrderStatus
 BOOKABLE = frozenset({S.NEW, S.SCHEDULED, S.CANNOT_COMPLETE})
@@ -124,6 +127,7 @@ def work_order_create(
         ]
     work_order_skills_set(work_order_id=work_order.pk, required_skills=required_skills)
     _technicians_set(work_order, preferred_technicians, excluded_technicians)
+    checklist_copy(work_order_id=work_order.pk)
     events.work_order_created(work_order.pk, by_id=getattr(by, "pk", None))
     return work_order
 
@@ -180,9 +184,11 @@ def work_order_update(
 
 
 @transaction.atomic
-def work_order_transition(*, work_order_id, to: str, by: User | None = None) -> WorkOrder:
+def work_order_transition(*, work_order_id, to: str, by: User | None = None, note: str = "") -> WorkOrder:
     """Moves a work order along WORK_ORDER_TRANSITIONS; locks the row. InvalidTransition (409) naming both
-    statuses otherwise. Scheduled and later field statuses need a live appointment; cancelling cancels them."""
+    statuses otherwise. Scheduled and later field statuses need a live appointment; cancelling cancels them.
+    Completing needs every checklist item done (400 on `checklist`). Each change is a WorkOrderStatusChange row
+    (with `note`, the reason of a cannot-complete)."""
     work_order = WorkOrder.objects.select_for_update().get(pk=work_order_id)
     if to not in S.values:
         raise ValidationError({"status": [_("Unknown status %(s)s.") % {"s": to}]})
@@ -195,6 +201,8 @@ def work_order_transition(*, work_order_id, to: str, by: User | None = None) -> 
     if to in APPOINTMENT_STATUS_FOR and not live.exists():
         msg = _("A work order without an appointment cannot become %(new)s.") % {"new": to}
         raise InvalidTransition(msg, fields={"status": [msg]})
+    if to == S.COMPLETED and ChecklistItem.objects.filter(work_order=work_order, done=False).exists():
+        raise ValidationError({"checklist": [_("Tick every checklist item before completing.")]})
     now = timezone.now()
     if to in APPOINTMENT_STATUS_FOR:
         updates = {"status": APPOINTMENT_STATUS_FOR[to], "updated_at": now}
@@ -207,6 +215,7 @@ def work_order_transition(*, work_order_id, to: str, by: User | None = None) -> 
         live.update(status=AppointmentStatus.CANCELLED, updated_at=now)
     old, work_order.status = work_order.status, to
     work_order.save(update_fields=["status", "updated_at"])
+    WorkOrderStatusChange.objects.create(work_order=work_order, old=old, new=to, by=by, note=note, at=now)
     by_id = getattr(by, "pk", None)
     events.work_order_status_changed(work_order.pk, old=old, new=to, by_id=by_id)
     if to == S.COMPLETED:
@@ -325,5 +334,6 @@ def appointment_cancel(*, appointment_id, by: User | None = None) -> Appointment
     if work_order.status in (S.SCHEDULED, S.DISPATCHED) and not others.exists():
         old, work_order.status = work_order.status, S.NEW
         work_order.save(update_fields=["status", "updated_at"])
+        WorkOrderStatusChange.objects.create(work_order=work_order, old=old, new=S.NEW, by=by, at=timezone.now())
         events.work_order_status_changed(work_order.pk, old=old, new=S.NEW, by_id=getattr(by, "pk", None))
     return appointment
