@@ -198,7 +198,8 @@ def _tomorrow(now: datetime) -> tuple[datetime, datetime]:
 
 def _when(start: datetime, end: datetime) -> str:
     start, end = timezone.localtime(start), timezone.localtime(end)
-    return f"{formats.date_format(start, 'l j F Y')}, {formats.time_format(start)}–{formats.time_format(end)}"
+    hours = f"{formats.time_format(start, 'H:i')}–{formats.time_format(end, 'H:i')}"
+    return f"{formats.date_format(start, 'l j F Y')}, {hours}"
 
 
 def visit_payload(appointment: Appointment) -> dict:
