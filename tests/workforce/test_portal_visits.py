@@ -255,3 +255,15 @@ def test_reschedule_once_the_technician_is_on_the_way_is_409(client_as, customer
     assert response.status_code == 409
     assert escape("The technician is already on the way") in response.content.decode()
     assert Appointment.objects.get(pk=own.pk).scheduled.lower == day(2, 9)
+
+
+def test_a_visit_cannot_move_to_within_two_hours(own):
+    from django.core.exceptions import ValidationError
+
+    from workforce.services.visits import visit_reschedule
+
+    with pytest.raises(ValidationError) as exc:
+        visit_reschedule(appointment_id=own.pk, start=day(1, 13), now=day(1, 12))
+    assert exc.value.message_dict == {"start": ["Choose one of the times offered."]}
+    moved = visit_reschedule(appointment_id=own.pk, start=day(1, 14), now=day(1, 12))
+    assert moved.scheduled.lower == day(1, 14)

@@ -2,6 +2,8 @@
 start, whatever the number of runs; the selection is set-based (a fixed number of queries for 1 or 20 visits)."""
 
 import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -12,6 +14,7 @@ from notifications.rendering.templates import render
 from tests.crm.factories import ContactFactory, link
 from workforce import services
 from workforce.choices import WorkOrderStatus
+from workforce.models import Appointment
 from workforce.services.visits import visit_reminders_send
 
 from .visits_support import day, technician, visit, visits_bulk
@@ -130,3 +133,27 @@ def test_the_beat_task_runs_the_reminders(account, contacts, tech):
     entry = beat_schedule(heartbeat_interval=60)["workforce-visit-reminders"]
     assert entry["task"] == "workforce.tasks_visits.visit_reminders_send"
     assert entry["task"] in app.tasks  # the worker knows it (workforce.apps imports tasks_visits)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_remind_each_visit_once():
+    from tests.crm.factories import AccountFactory
+
+    account = AccountFactory(email="home@example.com")
+    visits_bulk(account, technician("Musa Bello", days=0), 6, first=day(1, 8))
+    now = day(0, 15)
+    barrier = threading.Barrier(2)
+
+    def run(_):
+        barrier.wait()
+        try:
+            return visit_reminders_send(now=now, batch=4)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        first = sum(pool.map(run, range(2)))
+    rest = visit_reminders_send(now=now)
+    assert first + rest == 6
+    assert Delivery.objects.filter(event=EVENT).count() == 6
+    assert not Appointment.objects.filter(reminder_for__isnull=True).exists()
