@@ -267,3 +267,10 @@ def test_a_visit_cannot_move_to_within_two_hours(own):
     assert exc.value.message_dict == {"start": ["Choose one of the times offered."]}
     moved = visit_reschedule(appointment_id=own.pk, start=day(1, 14), now=day(1, 12))
     assert moved.scheduled.lower == day(1, 14)
+
+
+def test_dashboard_shows_the_next_visit(client_as, customer, account, tech, own, theirs):
+    later = visit(account, tech, day(3, 9))
+    html = client_as(customer, host=HOST).get("/").content.decode()
+    assert f'data-next-visit="{own.pk}"' in html and "09:00–12:00" in html
+    assert later.work_order.number not in html and 'href="/visits/"' in html
