@@ -89,6 +89,14 @@ def test_an_account_without_contacts_is_reminded_by_its_email(now, account, tech
     assert _sent() == ["home@example.com"]
 
 
+def test_a_deleted_accounts_visit_is_not_reminded(now, account, contacts, tech):
+    visit(account, tech, day(1, 9))
+    account.deleted_at = now
+    account.save(update_fields=["deleted_at"])
+    assert visit_reminders_send(now=now) == 1  # claimed, so later runs skip it too
+    assert _sent() == []
+
+
 def test_a_visit_moved_after_its_reminder_is_reminded_again(now, account, contacts, tech):
     appointment = visit(account, tech, day(1, 9))
     visit_reminders_send(now=now)

@@ -265,6 +265,8 @@ def visit_reminders_send(*, now: datetime | None = None, batch: int = 500) -> in
             contacts.setdefault(link.account_id, []).append(_contact_recipient(link.contact))
         for visit in visits:
             account = visit.work_order.account
+            if account.deleted_at is not None:
+                continue  # a deleted account's people are not written to (the visit is stamped all the same)
             recipients = contacts.get(account.pk) or (
                 [Recipient(key=f"crm.account:{account.pk}", name=account.name, email=account.email)]
                 if account.email
