@@ -55,4 +55,11 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(minute=15),
             "options": {"expire_seconds": 3000},
         },
+        # Customers' visits of tomorrow are reminded once (per appointment and start), hourly from 08:20 to 20:20
+        # in TIME_ZONE, so a visit booked during the day for tomorrow is still reminded.
+        "workforce-visit-reminders": {
+            "task": "workforce.tasks_visits.visit_reminders_send",
+            "schedule": crontab(minute=20, hour="8-20"),
+            "options": {"expire_seconds": 3000},
+        },
     }

@@ -9,3 +9,7 @@ class WorkforceConfig(AppConfig):
         "Dispatcher": ["workforce.view_vendor", "workforce.change_vendor"],
         "Technician": ["workforce.view_vendor"],
     }
+
+    def ready(self):
+        # Celery's autodiscovery imports `tasks` modules only; the visits' beat task lives beside it for now.
+        from . import tasks_visits  # noqa: F401

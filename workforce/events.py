@@ -7,6 +7,8 @@ from notifications import outbox, registry
 from notifications import services as notifications
 from notifications.choices import Channel
 from notifications.registry import DefaultTemplate
+from omni.choices import Audience
+from omni.hosts import portal_url
 
 from . import selectors, selectors_field
 
@@ -94,6 +96,49 @@ registry.register(
 )
 
 
+# ---- customer visits (services.visits): the day-before reminder and the customer's cancellation ---------------
+
+VISIT_PAYLOAD = (
+    "id", "number", "work_type", "start", "end", "window_start", "window_end", "when", "technician", "address",
+)  # fmt: skip
+
+registry.register(
+    "workforce.appointment.reminder",
+    "A customer's contacts are reminded of tomorrow's visit (once per appointment and start)",
+    payload=VISIT_PAYLOAD,
+    channels=(Channel.EMAIL,),  # only notify() sends it (as tickets.ticket.pending_reminder): no webhook
+    webhooks=False,
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Reminder: our technician visits you {{ when }}",
+            text=(
+                "Hello {{ recipient.name }},\n\n"
+                "This is a reminder of your visit for {{ work_type }} ({{ number }}): {{ technician }} arrives "
+                "{{ when }}{% if address %} at {{ address }}{% endif %}.\n\n"
+                "To move or cancel the visit, use the portal before the technician is on the way:\n{{ url }}\n"
+            ),
+        ),
+        Channel.SMS: DefaultTemplate(
+            text="Reminder: {{ technician }} visits you {{ when }} ({{ number }}). Move or cancel: {{ url }}"
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Visit {{ when }} ({{ number }})"),
+    },
+)
+registry.register(
+    "workforce.appointment.customer_cancelled",
+    "A customer cancelled a visit on the portal (appointment, reason); the work order waits for a new booking",
+    payload=("appointment", "technician", "start", "end", "reason", *WORK_ORDER_PAYLOAD),
+    channels=(),  # dispatchers follow it on their preferences page
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Work order {{ number }}: the customer cancelled the visit",
+            text="The customer cancelled the visit of {{ start }} for work order {{ number }}: {{ reason }}\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Work order {{ number }}: visit cancelled by the customer"),
+    },
+)
+
+
 def work_order_en_route(work_order, *, appointment, technician_name: str, key: str) -> None:
     """In the caller's transaction: tell the account's contacts that the technician is on the way, once per
     `key` (one en-route transition)."""
@@ -111,3 +156,27 @@ def work_order_en_route(work_order, *, appointment, technician_name: str, key: s
     recipients = selectors_field.account_recipients(account_id=work_order.account_id)
     if recipients:
         notifications.notify(EN_ROUTE, recipients, data, idempotency_key=f"{EN_ROUTE}:{key}")
+
+
+def appointment_reminder(appointment_id, *, data: dict, recipients: list, now=None) -> None:
+    """Remind the account's contacts of a visit, once per appointment and start (the idempotency key names both,
+    so a visit moved to another day is reminded again)."""
+    notifications.notify(
+        "workforce.appointment.reminder",
+        recipients,
+        data,
+        url=portal_url(Audience.CUSTOMER, "customer:visit_detail", pk=appointment_id),
+        idempotency_key=f"workforce.appointment.reminder:{appointment_id}:{data['start']}",
+        now=now,
+    )
+
+
+def appointment_customer_cancelled(work_order_id, *, appointment, reason: str, by_id=None) -> None:
+    extra = {
+        "appointment": str(appointment.pk),
+        "technician": str(appointment.technician_id),
+        "start": appointment.scheduled.lower.isoformat(),
+        "end": appointment.scheduled.upper.isoformat(),
+        "reason": reason,
+    }
+    _record("workforce.appointment.customer_cancelled", work_order_id, extra, by_id=by_id)

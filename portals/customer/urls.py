@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from omni.urls_common import urlpatterns as common
 
-from . import quotes, tickets, views
+from . import quotes, tickets, views, visits
 
 # No account id in any URL: a customer user sees exactly the account they are linked to.
 portal_patterns = [
@@ -14,6 +14,10 @@ portal_patterns = [
     path("tickets/new/", tickets.ticket_new, name="ticket_new"),
     path("tickets/<uuid:pk>/", tickets.ticket_detail, name="ticket_detail"),
     path("tickets/<uuid:pk>/reply/", tickets.ticket_reply, name="ticket_reply"),
+    path("visits/", visits.visit_list, name="visit_list"),
+    path("visits/<uuid:pk>/", visits.visit_detail, name="visit_detail"),
+    path("visits/<uuid:pk>/cancel/", visits.visit_cancel, name="visit_cancel"),
+    path("visits/<uuid:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("quotes/", quotes.quote_list, name="quote_list"),
     path("quotes/<uuid:pk>/", quotes.quote_detail, name="quote_detail"),
     path("quotes/<uuid:pk>/pdf/", quotes.quote_pdf, name="quote_pdf"),

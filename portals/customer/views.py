@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from crm import selectors as crm_selectors
 from omni.auth import audience_required
 from tickets import selectors as ticket_selectors
+from workforce import selectors_portal as visit_selectors
 
 
 def _own_account(user):
@@ -18,7 +19,13 @@ def _own_account(user):
 def dashboard(request):
     account = _own_account(request.user)
     open_tickets = ticket_selectors.ticket_open_count(user=request.user) if account else 0
-    context = {"nav_dashboard": True, "account": account, "open_tickets": open_tickets}
+    next_visit = None
+    if account:
+        upcoming, _past = visit_selectors.visit_split(visit_selectors.visit_list_for_customer(user=request.user))
+        next_visit = upcoming.first()
+        if next_visit is not None:
+            next_visit.arrival = visit_selectors.visit_arrival(next_visit)
+    context = {"nav_dashboard": True, "account": account, "open_tickets": open_tickets, "next_visit": next_visit}
     return render(request, "customer/dashboard.html", context)
 
 

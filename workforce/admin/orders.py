@@ -90,7 +90,7 @@ class AppointmentAdmin(ServiceAdmin):
     list_select_related = ["work_order", "technician__user"]
     readonly_fields = [
         "work_order", "technician", "scheduled", "travel_before_minutes", "seq", "status", "eta", "actual_start",
-        "actual_end", "created_at", "updated_at",
+        "actual_end", "cancel_reason", "reminder_sent_at", "reminder_for", "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["cancel"]
     show_full_result_count = False

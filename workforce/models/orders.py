@@ -6,7 +6,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from omni.db import NextNumber
@@ -165,6 +165,12 @@ class Appointment(TimeStampedModel):
     eta = models.DateTimeField(_("ETA"), null=True, blank=True)
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
+    # the customer portal's cancel asks why (services.visits.visit_cancel)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    # the day-before reminder (services.visits.visit_reminders_send): when it went, and for which start, so a
+    # visit moved to another day is reminded again and a second run reminds nobody twice
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True, editable=False)
+    reminder_for = models.DateTimeField(_("reminder for start"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["scheduled"]
@@ -180,6 +186,14 @@ class Appointment(TimeStampedModel):
                 condition=LIVE,
                 expressions=[("technician", RangeOperators.EQUAL), ("scheduled", RangeOperators.OVERLAPS)],
                 violation_error_message=_("The technician is already booked at this time."),
+            ),
+        ]
+        indexes = [
+            # the reminder scan: upcoming visits by start (services.visits.visit_reminders_send)
+            models.Index(
+                Func(F("scheduled"), function="lower", output_field=models.DateTimeField()),
+                condition=Q(status__in=[AppointmentStatus.BOOKED, AppointmentStatus.DISPATCHED]),
+                name="workforce_appt_upcoming_start",
             ),
         ]
 
