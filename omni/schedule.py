@@ -55,4 +55,16 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(minute=15),
             "options": {"expire_seconds": 3000},
         },
+        # Appointments whose arrival will pass their window's end (set-based SQL, each flagged and told once).
+        "workforce-jeopardy-scan": {
+            "task": "workforce.tasks.jeopardy_scan",
+            "schedule": 60,
+            "options": {"expire_seconds": 50},
+        },
+        # Shifts from the weekly patterns, four weeks ahead (idempotent), nightly in TIME_ZONE.
+        "workforce-shifts-generate": {
+            "task": "workforce.tasks.shifts_generate",
+            "schedule": crontab(hour=2, minute=45),
+            "options": {"expire_seconds": 3000},
+        },
     }

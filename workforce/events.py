@@ -3,6 +3,7 @@ record them in the outbox (as crm/events.py and tickets/events.py)."""
 
 from notifications import outbox, registry
 from notifications.choices import Channel
+from notifications.models import OutboxEvent
 from notifications.registry import DefaultTemplate
 
 from . import selectors
@@ -65,3 +66,45 @@ def work_order_scheduled(work_order_id, *, appointment, by_id=None) -> None:
         "end": appointment.scheduled.upper.isoformat(),
     }
     _record("workforce.work_order.scheduled", work_order_id, extra, by_id=by_id)
+
+
+# --- jeopardy ----------------------------------------------------------------------------------------------------
+
+AT_RISK_PAYLOAD = (
+    "appointment", "technician", "start", "end", "eta", "projected_arrival", "at_risk_at", *WORK_ORDER_PAYLOAD,
+)  # fmt: skip
+registry.register(
+    "workforce.appointment.at_risk",
+    "An appointment is at risk: its ETA (or the technician's projected arrival) passes the arrival window's end",
+    payload=AT_RISK_PAYLOAD,
+    channels=(),  # dispatchers follow it on their preferences page
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Work order {{ number }} is at risk",
+            text="{{ number }}: arrival {{ projected_arrival }} is after its window's end {{ window_end }}.\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Work order {{ number }} is at risk"),
+    },
+)
+
+
+def appointments_at_risk_record(rows: list[dict], *, now) -> None:
+    """In the caller's transaction: one workforce.appointment.at_risk event per row (an appointment the jeopardy
+    scan has just flagged, with its work order's id as `work_order`), in one SELECT and one INSERT whatever their
+    number. Due at once: the outbox sweep dispatches them after commit."""
+    if not rows:
+        return
+    registry.get("workforce.appointment.at_risk")
+    payloads = selectors.work_order_payloads([row["work_order"] for row in rows])
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            event="workforce.appointment.at_risk",
+            data={
+                **selectors.as_json({key: value for key, value in row.items() if key != "work_order"}),
+                **payloads[str(row["work_order"])],
+            },
+            permission=PERMISSION,
+            next_attempt_at=now,
+        )
+        for row in rows
+    )

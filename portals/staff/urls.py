@@ -42,4 +42,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_leads")),
     path("", include("portals.staff.urls_quotes")),
     path("", include("portals.staff.urls_network")),
+    path("", include("portals.staff.urls_dispatch")),
 ]

@@ -164,6 +164,9 @@ class Appointment(TimeStampedModel):
     eta = models.DateTimeField(_("ETA"), null=True, blank=True)
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True)
+    # Set once by the jeopardy scan (services.jeopardy) when the projected arrival passes the window end; the
+    # workforce.appointment.at_risk event is sent with it, so a second scan never tells anyone again.
+    at_risk_at = models.DateTimeField(_("at risk since"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["scheduled"]
@@ -180,6 +183,15 @@ class Appointment(TimeStampedModel):
                 expressions=[("technician", RangeOperators.EQUAL), ("scheduled", RangeOperators.OVERLAPS)],
                 violation_error_message=_("The technician is already booked at this time."),
             ),
+        ]
+        indexes = [
+            # the jeopardy scan reads only live, unflagged, not yet started appointments
+            models.Index(
+                fields=["status"],
+                name="workforce_appt_jeopardy_scan",
+                condition=Q(at_risk_at__isnull=True, actual_start__isnull=True)
+                & Q(status__in=["booked", "dispatched", "en_route"]),
+            )
         ]
 
     def __str__(self):

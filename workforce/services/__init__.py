@@ -1,5 +1,7 @@
 """Writes of the workforce app: every entry point (API, admin, console) calls these."""
 
+from .board import appointment_place
+from .jeopardy import appointments_flag_at_risk
 from .orders import (
     appointment_book,
     appointment_cancel,
@@ -33,7 +35,9 @@ from .vendors import vendor_user_create
 __all__ = [
     "appointment_book",
     "appointment_cancel",
+    "appointment_place",
     "appointment_reschedule",
+    "appointments_flag_at_risk",
     "membership_create",
     "membership_update",
     "shift_create",
