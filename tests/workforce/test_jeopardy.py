@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
+from notifications import outbox
 from notifications.models import OutboxEvent
 from omni.schedule import beat_schedule
 from workforce import services, tasks
@@ -52,6 +53,14 @@ def test_an_eta_past_the_window_end_is_flagged_once_and_told_once():
     assert event.data["eta"] == "2030-03-04T10:05:00Z" and event.data["projected_arrival"] == "2030-03-04T10:05:00Z"
     assert event.data["window_end"] == "2030-03-04T10:00:00Z" and event.data["technician"] == str(late.technician_id)
     assert event.permission == "workforce.view_workorder" and event.dispatched_at is None
+    assert outbox.outbox_dispatch(event.pk)  # the catalogue entry and its templates take this payload
+
+
+def test_the_admin_lists_and_filters_at_risk_appointments(client_as, admin_user):
+    late = appointment(at(9, 30), eta=at(10, 5))
+    services.appointments_flag_at_risk(now=at(9))
+    response = client_as(admin_user).get("/admin/workforce/appointment/", {"at_risk_at__isempty": "0"})
+    assert response.status_code == 200 and late.work_order.number in response.content.decode()
 
 
 def test_without_an_eta_the_projected_arrival_counts_travel_from_now():
