@@ -171,6 +171,20 @@ def test_booking_an_unassigned_work_order_on_a_row(client_as, dispatcher, scene)
     assert WorkOrder.objects.get(pk=scene.unassigned.pk).status == "scheduled"
 
 
+def test_the_keyboard_form_places_a_job_at_a_local_time(client_as, dispatcher, scene):
+    html = client_as(dispatcher).get(URL, {"day": DAY.isoformat()}).content.decode()
+    assert f'value="work_order:{scene.unassigned.pk}"' in html and f'value="appointment:{scene.ada_job.pk}"' in html
+    response = _drop(
+        client_as(dispatcher), item=f"work_order:{scene.unassigned.pk}", technician=scene.chidi.pk, at="12:00"
+    )
+    assert response.status_code == 422  # Chidi lacks the skill
+    response = _drop(
+        client_as(dispatcher), item=f"work_order:{scene.unassigned.pk}", technician=scene.ada.pk, at="12:00"
+    )
+    assert response.status_code == 200
+    assert Appointment.objects.get(work_order=scene.unassigned).scheduled.lower == at(11)  # 12:00 in Lagos
+
+
 def test_booking_an_unassigned_work_order_on_a_technician_without_the_skill_is_422(client_as, dispatcher, scene):
     response = _drop(
         client_as(dispatcher), work_order=scene.unassigned.pk, technician=scene.chidi.pk, start="2030-03-04T12:00:00Z"
@@ -185,12 +199,14 @@ def test_booking_an_unassigned_work_order_on_a_technician_without_the_skill_is_4
     [
         ({"start": "2030-03-04T12:00:00Z"}, "technician"),
         ({"technician": "not-a-uuid", "start": "2030-03-04T12:00:00Z"}, "technician"),
-        ({"technician": "TECH"}, "start"),
+        ({"technician": "TECH", "appointment": "JOB"}, "start"),
+        ({"technician": "TECH", "appointment": "JOB", "at": "25:00"}, "at"),
         ({"technician": "TECH", "start": "2030-03-04T12:00:00Z"}, "appointment"),
     ],
 )
 def test_a_malformed_drop_is_400_naming_the_field(client_as, dispatcher, scene, values, field):
-    values = {k: (str(scene.ada.pk) if v == "TECH" else v) for k, v in values.items()}
+    known = {"TECH": str(scene.ada.pk), "JOB": str(scene.ada_job.pk)}
+    values = {k: known.get(v, v) for k, v in values.items()}
     response = _drop(client_as(dispatcher), **values)
     assert response.status_code == 400
     assert response.content.decode().startswith(f"{field}:")

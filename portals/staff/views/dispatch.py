@@ -3,6 +3,7 @@ the day's routes on a map. A block dropped on a row is posted to dispatch_drop (
 through the workforce services and answers the board again: with the change, or unchanged (the block back where
 it was) and the reason it was refused."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -33,15 +34,34 @@ class BoardFilters(forms.Form):
 
 
 class DropForm(forms.Form):
+    """A drop (`start` from the drag) or the keyboard's move form (`item` = "appointment:<id>" or
+    "work_order:<id>", `at` a time of the board's day in the technician's time zone)."""
+
     technician = forms.ModelChoiceField(Technician.objects.filter(active=True).select_related("user"))
-    start = forms.DateTimeField()
-    appointment = forms.ModelChoiceField(Appointment.objects.all(), required=False)
+    start = forms.DateTimeField(required=False)
+    day = forms.DateField(required=False)
+    at = forms.TimeField(required=False)
+    appointment = forms.ModelChoiceField(Appointment.objects.select_related("work_order"), required=False)
     work_order = forms.ModelChoiceField(WorkOrder.objects.all(), required=False)
+
+    def __init__(self, data):
+        data = data.copy()
+        kind, _sep, pk = data.pop("item", [""])[0].partition(":")
+        if kind in ("appointment", "work_order"):
+            data[kind] = pk
+        super().__init__(data)
 
     def clean(self):
         data = super().clean()
-        if not self.errors and (data.get("appointment") is None) == (data.get("work_order") is None):
+        if self.errors:
+            return data
+        if (data.get("appointment") is None) == (data.get("work_order") is None):
             raise ValidationError({"appointment": _("Give an appointment or a work order.")})
+        if data.get("start") is None:
+            if data.get("at") is None or data.get("day") is None:
+                raise ValidationError({"start": _("Give the start (or a day and a time).")})
+            zone = ZoneInfo(data["technician"].time_zone)
+            data["start"] = datetime.combine(data["day"], data["at"], tzinfo=zone)
         return data
 
 
