@@ -5,7 +5,7 @@ slot and the board says why not, with the block back where it was. The routes ar
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import axe_violations, on, sign_in
+from tests.browser import axe_violations, on, sideways_overflow, sign_in
 from tests.omni.factories import PASSWORD, StaffFactory
 from workforce.models import Appointment
 
@@ -52,3 +52,5 @@ def test_dragging_moves_an_appointment_and_an_overlap_is_refused_with_its_reason
     assert page.locator(f'[data-appointment-id="{scene.bola_job.pk}"]').evaluate("el => el.style.left") == left
     assert Appointment.objects.get(pk=scene.bola_job.pk).scheduled.lower == at(9)
     assert axe_violations(page) == []
+    page.set_viewport_size({"width": 360, "height": 780})  # a phone: the Gantt scrolls in its own box
+    assert sideways_overflow(page) == ""

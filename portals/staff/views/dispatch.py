@@ -103,6 +103,7 @@ def dispatch_drop(request):
     """Moves an appointment, or books a work order, on a technician's row from `start`. Answers the board: 200 with
     the change; 409 (an overlap, a status that cannot move) or 422 (outside a shift, time off, a missing skill,
     an excluded technician) unchanged, with the reason; 400 naming a malformed field."""
+    partial = wants_partial(request)  # the place form without JavaScript gets the whole page
     form = DropForm(request.POST)
     if not form.is_valid():
         return HttpResponse(_errors_text(form), status=400, content_type="text/plain; charset=utf-8")
@@ -120,7 +121,7 @@ def dispatch_drop(request):
     except ValidationError as exc:
         reason = " ".join(exc.messages)
         message = _("%(number)s not placed: %(reason)s") % {"number": number, "reason": reason}
-        return _render(request, request.POST, message=message, level="alert", status=INVALID, partial=True)
+        return _render(request, request.POST, message=message, level="alert", status=INVALID, partial=partial)
     except DomainError as exc:
         message = _("%(number)s not placed: %(reason)s") % {"number": number, "reason": exc.message}
         return _render(request, request.POST, message=message, level="alert", status=exc.status_code, partial=True)
@@ -130,4 +131,4 @@ def dispatch_drop(request):
         "technician": technician,
         "start": placed.scheduled.lower.astimezone(zone).strftime("%H:%M"),
     }
-    return _render(request, request.POST, message=message, partial=True)
+    return _render(request, request.POST, message=message, partial=partial)
