@@ -183,6 +183,15 @@ def test_the_keyboard_form_places_a_job_at_a_local_time(client_as, dispatcher, s
     )
     assert response.status_code == 200
     assert Appointment.objects.get(work_order=scene.unassigned).scheduled.lower == at(11)  # 12:00 in Lagos
+    plain = client_as(dispatcher).post(  # without JavaScript: the whole page
+        DROP,
+        {"day": DAY.isoformat(), "item": f"appointment:{scene.ada_job.pk}", "technician": scene.ada.pk, "at": "15:00"},
+    )
+    assert (
+        plain.status_code == 200
+        and "<h1" in plain.content.decode()
+        and "placed with Ada Okafor at 15:00." in (plain.content.decode())
+    )
 
 
 def test_booking_an_unassigned_work_order_on_a_technician_without_the_skill_is_422(client_as, dispatcher, scene):
