@@ -5,6 +5,8 @@ from notifications import outbox, registry
 from notifications.choices import Channel
 from notifications.models import OutboxEvent
 from notifications.registry import DefaultTemplate
+from omni.choices import Audience
+from omni.hosts import portal_url
 
 from . import selectors
 
@@ -90,19 +92,22 @@ registry.register(
 
 def appointments_at_risk_record(rows: list[dict], *, now) -> None:
     """In the caller's transaction: one workforce.appointment.at_risk event per row (an appointment the jeopardy
-    scan has just flagged, with its work order's id as `work_order`), in one SELECT and one INSERT whatever their
-    number. Due at once: the outbox sweep dispatches them after commit."""
+    scan has just flagged, with its work order's id as `work_order` and its local `day`, the board the link
+    opens), in one SELECT and one INSERT whatever their number. Due at once: the outbox sweep dispatches them
+    after commit."""
     if not rows:
         return
     registry.get("workforce.appointment.at_risk")
     payloads = selectors.work_order_payloads([row["work_order"] for row in rows])
+    board = portal_url(Audience.STAFF, "staff:dispatch_board")
     OutboxEvent.objects.bulk_create(
         OutboxEvent(
             event="workforce.appointment.at_risk",
             data={
-                **selectors.as_json({key: value for key, value in row.items() if key != "work_order"}),
+                **selectors.as_json({key: value for key, value in row.items() if key not in ("work_order", "day")}),
                 **payloads[str(row["work_order"])],
             },
+            url=f"{board}?day={row['day'].isoformat()}",  # the board of the appointment's day
             permission=PERMISSION,
             next_attempt_at=now,
         )

@@ -53,6 +53,7 @@ def test_an_eta_past_the_window_end_is_flagged_once_and_told_once():
     assert event.data["eta"] == "2030-03-04T10:05:00Z" and event.data["projected_arrival"] == "2030-03-04T10:05:00Z"
     assert event.data["window_end"] == "2030-03-04T10:00:00Z" and event.data["technician"] == str(late.technician_id)
     assert event.permission == "workforce.view_workorder" and event.dispatched_at is None
+    assert event.url.endswith("/dispatch/?day=2030-03-04")
     assert outbox.outbox_dispatch(event.pk)  # the catalogue entry and its templates take this payload
 
 

@@ -23,8 +23,9 @@ LOOKBACK = timedelta(days=1)
 # Appointments a service holds are skipped (SKIP LOCKED): the next scan sees them as the service left them.
 FLAG_SQL = f"""
 WITH due AS (
-    SELECT a.id, {PROJECTED_ARRIVAL_SQL} AS projected
+    SELECT a.id, {PROJECTED_ARRIVAL_SQL} AS projected, (lower(a.scheduled) AT TIME ZONE t.time_zone)::date AS day
       FROM workforce_appointment a JOIN workforce_workorder w ON w.id = a.work_order_id
+      JOIN workforce_technician t ON t.id = a.technician_id
      WHERE a.at_risk_at IS NULL AND a.actual_start IS NULL
        AND a.status IN ('booked', 'dispatched', 'en_route')
        AND w.window_end IS NOT NULL AND w.window_end > %(since)s
@@ -35,7 +36,8 @@ UPDATE workforce_appointment a
    SET at_risk_at = %(now)s, updated_at = %(now)s
   FROM due
  WHERE a.id = due.id AND a.at_risk_at IS NULL
-RETURNING a.id, a.work_order_id, a.technician_id, lower(a.scheduled), upper(a.scheduled), a.eta, due.projected
+RETURNING a.id, a.work_order_id, a.technician_id, lower(a.scheduled), upper(a.scheduled), a.eta, due.projected,
+          due.day
 """
 
 
@@ -59,8 +61,9 @@ def appointments_flag_at_risk(*, now: datetime | None = None) -> int:
                 "eta": eta,
                 "projected_arrival": projected,
                 "at_risk_at": now,
+                "day": day,
             }
-            for appointment_id, work_order_id, technician_id, start, end, eta, projected in flagged
+            for appointment_id, work_order_id, technician_id, start, end, eta, projected, day in flagged
         ],
         now=now,
     )
