@@ -7,8 +7,11 @@ import random
 import pytest
 from django.contrib.gis.geos import Point
 
+from notifications.models import Preference
+from notifications.recipients import Recipient
 from portals.staff.management.commands._seed_workforce import seed_workforce
 from tests.crm.factories import AccountFactory
+from tests.omni.factories import StaffFactory
 from workforce import services
 from workforce.models import Appointment, Shift, Skill, Technician, TechnicianSkill, WorkOrder
 
@@ -26,6 +29,7 @@ def test_the_demo_day_is_built_once_and_is_bookable():
     for _ in range(JOBS):
         AccountFactory(location=Point(3.36 + local.uniform(-0.05, 0.1), 6.5 + local.uniform(-0.05, 0.08), srid=4326))
 
+    dispatcher = StaffFactory(email=f"dispatcher@{DOMAIN}", roles=["Dispatcher"])
     assert seed_workforce(domain=DOMAIN, password="pw-Demo-12345", jobs=JOBS) == JOBS
     assert Technician.objects.count() == 8
     assert {"fiber-splicing", "bucket-truck", "ont-install"} <= set(Skill.objects.values_list("code", flat=True))
@@ -40,3 +44,5 @@ def test_the_demo_day_is_built_once_and_is_bookable():
     assert _counts() == before
 
     assert services.appointments_flag_at_risk() >= 1  # the job booked after its window
+    follows = Preference.objects.filter(event="workforce.appointment.at_risk", channel="inapp", enabled=True)
+    assert list(follows.values_list("recipient_key", flat=True)) == [Recipient.for_user(dispatcher).key]

@@ -21,6 +21,9 @@ from django.db.backends.postgresql.psycopg_any import DateRange
 from django.utils import timezone
 
 from crm.models import Account
+from notifications import services as notifications
+from notifications.choices import Channel
+from notifications.recipients import Recipient
 from omni.choices import Audience, Role
 from omni.exceptions import DomainError
 from omni.models import User
@@ -161,20 +164,12 @@ def _book(work_order: WorkOrder, starts: list[datetime.datetime]) -> bool:
     return False
 
 
-def seed_workforce(*, domain: str, password: str, seed: int = 2026, jobs: int = JOBS) -> int:
-    """Build the demo field service (see the module); returns how many work orders this call created."""
-    zone = ZoneInfo(ZONE)
-    today = timezone.now().astimezone(zone).date()
-    with transaction.atomic():
-        territory = _territory()
-        skills = _skills()
-        work_types = _work_types(skills)
-        technicians = _technicians(domain=domain, password=password, territory=territory, skills=skills, today=today)
+def _work_orders(*, today, zone, work_types, jobs: int, seed: int, local: random.Random) -> int:
+    """Today's demo work orders that are missing (by the key in their description), booked or not; the count."""
     keys = {f"Demo visit {n:02d} on {today.isoformat()}." for n in range(1, jobs + 1)}
     done = set(WorkOrder.objects.filter(description__in=keys).values_list("description", flat=True))
     if len(done) == len(keys):
         return 0
-    local = random.Random(seed * 7 + today.toordinal())
     created = 0
     for n, account in enumerate(_customers(jobs, seed), start=1):
         key = f"Demo visit {n:02d} on {today.isoformat()}."
@@ -199,6 +194,29 @@ def seed_workforce(*, domain: str, password: str, seed: int = 2026, jobs: int = 
             elif n % UNASSIGNED_EVERY:
                 slots = int((window_end - window_start).total_seconds() // 1800)
                 _book(work_order, [window_start + datetime.timedelta(minutes=30 * k) for k in range(slots)])
+    return created
+
+
+def seed_workforce(*, domain: str, password: str, seed: int = 2026, jobs: int = JOBS) -> int:
+    """Build the demo field service (see the module); returns how many work orders this call created."""
+    zone = ZoneInfo(ZONE)
+    today = timezone.now().astimezone(zone).date()
+    with transaction.atomic():
+        territory = _territory()
+        skills = _skills()
+        work_types = _work_types(skills)
+        technicians = _technicians(domain=domain, password=password, territory=territory, skills=skills, today=today)
+    local = random.Random(seed * 7 + today.toordinal())
+    created = _work_orders(today=today, zone=zone, work_types=work_types, jobs=jobs, seed=seed, local=local)
+    # the demo dispatcher follows jeopardy in-app: the beat's scan puts the late job in their bell
+    dispatcher = User.objects.filter(email=f"{Role.DISPATCHER.lower()}@{domain}").first()
+    if dispatcher is not None:
+        notifications.preference_set(
+            recipient_key=Recipient.for_user(dispatcher).key,
+            event="workforce.appointment.at_risk",
+            channel=Channel.INAPP,
+            enabled=True,
+        )
     # the last positions the technicians' phones reported: near home, a few minutes ago
     now = timezone.now()
     for technician in technicians:
