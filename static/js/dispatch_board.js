@@ -120,7 +120,8 @@
       var line = [];
       if (route.home) {
         line.push(route.home);
-        L.rectangle(L.latLng(route.home).toBounds(120), { color: colour, weight: 2, fillOpacity: 0.6 })
+        var square = '<span style="display:block;width:14px;height:14px;border:2px solid #111827;background:' + colour + '"></span>';
+        L.marker(route.home, { icon: L.divIcon({ className: "", html: square, iconSize: [14, 14] }), keyboard: false })
           .bindTooltip(route.name).addTo(layer);
       }
       route.stops.forEach(function (stop, i) {
