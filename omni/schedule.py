@@ -58,8 +58,20 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
         # Customers' visits of tomorrow are reminded once (per appointment and start), hourly from 08:20 to 20:20
         # in TIME_ZONE, so a visit booked during the day for tomorrow is still reminded.
         "workforce-visit-reminders": {
-            "task": "workforce.tasks_visits.visit_reminders_send",
+            "task": "workforce.tasks.visit_reminders_send",
             "schedule": crontab(minute=20, hour="8-20"),
+            "options": {"expire_seconds": 3000},
+        },
+        # Appointments whose arrival will pass their window's end (set-based SQL, each flagged and told once).
+        "workforce-jeopardy-scan": {
+            "task": "workforce.tasks.jeopardy_scan",
+            "schedule": 60,
+            "options": {"expire_seconds": 50},
+        },
+        # Shifts from the weekly patterns, four weeks ahead (idempotent), nightly in TIME_ZONE.
+        "workforce-shifts-generate": {
+            "task": "workforce.tasks.shifts_generate",
+            "schedule": crontab(hour=2, minute=45),
             "options": {"expire_seconds": 3000},
         },
     }

@@ -6,10 +6,15 @@ class WorkforceConfig(AppConfig):
     name = "workforce"
     verbose_name = _("Workforce")
     role_permissions = {
-        "Dispatcher": ["workforce.view_vendor", "workforce.change_vendor"],
+        "Dispatcher": [
+            "workforce.view_vendor",
+            "workforce.change_vendor",
+            # the dispatch board: read the day, move and book appointments
+            "workforce.view_appointment",
+            "workforce.add_appointment",
+            "workforce.change_appointment",
+            "workforce.view_workorder",
+            "workforce.view_technician",
+        ],
         "Technician": ["workforce.view_vendor"],
     }
-
-    def ready(self):
-        # Celery's autodiscovery imports `tasks` modules only; the visits' beat task lives beside it for now.
-        from . import tasks_visits  # noqa: F401

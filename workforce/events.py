@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from notifications import outbox, registry
 from notifications import services as notifications
 from notifications.choices import Channel
+from notifications.models import OutboxEvent
 from notifications.registry import DefaultTemplate
 from omni.choices import Audience
 from omni.hosts import portal_url
@@ -139,6 +140,26 @@ registry.register(
 )
 
 
+# --- jeopardy ----------------------------------------------------------------------------------------------------
+
+AT_RISK_PAYLOAD = (
+    "appointment", "technician", "start", "end", "eta", "projected_arrival", "at_risk_at", *WORK_ORDER_PAYLOAD,
+)  # fmt: skip
+registry.register(
+    "workforce.appointment.at_risk",
+    "An appointment is at risk: its ETA (or the technician's projected arrival) passes the arrival window's end",
+    payload=AT_RISK_PAYLOAD,
+    channels=(),  # dispatchers follow it on their preferences page
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="Work order {{ number }} is at risk",
+            text="{{ number }}: arrival {{ projected_arrival }} is after its window's end {{ window_end }}.\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="Work order {{ number }} is at risk"),
+    },
+)
+
+
 def work_order_en_route(work_order, *, appointment, technician_name: str, key: str) -> None:
     """In the caller's transaction: tell the account's contacts that the technician is on the way, once per
     `key` (one en-route transition)."""
@@ -180,3 +201,28 @@ def appointment_customer_cancelled(work_order_id, *, appointment, reason: str, b
         "reason": reason,
     }
     _record("workforce.appointment.customer_cancelled", work_order_id, extra, by_id=by_id)
+
+
+def appointments_at_risk_record(rows: list[dict], *, now) -> None:
+    """In the caller's transaction: one workforce.appointment.at_risk event per row (an appointment the jeopardy
+    scan has just flagged, with its work order's id as `work_order` and its local `day`, the board the link
+    opens), in one SELECT and one INSERT whatever their number. Due at once: the outbox sweep dispatches them
+    after commit."""
+    if not rows:
+        return
+    registry.get("workforce.appointment.at_risk")
+    payloads = selectors.work_order_payloads([row["work_order"] for row in rows])
+    board = portal_url(Audience.STAFF, "staff:dispatch_board")
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            event="workforce.appointment.at_risk",
+            data={
+                **selectors.as_json({key: value for key, value in row.items() if key not in ("work_order", "day")}),
+                **payloads[str(row["work_order"])],
+            },
+            url=f"{board}?day={row['day'].isoformat()}",  # the board of the appointment's day
+            permission=PERMISSION,
+            next_attempt_at=now,
+        )
+        for row in rows
+    )

@@ -54,6 +54,22 @@ def _as_json(data):
     return orjson.loads(OrjsonRenderer().render(data))
 
 
+def as_json(data):
+    """`data` as the API renders it (UUIDs and times as text)."""
+    return _as_json(data)
+
+
+def work_order_payloads(work_order_ids) -> dict[str, dict]:
+    """work_order_payload of many work orders in one query, keyed by id (as text)."""
+    columns = [WorkOrder._meta.get_field(name).attname for name in WORK_ORDER_FIELDS]
+    payloads = {}
+    for row in WorkOrder.objects.filter(pk__in=list(work_order_ids)).values(*columns, "location"):
+        data = {name: row[WorkOrder._meta.get_field(name).attname] for name in WORK_ORDER_FIELDS}
+        data["location"] = list(row["location"].coords)
+        payloads[str(row["id"])] = _as_json(data)
+    return payloads
+
+
 def work_order_payload(work_order_id) -> dict:
     """The work order as staff see it: the payload of workforce.work_order.* events (location as [lon, lat])."""
     columns = [WorkOrder._meta.get_field(name).attname for name in WORK_ORDER_FIELDS]

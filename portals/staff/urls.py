@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_quotes")),
     path("", include("portals.staff.urls_network")),
     path("", include("portals.staff.urls_my_day")),  # the technician view (issue 14)
+    path("", include("portals.staff.urls_dispatch")),
 ]

@@ -132,15 +132,15 @@ def test_selection_queries_do_not_grow(now, account, contacts, tech, rows):
 def test_the_beat_task_runs_the_reminders(account, contacts, tech):
     from omni.celery import app
     from omni.schedule import beat_schedule
-    from workforce import tasks_visits
+    from workforce import tasks
 
     visit(account, tech, day(1, 9))
-    tasks_visits.visit_reminders_send()
-    tasks_visits.visit_reminders_send()
+    tasks.visit_reminders_send()
+    tasks.visit_reminders_send()
     assert len(_sent()) == 2
     entry = beat_schedule(heartbeat_interval=60)["workforce-visit-reminders"]
-    assert entry["task"] == "workforce.tasks_visits.visit_reminders_send"
-    assert entry["task"] in app.tasks  # the worker knows it (workforce.apps imports tasks_visits)
+    assert entry["task"] == "workforce.tasks.visit_reminders_send"
+    assert entry["task"] in app.tasks  # the worker knows it
 
 
 @pytest.mark.django_db(transaction=True)

@@ -84,13 +84,13 @@ class WorkOrderAdmin(RecordServiceAdmin, GISModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(ServiceAdmin):
-    list_display = ["work_order", "technician", "scheduled", "status", "eta", "seq"]
-    list_filter = ["status"]
+    list_display = ["work_order", "technician", "scheduled", "status", "eta", "at_risk_at", "seq"]
+    list_filter = ["status", ("at_risk_at", admin.EmptyFieldListFilter)]
     search_fields = ["work_order__number", "technician__user__email"]
     list_select_related = ["work_order", "technician__user"]
     readonly_fields = [
         "work_order", "technician", "scheduled", "travel_before_minutes", "seq", "status", "eta", "actual_start",
-        "actual_end", "cancel_reason", "reminder_sent_at", "reminder_for", "created_at", "updated_at",
+        "actual_end", "at_risk_at", "cancel_reason", "reminder_sent_at", "reminder_for", "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["cancel"]
     show_full_result_count = False

@@ -171,6 +171,9 @@ class Appointment(TimeStampedModel):
     # visit moved to another day is reminded again and a second run reminds nobody twice
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True, editable=False)
     reminder_for = models.DateTimeField(_("reminder for start"), null=True, blank=True, editable=False)
+    # Set once by the jeopardy scan (services.jeopardy) when the projected arrival passes the window end; the
+    # workforce.appointment.at_risk event is sent with it, so a second scan never tells anyone again.
+    at_risk_at = models.DateTimeField(_("at risk since"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["scheduled"]
@@ -194,6 +197,13 @@ class Appointment(TimeStampedModel):
                 Func(F("scheduled"), function="lower", output_field=models.DateTimeField()),
                 condition=Q(status__in=[AppointmentStatus.BOOKED, AppointmentStatus.DISPATCHED]),
                 name="workforce_appt_upcoming_start",
+            ),
+            # the jeopardy scan reads only live, unflagged, not yet started appointments
+            models.Index(
+                fields=["status"],
+                name="workforce_appt_jeopardy_scan",
+                condition=Q(at_risk_at__isnull=True, actual_start__isnull=True)
+                & Q(status__in=["booked", "dispatched", "en_route"]),
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Writes of the workforce app: every entry point (API, admin, console) calls these."""
 
+from .board import appointment_place
 from .checklist import checklist_copy, checklists_copy
 from .field import (
     checklist_tick,
@@ -11,6 +12,7 @@ from .field import (
     sync_apply,
     time_entry_add,
 )
+from .jeopardy import appointments_flag_at_risk
 from .orders import (
     appointment_book,
     appointment_cancel,
@@ -44,6 +46,7 @@ from .vendors import vendor_user_create
 __all__ = [
     "appointment_book",
     "appointment_cancel",
+    "appointment_place",
     "appointment_reschedule",
     "checklist_copy",
     "checklist_tick",
@@ -55,6 +58,7 @@ __all__ = [
     "signature_save",
     "sync_apply",
     "time_entry_add",
+    "appointments_flag_at_risk",
     "membership_create",
     "membership_update",
     "shift_create",

@@ -1,6 +1,7 @@
 """Demo data around Lagos, Nigeria: staff of every role, resellers, vendors, accounts, contacts, portal users, and
 the support desk (_seed_tickets.py: calendar, SLA policies, teams, tickets), leads (_seed_leads.py), quotes
-(_seed_quotes.py) and a fibre plant (_seed_network.py).
+(_seed_quotes.py), a fibre plant (_seed_network.py) and a field-service day: technicians, shifts, work orders
+(_seed_workforce.py).
 
 Idempotent: every row has a stable key (email or name); running it again creates only what is missing.
 With DEBUG off it refuses unless --force: its staff of every role share one published password, Admin included.
@@ -37,6 +38,7 @@ from ._seed_leads import seed_leads
 from ._seed_network import seed_network
 from ._seed_quotes import seed_quotes
 from ._seed_tickets import seed_tickets
+from ._seed_workforce import seed_workforce
 
 PASSWORD = "omni-demo-2026"
 DOMAIN = "demo.dotmac.example"
@@ -151,6 +153,7 @@ class Command(BaseCommand):
         seed_leads(domain=DOMAIN)
         seed_quotes(domain=DOMAIN)
         seed_network()
+        seed_workforce(domain=DOMAIN, password=PASSWORD, seed=seed)
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
         # notifications below, not one per demo account.
         outbox.outbox_dispatch_due(now=timezone.now() + timedelta(seconds=outbox.LEASE_SECONDS + 1), seconds=3600)
