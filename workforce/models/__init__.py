@@ -1,3 +1,4 @@
+from .dispatch import DispatchAssignment, DispatchRun, SchedulingPolicy
 from .orders import APPOINTMENT_NO_DOUBLE_BOOKING, Appointment, WorkOrder, WorkOrderSkill, WorkType, WorkTypeSkill
 from .people import (
     ServiceTerritory,
@@ -14,6 +15,9 @@ from .vendors import Vendor, VendorUser
 __all__ = [
     "APPOINTMENT_NO_DOUBLE_BOOKING",
     "Appointment",
+    "DispatchAssignment",
+    "DispatchRun",
+    "SchedulingPolicy",
     "ServiceTerritory",
     "Shift",
     "ShiftPattern",
