@@ -135,8 +135,7 @@ class Scope:
     work_orders: dict  # id -> WorkOrder (the jobs)
     booked: dict  # work order id -> its live (movable) Appointment (in-day)
     problem: solvers.Problem = None
-    job_of: dict = field(default_factory=dict)  # solver job id -> work order id (fixed: None)
-    fixed_of: dict = field(default_factory=dict)  # solver job id -> Busy
+    job_of: dict = field(default_factory=dict)  # solver job id -> work order id
     vehicle_of: dict = field(default_factory=dict)  # solver vehicle id -> (technician id, shift start, shift end)
     unassigned: dict = field(default_factory=dict)  # work order id -> Violation
     location_index: dict = field(default_factory=dict)  # ("wo", id) / ("home", technician id) -> matrix row
@@ -207,26 +206,36 @@ def build_problem(scope: Scope) -> solvers.Problem:
         index[("wo", wo_id)] = len(points)
         points.append(location)
     matrix = travel.matrix(points)
+    # vehicles: the free stretches of the candidates' shifts. Fixed work (pinned, started, or simply not being
+    # re-planned) splits a shift: a stretch starts where and when the fixed job before it ends and must reach
+    # the next fixed job's place by its start, so no plan can overlap fixed work and its travel is counted.
     for tech_id in techs:
+        home = index[("home", tech_id)]
+        cap = book.max_jobs(tech_id)
         for s_start, s_end, _kind in book.shifts[tech_id]:
             start, end = max(s_start, scope.since), min(s_end, scope.until)
             if end <= start:
                 continue
-            vid = len(vehicles) + 1
-            home = first = index[("home", tech_id)]
-            # work under way when planning starts (in-day): the route starts where and when it ends
-            for busy in book.busy[tech_id]:
-                if busy.start < start < busy.end:
-                    start, first = busy.end, index.get(("wo", busy.work_order_id), home)
-            if end <= start:
-                continue
-            vehicles.append(
-                solvers.Vehicle(
-                    vid, first, home, (_secs(scope, start), _secs(scope, end)), max_tasks=book.max_jobs(tech_id)
+            fixed = [b for b in book.busy[tech_id] if b.end > start and b.start < end]
+            taken = sum(1 for b in book.busy[tech_id] if b.start >= s_start and b.start < s_end)
+            place, free_from = home, start
+            stretches = []
+            for busy in fixed:
+                busy_place = index.get(("wo", busy.work_order_id), home)
+                if busy.start > free_from:
+                    stretches.append((place, free_from, busy_place, busy.start))
+                place, free_from = busy_place, max(free_from, busy.end)
+            if free_from < end:
+                stretches.append((place, free_from, home, end))
+            for first, a, last, b in stretches:
+                if max(cap - taken, 0) == 0:
+                    break
+                vid = len(vehicles) + 1
+                vehicles.append(
+                    solvers.Vehicle(vid, first, last, (_secs(scope, a), _secs(scope, b)), max_tasks=cap - taken)
                 )
-            )
-            scope.vehicle_of[vid] = (tech_id, start, end)
-            by_tech[tech_id].append(vid)
+                scope.vehicle_of[vid] = (tech_id, a, b)
+                by_tech[tech_id].append(vid)
     jobs: list[solvers.Job] = []
     for wo_id, work_order in scope.work_orders.items():
         allowed = frozenset(v for t in book.eligible.get(wo_id, ()) for v in by_tech[t])
@@ -255,27 +264,6 @@ def build_problem(scope: Scope) -> solvers.Problem:
                 BOOKED_PRIORITY if wo_id in scope.booked else PRIORITY.get(work_order.priority, 30),
             )
         )
-    # fixed work: a stop at its time on its technician's route
-    for tech_id in techs:
-        for busy in book.busy[tech_id]:
-            for vid in by_tech[tech_id]:
-                _t, v_start, v_end = scope.vehicle_of[vid]
-                if v_start <= busy.start and busy.end <= v_end:
-                    job_id = len(jobs) + 1
-                    scope.job_of[job_id] = None
-                    scope.fixed_of[job_id] = busy
-                    at = _secs(scope, busy.start)
-                    jobs.append(
-                        solvers.Job(
-                            job_id,
-                            index.get(("wo", busy.work_order_id), index[("home", tech_id)]),
-                            int((busy.end - busy.start).total_seconds()),
-                            (at, at),
-                            frozenset({vid}),
-                            100,
-                        )
-                    )
-                    break
     scope.location_index = index
     scope.problem = solvers.Problem(jobs, vehicles, matrix)
     return scope.problem
@@ -343,8 +331,6 @@ def _proposal(scope: Scope, plan: solvers.Plan):
         tech_id = scope.vehicle_of[vid][0]
         for stop in stops:
             wo_id = scope.job_of[stop.job]
-            if wo_id is None:
-                continue
             work_order = scope.work_orders[wo_id]
             start = _moment(scope, stop.start)
             end = start + dt.timedelta(minutes=work_order.duration_minutes)

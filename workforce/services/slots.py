@@ -52,7 +52,13 @@ class Slot:
 
 
 def _search_range(work_order: WorkOrder, start: dt.date | None, days: int, tz: ZoneInfo):
-    day = start or timezone.localdate(timezone=tz)
+    """From `start`, else today or the day the work order's window (or earliest start) opens, if later."""
+    day = start
+    if day is None:
+        day = timezone.localdate(timezone=tz)
+        opens = work_order.window_start or work_order.earliest_start
+        if opens is not None:
+            day = max(day, opens.astimezone(tz).date())
     since = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     return since, since + dt.timedelta(days=days)
 
