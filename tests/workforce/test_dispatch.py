@@ -226,3 +226,42 @@ def test_greedy_and_vroom_on_the_same_problem():
 def test_a_run_not_queued_is_left_alone(scene):
     run = DispatchRun.objects.create(date=DAY, policy=dispatch.policy_for(None), status=DispatchRunStatus.APPLIED)
     assert dispatch.dispatch_run_execute(run_id=run.pk) is None
+
+
+# ---- admin ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(admin_user, client_as):
+    return client_as(admin_user)
+
+
+@pytest.mark.parametrize("model", ["schedulingpolicy", "dispatchrun", "dispatchassignment"])
+def test_admin_pages_answer(admin, scene, model, django_assert_max_num_queries):
+    from django.apps import apps
+    from django.contrib import admin as django_admin
+
+    run, _ = solve(scene)
+    model_admin = django_admin.site._registry[apps.get_model("workforce", model)]
+    assert model_admin.search_fields and model_admin.list_display and model_admin.list_filter
+    base = f"/admin/workforce/{model}/"
+    with django_assert_max_num_queries(20):
+        assert admin.get(base, {"q": "a"}).status_code == 200
+    obj = {"schedulingpolicy": run.policy, "dispatchrun": run, "dispatchassignment": run.assignments.first()}[model]
+    assert admin.get(f"{base}{obj.pk}/change/").status_code == 200
+    if model != "dispatchassignment":
+        assert admin.get(f"{base}add/").status_code == 200
+
+
+def test_admin_refuses_a_second_default_and_applies_a_run(admin, scene):
+    from tests.admin_support import admin_form_data
+
+    run, _ = solve(scene)
+    page = admin.get("/admin/workforce/schedulingpolicy/add/")
+    data = admin_form_data(page, name="Another default", is_default="on")
+    response = admin.post("/admin/workforce/schedulingpolicy/add/", data, follow=True)
+    assert "already is a default" in response.content.decode()
+    assert not run.policy.__class__.objects.filter(name="Another default").exists()
+    admin.post("/admin/workforce/dispatchrun/", {"action": "apply", "_selected_action": [str(run.pk)]})
+    run.refresh_from_db()
+    assert run.status == DispatchRunStatus.APPLIED

@@ -3,6 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from omni.services import fields_set
+
 from ..models import SchedulingPolicy, ServiceTerritory
 
 DEFAULT_POLICY_NAME = "Default"
@@ -25,8 +27,18 @@ def policy_for(territory: ServiceTerritory | None) -> SchedulingPolicy:
 
 
 @transaction.atomic
-def policy_save(policy: SchedulingPolicy) -> SchedulingPolicy:
-    """Creates or updates a policy (the admin's form); the one-default constraints answer a second default."""
+def policy_create(**fields) -> SchedulingPolicy:
+    """A policy; a second default for the same territory (or a second global default) is a 400 on the form."""
+    policy = SchedulingPolicy(**fields)
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, policy_id, **fields) -> SchedulingPolicy:
+    policy = SchedulingPolicy.objects.select_for_update().get(pk=policy_id)
+    fields_set(policy, fields)
     policy.full_clean()
     policy.save()
     return policy
