@@ -71,7 +71,9 @@ class DispatchRunIn(serializers.Serializer):
     )
     horizon_days = serializers.IntegerField(required=False, default=1, min_value=1, max_value=14)
     solver = serializers.ChoiceField(choices=Solver.choices, required=False, default=Solver.VROOM)
-    time_limit_s = serializers.IntegerField(required=False, default=10, min_value=1, max_value=600)
+    time_limit_s = serializers.IntegerField(
+        required=False, default=10, min_value=1, max_value=240, help_text="Within the Celery soft time limit (300 s)."
+    )
     kind = serializers.ChoiceField(choices=DispatchRunKind.choices, required=False, default=DispatchRunKind.GLOBAL)
     not_before = serializers.DateTimeField(required=False, help_text="In-day: plan from this moment (now).")
 

@@ -101,7 +101,7 @@ class DispatchRun(TimeStampedModel):
     not_before = models.DateTimeField(_("not before"), null=True, blank=True)  # in-day: plan from this moment
     solver = models.CharField(_("solver"), max_length=16, choices=Solver, default=Solver.VROOM)
     time_limit_s = models.PositiveIntegerField(
-        _("time limit (s)"), default=10, validators=[MinValueValidator(1), MaxValueValidator(600)]
+        _("time limit (s)"), default=10, validators=[MinValueValidator(1), MaxValueValidator(240)]
     )
     status = models.CharField(
         _("status"), max_length=16, choices=DispatchRunStatus, default=DispatchRunStatus.QUEUED, editable=False
@@ -130,7 +130,7 @@ class DispatchRun(TimeStampedModel):
             models.CheckConstraint(condition=Q(kind__in=DispatchRunKind.values), name="workforce_run_kind_valid"),
             models.CheckConstraint(condition=Q(progress__lte=100), name="workforce_run_progress_0_100"),
             models.CheckConstraint(
-                condition=Q(time_limit_s__gte=1, time_limit_s__lte=600), name="workforce_run_time_limit_valid"
+                condition=Q(time_limit_s__gte=1, time_limit_s__lte=240), name="workforce_run_time_limit_valid"
             ),
             models.CheckConstraint(
                 condition=Q(horizon_days__gte=1, horizon_days__lte=14), name="workforce_run_horizon_valid"
