@@ -265,3 +265,32 @@ def test_admin_refuses_a_second_default_and_applies_a_run(admin, scene):
     admin.post("/admin/workforce/dispatchrun/", {"action": "apply", "_selected_action": [str(run.pk)]})
     run.refresh_from_db()
     assert run.status == DispatchRunStatus.APPLIED
+
+
+def test_progress_is_written_while_solving_and_the_limit_holds(scene, monkeypatch):
+    """The run is `running` with its progress written before the solver starts; the solver gets less than the
+    run's time limit (loading and saving come out of it) and the run ends within it."""
+    seen = {}
+    real = solvers.solver_for
+
+    def spy(name):
+        solver = real(name)
+        solver.prepare()
+        solve = solver.solve
+
+        def watched(problem, budget):
+            run = DispatchRun.objects.get()
+            seen.update(status=run.status, progress=run.progress, budget=budget)
+            return solve(problem, budget)
+
+        solver.solve = watched
+        return solver
+
+    monkeypatch.setattr(solvers, "solver_for", spy)
+    run, elapsed = solve(scene, limit=1)
+    assert seen["status"] == DispatchRunStatus.RUNNING and 0 < seen["progress"] < 100
+    assert seen["budget"] < 1
+    assert run.status == DispatchRunStatus.PROPOSED, run.error
+    assert elapsed < 1.5
+    assert run.started_at <= run.finished_at
+    assert (run.finished_at - run.started_at).total_seconds() <= run.time_limit_s

@@ -292,8 +292,10 @@ def dispatch_run_execute(*, run_id) -> DispatchRun | None:
         _progress(run.pk, 20)
         problem = build_problem(scope)
         _progress(run.pk, 35)
+        solver = solvers.solver_for(run.solver)
+        solver.prepare()  # the first import of VROOM (numpy, pandas) in a worker takes most of a second
         budget = max(0.1, run.time_limit_s - (time.monotonic() - began) - min(RESERVE_S, run.time_limit_s * 0.2))
-        plan = solvers.solver_for(run.solver).solve(problem, budget)
+        plan = solver.solve(problem, budget)
         _progress(run.pk, 80)
         rows, unassigned, travel = _proposal(scope, plan)
         with transaction.atomic():

@@ -203,7 +203,9 @@ def why_no_candidate(*, work_order_ids: list, day: date) -> dict:
     if not work_order_ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(_WHY_SQL, {"ids": [str(i) for i in work_order_ids], "day": day})
+        # the planner's estimates put this past jit_above_cost: a second of compiling for a millisecond's query
+        cursor.execute("SET LOCAL jit = off;\n" + _WHY_SQL, {"ids": [str(i) for i in work_order_ids], "day": day})
+        cursor.nextset()
         rows = cursor.fetchall()
     out = {}
     for wo_id, skilled, skilled_here in rows:

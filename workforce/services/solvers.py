@@ -77,6 +77,11 @@ class VroomSolver:
         self.exploration_level = exploration_level
         self.threads = threads
 
+    @staticmethod
+    def prepare() -> None:
+        """Imports pyvroom (numpy, pandas): not at module level, so web processes do not pay for it."""
+        import vroom  # noqa: F401
+
     def solve(self, problem: Problem, time_limit_s: float) -> Plan:
         import vroom
         from vroom.solution.solution import Solution
@@ -152,6 +157,10 @@ class GreedySolver:
     vehicle) that adds the least travel while every stop stays in its window and the route in its shift."""
 
     name = "greedy"
+
+    @staticmethod
+    def prepare() -> None:
+        pass
 
     def solve(self, problem: Problem, time_limit_s: float) -> Plan:
         began = time.perf_counter()
