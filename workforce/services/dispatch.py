@@ -76,7 +76,10 @@ def dispatch_run_create(
     by: User | None = None,
     queue: bool = True,
 ) -> DispatchRun:
-    """A queued run; its Celery task (tasks.dispatch_run_execute) is sent after commit."""
+    """A queued run; its Celery task (tasks.dispatch_run_execute) is sent after commit. An in-day run plans
+    from `not_before` (now by default)."""
+    if kind == DispatchRunKind.IN_DAY and not_before is None:
+        not_before = timezone.now()
     run = DispatchRun(
         date=date,
         territory=territory,
