@@ -41,3 +41,4 @@ bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/sla_scan.py
 	$(PY) bench/network.py
 	$(PY) bench/load.py
+	$(PY) bench/dispatch.py

@@ -375,6 +375,8 @@ SPECTACULAR_SETTINGS = {
         "ServiceabilityEnum": "network.choices.Serviceability",
         "StrandStateEnum": ["lit", "reserved", "dark"],
         "RoleEnum": "crm.choices.ContactRole",
+        "DispatchRunStatusEnum": "workforce.choices.DispatchRunStatus",
+        "DispatchRunKindEnum": "workforce.choices.DispatchRunKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -15,6 +15,12 @@ class WorkforceConfig(AppConfig):
             "workforce.change_appointment",
             "workforce.view_workorder",
             "workforce.view_technician",
+            # dispatching: candidates, slots, booking (change_workorder) and optimisation runs
+            "workforce.change_workorder",
+            "workforce.view_dispatchrun",
+            "workforce.add_dispatchrun",
+            "workforce.change_dispatchrun",
+            "workforce.view_schedulingpolicy",
         ],
         "Technician": ["workforce.view_vendor"],
     }

@@ -85,3 +85,34 @@ class SyncOutcome(TextChoices):
     REFUSED = "refused", _("Refused")  # a rule said no (409): a transition not allowed, an overlap
     INVALID = "invalid", _("Invalid")  # bad input (400), naming the field
     NOT_FOUND = "not_found", _("Not found")  # not one of the technician's jobs (404)
+
+
+class TerritoryRule(TextChoices):
+    HARD = "hard", _("Hard boundary")
+    SOFT = "soft", _("Soft boundary")
+
+
+class Solver(TextChoices):
+    VROOM = "vroom", _("VROOM")
+    GREEDY = "greedy", _("Greedy insertion")
+
+
+class DispatchRunStatus(TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PROPOSED = "proposed", _("Proposed")
+    APPLIED = "applied", _("Applied")
+    DISCARDED = "discarded", _("Discarded")
+    FAILED = "failed", _("Failed")
+
+
+class DispatchRunKind(TextChoices):
+    GLOBAL = "global", _("Global (the horizon's unscheduled work)")
+    IN_DAY = "in_day", _("In-day (the rest of the day, booked work included)")
+
+
+class AssignmentChange(TextChoices):
+    NEW = "new", _("New booking")
+    MOVE = "move", _("Moved")
+    KEEP = "keep", _("Unchanged")
+    PINNED = "pinned", _("Pinned or started (kept)")

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import services
-from .services import visits
+from .services import dispatch, visits
 
 SHIFT_WEEKS = 4  # how far ahead the nightly run keeps shifts generated
 
@@ -29,3 +29,9 @@ def visit_reminders_send() -> None:
     """Beat, hourly in the day (CELERY_BEAT_SCHEDULE "workforce-visit-reminders"): remind customers of tomorrow's
     visits. Idempotent; overlapping runs remind each visit once per start (UPDATE ... RETURNING)."""
     visits.visit_reminders_send(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_run_execute(run_id: str) -> None:
+    """Solves a queued dispatch run (services.dispatch.dispatch_run_execute); a run already taken is skipped."""
+    dispatch.dispatch_run_execute(run_id=run_id)

@@ -1,8 +1,10 @@
 from omni.api.routers import Router
 
+from .dispatch import DispatchRunViewSet, work_order_paths
 from .views import VendorViewSet
 
 router = Router()
 router.register("vendors", VendorViewSet, basename="vendor")
+router.register("dispatch-runs", DispatchRunViewSet, basename="dispatch-run")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, *work_order_paths]

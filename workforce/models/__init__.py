@@ -1,3 +1,4 @@
+from .dispatch import DispatchAssignment, DispatchRun, SchedulingPolicy
 from .field import (
     TIME_ENTRY_NO_OVERLAP,
     ChecklistItem,
@@ -34,6 +35,9 @@ __all__ = [
     "WorkOrderNote",
     "WorkOrderPhoto",
     "WorkOrderStatusChange",
+    "DispatchAssignment",
+    "DispatchRun",
+    "SchedulingPolicy",
     "ServiceTerritory",
     "Shift",
     "ShiftPattern",

@@ -93,11 +93,24 @@ class ServiceTerritory(TimeStampedModel):
         "tickets.BusinessCalendar", models.PROTECT, null=True, blank=True, related_name="territories"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    # the travel model (services/travel.py): straight-line metres x circuity / speed, until a road graph exists
+    travel_speed_kmh = models.FloatField(
+        _("travel speed (km/h)"), default=45, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    circuity = models.FloatField(
+        _("circuity"), default=1.3, validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text=_("Road distance over straight-line distance: about 1.3 urban, 1.2 rural."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = _("service territories")
-        constraints = [models.UniqueConstraint(fields=["code"], name="workforce_territory_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="workforce_territory_code_unique"),
+            models.CheckConstraint(
+                condition=Q(travel_speed_kmh__gt=0, circuity__gte=1), name="workforce_territory_travel_valid"
+            ),
+        ]
 
     def __str__(self):
         return self.code
