@@ -373,6 +373,13 @@ SPECTACULAR_SETTINGS = {
         "ServiceabilityEnum": "network.choices.Serviceability",
         "StrandStateEnum": ["lit", "reserved", "dark"],
         "RoleEnum": "crm.choices.ContactRole",
+        "TechnicianKindEnum": "workforce.choices.TechnicianKind",
+        "MembershipKindEnum": "workforce.choices.MembershipKind",
+        "ShiftKindEnum": "workforce.choices.ShiftKind",
+        "TimeOffStatusEnum": "workforce.choices.TimeOffStatus",
+        "WorkOrderPriorityEnum": "workforce.choices.WorkOrderPriority",
+        "WorkOrderStatusEnum": "workforce.choices.WorkOrderStatus",
+        "AppointmentStatusEnum": "workforce.choices.AppointmentStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -28,6 +28,7 @@ from .people import (
     time_off_decide,
     time_off_request,
 )
+from .records import record_delete, shift_pattern_update
 from .vendors import vendor_user_create
 
 __all__ = [
@@ -35,9 +36,11 @@ __all__ = [
     "appointment_cancel",
     "appointment_reschedule",
     "membership_create",
+    "record_delete",
     "membership_update",
     "shift_create",
     "shift_pattern_create",
+    "shift_pattern_update",
     "shifts_generate",
     "skill_create",
     "skill_update",
