@@ -80,3 +80,14 @@ class GeoJSONMultiPolygonField(serializers.Field):
 
 def _coords(area) -> list:
     return [[[list(point) for point in ring] for ring in polygon] for polygon in area.coords]
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "08:00:00"}
+)
+class WallTimeField(serializers.TimeField):
+    """A wall-clock time of day, HH:MM[:SS], in the pattern's time zone (OpenAPI's `format: time` wants an RFC 3339
+    offset, which working hours do not have)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M:%S", input_formats=["%H:%M:%S", "%H:%M"], **kwargs)

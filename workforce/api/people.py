@@ -30,7 +30,7 @@ from ..models import (
     Vendor,
 )
 from .base import CreateMixin, WorkforceReadViewSet, WorkforceViewSet, crud_schema
-from .fields import GeoJSONMultiPolygonField
+from .fields import GeoJSONMultiPolygonField, WallTimeField
 
 TIMES = ["id", "created_at", "updated_at"]
 
@@ -336,6 +336,8 @@ class MembershipViewSet(WorkforceViewSet):
 
 class ShiftPatternOut(serializers.ModelSerializer):
     technician = serializers.UUIDField(source="technician_id", read_only=True)
+    start = WallTimeField(read_only=True)
+    end = WallTimeField(read_only=True)
 
     class Meta:
         model = ShiftPattern
@@ -350,8 +352,8 @@ class ShiftPatternIn(serializers.Serializer):
     weekdays = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default="0,1,2,3,4", help_text="0 = Monday, e.g. 0,1,2,3,4."
     )
-    start = serializers.TimeField(help_text="Local time.")
-    end = serializers.TimeField(help_text="Local time, after start.")
+    start = WallTimeField(help_text="Local time.")
+    end = WallTimeField(help_text="Local time, after start.")
     rrule = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=1000, help_text="Instead of weekdays."
     )
