@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 # them).
 _MODELS = [
     "skill", "technician", "technicianskill", "serviceterritory", "territorymembership", "shiftpattern", "shift",
-    "timeoff", "worktype", "worktypeskill", "workorder", "workorderskill", "appointment",
+    "timeoff", "worktype", "worktypeskill", "workorder", "workorderskill", "appointment", "crew",
 ]  # fmt: skip
 _DAY = ["skill", "technician", "serviceterritory", "territorymembership", "shiftpattern", "shift", "timeoff",
-        "worktype", "workorder", "appointment"]  # fmt: skip
+        "worktype", "workorder", "appointment", "crew"]  # fmt: skip
 
 
 class WorkforceConfig(AppConfig):

@@ -261,3 +261,17 @@ def appointment_list_visible_to(*, user: User) -> QuerySet:
             work_order__account__portal_users__user=user, work_order__account__deleted_at__isnull=True
         )
     return queryset.none()
+
+
+def crew_list_visible_to(*, user: User) -> QuerySet:
+    """Crews with their members (one prefetch query a page): staff all, a vendor user its vendor's."""
+    from django.db.models import Prefetch
+
+    from .models import Crew
+
+    queryset = Crew.objects.prefetch_related(Prefetch("members", queryset=Technician.objects.only("pk").order_by("pk")))
+    if _staff(user):
+        return queryset
+    if _audience(user) == Audience.VENDOR:
+        return queryset.filter(vendor__portal_users__user=user)
+    return queryset.none()

@@ -18,6 +18,7 @@ from workforce import services
 from workforce.choices import TechnicianKind
 from workforce.models import (
     Appointment,
+    Crew,
     ServiceTerritory,
     Shift,
     ShiftPattern,
@@ -44,7 +45,7 @@ PERSONAS = [*STAFF, "unstaffed", "customer", "reseller", "vendor"]
 READERS = {"admin", "dispatcher", "technician"}
 WRITERS = {"admin", "dispatcher"}
 MODELS = [Skill, Technician, TechnicianSkill, ServiceTerritory, TerritoryMembership, ShiftPattern, Shift, TimeOff]
-MODELS += [WorkType, WorkOrder, Appointment]
+MODELS += [WorkType, WorkOrder, Appointment, Crew]
 
 
 def answers(ok: int, allowed: set[str], extra: dict | None = None) -> dict:
@@ -66,6 +67,9 @@ def _world(account, customer, reseller, vendor, vendor_org, api_as) -> tuple[dic
     work_type = WorkType.objects.get()
     appointment = services.appointment_book(work_order_id=work_order.pk, technician=crew, start=at(9))
     unbooked = WorkOrderFactory(account=account, work_type=work_type)
+    team = Crew.objects.create(vendor=vendor_org, name="Splicing crew")
+    crew_member = TechnicianFactory(kind=TechnicianKind.VENDOR, vendor=vendor_org)
+    team.members.set([crew_member])
     users = {name: StaffFactory(roles=roles) for name, roles in STAFF.items()}
     users |= {"unstaffed": StaffFactory(roles=["Admin"], is_staff=False), "customer": customer}
     users |= {"reseller": reseller, "vendor": vendor}
@@ -197,6 +201,18 @@ def _world(account, customer, reseller, vendor, vendor_org, api_as) -> tuple[dic
         ("PUT", f"{u}appointments/{appointment.pk}/", {"start": iso(at(14))}, answers(200, WRITERS)),
         ("PATCH", f"{u}appointments/{appointment.pk}/", {"start": iso(at(15))}, answers(200, WRITERS)),
         ("POST", f"{u}appointments/{appointment.pk}/cancel/", None, answers(200, WRITERS)),
+        # crews: the vendor user's own
+        ("GET", f"{u}crews/", None, answers(200, READERS | {"vendor"})),
+        ("GET", f"{u}crews/{team.pk}/", None, answers(200, READERS | {"vendor"})),
+        ("POST", f"{u}crews/", {"vendor": str(vendor_org.pk), "name": "New"}, answers(201, WRITERS)),
+        (
+            "PUT",
+            f"{u}crews/{team.pk}/",
+            {"vendor": str(vendor_org.pk), "name": "Re", "members": [str(crew_member.pk)]},
+            answers(200, WRITERS),
+        ),
+        ("PATCH", f"{u}crews/{team.pk}/", {"name": "Renamed"}, answers(200, WRITERS)),
+        ("DELETE", f"{u}crews/{team.pk}/", None, answers(204, WRITERS)),
     ]
     assert LAGOS  # the factories' city
     return clients, rows

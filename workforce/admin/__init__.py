@@ -1,3 +1,3 @@
 """Admin of the workforce app: vendors (vendors.py) and the people, places and work (people.py, orders.py)."""
 
-from . import orders, people, vendors  # noqa: F401 - registers the admins
+from . import crews, orders, people, vendors  # noqa: F401 - registers the admins

@@ -1,5 +1,6 @@
 from omni.api.routers import Router
 
+from .crews import CrewViewSet
 from .orders import AppointmentViewSet, WorkOrderViewSet, WorkTypeViewSet
 from .people import (
     MembershipViewSet,
@@ -22,6 +23,7 @@ router.register("shift-patterns", ShiftPatternViewSet, basename="shiftpattern")
 router.register("shifts", ShiftViewSet, basename="shift")
 router.register("time-off", TimeOffViewSet, basename="timeoff")
 router.register("work-types", WorkTypeViewSet, basename="worktype")
+router.register("crews", CrewViewSet, basename="crew")
 router.register("work-orders", WorkOrderViewSet, basename="workorder")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 

@@ -1,3 +1,4 @@
+from .crews import Crew
 from .orders import APPOINTMENT_NO_DOUBLE_BOOKING, Appointment, WorkOrder, WorkOrderSkill, WorkType, WorkTypeSkill
 from .people import (
     ServiceTerritory,
@@ -14,6 +15,7 @@ from .vendors import Vendor, VendorUser
 __all__ = [
     "APPOINTMENT_NO_DOUBLE_BOOKING",
     "Appointment",
+    "Crew",
     "ServiceTerritory",
     "Shift",
     "ShiftPattern",

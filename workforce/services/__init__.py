@@ -1,5 +1,6 @@
 """Writes of the workforce app: every entry point (API, admin, console) calls these."""
 
+from .crews import crew_create, crew_members_check, crew_update
 from .orders import (
     appointment_book,
     appointment_cancel,
@@ -35,6 +36,9 @@ __all__ = [
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",
+    "crew_create",
+    "crew_members_check",
+    "crew_update",
     "membership_create",
     "record_delete",
     "membership_update",
