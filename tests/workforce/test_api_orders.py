@@ -223,7 +223,9 @@ def test_a_status_patch_follows_the_transitions_or_is_a_409_naming_both(api_as, 
     url = f"{WORK_ORDERS}{work_order.pk}/"
     body = assert_error(client.patch(url, {"status": "completed"}), 409, field="status", code="invalid_transition")
     assert "new" in body["detail"] and "completed" in body["detail"]
-    assert client.patch(url, {"status": "cancelled"}).json()["status"] == "cancelled"
+    replace = {"account": str(account.pk), "work_type": str(work_order.work_type_id), "location": POINT}
+    assert_error(client.put(url, {**replace, "status": "on_site"}), 409, field="status", code="invalid_transition")
+    assert client.put(url, {**replace, "status": "cancelled"}).json()["status"] == "cancelled"
     body = assert_error(client.patch(url, {"status": "new"}), 409, code="invalid_transition")
     assert "cancelled" in body["detail"] and "new" in body["detail"]
     assert_error(client.patch(url, {"priority": "low"}), 409, code="conflict")  # closed: no edits

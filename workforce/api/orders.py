@@ -10,6 +10,7 @@ of its vendor's technicians, a customer its account's; both read only. Reseller 
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
+from django.db import transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -167,7 +168,8 @@ class WorkOrderIn(serializers.Serializer):
     ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all(), required=False, allow_null=True)
 
     def validate(self, attrs):
-        if self.partial:
+        request = self.context.get("request")
+        if request is None or request.method != "POST":  # a change: its status follows the transitions
             return attrs
         if attrs.get("status", WorkOrderStatus.NEW) != WorkOrderStatus.NEW:
             raise serializers.ValidationError({"status": ["A new work order is new; change its status afterwards."]})
@@ -235,7 +237,12 @@ class WorkOrderViewSet(CreateMixin, UpdateMixin, WorkforceReadViewSet):
         return services.work_order_create(by=self.request.user, **data)
 
     def update_record(self, record, data):
-        return services.work_order_update(work_order_id=record.pk, by=self.request.user, **data)
+        status = data.pop("status", None)
+        with transaction.atomic():  # the edits, then the status (a closing change edits nothing after it)
+            if data:
+                services.work_order_update(work_order_id=record.pk, by=self.request.user, **data)
+            if status is not None:
+                services.work_order_update(work_order_id=record.pk, by=self.request.user, status=status)
 
 
 WorkOrderViewSet = extend_schema_view(
