@@ -184,9 +184,26 @@ def _audience(user: User) -> str | None:
     return getattr(user, "audience", None) if user.is_authenticated and user.is_active else None
 
 
+def _own_day_only(user: User) -> bool:
+    """A field technician (a staff user with a technician profile who may not change appointments: the Technician
+    role) reads only their own day: their appointments and work orders, shifts, patterns, time off, memberships.
+    Dispatchers and Admins (change_appointment) read everything, technician or not."""
+    if user.has_perm("workforce.change_appointment"):
+        return False
+    return Technician.objects.filter(user=user).exists()
+
+
+_OWN_BY_TECHNICIAN = {"shift", "timeoff", "shiftpattern", "territorymembership"}
+
+
 def workforce_list_visible_to(model, *, user: User) -> QuerySet:
-    """Every row of a staff-only workforce model (skills, territories, shifts, ...) for active staff; none() else."""
-    return model.objects.all() if _staff(user) else model.objects.none()
+    """Every row of a staff-only workforce model (skills, territories, shifts, ...) for active staff (a field
+    technician: only their own shifts, patterns, time off and memberships); none() else."""
+    if not _staff(user):
+        return model.objects.none()
+    if model._meta.model_name in _OWN_BY_TECHNICIAN and _own_day_only(user):
+        return model.objects.filter(technician__user=user)
+    return model.objects.all()
 
 
 def technician_list_visible_to(*, user: User) -> QuerySet[Technician]:
@@ -225,7 +242,8 @@ def _live_appointments():
 
 def work_order_list_visible_to(*, user: User) -> QuerySet[WorkOrder]:
     """Work orders with their skills and technicians (three prefetch queries a page). Staff: all; a vendor user:
-    those with a live appointment of one of its vendor's technicians; a customer: its account's (live account)."""
+    those with a live appointment of one of its vendor's technicians; a customer: its account's (live account). A
+    field technician (_own_day_only): those with a live appointment of theirs."""
     from django.db.models import Exists, Prefetch
 
     from .models import WorkOrderSkill
@@ -236,6 +254,10 @@ def work_order_list_visible_to(*, user: User) -> QuerySet[WorkOrder]:
         Prefetch("excluded_technicians", queryset=Technician.objects.only("pk").order_by("pk")),
     )
     if _staff(user):
+        if _own_day_only(user):
+            return queryset.filter(
+                Exists(_live_appointments().filter(work_order=OuterRef("pk"), technician__user=user))
+            )
         return queryset
     audience = _audience(user)
     if audience == Audience.VENDOR:
@@ -247,12 +269,13 @@ def work_order_list_visible_to(*, user: User) -> QuerySet[WorkOrder]:
 
 
 def appointment_list_visible_to(*, user: User) -> QuerySet:
-    """Appointments. Staff: all; a vendor user: its vendor's technicians'; a customer: its account's work orders'."""
+    """Appointments. Staff: all (a field technician: their own); a vendor user: its vendor's technicians'; a
+    customer: its account's work orders'."""
     from .models import Appointment
 
     queryset = Appointment.objects.all()
     if _staff(user):
-        return queryset
+        return queryset.filter(technician__user=user) if _own_day_only(user) else queryset
     audience = _audience(user)
     if audience == Audience.VENDOR:
         return queryset.filter(technician__vendor__portal_users__user=user)

@@ -7,6 +7,7 @@ overlaps the technician's live appointments is a 409, one outside a shift or in 
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 
 from tests.crm.factories import AccountFactory
 from tests.omni.api_contract import (
@@ -469,3 +470,29 @@ def test_appointment_filters(api_as, admin_user, account, other_account):
     for params, expected in cases:
         assert ids_of(client.get(APPOINTMENTS, params)) == [str(a.pk) for a in expected], params
     assert_error(client.get(APPOINTMENTS, {"date": "someday"}), 400, field="date")
+
+
+def test_a_field_technician_reads_only_their_own_day(api_as, account):
+    """A Technician-role user with a technician profile sees their own appointments, work orders, shifts and time
+    off; a Dispatcher with a profile still sees everyone's."""
+    mine, theirs = ShiftFactory(), ShiftFactory()
+    own = services.appointment_book(
+        work_order_id=WorkOrderFactory(account=account).pk, technician=mine.technician, start=at(9)
+    )
+    other = services.appointment_book(
+        work_order_id=WorkOrderFactory(account=account).pk, technician=theirs.technician, start=at(9)
+    )
+    TimeOff.objects.create(technician=theirs.technician, during=span(at(18), at(19)))
+    own_off = TimeOff.objects.create(technician=mine.technician, during=span(at(18), at(19)))
+    technician = mine.technician.user
+    technician.groups.set([Group.objects.get(name="Technician")])
+    client = api_as(technician)
+    assert ids_of(client.get(APPOINTMENTS)) == [str(own.pk)]
+    assert ids_of(client.get(WORK_ORDERS)) == [str(own.work_order_id)]
+    assert ids_of(client.get(f"{API}shifts/")) == [str(mine.pk)]
+    assert ids_of(client.get(f"{API}time-off/")) == [str(own_off.pk)]
+    assert_error(client.get(f"{APPOINTMENTS}{other.pk}/"), 404, code="not_found")
+    assert len(ids_of(client.get(f"{API}technicians/"))) == 2  # the directory is everyone's
+    dispatcher = theirs.technician.user
+    dispatcher.groups.set([Group.objects.get(name="Dispatcher")])
+    assert len(ids_of(api_as(dispatcher).get(APPOINTMENTS))) == 2
