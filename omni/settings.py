@@ -377,6 +377,13 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "crm.choices.ContactRole",
         "DispatchRunStatusEnum": "workforce.choices.DispatchRunStatus",
         "DispatchRunKindEnum": "workforce.choices.DispatchRunKind",
+        "TechnicianKindEnum": "workforce.choices.TechnicianKind",
+        "MembershipKindEnum": "workforce.choices.MembershipKind",
+        "ShiftKindEnum": "workforce.choices.ShiftKind",
+        "TimeOffStatusEnum": "workforce.choices.TimeOffStatus",
+        "WorkOrderPriorityEnum": "workforce.choices.WorkOrderPriority",
+        "WorkOrderStatusEnum": "workforce.choices.WorkOrderStatus",
+        "AppointmentStatusEnum": "workforce.choices.AppointmentStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -70,6 +70,7 @@ def _staff_token():
     _ticket_rows(admin_user, located, contact)
     _quote_rows(located, contact)
     _network_rows(located)
+    _workforce_rows(located)
     return api_token_create(user=admin_user, name="fuzz", scopes=["read", "write"])[1]
 
 
@@ -204,6 +205,39 @@ def _network_rows(account) -> None:
     d2 = Endpoint.objects.get(strand__cable=drop, strand__number=2, side="a")
     services.splice_plan_create(enclosure=closure, name="Fuzz plan", entries=[{"a": f2, "b": d2}])
     assert olt.pk
+
+
+def _workforce_rows(account) -> None:
+    """A technician with a skill, home base, territory membership, pattern, shift and time off; a work type with a
+    required skill; a work order booked with the technician: the workforce lists answer with bodies."""
+    import datetime
+
+    from django.db.backends.postgresql.psycopg_any import DateRange
+
+    from tests.omni.factories import StaffFactory
+    from tests.workforce.factories import LAGOS, square
+    from workforce import services
+    from workforce.models import Skill
+
+    skill = Skill.objects.create(code="fuzz-splicing", name="Splicing", requires_certification=True)
+    technician = services.technician_create(
+        user=StaffFactory(roles=["Technician"]), home_base=LAGOS,
+        skills=[{"skill": skill, "level": 4, "certified_until": datetime.date(2031, 1, 1)}],
+    )  # fmt: skip
+    territory = services.territory_create(code="fuzz", name="Fuzz", geom=square(LAGOS.x, LAGOS.y))
+    services.membership_create(
+        technician=technician, territory=territory, valid=DateRange(datetime.date(2020, 1, 1), None, "[)")
+    )
+    services.shift_pattern_create(technician=technician, start=datetime.time(8), end=datetime.time(17))
+    day = datetime.datetime(2030, 3, 4, tzinfo=datetime.UTC)
+    h = datetime.timedelta(hours=1)
+    services.shift_create(technician=technician, start=day + 8 * h, end=day + 17 * h)
+    services.time_off_request(technician=technician, start=day + 15 * h, end=day + 16 * h, reason="Fuzz")
+    work_type = services.work_type_create(name="Fuzz install", required_skills=[{"skill": skill, "min_level": 3}])
+    work_order = services.work_order_create(
+        work_type=work_type, account=account, location=LAGOS, window_start=day + 9 * h, window_end=day + 12 * h
+    )
+    services.appointment_book(work_order_id=work_order.pk, technician=technician, start=day + 9 * h)
 
 
 def test_schema_validates_without_warnings(tmp_path):

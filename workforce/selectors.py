@@ -182,3 +182,135 @@ def work_order_candidates(
     rows = candidate_rows(work_order_ids=[work_order_id], start=start, territory_id=territory_id, radius_m=radius_m)
     technicians = Technician.objects.select_related("user").in_bulk([tech for _, tech, _ in rows])
     return [Candidate(technicians[tech], distance) for _, tech, distance in rows]
+
+
+# --- the API's audiences (workforce/api/) ----------------------------------------------------------------------
+# Staff (active, is_staff) see every row (their role's view_<model> is checked by the API); a vendor user sees its
+# own vendor's technicians and their work orders and appointments; a customer its account's work orders and
+# appointments; anyone else none() (the API refuses their audience first: 403).
+
+
+def _staff(user: User) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and getattr(user, "audience", None) == Audience.STAFF and user.is_staff
+    )
+
+
+def _audience(user: User) -> str | None:
+    return getattr(user, "audience", None) if user.is_authenticated and user.is_active else None
+
+
+def _own_day_only(user: User) -> bool:
+    """A field technician (a staff user with a technician profile who may not change appointments: the Technician
+    role) reads only their own day: their appointments and work orders, shifts, patterns, time off, memberships.
+    Dispatchers and Admins (change_appointment) read everything, technician or not."""
+    if user.has_perm("workforce.change_appointment"):
+        return False
+    return Technician.objects.filter(user=user).exists()
+
+
+_OWN_BY_TECHNICIAN = {"shift", "timeoff", "shiftpattern", "territorymembership"}
+
+
+def workforce_list_visible_to(model, *, user: User) -> QuerySet:
+    """Every row of a staff-only workforce model (skills, territories, shifts, ...) for active staff (a field
+    technician: only their own shifts, patterns, time off and memberships); none() else."""
+    if not _staff(user):
+        return model.objects.none()
+    if model._meta.model_name in _OWN_BY_TECHNICIAN and _own_day_only(user):
+        return model.objects.filter(technician__user=user)
+    return model.objects.all()
+
+
+def technician_list_visible_to(*, user: User) -> QuerySet[Technician]:
+    """Technicians with their user and skills (two prefetch queries a page): staff all, a vendor user its crew."""
+    from django.db.models import Prefetch
+
+    from .models import TechnicianSkill
+
+    queryset = Technician.objects.select_related("user").prefetch_related(
+        Prefetch("technician_skills", queryset=TechnicianSkill.objects.select_related("skill").order_by("skill__code"))
+    )
+    if _staff(user):
+        return queryset
+    if _audience(user) == Audience.VENDOR:
+        return queryset.filter(vendor__portal_users__user=user)
+    return queryset.none()
+
+
+def work_type_list_visible_to(*, user: User) -> QuerySet:
+    from django.db.models import Prefetch
+
+    from .models import WorkType, WorkTypeSkill
+
+    if not _staff(user):
+        return WorkType.objects.none()
+    skills = WorkTypeSkill.objects.select_related("skill").order_by("skill__code")
+    return WorkType.objects.prefetch_related(Prefetch("required_skills", queryset=skills))
+
+
+def _live_appointments():
+    from .choices import AppointmentStatus
+    from .models import Appointment
+
+    return Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
+
+
+def work_order_list_visible_to(*, user: User) -> QuerySet[WorkOrder]:
+    """Work orders with their skills and technicians (three prefetch queries a page). Staff: all; a vendor user:
+    those with a live appointment of one of its vendor's technicians; a customer: its account's (live account). A
+    field technician (_own_day_only): those with a live appointment of theirs."""
+    from django.db.models import Exists, Prefetch
+
+    from .models import WorkOrderSkill
+
+    queryset = WorkOrder.objects.prefetch_related(
+        Prefetch("required_skills", queryset=WorkOrderSkill.objects.select_related("skill").order_by("skill__code")),
+        Prefetch("preferred_technicians", queryset=Technician.objects.only("pk").order_by("pk")),
+        Prefetch("excluded_technicians", queryset=Technician.objects.only("pk").order_by("pk")),
+    )
+    if _staff(user):
+        if _own_day_only(user):
+            return queryset.filter(
+                Exists(_live_appointments().filter(work_order=OuterRef("pk"), technician__user=user))
+            )
+        return queryset
+    audience = _audience(user)
+    if audience == Audience.VENDOR:
+        theirs = _live_appointments().filter(work_order=OuterRef("pk"), technician__vendor__portal_users__user=user)
+        return queryset.filter(Exists(theirs))
+    if audience == Audience.CUSTOMER:
+        return queryset.filter(account__portal_users__user=user, account__deleted_at__isnull=True)
+    return queryset.none()
+
+
+def appointment_list_visible_to(*, user: User) -> QuerySet:
+    """Appointments. Staff: all (a field technician: their own); a vendor user: its vendor's technicians'; a
+    customer: its account's work orders'."""
+    from .models import Appointment
+
+    queryset = Appointment.objects.all()
+    if _staff(user):
+        return queryset.filter(technician__user=user) if _own_day_only(user) else queryset
+    audience = _audience(user)
+    if audience == Audience.VENDOR:
+        return queryset.filter(technician__vendor__portal_users__user=user)
+    if audience == Audience.CUSTOMER:
+        return queryset.filter(
+            work_order__account__portal_users__user=user, work_order__account__deleted_at__isnull=True
+        )
+    return queryset.none()
+
+
+def crew_list_visible_to(*, user: User) -> QuerySet:
+    """Crews with their members (one prefetch query a page): staff all, a vendor user its vendor's."""
+    from django.db.models import Prefetch
+
+    from .models import Crew
+
+    queryset = Crew.objects.prefetch_related(Prefetch("members", queryset=Technician.objects.only("pk").order_by("pk")))
+    if _staff(user):
+        return queryset
+    if _audience(user) == Audience.VENDOR:
+        return queryset.filter(vendor__portal_users__user=user)
+    return queryset.none()

@@ -1,3 +1,4 @@
+from .crews import Crew
 from .dispatch import DispatchAssignment, DispatchRun, SchedulingPolicy
 from .field import (
     TIME_ENTRY_NO_OVERLAP,
@@ -38,6 +39,7 @@ __all__ = [
     "DispatchAssignment",
     "DispatchRun",
     "SchedulingPolicy",
+    "Crew",
     "ServiceTerritory",
     "Shift",
     "ShiftPattern",

@@ -2,6 +2,7 @@
 
 from .board import appointment_place
 from .checklist import checklist_copy, checklists_copy
+from .crews import crew_create, crew_members_check, crew_update
 from .field import (
     checklist_tick,
     field_status_set,
@@ -41,6 +42,7 @@ from .people import (
     time_off_decide,
     time_off_request,
 )
+from .records import record_delete, shift_pattern_update
 from .vendors import vendor_user_create
 
 __all__ = [
@@ -59,10 +61,15 @@ __all__ = [
     "sync_apply",
     "time_entry_add",
     "appointments_flag_at_risk",
+    "crew_create",
+    "crew_members_check",
+    "crew_update",
     "membership_create",
+    "record_delete",
     "membership_update",
     "shift_create",
     "shift_pattern_create",
+    "shift_pattern_update",
     "shifts_generate",
     "skill_create",
     "skill_update",

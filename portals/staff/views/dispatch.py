@@ -24,7 +24,7 @@ from ...htmx import wants_partial
 from ..helpers import INVALID, staff_view
 
 TEMPLATE = "staff/dispatch/board.html"
-VIEW = "workforce.view_appointment"
+VIEW = "workforce.view_dispatchrun"  # dispatching, not a technician's read of their own day
 
 
 class BoardFilters(forms.Form):
