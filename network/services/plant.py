@@ -37,6 +37,7 @@ from ..models import (
     Strand,
     Structure,
 )
+from .capacity import cable_capacity_refresh, cables_on_paths_of
 from .paths import paths_mark_dirty_for
 from .protection import plant_guard
 
@@ -54,6 +55,11 @@ _GUARD_KEY = {
     Olt: "olts",
     Ont: "onts",
 }
+
+
+# Deleting one of these deletes cached service paths (ServicePath's foreign keys CASCADE; an OLT's PON ports go
+# with it).
+_OWNS_PATHS = (ServicePoint, Ont, PonPort, Olt)
 
 
 def _by(by: User | None):
@@ -105,6 +111,8 @@ def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = N
             plant_guard(**{_GUARD_KEY[model]: [record.pk]})
         events.plant_changed(record, "deleted", by_id=_by(by))
         paths_mark_dirty_for(record)
+        # Its cached paths go with it (CASCADE): the cables they crossed are recounted after the delete.
+        crossed = cables_on_paths_of(record.pk) if model in _OWNS_PATHS else []
         try:
             with transaction.atomic():
                 record.delete()
@@ -112,6 +120,7 @@ def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = N
             kinds = sorted({type(obj)._meta.verbose_name_plural for obj in exc.protected_objects})
             msg = _("Still in use by %(what)s: remove those first.") % {"what": ", ".join(str(k) for k in kinds)}
             raise Conflict(msg) from exc
+        cable_capacity_refresh(crossed)
 
 
 def _after_update(record, changed: list[str]) -> None:
