@@ -102,23 +102,27 @@ def lit_strands_join(alias: str, cables: str) -> str:
     return f"LEFT JOIN (SELECT DISTINCT lit_e FROM ({LIT_STRANDS_SQL.format(cables=cables)}) lit_u(lit_e)) {alias}(id)"
 
 
-# Capacity of some cables computed live from the path cache and the strand flags: one row per cable that has strands
-# (cable_id, lit, reserved, damaged, dark), lit as LIT_STRANDS_SQL says. `{cables}` is a uuid[] SQL expression. The
-# stored counts on Cable (network.services.capacity) are written from exactly this query; tests compare the two.
+# Capacity of some cables computed live from the path cache and the strand flags: one row per cable (cable_id, lit,
+# reserved, damaged, dark), lit as LIT_STRANDS_SQL says. `{cables}` is a uuid[] SQL expression. Per cable (LATERAL):
+# LIT_STRANDS_SQL with that one cable, a GIN probe whose plan does not depend on how many cables are asked for (with
+# the whole set, `elements && <n cables>` is misestimated and planned as a scan of every cached path). The stored
+# counts on Cable (network.services.capacity) are written from exactly this query.
 CAPACITY_SQL = """
-SELECT s.cable_id,
-       count(*) FILTER (WHERE lit_s.id IS NOT NULL AND NOT s.damaged) AS lit,
-       count(*) FILTER (WHERE s.reserved AND lit_s.id IS NULL AND NOT s.damaged) AS reserved,
-       count(*) FILTER (WHERE s.damaged) AS damaged,
-       count(*) FILTER (WHERE lit_s.id IS NULL AND NOT s.reserved AND NOT s.damaged) AS dark
-FROM network_strand s {lit_join} ON lit_s.id = s.id
-WHERE s.cable_id = ANY({cables})
-GROUP BY s.cable_id"""
+SELECT t.id AS cable_id, k.lit, k.reserved, k.damaged, k.dark
+FROM unnest({cables}) t(id)
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE lit_s.id IS NOT NULL AND NOT s.damaged) AS lit,
+           count(*) FILTER (WHERE s.reserved AND lit_s.id IS NULL AND NOT s.damaged) AS reserved,
+           count(*) FILTER (WHERE s.damaged) AS damaged,
+           count(*) FILTER (WHERE lit_s.id IS NULL AND NOT s.reserved AND NOT s.damaged) AS dark
+    FROM network_strand s {lit_join} ON lit_s.id = s.id
+    WHERE s.cable_id = t.id
+) k"""
 
 
 def capacity_sql(cables: str) -> str:
     """CAPACITY_SQL for the cables of the uuid[] SQL expression `cables`."""
-    return CAPACITY_SQL.format(lit_join=lit_strands_join("lit_s", cables), cables=cables)
+    return CAPACITY_SQL.format(lit_join=lit_strands_join("lit_s", "ARRAY[t.id]"), cables=cables)
 
 
 def cable_capacity_live(cable_ids) -> dict:

@@ -38,7 +38,16 @@ def stored() -> dict:
 
 
 def live() -> dict:
-    return selectors.cable_capacity_live(Cable.objects.values_list("pk", flat=True))
+    """The live rule, twice: the capacity query the counts are written from, and the strand table's per-strand
+    `lit` (lit_strand_sql), counted here; both must agree."""
+    answer = selectors.cable_capacity_live(Cable.objects.values_list("pk", flat=True))
+    for cable_id, counted in answer.items():
+        per_strand = {"lit": 0, "reserved": 0, "damaged": 0, "dark": 0}
+        for fibre in selectors.cable_strands(cable_id=cable_id):
+            state = "damaged" if fibre.damaged else selectors.strand_state(reserved=fibre.reserved, lit=fibre.lit)
+            per_strand[state] += 1
+        assert per_strand == counted, cable_id
+    return answer
 
 
 def strand(cable, number: int) -> Strand:
