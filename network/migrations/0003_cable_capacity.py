@@ -4,6 +4,29 @@ import django.contrib.postgres.indexes
 from django.db import migrations, models
 
 
+FILL_SQL = """
+UPDATE network_cable c
+SET lit_strands = k.lit, reserved_strands = k.reserved, damaged_strands = k.damaged
+FROM (
+    SELECT t.id AS cable_id, k.lit, k.reserved, k.damaged
+    FROM network_cable t
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE lit_s.id IS NOT NULL AND NOT s.damaged) AS lit,
+               count(*) FILTER (WHERE s.reserved AND lit_s.id IS NULL AND NOT s.damaged) AS reserved,
+               count(*) FILTER (WHERE s.damaged) AS damaged
+        FROM network_strand s
+        LEFT JOIN (
+            SELECT DISTINCT lit_e FROM (
+                SELECT unnest(lit_p.elements) FROM network_servicepath lit_p WHERE lit_p.elements && ARRAY[t.id]
+            ) lit_u(lit_e)
+        ) lit_s(id) ON lit_s.id = s.id
+        WHERE s.cable_id = t.id
+    ) k
+) k
+WHERE k.cable_id = c.id AND (k.lit, k.reserved, k.damaged) <> (0, 0, 0)
+"""
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("network", "0002_paths"),
@@ -35,4 +58,7 @@ class Migration(migrations.Migration):
                 fastupdate=False, fields=["elements"], name="network_servicepath_elements"
             ),
         ),
+        # Count the existing plant once (network.selectors.plant.CAPACITY_SQL for every cable, frozen here): the
+        # services keep the counts from now on.
+        migrations.RunSQL(FILL_SQL, migrations.RunSQL.noop),
     ]
