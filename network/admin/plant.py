@@ -107,12 +107,18 @@ class CableAdmin(PlantAdmin):
 
 @admin.register(CableSegment)
 class CableSegmentAdmin(PlantAdmin):
+    """A route position: checked like the API's (it meets its neighbours at a structure, one per position)."""
+
+    create_service = staticmethod(services.cable_segment_create)
     list_display = ["cable", "seq", "pathway", "slack_m"]
     search_fields = ["cable__number", "pathway__number"]
     list_filter = [("pathway__kind")]
     list_select_related = ["cable", "pathway"]
     autocomplete_fields = ["cable", "pathway"]
     readonly_fields = _STAMPS
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.cable_segment_update(segment_id=obj.pk, by=by, **fields)
 
 
 @admin.register(SlackLoop)
