@@ -6,9 +6,11 @@ GeoDjango puts on every geometry column), then encodes them with
 feeder cables from z10, distribution cables from z13, structures, pathways and closures/cabinets from z14, drops,
 terminals (MST, ONT box) and service points from z16. Below a layer's zoom, or where nothing is, the tile is empty.
 
-Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`). "lit" is the one definition in
-network.selectors.plant (LIT_STRANDS_SQL: a cached service path from a PON port crosses the strand; one GIN probe
-for the tile's cables); reserved and damaged are the strand's flags; dark is the rest.
+Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`), read from the counts stored on
+each cable (Cable.lit_strands, reserved_strands, damaged_strands; dark is the fibre count minus these), which
+network.services.capacity writes from the one definition in network.selectors.plant (LIT_STRANDS_SQL: a cached
+service path from a PON port crosses the strand) whenever the path cache or a strand's flags change. The tile reads
+one row per cable: no strand and no path is read per request.
 
 The ETag is a per-layer version computed, in one cheap query, from `count(*)` and `max(updated_at)` of the tables a
 layer reads (a create or delete changes the count, an edit the latest update), so no write path has to remember to
@@ -21,13 +23,14 @@ from dataclasses import dataclass
 from django.db import connection
 
 from .choices import CableRole
-from .selectors.plant import lit_strands_join
 
 EXTENT, BUFFER = 4096, 64
 MAX_ZOOM = 22
 ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 IN_TILE = f"ST_Transform({ENVELOPE}, 4326)"
 MVT_GEOM = f"ST_AsMVTGeom(ST_Transform({{geom}}, 3857), {ENVELOPE}, {EXTENT}, {BUFFER})"
+# Dark strands of cable `c` of type `t`: the rest of the fibre count (Cable.dark_strands).
+DARK_SQL = "t.fiber_count - c.lit_strands - c.reserved_strands - c.damaged_strands"
 
 # The smallest zoom at which each cable role is drawn.
 CABLE_ROLE_ZOOM = {CableRole.BACKBONE: 10, CableRole.FEEDER: 10, CableRole.DISTRIBUTION: 13, CableRole.DROP: 16}
@@ -66,34 +69,15 @@ def _pathways(z: int) -> str:
 
 def _cables(z: int) -> str:
     roles = ", ".join(f"'{role}'" for role, zoom in CABLE_ROLE_ZOOM.items() if z >= zoom)
-    # Capacity only for the cables in the tile: one GROUP BY over their strands, lit as LIT_STRANDS_SQL says.
+    # Capacity is stored per cable (network.services.capacity keeps it): one number per cable, no strand read.
     return f"""
-        WITH c AS (
-            SELECT c.id, c.number, c.name, c.role, c.status, c.cable_type_id, c.geom,
-                   COALESCE(c.measured_length_m::float8, c.geo_length_m) AS length_m
-            FROM network_cable c
-            WHERE c.geom && {IN_TILE} AND c.role IN ({roles})
-        ), joined AS (
-            SELECT s.cable_id, s.reserved, s.damaged,
-                   lit_s.id IS NOT NULL AS lit
-            FROM network_strand s {lit_strands_join("lit_s", "ARRAY(SELECT id FROM c)")} ON lit_s.id = s.id
-            WHERE s.cable_id IN (SELECT id FROM c)
-        ), capacity AS (
-            SELECT cable_id,
-                   count(*) FILTER (WHERE lit AND NOT damaged) AS lit,
-                   count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged) AS reserved,
-                   count(*) FILTER (WHERE damaged) AS damaged,
-                   count(*) FILTER (WHERE NOT lit AND NOT reserved AND NOT damaged) AS dark
-            FROM joined GROUP BY cable_id
-        )
         SELECT c.id::text AS id, c.number, c.name, c.role, c.status, t.fiber_count,
-               round(c.length_m::numeric, 1)::float8 AS length_m,
-               COALESCE(k.lit, 0)::int AS lit, COALESCE(k.reserved, 0)::int AS reserved,
-               COALESCE(k.dark, 0)::int AS dark, COALESCE(k.damaged, 0)::int AS damaged,
+               round(COALESCE(c.measured_length_m::float8, c.geo_length_m)::numeric, 1)::float8 AS length_m,
+               c.lit_strands AS lit, c.reserved_strands AS reserved, {DARK_SQL} AS dark, c.damaged_strands AS damaged,
                {MVT_GEOM.format(geom="c.geom")} AS geom
-        FROM c
+        FROM network_cable c
         JOIN network_cabletype t ON t.id = c.cable_type_id
-        LEFT JOIN capacity k ON k.cable_id = c.id"""
+        WHERE c.geom && {IN_TILE} AND c.role IN ({roles})"""
 
 
 def _enclosures(z: int) -> str:
@@ -130,7 +114,8 @@ LAYERS = {
     for layer in (
         Layer("structures", STRUCTURE_ZOOM, ("network_structure",)),
         Layer("pathways", PATHWAY_ZOOM, ("network_pathway",)),
-        Layer("cables", min(CABLE_ROLE_ZOOM.values()), ("network_cable", "network_strand", "network_servicepath")),
+        # The stored capacity is stamped with updated_at when it changes (network.services.capacity).
+        Layer("cables", min(CABLE_ROLE_ZOOM.values()), ("network_cable", "network_cabletype")),
         Layer("enclosures", ENCLOSURE_ZOOM, ("network_enclosure", "network_structure")),
         Layer("service_points", SERVICE_POINT_ZOOM, ("network_servicepoint", "network_ont", "crm_account")),
     )
@@ -173,21 +158,15 @@ def etag(layer: str) -> str:
 
 
 def cable_capacity(cable_ids) -> dict:
-    """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query (lit as
-    LIT_STRANDS_SQL says, like the tiles)."""
+    """{cable id: {"lit", "reserved", "dark", "damaged"}} for the given cables, in one query: the stored counts (lit
+    as LIT_STRANDS_SQL says; network.selectors.cable_capacity_live computes the same from the cache)."""
     ids = [str(pk) for pk in cable_ids]
     if not ids:
         return {}
     sql = f"""
-        WITH joined AS (
-            SELECT s.cable_id, s.reserved, s.damaged, lit_s.id IS NOT NULL AS lit
-            FROM network_strand s {lit_strands_join("lit_s", "%(ids)s::uuid[]")} ON lit_s.id = s.id
-            WHERE s.cable_id = ANY(%(ids)s::uuid[])
-        )
-        SELECT cable_id, count(*) FILTER (WHERE lit AND NOT damaged),
-               count(*) FILTER (WHERE reserved AND NOT lit AND NOT damaged),
-               count(*) FILTER (WHERE NOT lit AND NOT reserved AND NOT damaged), count(*) FILTER (WHERE damaged)
-        FROM joined GROUP BY cable_id"""
+        SELECT c.id, c.lit_strands, c.reserved_strands, {DARK_SQL}, c.damaged_strands
+        FROM network_cable c JOIN network_cabletype t ON t.id = c.cable_type_id
+        WHERE c.id = ANY(%(ids)s::uuid[])"""
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": ids})
         return {

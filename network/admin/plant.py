@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from omni.admin import RecordServiceAdmin
+
 from .. import services
 from ..models import (
     BufferTube,
@@ -86,12 +88,14 @@ class CableAdmin(PlantAdmin):
     """Creating a cable here makes its tubes, strands and endpoints (services.cable_create)."""
 
     create_service = staticmethod(services.cable_create)
-    list_display = ["number", "name", "cable_type", "role", "status", "a_structure", "b_structure", "geo_length_m"]
+    list_display = ["number", "name", "cable_type", "role", "status", "a_structure", "b_structure", "geo_length_m",
+                    "lit_strands", "reserved_strands", "damaged_strands"]  # fmt: skip
     list_filter = ["role", "status", ("cable_type", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["number", "name", "cable_type__name"]
     list_select_related = ["cable_type", "a_structure", "b_structure"]
     autocomplete_fields = ["cable_type", "a_structure", "b_structure", "a_enclosure", "b_enclosure"]
-    readonly_fields = ["number", "geo_length_m", *_STAMPS]
+    # The capacity is kept by services.capacity (path-cache rebuilds, strand flags).
+    readonly_fields = ["number", "geo_length_m", "lit_strands", "reserved_strands", "damaged_strands", *_STAMPS]
     inlines = [CableSegmentInline, BufferTubeInline]
 
     def get_readonly_fields(self, request, obj=None):
@@ -103,12 +107,18 @@ class CableAdmin(PlantAdmin):
 
 @admin.register(CableSegment)
 class CableSegmentAdmin(PlantAdmin):
+    """A route position: checked like the API's (it meets its neighbours at a structure, one per position)."""
+
+    create_service = staticmethod(services.cable_segment_create)
     list_display = ["cable", "seq", "pathway", "slack_m"]
     search_fields = ["cable__number", "pathway__number"]
     list_filter = [("pathway__kind")]
     list_select_related = ["cable", "pathway"]
     autocomplete_fields = ["cable", "pathway"]
     readonly_fields = _STAMPS
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.cable_segment_update(segment_id=obj.pk, by=by, **fields)
 
 
 @admin.register(SlackLoop)
@@ -130,7 +140,10 @@ class BufferTubeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Strand)
-class StrandAdmin(ReadOnlyAdmin):
+class StrandAdmin(RecordServiceAdmin, ReadOnlyAdmin):
+    """Strands are made with their cable; only reserved and damaged are set by hand, through
+    services.strand_update (which recounts the cable's stored capacity)."""
+
     list_display = ["cable", "number", "tube", "position", "colour", "stripe", "reserved", "damaged"]
     list_filter = ["colour", "reserved", "damaged"]
     search_fields = ["cable__number", "=number"]
@@ -138,6 +151,9 @@ class StrandAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request, obj=None):  # reserved and damaged are set by hand
         return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def record_update(self, obj, *, by, **fields) -> None:
+        services.strand_update(strand_id=obj.pk, by=by, **fields)
 
     def get_readonly_fields(self, request, obj=None):
         return ["cable", "tube", "number", "position", "colour", "stripe", "stripe_count", "created_at", "updated_at"]

@@ -20,12 +20,14 @@ from ..choices import (
     PlantStatus,
     PonTechnology,
     Serviceability,
+    SlackStorage,
     SplicePlanStatus,
     StructureKind,
 )
 from ..db import WithinMetres
 from ..models import (
     Cable,
+    CableSegment,
     CableType,
     Connection,
     Enclosure,
@@ -34,6 +36,7 @@ from ..models import (
     Pathway,
     PonPort,
     ServicePoint,
+    SlackLoop,
     SplicePlan,
     Splitter,
     Structure,
@@ -133,6 +136,31 @@ class CableTypeFilterSet(django_filters.FilterSet):
     class Meta:
         model = CableType
         fields = ["search", "fiber_count", "construction"]
+
+
+class CableSegmentFilterSet(django_filters.FilterSet):
+    cable = django_filters.UUIDFilter(help_text=_("The route of this cable."))
+    pathway = django_filters.UUIDFilter(help_text=_("The cables in this pathway."))
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = CableSegment
+        fields = ["cable", "pathway", "updated_since"]
+
+
+class SlackLoopFilterSet(django_filters.FilterSet):
+    search = SearchFilter(
+        condition=lambda value: Q(cable__number__iexact=value) | Q(structure__number__iexact=value),
+        help_text=_("The cable's or the structure's number."),
+    )
+    cable = django_filters.UUIDFilter()
+    structure = django_filters.UUIDFilter()
+    storage = django_filters.MultipleChoiceFilter(choices=SlackStorage.choices, distinct=False)
+    updated_since = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = SlackLoop
+        fields = ["search", "cable", "structure", "storage", "updated_since"]
 
 
 class CableFilterSet(SpatialFilterSet):

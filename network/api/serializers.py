@@ -17,6 +17,7 @@ from ..choices import (
 )
 from ..models import (
     Cable,
+    CableSegment,
     CableType,
     Connection,
     Enclosure,
@@ -26,6 +27,7 @@ from ..models import (
     Pathway,
     PonPort,
     ServicePoint,
+    SlackLoop,
     SplicePlan,
     SplicePlanEntry,
     SpliceTray,
@@ -78,6 +80,46 @@ class PathwayIn(serializers.ModelSerializer):
         model = Pathway
         fields = ["name", "kind", "status", "a_structure", "b_structure", "parent", "geom", "measured_length_m",
                   "material", "diameter_mm", "depth_m", "attachment_height_m", "notes"]  # fmt: skip
+
+
+class CableSegmentOut(serializers.ModelSerializer):
+    class Meta:
+        model = CableSegment
+        fields = ["id", "cable", "pathway", "seq", "slack_m", *_STAMPS]
+        read_only_fields = fields
+
+
+class CableSegmentIn(serializers.ModelSerializer):
+    seq = serializers.IntegerField(
+        min_value=1, required=False, help_text="Position in the route from the cable's A end; omitted: after the last."
+    )
+    slack_m = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, required=False)
+
+    class Meta:
+        model = CableSegment
+        fields = ["cable", "pathway", "seq", "slack_m"]
+        validators = []  # the service checks the position and the route (and names the field)
+
+
+class SlackLoopOut(serializers.ModelSerializer):
+    length_m = serializers.DecimalField(
+        max_digits=10, decimal_places=2, read_only=True, help_text="Between the two sheath marks."
+    )
+
+    class Meta:
+        model = SlackLoop
+        fields = ["id", "cable", "structure", "start_mark_m", "end_mark_m", "length_m", "storage", "notes",
+                  *_STAMPS]  # fmt: skip
+        read_only_fields = fields
+
+
+class SlackLoopIn(serializers.ModelSerializer):
+    start_mark_m = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    end_mark_m = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = SlackLoop
+        fields = ["cable", "structure", "start_mark_m", "end_mark_m", "storage", "notes"]
 
 
 # ---- fibre ---------------------------------------------------------------------------------------------------------

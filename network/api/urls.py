@@ -5,6 +5,8 @@ from . import views
 router = Router()
 router.register("structures", views.StructureViewSet, basename="structure")
 router.register("pathways", views.PathwayViewSet, basename="pathway")
+router.register("cable-segments", views.CableSegmentViewSet, basename="cable-segment")
+router.register("slack-loops", views.SlackLoopViewSet, basename="slack-loop")
 router.register("cable-types", views.CableTypeViewSet, basename="cable-type")
 router.register("cables", views.CableViewSet, basename="cable")
 router.register("enclosures", views.EnclosureViewSet, basename="enclosure")

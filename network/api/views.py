@@ -13,6 +13,7 @@ from omni.api.views import ApiViewSet
 from .. import selectors, services
 from ..models import (
     Cable,
+    CableSegment,
     CableType,
     Connection,
     Enclosure,
@@ -21,6 +22,7 @@ from ..models import (
     Pathway,
     PonPort,
     ServicePoint,
+    SlackLoop,
     SplicePlan,
     Splitter,
     Structure,
@@ -30,6 +32,8 @@ from .serializers import (
     CableIn,
     CableOut,
     CableRouteIn,
+    CableSegmentIn,
+    CableSegmentOut,
     CableTypeIn,
     CableTypeOut,
     ConnectionChangeIn,
@@ -47,6 +51,8 @@ from .serializers import (
     PonPortOut,
     ServicePointIn,
     ServicePointOut,
+    SlackLoopIn,
+    SlackLoopOut,
     SplicePlanIn,
     SplicePlanOut,
     SplicePlanTransitionIn,
@@ -127,6 +133,34 @@ class PathwayViewSet(PlantViewSet):
     model, in_class, serializer_class = Pathway, PathwayIn, PathwayOut
     filterset_class = filters.PathwayFilterSet
     ordering_fields = ["number", "name", "kind", "status", "geo_length_m", "created_at", "updated_at"]
+
+
+@plant_schema("cable segment", CableSegmentIn, CableSegmentOut)
+class CableSegmentViewSet(PlantViewSet):
+    """The pathways each cable runs through, one position (`seq`, from the cable's A end) each; a position meets its
+    neighbours at a structure. `POST cables/{id}/route/` replaces a whole route at once."""
+
+    model, in_class, serializer_class = CableSegment, CableSegmentIn, CableSegmentOut
+    filterset_class = filters.CableSegmentFilterSet
+    ordering_fields = ["seq", "slack_m", "created_at", "updated_at"]
+
+    def perform_create_service(self, data):
+        return services.cable_segment_create(by=self.request.user, **data)
+
+    def perform_update_service(self, pk, data):
+        return services.cable_segment_update(segment_id=pk, by=self.request.user, **data)
+
+
+@plant_schema("slack loop", SlackLoopIn, SlackLoopOut)
+class SlackLoopViewSet(PlantViewSet):
+    """Spare cable stored at a structure, between two sheath marks."""
+
+    model, in_class, serializer_class = SlackLoop, SlackLoopIn, SlackLoopOut
+    filterset_class = filters.SlackLoopFilterSet
+    ordering_fields = ["start_mark_m", "end_mark_m", "length_m", "storage", "created_at", "updated_at"]
+
+    def perform_create_service(self, data):
+        return services.slack_loop_create(by=self.request.user, **data)
 
 
 @plant_schema("cable type", CableTypeIn, CableTypeOut)

@@ -153,6 +153,14 @@ class Cable(TimeStampedModel):
     b_mark_m = models.DecimalField(_("B sheath mark (m)"), max_digits=10, decimal_places=2, null=True, blank=True)
     installed_on = models.DateField(_("installed on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Capacity, stored so the map's tiles and the lists read one number per cable (network.services.capacity keeps
+    # it: the path-cache rebuild and every strand-flag change recount set-based). lit: strands a cached service path
+    # crosses (network.selectors.plant.LIT_STRANDS_SQL), not damaged; reserved: held and not lit, not damaged;
+    # damaged. Dark is not stored: it is the fibre count minus these (dark_strands). 0 is right for a new cable
+    # (no path crosses a strand that did not exist, and new strands are neither held nor damaged), whoever inserts it.
+    lit_strands = models.PositiveIntegerField(_("lit strands"), default=0, db_default=0, editable=False)
+    reserved_strands = models.PositiveIntegerField(_("reserved strands"), default=0, db_default=0, editable=False)
+    damaged_strands = models.PositiveIntegerField(_("damaged strands"), default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("cable")
@@ -177,6 +185,11 @@ class Cable(TimeStampedModel):
     def length_m(self) -> float | None:
         """The measured length when known, else the length on the map (None without either)."""
         return float(self.measured_length_m) if self.measured_length_m is not None else self.geo_length_m
+
+    @property
+    def dark_strands(self) -> int:
+        """Strands neither lit, reserved nor damaged (a cable has exactly its type's fibre count of strands)."""
+        return self.cable_type.fiber_count - self.lit_strands - self.reserved_strands - self.damaged_strands
 
 
 class BufferTube(TimeStampedModel):
@@ -212,7 +225,8 @@ class Strand(TimeStampedModel):
     stripe = models.CharField(_("stripe"), max_length=16, blank=True)
     stripe_count = models.PositiveSmallIntegerField(_("stripes"), default=0)
     # Held for a planned service or a customer; "lit" is derived (a cached service path from a PON port crosses the
-    # strand: network.selectors.plant.LIT_STRANDS_SQL), never stored.
+    # strand: network.selectors.plant.LIT_STRANDS_SQL), never stored per strand (its cable's count is). Change these
+    # flags through network.services.strand_flags_set, which recounts the cable.
     reserved = models.BooleanField(_("reserved"), default=False)
     damaged = models.BooleanField(_("damaged"), default=False)
 

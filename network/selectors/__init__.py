@@ -2,8 +2,11 @@
 impact reads live beside it (trace.py)."""
 
 from .plant import (
+    CAPACITY_SQL,
     LIT_STRANDS_SQL,
+    cable_capacity_live,
     cable_strands,
+    capacity_sql,
     lit_strand_sql,
     lit_strands_join,
     plant_list_visible_to,
@@ -12,8 +15,11 @@ from .plant import (
 )
 
 __all__ = [
+    "CAPACITY_SQL",
     "LIT_STRANDS_SQL",
+    "cable_capacity_live",
     "cable_strands",
+    "capacity_sql",
     "lit_strand_sql",
     "lit_strands_join",
     "plant_list_visible_to",

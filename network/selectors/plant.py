@@ -4,6 +4,7 @@ plant: every selector answers none() to anyone but active staff."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import BooleanField, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
@@ -99,6 +100,41 @@ def lit_strands_join(alias: str, cables: str) -> str:
     followed by `ON alias.id = <strand id>`; the strand is lit when alias.id IS NOT NULL. A hash join, where an
     `IN (...)` over thousands of paths may be planned as a rescan per strand."""
     return f"LEFT JOIN (SELECT DISTINCT lit_e FROM ({LIT_STRANDS_SQL.format(cables=cables)}) lit_u(lit_e)) {alias}(id)"
+
+
+# Capacity of some cables computed live from the path cache and the strand flags: one row per cable (cable_id, lit,
+# reserved, damaged, dark), lit as LIT_STRANDS_SQL says. `{cables}` is a uuid[] SQL expression. Per cable (LATERAL):
+# LIT_STRANDS_SQL with that one cable, a GIN probe whose plan does not depend on how many cables are asked for (with
+# the whole set, `elements && <n cables>` is misestimated and planned as a scan of every cached path). The stored
+# counts on Cable (network.services.capacity) are written from exactly this query.
+CAPACITY_SQL = """
+SELECT t.id AS cable_id, k.lit, k.reserved, k.damaged, k.dark
+FROM unnest({cables}) t(id)
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE lit_s.id IS NOT NULL AND NOT s.damaged) AS lit,
+           count(*) FILTER (WHERE s.reserved AND lit_s.id IS NULL AND NOT s.damaged) AS reserved,
+           count(*) FILTER (WHERE s.damaged) AS damaged,
+           count(*) FILTER (WHERE lit_s.id IS NULL AND NOT s.reserved AND NOT s.damaged) AS dark
+    FROM network_strand s {lit_join} ON lit_s.id = s.id
+    WHERE s.cable_id = t.id
+) k"""
+
+
+def capacity_sql(cables: str) -> str:
+    """CAPACITY_SQL for the cables of the uuid[] SQL expression `cables`."""
+    return CAPACITY_SQL.format(lit_join=lit_strands_join("lit_s", "ARRAY[t.id]"), cables=cables)
+
+
+def cable_capacity_live(cable_ids) -> dict:
+    """{cable id: {"lit", "reserved", "dark", "damaged"}} computed now from the path cache (one query): the
+    reference the stored counts (Cable.lit_strands, ...) are checked against. The map and lists read the stored
+    counts (network.tiles.cable_capacity)."""
+    ids = [str(pk) for pk in cable_ids]
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(capacity_sql("%(ids)s::uuid[]"), {"ids": ids})
+        return {row[0]: {"lit": row[1], "reserved": row[2], "damaged": row[3], "dark": row[4]} for row in cursor}
 
 
 def strand_is_lit(*, cable_id) -> RawSQL:

@@ -5,7 +5,8 @@ per PON port from a debounced queue (ServicePathQueue), never the source of trut
   elements' ends reach upstream (new plant), due PATHS_DEBOUNCE later; marking again pushes the time later.
   `paths_mark_dirty_for(record)` does it after the caller's commit; the plant services call it beside each event.
 - `paths_rebuild_due()`: claim due ports (SKIP LOCKED), rebuild each under an advisory lock (task, beat sweep).
-- `paths_rebuild(pon_port_id)`: replace one port's rows by one downstream walk (INSERT ... SELECT).
+- `paths_rebuild(pon_port_id)`: replace one port's rows by one downstream walk (INSERT ... SELECT), and recount
+  the stored capacity of the cables they cross (network.services.capacity).
 - `impact_from_cache(**elements)`: the service points whose cached paths cross the elements (one indexed query).
 """
 
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import PonPort, ServicePathQueue
+from .capacity import cable_capacity_refresh, cable_capacity_refresh_all
 from .impact import ELEMENT_KEYS, IMPACT_HEAD, Impact, _ids
 from .trace import DEPTH_CAP, lateral_edges
 
@@ -127,15 +129,29 @@ def paths_mark_dirty_on_commit(**elements) -> None:
     transaction.on_commit(lambda: paths_mark_dirty(**elements))
 
 
+# The cables a port's cached paths cross (their stored capacity follows the cache: network.services.capacity).
+_PORT_CABLES = """SELECT DISTINCT c.id FROM {paths} p CROSS JOIN LATERAL unnest(p.elements) e(id)
+    JOIN network_cable c ON c.id = e.id"""
+_DELETE_SQL = f"""WITH gone AS (DELETE FROM network_servicepath WHERE pon_port_id = %s RETURNING elements)
+SELECT ARRAY({_PORT_CABLES.format(paths="gone")})"""
+_CABLES_SQL = f"SELECT ARRAY({_PORT_CABLES.format(paths='network_servicepath')} WHERE p.pon_port_id = %s)"
+
+
 def paths_rebuild(pon_port_id: UUID) -> int:
-    """Replace the cached paths of one PON port (one walk, INSERT ... SELECT) under its advisory lock; returns the
-    rows written."""
+    """Replace the cached paths of one PON port (one walk, INSERT ... SELECT) under its advisory lock, and recount
+    the stored capacity of every cable its old or new paths cross (cable_capacity_refresh), in one transaction;
+    returns the rows written."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, str(pon_port_id)])
-        cursor.execute("DELETE FROM network_servicepath WHERE pon_port_id = %s", [pon_port_id])
+        cursor.execute(_DELETE_SQL, [pon_port_id])
+        cables = set(cursor.fetchone()[0])
         cursor.execute("SET LOCAL jit = off;\n" + REBUILD_SQL, {"port": pon_port_id, "cap": DEPTH_CAP})
         cursor.nextset()
-        return cursor.rowcount
+        written = cursor.rowcount
+        cursor.execute(_CABLES_SQL, [pon_port_id])
+        cables.update(cursor.fetchone()[0])
+        cable_capacity_refresh(cables)
+        return written
 
 
 def paths_rebuild_due(*, now=None, batch: int = 200) -> int:
@@ -161,7 +177,9 @@ def paths_rebuild_due(*, now=None, batch: int = 200) -> int:
 
 
 def paths_reconcile(*, now=None) -> int:
-    """Queue every PON port, due now (the nightly full rebuild)."""
+    """Queue every PON port, due now (the nightly full rebuild), and recount every cable's stored capacity from
+    the cache as it stands (repairing drift from writes that bypassed the services)."""
+    cable_capacity_refresh_all()
     due = now or timezone.now()
     rows = [ServicePathQueue(pon_port_id=pk, due_at=due) for pk in PonPort.objects.values_list("pk", flat=True)]
     ServicePathQueue.objects.bulk_create(

@@ -37,6 +37,7 @@ from ..models import (
     Strand,
     Structure,
 )
+from .capacity import cable_capacity_refresh, cables_on_paths_of
 from .paths import paths_mark_dirty_for
 from .protection import plant_guard
 
@@ -54,6 +55,11 @@ _GUARD_KEY = {
     Olt: "olts",
     Ont: "onts",
 }
+
+
+# Deleting one of these deletes cached service paths (ServicePath's foreign keys CASCADE; an OLT's PON ports go
+# with it).
+_OWNS_PATHS = (ServicePoint, Ont, PonPort, Olt)
 
 
 def _by(by: User | None):
@@ -105,6 +111,8 @@ def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = N
             plant_guard(**{_GUARD_KEY[model]: [record.pk]})
         events.plant_changed(record, "deleted", by_id=_by(by))
         paths_mark_dirty_for(record)
+        # Its cached paths go with it (CASCADE): the cables they crossed are recounted after the delete.
+        crossed = cables_on_paths_of(record.pk) if model in _OWNS_PATHS else []
         try:
             with transaction.atomic():
                 record.delete()
@@ -112,6 +120,7 @@ def record_delete(model: type[models.Model], /, *, pk: UUID, by: User | None = N
             kinds = sorted({type(obj)._meta.verbose_name_plural for obj in exc.protected_objects})
             msg = _("Still in use by %(what)s: remove those first.") % {"what": ", ".join(str(k) for k in kinds)}
             raise Conflict(msg) from exc
+        cable_capacity_refresh(crossed)
 
 
 def _after_update(record, changed: list[str]) -> None:
@@ -249,6 +258,70 @@ def cable_route_set(*, cable_id: UUID, pathway_ids: list[UUID], by: User | None 
     events.plant_changed(cable, "updated", by_id=_by(by))
     paths_mark_dirty_for(cable)
     return segments
+
+
+def _segment_check(segment: CableSegment) -> None:
+    """One pathway per position of a route (400 naming `seq`), meeting the pathways before and after it at a
+    structure (400 naming `pathway`), as cable_route_set requires of a whole route. The cable is locked."""
+    taken = CableSegment.objects.filter(cable_id=segment.cable_id, seq=segment.seq).exclude(pk=segment.pk)
+    if taken.exists():
+        msg = _("The route already has a pathway at position %(seq)d.") % {"seq": segment.seq}
+        raise ValidationError({"seq": [msg]})
+    ends = {segment.pathway.a_structure_id, segment.pathway.b_structure_id}
+    neighbours = (
+        CableSegment.objects.filter(cable_id=segment.cable_id, seq__in=[segment.seq - 1, segment.seq + 1])
+        .exclude(pk=segment.pk)
+        .select_related("pathway")
+        .order_by("seq")
+    )
+    for other in neighbours:
+        if not ends & {other.pathway.a_structure_id, other.pathway.b_structure_id}:
+            raise ValidationError(
+                {"pathway": [_("This pathway does not meet pathway %(seq)d of the route at a structure.")
+                             % {"seq": other.seq}]}
+            )  # fmt: skip
+
+
+def cable_segment_create(*, by: User | None = None, **fields) -> CableSegment:
+    """Put one pathway in a cable's route at `seq` (omitted: after the last); it must meet its neighbours at a
+    structure (400 naming `pathway`; a taken position: 400 naming `seq`). The cable's row is locked, so two adds
+    never take one position. network.plant.changed for the cable."""
+    with transaction.atomic():
+        segment = CableSegment()
+        fields_set_new(segment, fields)
+        if segment.cable_id is None:
+            raise ValidationError({"cable": [_("This field is required.")]})
+        cable = Cable.objects.select_for_update().get(pk=segment.cable_id)
+        if segment.seq is None:
+            last = CableSegment.objects.filter(cable=cable).order_by("-seq").values_list("seq", flat=True).first()
+            segment.seq = (last or 0) + 1
+        segment.full_clean(validate_unique=False, validate_constraints=False)
+        _segment_check(segment)
+        segment.save()
+        events.plant_changed(cable, "updated", by_id=_by(by))
+        paths_mark_dirty_for(cable)
+    return segment
+
+
+def cable_segment_update(*, segment_id: UUID, by: User | None = None, **fields) -> CableSegment:
+    """Change a route position's pathway, position or slack; its cable never changes (400 naming `cable`). The same
+    checks as cable_segment_create. Unchanged values write nothing."""
+    with transaction.atomic():
+        cable_id = CableSegment.objects.values_list("cable_id", flat=True).get(pk=segment_id)
+        cable = Cable.objects.select_for_update().get(pk=cable_id)
+        segment = CableSegment.objects.select_for_update().get(pk=segment_id)
+        new_cable = fields.pop("cable", None) or fields.pop("cable_id", None)
+        if new_cable is not None and getattr(new_cable, "pk", new_cable) != cable_id:
+            raise ValidationError({"cable": [_("A route position stays on its cable: add one to the other cable.")]})
+        changed = fields_set(segment, fields)
+        if not changed:
+            return segment
+        segment.full_clean(validate_unique=False, validate_constraints=False)
+        _segment_check(segment)
+        segment.save()
+        events.plant_changed(cable, "updated", by_id=_by(by))
+        paths_mark_dirty_for(cable)
+    return segment
 
 
 def slack_loop_create(*, by: User | None = None, **fields) -> SlackLoop:

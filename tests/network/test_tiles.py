@@ -102,7 +102,7 @@ def test_cables_carry_role_and_capacity(staff, plant):
     builder.join(plant["a"], builder.pon(port), builder.end(feeder, 3, "a"), ConnectionKind.PATCH)
     builder.join(plant["b"], builder.end(feeder, 3, "b"), builder.end(plant["drop"], 1, "a"))
     builder.customer(plant["mst"], builder.end(plant["drop"], 1, "b"), "Home")
-    feeder.strands.filter(number=2).update(reserved=True)
+    services.strand_update(strand_id=feeder.strands.get(number=2).pk, reserved=True)
 
     def capacity():
         features = decode(staff.get(url("cables", 14)))["cables"]["features"]
