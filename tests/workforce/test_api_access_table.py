@@ -8,6 +8,7 @@ tests/test_api_access.py holds the same table for the whole API (its rows for th
 merge; this file is the workforce's own)."""
 
 import datetime
+import re
 
 from django.db import transaction
 from django.db.backends.postgresql.psycopg_any import DateRange
@@ -253,3 +254,78 @@ def test_a_customer_or_vendor_outside_the_work_gets_404(api_as, customer, vendor
         for url in (f"{API}work-orders/{work_order.pk}/", f"{API}appointments/{appointment.pk}/"):
             assert_error(client.get(url), 404, code="not_found")
     assert_error(api_as(vendor).get(f"{API}technicians/{shift.technician_id}/"), 404, code="not_found")
+
+
+# The operations this table answers for (tests/test_api_access.py counts them as tabled): each row's URL, ids
+# replaced by {id}, must be one of them, and every one of them must have a row.
+OPERATIONS = frozenset(
+    {
+        ("DELETE", "/api/v1/workforce/crews/{id}/"),
+        ("DELETE", "/api/v1/workforce/shift-patterns/{id}/"),
+        ("DELETE", "/api/v1/workforce/skills/{id}/"),
+        ("DELETE", "/api/v1/workforce/technicians/{id}/"),
+        ("DELETE", "/api/v1/workforce/territories/{id}/"),
+        ("DELETE", "/api/v1/workforce/territory-memberships/{id}/"),
+        ("DELETE", "/api/v1/workforce/work-types/{id}/"),
+        ("GET", "/api/v1/workforce/appointments/"),
+        ("GET", "/api/v1/workforce/appointments/{id}/"),
+        ("GET", "/api/v1/workforce/crews/"),
+        ("GET", "/api/v1/workforce/crews/{id}/"),
+        ("GET", "/api/v1/workforce/shift-patterns/"),
+        ("GET", "/api/v1/workforce/shift-patterns/{id}/"),
+        ("GET", "/api/v1/workforce/shifts/"),
+        ("GET", "/api/v1/workforce/shifts/{id}/"),
+        ("GET", "/api/v1/workforce/skills/"),
+        ("GET", "/api/v1/workforce/skills/{id}/"),
+        ("GET", "/api/v1/workforce/technicians/"),
+        ("GET", "/api/v1/workforce/technicians/{id}/"),
+        ("GET", "/api/v1/workforce/territories/"),
+        ("GET", "/api/v1/workforce/territories/{id}/"),
+        ("GET", "/api/v1/workforce/territory-memberships/"),
+        ("GET", "/api/v1/workforce/territory-memberships/{id}/"),
+        ("GET", "/api/v1/workforce/time-off/"),
+        ("GET", "/api/v1/workforce/time-off/{id}/"),
+        ("GET", "/api/v1/workforce/work-orders/"),
+        ("GET", "/api/v1/workforce/work-orders/{id}/"),
+        ("GET", "/api/v1/workforce/work-types/"),
+        ("GET", "/api/v1/workforce/work-types/{id}/"),
+        ("PATCH", "/api/v1/workforce/appointments/{id}/"),
+        ("PATCH", "/api/v1/workforce/crews/{id}/"),
+        ("PATCH", "/api/v1/workforce/shift-patterns/{id}/"),
+        ("PATCH", "/api/v1/workforce/skills/{id}/"),
+        ("PATCH", "/api/v1/workforce/technicians/{id}/"),
+        ("PATCH", "/api/v1/workforce/territories/{id}/"),
+        ("PATCH", "/api/v1/workforce/territory-memberships/{id}/"),
+        ("PATCH", "/api/v1/workforce/work-orders/{id}/"),
+        ("PATCH", "/api/v1/workforce/work-types/{id}/"),
+        ("POST", "/api/v1/workforce/appointments/"),
+        ("POST", "/api/v1/workforce/appointments/{id}/cancel/"),
+        ("POST", "/api/v1/workforce/crews/"),
+        ("POST", "/api/v1/workforce/shift-patterns/"),
+        ("POST", "/api/v1/workforce/shifts/"),
+        ("POST", "/api/v1/workforce/skills/"),
+        ("POST", "/api/v1/workforce/technicians/"),
+        ("POST", "/api/v1/workforce/territories/"),
+        ("POST", "/api/v1/workforce/territory-memberships/"),
+        ("POST", "/api/v1/workforce/time-off/"),
+        ("POST", "/api/v1/workforce/time-off/{id}/approve/"),
+        ("POST", "/api/v1/workforce/time-off/{id}/reject/"),
+        ("POST", "/api/v1/workforce/work-orders/"),
+        ("POST", "/api/v1/workforce/work-types/"),
+        ("PUT", "/api/v1/workforce/appointments/{id}/"),
+        ("PUT", "/api/v1/workforce/crews/{id}/"),
+        ("PUT", "/api/v1/workforce/shift-patterns/{id}/"),
+        ("PUT", "/api/v1/workforce/skills/{id}/"),
+        ("PUT", "/api/v1/workforce/technicians/{id}/"),
+        ("PUT", "/api/v1/workforce/territories/{id}/"),
+        ("PUT", "/api/v1/workforce/territory-memberships/{id}/"),
+        ("PUT", "/api/v1/workforce/work-orders/{id}/"),
+        ("PUT", "/api/v1/workforce/work-types/{id}/"),
+    }
+)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_the_rows_cover_exactly_the_operations(api_as, account, customer, reseller, vendor, vendor_org):
+    _clients, rows = _world(account, customer, reseller, vendor, vendor_org, api_as)
+    assert {(method, UUID.sub("{id}", url.split("?")[0])) for method, url, _body, _expected in rows} == OPERATIONS

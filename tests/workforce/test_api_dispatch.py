@@ -219,3 +219,19 @@ class TestDispatchRunApi(ReadContract, RoleReadContract, StaffOnlyContract, Limi
     @pytest.fixture
     def obj(self, db):
         return DispatchRun.objects.create(policy=policy_for(None), date=datetime.date(2030, 3, 4))
+
+
+# The dispatch operations (tests/test_api_access.py counts them as tabled here): who may use them is
+# test_who_may_dispatch's and the lifecycle test's business.
+OPERATIONS = frozenset(
+    {
+        ("GET", "/api/v1/workforce/dispatch-runs/"),
+        ("GET", "/api/v1/workforce/dispatch-runs/{id}/"),
+        ("GET", "/api/v1/workforce/work-orders/{id}/candidates/"),
+        ("GET", "/api/v1/workforce/work-orders/{id}/slots/"),
+        ("POST", "/api/v1/workforce/dispatch-runs/"),
+        ("POST", "/api/v1/workforce/dispatch-runs/{id}/apply/"),
+        ("POST", "/api/v1/workforce/dispatch-runs/{id}/discard/"),
+        ("POST", "/api/v1/workforce/work-orders/{id}/book/"),
+    }
+)
