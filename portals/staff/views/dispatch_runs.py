@@ -65,10 +65,12 @@ def _runs_page(request, form: RunForm, status: int = 200):
         "form": form,
         "can_start": request.user.has_perm(ADD),
     }
-    return render(request, LIST, context, status=status)
+    partial = wants_partial(request) and request.method == "GET"  # the pages' links swap the table only
+    return render(request, LIST + ("#run-table" if partial else ""), context, status=status)
 
 
 @staff_view(VIEW)
+@vary_on_headers("HX-Request")
 def dispatch_runs(request):
     form = RunForm(initial={"date": timezone.localdate(), "time_limit_s": 10})
     return _runs_page(request, form)
