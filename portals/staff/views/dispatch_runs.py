@@ -101,7 +101,8 @@ def dispatch_run_start(request):
 
 
 def _routes(assignments, zone) -> list[dict]:
-    """Per technician (in order of first appearance): home base, then the proposed jobs in order ([lat, lon])."""
+    """Per technician (in order of first appearance): home base, then the proposed jobs in order ([lat, lon]);
+    `assignments` come ordered by technician and start."""
     routes: dict = {}
     for row in assignments:
         technician = row.technician
@@ -123,8 +124,6 @@ def _routes(assignments, zone) -> list[dict]:
                 "change": row.change,
             }
         )
-    for route in routes.values():
-        route["stops"].sort(key=lambda stop: stop["start"])
     return list(routes.values())
 
 
