@@ -27,6 +27,12 @@ for key, description, payload, subject in (
         "Work order {{ number }} scheduled for {{ start }}",
     ),
     (
+        "dispatched",
+        "A work order was dispatched to its technician (appointment, technician, start, end)",
+        SCHEDULED_PAYLOAD,
+        "Work order {{ number }} dispatched for {{ start }}",
+    ),
+    (
         "status_changed",
         "A work order's status changed (old, new)",
         STATUS_PAYLOAD,
@@ -71,6 +77,16 @@ def work_order_scheduled(work_order_id, *, appointment, by_id=None) -> None:
         "end": appointment.scheduled.upper.isoformat(),
     }
     _record("workforce.work_order.scheduled", work_order_id, extra, by_id=by_id)
+
+
+def work_order_dispatched(work_order_id, *, appointment, by_id=None) -> None:
+    extra = {
+        "appointment": str(appointment.pk),
+        "technician": str(appointment.technician_id),
+        "start": appointment.scheduled.lower.isoformat(),
+        "end": appointment.scheduled.upper.isoformat(),
+    }
+    _record("workforce.work_order.dispatched", work_order_id, extra, by_id=by_id)
 
 
 # ---- the technician view: "on the way" to the customer (services.field) ------------------------------------------

@@ -470,7 +470,7 @@ def dispatch_run_apply(*, run_id, by: User | None = None) -> DispatchRun:
         for appointment in Appointment.objects.filter(
             work_order_id__in=dropped, status=AppointmentStatus.BOOKED, work_order__pinned=False
         ):
-            appointment_cancel(appointment_id=appointment.pk, by=by)
+            appointment_cancel(appointment_id=appointment.pk, by=by, reoptimise_day=False)
     run.status = DispatchRunStatus.APPLIED
     run.applied_at = timezone.now()
     run.applied_by = by

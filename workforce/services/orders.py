@@ -15,7 +15,7 @@ from omni.models import User
 from omni.services import fields_set
 
 from .. import events
-from ..choices import WORK_ORDER_TRANSITIONS, AppointmentStatus, TimeOffStatus, WorkOrderStatus
+from ..choices import WORK_ORDER_TRANSITIONS, AppointmentStatus, TimeOffStatus, WorkOrderPriority, WorkOrderStatus
 from ..models import (
     APPOINTMENT_NO_DOUBLE_BOOKING,
     Appointment,
@@ -29,6 +29,7 @@ from ..models import (
     WorkType,
     WorkTypeSkill,
 )
+from . import reoptimise
 from .checklist import checklist_copy
 
 S = WorkOrderStatus
@@ -129,6 +130,8 @@ def work_order_create(
     _technicians_set(work_order, preferred_technicians, excluded_technicians)
     checklist_copy(work_order_id=work_order.pk)
     events.work_order_created(work_order.pk, by_id=getattr(by, "pk", None))
+    if work_order.priority == WorkOrderPriority.URGENT:
+        reoptimise.after_emergency(work_order)
     return work_order
 
 
@@ -220,6 +223,8 @@ def work_order_transition(*, work_order_id, to: str, by: User | None = None, not
     events.work_order_status_changed(work_order.pk, old=old, new=to, by_id=by_id)
     if to == S.COMPLETED:
         events.work_order_completed(work_order.pk, by_id=by_id)
+    if to == S.DISPATCHED:
+        events.work_order_dispatched(work_order.pk, appointment=live.order_by("created_at").first(), by_id=by_id)
     return work_order
 
 
@@ -318,9 +323,10 @@ def appointment_reschedule(
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment_id, by: User | None = None) -> Appointment:
+def appointment_cancel(*, appointment_id, by: User | None = None, reoptimise_day: bool = True) -> Appointment:
     """Cancels an appointment (a no-op when it already is); a scheduled work order left with no live appointment
-    goes back to new."""
+    goes back to new. A visit of the rest of today frees time: an in-day proposal for its territory is queued after
+    commit (services.reoptimise; not when a dispatch run's apply cancels it, `reoptimise_day=False`)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment_id)
     if appointment.status == AppointmentStatus.CANCELLED:
         return appointment
@@ -336,4 +342,6 @@ def appointment_cancel(*, appointment_id, by: User | None = None) -> Appointment
         work_order.save(update_fields=["status", "updated_at"])
         WorkOrderStatusChange.objects.create(work_order=work_order, old=old, new=S.NEW, by=by, at=timezone.now())
         events.work_order_status_changed(work_order.pk, old=old, new=S.NEW, by_id=getattr(by, "pk", None))
+    if reoptimise_day:
+        reoptimise.after_cancellation(appointment, location=work_order.location)
     return appointment

@@ -4,6 +4,7 @@ so every rule of a booking (shifts, time off, no double booking: 400 / 409) hold
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,8 +25,12 @@ from ..choices import LIVE, AppointmentStatus, TimeOffStatus
 from ..models import Appointment, Shift, TimeOff
 from ..selectors_portal import CHANGEABLE
 from .orders import appointment_cancel, appointment_reschedule, work_order_update
+from .policies import policy_for
+from .slots import slot_search
+from .travel import territory_at
 
 STEP_MINUTES = 60  # offered starts fall on the technician's whole hours
+MAX_OPTIONS = 200  # graded slots asked of slot search (it offers at most 6 a gap)
 NOTICE = timedelta(hours=2)  # the soonest a visit may move to: the technician needs time to plan the trip
 
 
@@ -35,6 +40,8 @@ class VisitSlot:
 
     start: datetime
     end: datetime
+    grade: int | None = None  # 0-100 from slot search; None for a free hour
+    travel_minutes: int | None = None
 
 
 def _refusal(appointment: Appointment, verb: str) -> InvalidTransition:
@@ -78,15 +85,54 @@ def _round_up(moment: datetime, zone: zoneinfo.ZoneInfo, step: int) -> datetime:
 
 
 def reschedule_options(appointment: Appointment, days: int = 7, *, now: datetime | None = None) -> list[VisitSlot]:
-    """The times the visit may move to with the same technician in the next `days` days: starts on the whole
-    hour (the technician's time zone) inside the work order's allowed range, each [start, start + duration) inside
-    one of the technician's shifts, overlapping no approved time off and no other live appointment of theirs; the
-    visit's own time left out. Three queries. The one place the portal gets its slots from: the slot-search
-    service can take its place (same arguments, VisitSlot-shaped answers)."""
+    """The times the visit may move to with the same technician in the next `days` days, in time order, the
+    visit's own time left out. The slot-search service's graded slots (services.slots.slot_search, restricted to
+    the appointment's technician), so the customer is offered what a dispatcher would be: travel between the day's
+    stops counted, every hard rule of the territory's policy checked (the arrival window aside: moving it is the
+    point), each with its grade. Only those inside the work order's allowed range (NOTICE from now, earliest
+    start, due by) are offered. When the technician is not a candidate for slot search at all (no membership of
+    the territory the work lies in, say), the technician's free whole hours instead (free_hours)."""
     now = now or timezone.now()
     lo, hi = _allowed_range(appointment, now=now, days=days)
     if hi <= lo:
         return []
+    return graded_options(appointment, lo, hi) or free_hours(appointment, lo, hi)
+
+
+def graded_options(appointment: Appointment, lo: datetime, hi: datetime) -> list[VisitSlot]:
+    """slot_search's slots for the appointment's technician starting and ending in [lo, hi), in time order."""
+    work_order = appointment.work_order
+    territory = territory_at(work_order.location)
+    policy = copy.copy(policy_for(territory))
+    policy.respect_window = False  # the customer is choosing a new window
+    zone = zoneinfo.ZoneInfo(territory.time_zone if territory else "UTC")
+    first = lo.astimezone(zone).date()
+    found = slot_search(
+        work_order,
+        start=first,
+        days=(hi.astimezone(zone).date() - first).days + 1,
+        technician_ids=[appointment.technician_id],
+        limit=MAX_OPTIONS,
+        policy=policy,
+    )
+    current = appointment.scheduled.lower
+    return sorted(
+        (
+            VisitSlot(slot.start, slot.end, grade=slot.grade, travel_minutes=slot.travel_minutes)
+            for slot in found
+            if slot.technician_id == appointment.technician_id
+            and lo <= slot.start
+            and slot.end <= hi
+            and slot.start != current
+        ),
+        key=lambda slot: slot.start,
+    )
+
+
+def free_hours(appointment: Appointment, lo: datetime, hi: datetime) -> list[VisitSlot]:
+    """Starts on the whole hour (the technician's time zone) in [lo, hi), each [start, start + duration) inside one
+    of the technician's shifts, overlapping no approved time off and no other live appointment of theirs. Three
+    queries."""
     duration = timedelta(minutes=appointment.work_order.duration_minutes)
     span = DateTimeTZRange(lo, hi, "[)")
     tech = appointment.technician_id

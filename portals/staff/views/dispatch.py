@@ -87,6 +87,7 @@ def _render(request, data, *, message: str = "", level: str = "status", status: 
         "message": message,
         "level": level,
         "can_move": request.user.has_perm("workforce.change_appointment"),
+        "can_optimise": request.user.has_perm("workforce.add_dispatchrun"),
     }
     template = TEMPLATE + ("#dispatch-board" if partial else "")
     return render(request, template, context, status=status)
