@@ -22,7 +22,16 @@ from tests.workforce.factories import (
 )
 from workforce import selectors, services
 from workforce.choices import MembershipKind, TerritoryRule, TimeOffStatus
-from workforce.models import SchedulingPolicy, ServiceTerritory, Shift, Technician, TimeOff, WorkOrderSkill
+from workforce.models import (
+    SchedulingPolicy,
+    ServiceTerritory,
+    Shift,
+    Technician,
+    TimeOff,
+    WorkOrder,
+    WorkOrderSkill,
+)
+from workforce.services.rules import RuleBook
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2030, 3, 4)
@@ -201,3 +210,19 @@ def _indexes(table):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
         return cursor.fetchall()
+
+
+def test_the_validator_takes_the_policy_eligibility_rules(scene):
+    splicing, territory, elsewhere, work_order = scene
+    member = make(splicing, territory)
+    outsider = make(splicing, elsewhere, level=1)
+    WorkOrder.objects.filter(pk=work_order.pk).update(window_start=at(8), window_end=at(12))
+
+    def eligible(**rules):
+        book = RuleBook.load(policy=policy(**rules), work_orders=[work_order], since=at(0), until=at(0, 1))
+        return book.eligible[work_order.pk]
+
+    assert eligible() == {member.pk}
+    assert eligible(match_skills=False, territory_rule=TerritoryRule.SOFT) == {member.pk, outsider.pk}
+    # the travel and the day's cap are checked per slot (from the stop before), not from the home base
+    assert eligible(max_travel_minutes=1, max_jobs_per_day=1) == {member.pk}
