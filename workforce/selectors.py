@@ -11,7 +11,8 @@ from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
 from omni.models import User
 
-from .models import Technician, Vendor, VendorUser, WorkOrder
+from .choices import TerritoryRule
+from .models import SchedulingPolicy, Technician, Vendor, VendorUser, WorkOrder
 
 
 def vendor_list_visible_to(*, user: User) -> QuerySet[Vendor]:
@@ -80,9 +81,14 @@ def work_order_payload(work_order_id) -> dict:
 
 
 # --- candidates (DOMAIN.md C.4.1) ------------------------------------------------------------------------------
+# One statement, assembled from the policy's switches (each variant is a fixed text, so PostgreSQL plans it for
+# what it is). Driven from the most selective side: the territories covering the work order (their GiST index)
+# -> the memberships of those territories overlapping the day (the (territory, valid) GiST index) -> those
+# technicians -> skills by relational division -> shift, time off and appointments (GiST range indexes, probed for
+# the few technicians left). Only a soft territory rule starts from every active technician (anyone may pass).
 
-_CANDIDATES_SQL = """
-WITH wo AS (
+_CANDIDATES_WORK_ORDERS = """
+WITH wo0 AS (
     SELECT w.id, w.location,
            CASE WHEN %(start)s::timestamptz IS NOT NULL
                 THEN tstzrange(%(start)s::timestamptz,
@@ -94,52 +100,144 @@ WITH wo AS (
            %(start)s::timestamptz IS NOT NULL AS exact
     FROM workforce_workorder w
     WHERE w.id = ANY(%(work_orders)s::uuid[])
-)
-SELECT wo.id, t.id,
-       CASE WHEN t.home_base IS NULL THEN NULL
-            ELSE ST_Distance(t.home_base::geography, wo.location::geography) END AS distance_m
+),
+wo AS MATERIALIZED (
+    -- utc_day: the slot's (window's) day in UTC; a technician's own day is within one day of it
+    SELECT wo0.*, coalesce((lower(wo0.span) AT TIME ZONE 'UTC')::date, %(today)s::date) AS utc_day
+    FROM wo0
+),
+members AS (
+    -- per work order and technician: the days of their memberships in a territory covering the location
+    -- (relocations count only inside their dates), and of those that are not secondary
+    SELECT wo.id AS work_order_id, m.technician_id,
+           range_agg(m.valid) AS days,
+           range_agg(m.valid) FILTER (WHERE m.kind <> 'secondary') AS first_days
+    FROM wo
+    JOIN workforce_serviceterritory st ON ST_Covers(st.geom, wo.location){territory}
+    JOIN workforce_territorymembership m
+      ON m.territory_id = st.id AND m.valid && daterange(wo.utc_day - 1, wo.utc_day + 2, '[)')
+    GROUP BY wo.id, m.technician_id
+)"""
+
+_CANDIDATES_HARD_TERRITORY = """
 FROM wo
-JOIN workforce_technician t ON t.active
+JOIN members c ON c.work_order_id = wo.id
+JOIN workforce_technician t ON t.id = c.technician_id AND t.active
 CROSS JOIN LATERAL (
     SELECT coalesce((lower(wo.span) AT TIME ZONE t.time_zone)::date, %(today)s::date) AS day
 ) d
-WHERE
+WHERE c.days @> d.day"""
+
+_CANDIDATES_SOFT_TERRITORY = """
+FROM wo
+JOIN workforce_technician t ON t.active
+LEFT JOIN members c ON c.work_order_id = wo.id AND c.technician_id = t.id
+CROSS JOIN LATERAL (
+    SELECT coalesce((lower(wo.span) AT TIME ZONE t.time_zone)::date, %(today)s::date) AS day
+) d
+WHERE true"""
+
+_CANDIDATES_SKILLS = """
     -- skills, by relational division: no required skill the technician lacks at level with a valid certificate
-    NOT EXISTS (
+    AND NOT EXISTS (
         SELECT 1 FROM workforce_workorderskill r
         WHERE r.work_order_id = wo.id AND NOT EXISTS (
             SELECT 1 FROM workforce_technicianskill ts JOIN workforce_skill s ON s.id = ts.skill_id
             WHERE ts.technician_id = t.id AND ts.skill_id = r.skill_id AND ts.level >= r.min_level
               AND (ts.certified_until >= d.day OR (ts.certified_until IS NULL AND NOT s.requires_certification))
         )
-    )
-    -- territory: a membership valid that day in a territory covering the location
-    AND EXISTS (
-        SELECT 1 FROM workforce_territorymembership m JOIN workforce_serviceterritory st ON st.id = m.territory_id
-        WHERE m.technician_id = t.id AND m.valid @> d.day AND ST_Covers(st.geom, wo.location)
-          AND (%(territory)s::uuid IS NULL OR st.id = %(territory)s::uuid)
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM workforce_workorder_excluded_technicians x
-        WHERE x.workorder_id = wo.id AND x.technician_id = t.id
-    )
-    -- availability: a shift covering the slot (or meeting the window), no approved time off or live appointment
-    AND (wo.span IS NULL OR EXISTS (
+    )"""
+
+_CANDIDATES_SHIFTS = """
+    -- a shift covering the slot (or meeting the window)
+    AND (q.span IS NULL OR EXISTS (
         SELECT 1 FROM workforce_shift sh
-        WHERE sh.technician_id = t.id AND CASE WHEN wo.exact THEN sh.during @> wo.span ELSE sh.during && wo.span END
-    ))
-    AND (wo.span IS NULL OR NOT EXISTS (
+        WHERE sh.technician_id = q.technician_id
+          AND CASE WHEN q.exact THEN sh.during @> q.span ELSE sh.during && q.span END
+    ))"""
+
+_CANDIDATES_AVAILABLE = """
+WHERE NOT EXISTS (
+        SELECT 1 FROM workforce_workorder_excluded_technicians x
+        WHERE x.workorder_id = q.work_order_id AND x.technician_id = q.technician_id
+    )
+    -- no approved time off or live appointment in the slot (time off not covering the whole window)
+    AND (q.span IS NULL OR NOT EXISTS (
         SELECT 1 FROM workforce_timeoff o
-        WHERE o.technician_id = t.id AND o.status = 'approved'
-          AND CASE WHEN wo.exact THEN o.during && wo.span ELSE o.during @> wo.span END
+        WHERE o.technician_id = q.technician_id AND o.status = 'approved'
+          AND CASE WHEN q.exact THEN o.during && q.span ELSE o.during @> q.span END
     ))
-    AND (NOT wo.exact OR NOT EXISTS (
+    AND (NOT q.exact OR NOT EXISTS (
         SELECT 1 FROM workforce_appointment a
-        WHERE a.technician_id = t.id AND a.status <> 'cancelled' AND a.scheduled && wo.span AND a.work_order_id <> wo.id
-    ))
-    AND (%(radius_m)s::float IS NULL OR ST_DWithin(t.home_base::geography, wo.location::geography, %(radius_m)s::float))
-ORDER BY wo.id, distance_m NULLS LAST, t.id
+        WHERE a.technician_id = q.technician_id AND a.status <> 'cancelled' AND a.scheduled && q.span
+          AND a.work_order_id <> q.work_order_id
+    ))"""
+
+_CANDIDATES_RADIUS = """
+    AND ST_DWithin(q.home_base::geography, q.location::geography, %(radius_m)s::float)"""
+
+# travel from the home base by the travel model of the smallest territory covering the work order (else its
+# defaults, services.travel.DEFAULT_SPEED_KMH and DEFAULT_CIRCUITY): whole seconds, as TravelModel.seconds
+_CANDIDATES_MAX_TRAVEL = """
+    AND round(ST_Distance(q.home_base::geography, q.location::geography) * coalesce((
+            SELECT st.circuity / (st.travel_speed_kmh / 3.6) FROM workforce_serviceterritory st
+            WHERE ST_Covers(st.geom, q.location) ORDER BY ST_Area(st.geom), st.code LIMIT 1
+        ), 1.3 / (45.0 / 3.6))) <= %(max_travel_s)s"""
+
+# the day's cap (the policy's, or the technician's own when lower): live appointments starting that local day,
+# other than this work order's
+_CANDIDATES_MAX_JOBS = """
+    AND (
+        SELECT count(*) FROM workforce_appointment a
+        WHERE a.technician_id = q.technician_id AND a.status <> 'cancelled' AND a.work_order_id <> q.work_order_id
+          AND a.scheduled && tstzrange(q.day::timestamp AT TIME ZONE q.time_zone,
+                                       (q.day + 1)::timestamp AT TIME ZONE q.time_zone, '[)')
+          AND (lower(a.scheduled) AT TIME ZONE q.time_zone)::date = q.day
+    ) < least(%(max_jobs)s::int, q.max_jobs_per_day)"""
+
+# the driver and the skills first, fenced (OFFSET 0) so that the availability probes run only for the few
+# technicians left
+_CANDIDATES_SELECT = """
+SELECT q.work_order_id, q.technician_id,
+       CASE WHEN q.home_base IS NULL THEN NULL
+            ELSE ST_Distance(q.home_base::geography, q.location::geography) END AS distance_m
+FROM (
+    SELECT wo.id AS work_order_id, wo.location, wo.span, wo.exact, t.id AS technician_id, t.home_base, t.time_zone,
+           t.max_jobs_per_day, d.day,
+           -- a member (primary or relocation) that day, then a secondary member, then (soft rule) anyone else
+           CASE WHEN c.first_days @> d.day THEN 0 WHEN c.days @> d.day THEN 1 ELSE 2 END AS territory_rank
+    {driver}
+    OFFSET 0
+) q
+{filters}
+ORDER BY q.work_order_id, q.territory_rank, distance_m NULLS LAST, q.technician_id
 """
+
+
+def candidates_sql(*, policy: SchedulingPolicy | None = None, territory: bool = False, radius: bool = False) -> str:
+    """The candidate statement for a policy's switches (None: every hard rule, no travel or daily cap)."""
+    hard_territory = policy is None or policy.territory_rule == TerritoryRule.HARD
+    driver = [_CANDIDATES_HARD_TERRITORY if hard_territory else _CANDIDATES_SOFT_TERRITORY]
+    if policy is None or policy.match_skills:
+        driver.append(_CANDIDATES_SKILLS)
+    filters = [_CANDIDATES_AVAILABLE]
+    if policy is None or policy.respect_shifts:
+        filters.append(_CANDIDATES_SHIFTS)
+    if radius:
+        filters.append(_CANDIDATES_RADIUS)
+    if policy is not None and policy.max_travel_minutes is not None:
+        filters.append(_CANDIDATES_MAX_TRAVEL)
+    if policy is not None and policy.max_jobs_per_day is not None:
+        filters.append(_CANDIDATES_MAX_JOBS)
+    work_orders = _CANDIDATES_WORK_ORDERS.replace(
+        "{territory}", " AND st.id = %(territory)s::uuid" if territory else ""
+    )
+    select = _CANDIDATES_SELECT.replace("{driver}", "".join(driver).replace("\n", "\n    "))
+    return work_orders + select.replace("{filters}", "".join(filters))
+
+
+# the statement of the default (every hard rule) policy, for EXPLAIN and the bench
+_CANDIDATES_SQL = candidates_sql()
 
 
 @dataclass(frozen=True)
@@ -148,38 +246,70 @@ class Candidate:
     distance_m: float | None
 
 
-def candidate_rows(
+def candidate_statement(
     *,
     work_order_ids: list,
     start: datetime | None = None,
     territory_id=None,
     radius_m: float | None = None,
-) -> list[tuple]:
-    """(work order id, technician id, distance from home base in metres) for every technician passing the hard
-    rules for each work order, nearest first, in ONE query whatever the number of technicians or work orders.
-
-    With `start`, the slot is [start, start + duration): a shift must cover it and no approved time off or live
-    appointment may overlap it. Without it, the work order's window ([window or earliest start, window end or
-    due by)) must meet a shift and not lie wholly inside approved time off; appointments are the slot search's
-    business. Certifications and memberships are checked on the slot's (or window's) day in the technician's
-    time zone, or today."""
+    policy: SchedulingPolicy | None = None,
+) -> tuple[str, dict]:
+    """The SQL and parameters of candidate_rows (for EXPLAIN and the bench)."""
     params = {
         "work_orders": [str(pk) for pk in work_order_ids],
         "start": start,
         "territory": str(territory_id) if territory_id else None,
         "radius_m": radius_m,
         "today": timezone.localdate(),
+        "max_travel_s": policy.max_travel_minutes * 60 if policy and policy.max_travel_minutes is not None else None,
+        "max_jobs": policy.max_jobs_per_day if policy else None,
     }
+    return candidates_sql(policy=policy, territory=bool(territory_id), radius=radius_m is not None), params
+
+
+def candidate_rows(
+    *,
+    work_order_ids: list,
+    start: datetime | None = None,
+    territory_id=None,
+    radius_m: float | None = None,
+    policy: SchedulingPolicy | None = None,
+) -> list[tuple]:
+    """(work order id, technician id, distance from home base in metres) for every technician passing the hard
+    rules for each work order, best first, in ONE query whatever the number of technicians or work orders.
+
+    With `start`, the slot is [start, start + duration): a shift must cover it and no approved time off or live
+    appointment may overlap it. Without it, the work order's window ([window or earliest start, window end or
+    due by)) must meet a shift and not lie wholly inside approved time off; appointments are the slot search's
+    business. Certifications and memberships are checked on the slot's (or window's) day in the technician's
+    time zone, or today.
+
+    The policy's switches (None: every hard rule): `match_skills` off drops the skills; `territory_rule` soft
+    lets technicians with no membership there pass, after the members; `respect_shifts` off drops the shift;
+    `max_travel_minutes` bounds the travel from the home base (the covering territory's travel model);
+    `max_jobs_per_day` leaves out technicians with that many live appointments that day (or their own lower
+    cap). Order: members that day (primary or relocation) before secondary members before non-members, then
+    nearest first."""
+    sql, params = candidate_statement(
+        work_order_ids=work_order_ids, start=start, territory_id=territory_id, radius_m=radius_m, policy=policy
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def work_order_candidates(
-    *, work_order_id, start: datetime | None = None, territory_id=None, radius_m: float | None = None
+    *,
+    work_order_id,
+    start: datetime | None = None,
+    territory_id=None,
+    radius_m: float | None = None,
+    policy: SchedulingPolicy | None = None,
 ) -> list[Candidate]:
-    """The technicians passing the hard rules for one work order, nearest first: two queries."""
-    rows = candidate_rows(work_order_ids=[work_order_id], start=start, territory_id=territory_id, radius_m=radius_m)
+    """The technicians passing the hard rules for one work order, best first: two queries."""
+    rows = candidate_rows(
+        work_order_ids=[work_order_id], start=start, territory_id=territory_id, radius_m=radius_m, policy=policy
+    )
     technicians = Technician.objects.select_related("user").in_bulk([tech for _, tech, _ in rows])
     return [Candidate(technicians[tech], distance) for _, tech, distance in rows]
 

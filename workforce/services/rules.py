@@ -5,6 +5,7 @@ constant number of queries (candidates, shifts, time off, live appointments); `c
 from __future__ import annotations
 
 from collections import defaultdict
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -65,7 +66,13 @@ class RuleBook:
         candidates' (or the given technicians') technicians, shifts, approved time off and live appointments
         in [since, until). Appointments of `ignore_work_orders` (being re-planned) are left out."""
         book = cls(policy=policy, work_orders={w.pk: w for w in work_orders})
-        rows = selectors.candidate_rows(work_order_ids=list(book.work_orders), territory_id=territory_id)
+        # the policy's eligibility rules (skills, territory hard / soft, shifts) are the candidate query's; travel
+        # and the day's cap are checked per slot by `check` (from the stop before, with the proposed route)
+        eligibility = copy(policy)
+        eligibility.max_travel_minutes = eligibility.max_jobs_per_day = None
+        rows = selectors.candidate_rows(
+            work_order_ids=list(book.work_orders), territory_id=territory_id, policy=eligibility
+        )
         wanted = set(technician_ids) if technician_ids is not None else None
         for wo_id, tech_id, distance in rows:
             if wanted is None or tech_id in wanted:
