@@ -4,14 +4,12 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workforce', '0003_crews'),
-        ('workforce', '0003_dispatch'),
-        ('workforce', '0003_field_work'),
-        ('workforce', '0003_jeopardy'),
-        ('workforce', '0003_visits'),
+        ("workforce", "0003_crews"),
+        ("workforce", "0003_dispatch"),
+        ("workforce", "0003_field_work"),
+        ("workforce", "0003_jeopardy"),
+        ("workforce", "0003_visits"),
     ]
 
-    operations = [
-    ]
+    operations = []
