@@ -51,13 +51,9 @@ WORK_ORDER_FIELDS = (
 )  # fmt: skip
 
 
-def _as_json(data):
-    return orjson.loads(OrjsonRenderer().render(data))
-
-
 def as_json(data):
     """`data` as the API renders it (UUIDs and times as text)."""
-    return _as_json(data)
+    return orjson.loads(OrjsonRenderer().render(data))
 
 
 def work_order_payloads(work_order_ids) -> dict[str, dict]:
@@ -67,17 +63,16 @@ def work_order_payloads(work_order_ids) -> dict[str, dict]:
     for row in WorkOrder.objects.filter(pk__in=list(work_order_ids)).values(*columns, "location"):
         data = {name: row[WorkOrder._meta.get_field(name).attname] for name in WORK_ORDER_FIELDS}
         data["location"] = list(row["location"].coords)
-        payloads[str(row["id"])] = _as_json(data)
+        payloads[str(row["id"])] = as_json(data)
     return payloads
 
 
 def work_order_payload(work_order_id) -> dict:
     """The work order as staff see it: the payload of workforce.work_order.* events (location as [lon, lat])."""
-    columns = [WorkOrder._meta.get_field(name).attname for name in WORK_ORDER_FIELDS]
-    row = WorkOrder.objects.filter(pk=work_order_id).values(*columns, "location").get()
-    data = {name: row[WorkOrder._meta.get_field(name).attname] for name in WORK_ORDER_FIELDS}
-    data["location"] = list(row["location"].coords)
-    return _as_json(data)
+    payloads = work_order_payloads([work_order_id])
+    if not payloads:
+        raise WorkOrder.DoesNotExist(work_order_id)
+    return payloads[str(work_order_id)]
 
 
 # --- candidates (DOMAIN.md C.4.1) ------------------------------------------------------------------------------
