@@ -3,15 +3,8 @@ from omni.api.routers import Router
 from .crews import CrewViewSet
 from .dispatch import DispatchRunViewSet, work_order_paths
 from .orders import AppointmentViewSet, WorkOrderViewSet, WorkTypeViewSet
-from .people import (
-    MembershipViewSet,
-    ShiftPatternViewSet,
-    ShiftViewSet,
-    SkillViewSet,
-    TechnicianViewSet,
-    TerritoryViewSet,
-    TimeOffViewSet,
-)
+from .people import MembershipViewSet, SkillViewSet, TechnicianViewSet, TerritoryViewSet
+from .shifts import ShiftPatternViewSet, ShiftViewSet, TimeOffViewSet
 from .views import VendorViewSet
 
 router = Router()
