@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from crm.models import Account, AccountContact
 from notifications.recipients import Recipient
 from omni.choices import Audience
-from omni.models import User
+from omni.models import User, live_q
 
 from .choices import AppointmentStatus
 from .models import (
@@ -81,30 +81,35 @@ def photo_for_technician(*, technician: Technician, photo_id) -> WorkOrderPhoto 
     return photo
 
 
-def account_recipients(*, account_id) -> list[Recipient]:
-    """The live contacts linked to an account, as recipients (their email, phone, language and time zone); an
-    account without contacts: the account's own email and phone."""
-    links = AccountContact.objects.filter(account_id=account_id, contact__deleted_at__isnull=True).select_related(
-        "contact", "account"
+def contact_recipient(contact) -> Recipient:
+    return Recipient(
+        key=f"crm.contact:{contact.pk}",
+        name=contact.full_name,
+        email=contact.email,
+        phone=str(contact.phone or ""),
+        language=contact.language or "",
+        time_zone=contact.time_zone or "",
     )
-    recipients = [
-        Recipient(
-            key=f"crm.contact:{link.contact.pk}",
-            name=link.contact.full_name,
-            email=link.contact.email,
-            phone=str(link.contact.phone or ""),
-            language=link.contact.language or "",
-            time_zone=link.contact.time_zone or "",
-        )
-        for link in links
-    ]
-    if recipients:
-        return recipients
+
+
+def account_recipients_many(accounts) -> dict:
+    """For each account (loaded rows), in two queries at most: its live contacts as recipients (their email, phone,
+    language and time zone), or, with none, the account's own email and phone (none if it has neither)."""
+    accounts = list(accounts)
+    found: dict = {}
+    links = AccountContact.objects.filter(live_q("contact"), account_id__in=[account.pk for account in accounts])
+    for link in links.select_related("contact").order_by("account_id", "role", "contact__last_name"):
+        found.setdefault(link.account_id, []).append(contact_recipient(link.contact))
+    for account in accounts:
+        if account.pk not in found:
+            own = Recipient(
+                key=f"crm.account:{account.pk}", name=account.name, email=account.email, phone=str(account.phone or "")
+            )
+            found[account.pk] = [own] if account.email or account.phone else []
+    return found
+
+
+def account_recipients(*, account_id) -> list[Recipient]:
+    """account_recipients_many of one account (by id)."""
     account = Account.objects.filter(pk=account_id).only("id", "name", "email", "phone").first()
-    if account is None or not (account.email or account.phone):
-        return []
-    return [
-        Recipient(
-            key=f"crm.account:{account.pk}", name=account.name, email=account.email, phone=str(account.phone or "")
-        )
-    ]
+    return account_recipients_many([account])[account.pk] if account is not None else []

@@ -15,12 +15,10 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from crm.models import AccountContact
-from notifications.recipients import Recipient
 from omni.exceptions import InvalidTransition
-from omni.models import User, live_q
+from omni.models import User
 
-from .. import events
+from .. import events, selectors_field
 from ..choices import LIVE, AppointmentStatus, TimeOffStatus
 from ..models import Appointment, Shift, TimeOff
 from ..selectors_portal import CHANGEABLE
@@ -267,17 +265,6 @@ def visit_payload(appointment: Appointment) -> dict:
     }
 
 
-def _contact_recipient(contact) -> Recipient:
-    return Recipient(
-        key=f"crm.contact:{contact.pk}",
-        name=contact.full_name,
-        email=contact.email,
-        phone=str(contact.phone or ""),
-        language=contact.language or "",
-        time_zone=contact.time_zone or "",
-    )
-
-
 def visit_reminders_send(*, now: datetime | None = None, batch: int = 500) -> int:
     """Remind each account's live contacts (or, with none, the account's email) of the visits starting tomorrow
     (the instance's time zone), booked or dispatched, once per appointment and start: the claim stamps
@@ -304,20 +291,13 @@ def visit_reminders_send(*, now: datetime | None = None, batch: int = 500) -> in
             .select_related("work_order__work_type", "work_order__account", "technician__user")
             .order_by("scheduled")
         )
-        accounts = {visit.work_order.account_id for visit in visits}
-        contacts: dict = {}
-        links = AccountContact.objects.filter(live_q("contact"), account_id__in=accounts).select_related("contact")
-        for link in links.order_by("account_id", "role", "contact__last_name"):
-            contacts.setdefault(link.account_id, []).append(_contact_recipient(link.contact))
+        accounts = {visit.work_order.account_id: visit.work_order.account for visit in visits}
+        recipients_of = selectors_field.account_recipients_many(accounts.values())
         for visit in visits:
             account = visit.work_order.account
             if account.deleted_at is not None:
                 continue  # a deleted account's people are not written to (the visit is stamped all the same)
-            recipients = contacts.get(account.pk) or (
-                [Recipient(key=f"crm.account:{account.pk}", name=account.name, email=account.email)]
-                if account.email
-                else []
-            )
+            recipients = recipients_of[account.pk]
             if recipients:
                 events.appointment_reminder(visit.pk, data=visit_payload(visit), recipients=recipients, now=now)
     return len(ids)
