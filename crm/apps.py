@@ -28,14 +28,32 @@ _SALES_EDIT = [
 ]
 
 
+# The inbox: agents work conversations (reply, note, assign, label, resolve, merge, start one); channels and teams
+# are configured by Admin (who holds every permission).
+_INBOX = [
+    "view_conversation",
+    "add_conversation",
+    "change_conversation",
+    "view_message",
+    "add_message",
+    "view_channel",
+    "view_inboxteam",
+    "view_label",
+    "view_cannedreply",
+    "add_cannedreply",
+    "change_cannedreply",
+    "view_inboxagent",
+]
+
+
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
     role_permissions = {
-        "Agent": [f"crm.{p}" for p in [*_ACCOUNTS, *_EDIT, *_SALES_VIEW]],
+        "Agent": [f"crm.{p}" for p in [*_ACCOUNTS, *_EDIT, *_SALES_VIEW, *_INBOX]],
         "Sales": [
             f"crm.{p}"
-            for p in [*_ACCOUNTS, *_EDIT, "delete_account", "delete_contact", *_SALES_VIEW, *_SALES_EDIT]
+            for p in [*_ACCOUNTS, *_EDIT, "delete_account", "delete_contact", *_SALES_VIEW, *_SALES_EDIT, *_INBOX]
             + ["add_reseller", "change_reseller"]
         ],
         "Dispatcher": [f"crm.{p}" for p in _ACCOUNTS],

@@ -79,3 +79,58 @@ DEFAULT_LEAD_STAGES = (
     ("Won", 50, 100, True, False),
     ("Lost", 60, 0, False, True),
 )
+
+
+# The omni-channel inbox ------------------------------------------------------------------------------------------
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WEBCHAT = "webchat", _("Web chat")
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ConversationPriority(models.TextChoices):
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class MessageKind(models.TextChoices):
+    MESSAGE = "message", _("Message")  # from or to the customer, on the conversation's channel
+    NOTE = "note", _("Private note")  # staff only, never sent
+    ACTIVITY = "activity", _("Activity")  # "assigned to Ada", "resolved by Bob": written by the system
+
+
+class MessageStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")  # inbound
+    QUEUED = "queued", _("Queued")  # outbound, not yet accepted by the provider
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+
+
+# A delivery status only moves forward (a late "sent" report never undoes "read"); FAILED is final.
+MESSAGE_STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+    MessageStatus.FAILED: 4,
+}

@@ -266,3 +266,79 @@ def quote_changed(verb: str, quote_id, *, by_id=None) -> None:
         permission="crm.view_quote",
         by_id=by_id,
     )
+
+
+# The omni-channel inbox -----------------------------------------------------------------------------------------
+# Payloads: the conversation or message as the API shows it to staff (selectors.conversation_payload /
+# message_payload). A message event carries the message with its conversation's number and status.
+
+CONVERSATION_PAYLOAD = _catalogue(selectors.CONVERSATION_FIELDS)
+MESSAGE_PAYLOAD = (*_catalogue(selectors.MESSAGE_FIELDS), "conversation_number", "channel", "channel_kind")
+
+for name, description in (
+    ("crm.conversation.created", "A conversation started (a customer wrote in, or staff started one)"),
+    ("crm.conversation.assigned", "A conversation was assigned to an agent or a team"),
+    ("crm.conversation.resolved", "A conversation was resolved"),
+):
+    registry.register(
+        name,
+        description,
+        payload=CONVERSATION_PAYLOAD,
+        channels=(),  # staff follow it on their preferences page
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject="Conversation {{ number }}: " + description.lower(), text="{{ subject }}\n\n{{ url }}\n"
+            ),
+            Channel.INAPP: DefaultTemplate(subject="Conversation {{ number }}: " + description.lower()),
+        },
+    )
+for name, description in (
+    ("crm.message.received", "A customer's message arrived on a channel"),
+    ("crm.message.sent", "A reply went out on a conversation's channel"),
+):
+    registry.register(
+        name,
+        description,
+        payload=MESSAGE_PAYLOAD,
+        channels=(),
+        templates={
+            Channel.EMAIL: DefaultTemplate(
+                subject="{{ conversation_number }}: " + description.lower(), text="{{ body }}\n\n{{ url }}\n"
+            ),
+            Channel.INAPP: DefaultTemplate(subject="{{ conversation_number }}: " + description.lower()),
+        },
+    )
+
+
+def conversation_url(conversation_id) -> str:
+    """The conversation's page in the staff console."""
+    return portal_url(Audience.STAFF, "staff:inbox_conversation", pk=conversation_id)
+
+
+def conversation_changed(verb: str, conversation_id, *, by_id=None) -> None:
+    """In the caller's transaction: record crm.conversation.<verb> (created, assigned, resolved)."""
+    outbox.event_record(
+        f"crm.conversation.{verb}",
+        selectors.conversation_payload(conversation_id),
+        url=conversation_url(conversation_id),
+        permission="crm.view_conversation",
+        by_id=by_id,
+    )
+
+
+def message_changed(verb: str, message_id, *, by_id=None) -> None:
+    """In the caller's transaction: record crm.message.<verb> (received, sent)."""
+    data = selectors.message_payload(message_id)
+    conversation = selectors.conversation_payload(data["conversation"])
+    data |= {
+        "conversation_number": conversation["number"],
+        "channel": conversation["channel"],
+        "channel_kind": conversation["channel_kind"],
+    }
+    outbox.event_record(
+        f"crm.message.{verb}",
+        data,
+        url=conversation_url(data["conversation"]),
+        permission="crm.view_conversation",
+        by_id=by_id,
+    )

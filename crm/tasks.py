@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
+from notifications.channels.base import TransientError
+
 from . import services
 
 
@@ -18,3 +20,24 @@ def quotes_expire() -> None:
     """Beat, daily (CELERY_BEAT_SCHEDULE "crm-quotes-expire"): sent quotes past their validity date become expired,
     in one set-based UPDATE. Idempotent: a second run expires nothing."""
     services.quote_expire_due(now=timezone.now())
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(TransientError,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def inbox_message_send(message_id: str) -> None:
+    """Deliver one queued inbox reply through its channel's provider (services.message_deliver): sent once,
+    however often the task runs; a transient provider error retries with backoff."""
+    services.message_deliver(message_id=message_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=50)
+def inbox_snoozed_wake() -> None:
+    """Beat, every minute (CELERY_BEAT_SCHEDULE "crm-inbox-snoozed-wake"): reopen the conversations whose snooze
+    has passed, in one statement. Idempotent."""
+    services.snoozed_wake(now=timezone.now())

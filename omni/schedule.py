@@ -22,6 +22,12 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(hour=0, minute=10),
             "options": {"expire_seconds": 3600},
         },
+        # Snoozed inbox conversations whose time has come are reopened (one UPDATE).
+        "crm-inbox-snoozed-wake": {
+            "task": "crm.tasks.inbox_snoozed_wake",
+            "schedule": 60.0,
+            "options": {"expire_seconds": 50},
+        },
         "tickets-calendars-ical-sync": {
             "task": "tickets.tasks.calendars_ical_sync",
             "schedule": crontab(hour=3, minute=35),

@@ -1,6 +1,7 @@
 """Every read of crm's data, one selector per audience (STYLE.md section 4): accounts.py for accounts, contacts and
-resellers, leads.py for leads and the pipeline board, quotes.py for quotes."""
+resellers, inbox.py for conversations and messages, leads.py for leads and the pipeline board, quotes.py for quotes."""
 
 from .accounts import *  # noqa: F403
+from .inbox import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403

@@ -1,8 +1,10 @@
 """Every write to crm's data (STYLE.md section 3): accounts.py for accounts, contacts and portal users, resellers.py
-for resellers (and vendors) as partner organisations, leads.py for leads, pipeline stages and conversion, quotes.py
-for quotes, their lines, totals, sending and acceptance. Callers use `services.<entity>_<verb>`."""
+for resellers (and vendors) as partner organisations, inbox.py for the omni-channel inbox's conversations and
+messages, leads.py for leads, pipeline stages and conversion, quotes.py for quotes, their lines, totals, sending
+and acceptance. Callers use `services.<entity>_<verb>`."""
 
 from .accounts import *  # noqa: F403
+from .inbox import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403
 from .resellers import *  # noqa: F403

@@ -44,4 +44,5 @@ urlpatterns = [
     path("", include("portals.staff.urls_network")),
     path("", include("portals.staff.urls_my_day")),  # the technician view (issue 14)
     path("", include("portals.staff.urls_dispatch")),
+    path("", include("portals.staff.urls_inbox")),  # the omni-channel inbox (issue 11)
 ]
