@@ -35,6 +35,7 @@ urlpatterns = [
     *common,
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("hooks/", include("crm.hooks.urls")),  # inbound webhooks of the inbox's channels, the web chat widget
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -23,6 +23,8 @@ portal_patterns = [
     path("quotes/<uuid:pk>/pdf/", quotes.quote_pdf, name="quote_pdf"),
     path("quotes/<uuid:pk>/accept/", quotes.quote_accept, name="quote_accept"),
     path("quotes/<uuid:pk>/reject/", quotes.quote_reject, name="quote_reject"),
+    path("", include("portals.customer.urls_chat")),  # the chat with us (issue 11)
+    path("", include("portals.customer.urls_notifications")),  # the contact's own channel choices (issue 11)
     # A lead's quote behind a signed, expiring link: no sign-in (crm.services.quote_link_token).
     path("q/<str:token>/", quotes.quote_link, name="quote_link"),
     path("q/<str:token>/pdf/", quotes.quote_link_pdf, name="quote_link_pdf"),

@@ -44,5 +44,11 @@ urlpatterns = [
     path("", include("portals.staff.urls_network")),
     path("", include("portals.staff.urls_my_day")),  # the technician view (issue 14)
     path("", include("portals.staff.urls_dispatch")),
-    path("", include("portals.staff.urls_inbox")),  # the omni-channel inbox (issue 11)
+    # The omni-channel inbox (issue 11): pages, live streams, settings (channels, teams, labels, canned replies),
+    # automation rules, reports.
+    path("", include("portals.staff.urls_inbox")),
+    path("", include("portals.staff.urls_inbox_live")),
+    path("", include("portals.staff.urls_inbox_settings")),
+    path("", include("portals.staff.urls_inbox_automation")),
+    path("", include("portals.staff.urls_inbox_reports")),
 ]

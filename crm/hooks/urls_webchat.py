@@ -1,0 +1,3 @@
+"""Being built (issue 11)."""
+
+urlpatterns = []
