@@ -5,7 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from crm.models import Account, Contact, CustomerUser
+from crm.models import Account, Contact, Conversation, CustomerUser, InboxTeam
+from crm.models import Channel as InboxChannel
 from notifications import services as notifications
 from notifications.choices import Channel, DeliveryStatus
 from notifications.models import Delivery, Notification, OutboxEvent
@@ -46,6 +47,12 @@ def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing(settings):
     assert first[5] == 6 and set(Ticket.objects.values_list("status", flat=True)) >= {"new", "open", "closed"}
     assert TicketComment.objects.filter(public=False).exists()
     assert agent.check_password("omni-demo-2026") and agent.has_perm("crm.change_account")
+    # The inbox: one channel of each kind, the agent in the Support team, conversations on every channel.
+    assert sorted(InboxChannel.objects.values_list("kind", flat=True)) == ["email", "sms", "webchat", "whatsapp"]
+    assert InboxTeam.objects.get(name="Support").members.filter(pk=agent.pk).exists()
+    assert set(Conversation.objects.values_list("channel__kind", flat=True)) == {"email", "sms", "webchat", "whatsapp"}
+    assert set(Conversation.objects.values_list("status", flat=True)) >= {"open", "pending", "resolved", "snoozed"}
+    inbox_rows = Conversation.objects.count()
 
     # The events of the load were dispatched before the agent followed any (to nobody: no endpoints, no
     # followers yet), so the worker has no flood of one notification per demo account to send.
@@ -59,3 +66,4 @@ def test_seed_demo_loads_everyone_and_running_it_again_adds_nothing(settings):
 
     call_command("seed_demo", accounts=6, stdout=io.StringIO(), stderr=io.StringIO())
     assert _counts() == first
+    assert Conversation.objects.count() == inbox_rows

@@ -1,7 +1,7 @@
 """Demo data around Lagos, Nigeria: staff of every role, resellers, vendors, accounts, contacts, portal users, and
 the support desk (_seed_tickets.py: calendar, SLA policies, teams, tickets), leads (_seed_leads.py), quotes
 (_seed_quotes.py), a fibre plant (_seed_network.py) and a field-service day: technicians, shifts, work orders
-(_seed_workforce.py).
+(_seed_workforce.py), and the inbox's channels and conversations (_seed_inbox.py).
 
 Idempotent: every row has a stable key (email or name); running it again creates only what is missing.
 With DEBUG off it refuses unless --force: its staff of every role share one published password, Admin included.
@@ -34,6 +34,7 @@ from omni.services import partner_create
 from workforce import services as workforce
 from workforce.models import Vendor, VendorUser
 
+from ._seed_inbox import seed_inbox
 from ._seed_leads import seed_leads
 from ._seed_network import seed_network
 from ._seed_quotes import seed_quotes
@@ -154,6 +155,7 @@ class Command(BaseCommand):
         seed_quotes(domain=DOMAIN)
         seed_network()
         seed_workforce(domain=DOMAIN, password=PASSWORD, seed=seed)
+        seed_inbox(domain=DOMAIN, seed=seed)
         # Dispatch the events the load recorded now, before the demo agent follows any: their bell gets the five
         # notifications below, not one per demo account.
         outbox.outbox_dispatch_due(now=timezone.now() + timedelta(seconds=outbox.LEASE_SECONDS + 1), seconds=3600)
