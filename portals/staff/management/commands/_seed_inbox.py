@@ -107,7 +107,7 @@ def seed_inbox(*, domain: str, seed: int = 7) -> None:
         thread = {
             ChannelKind.EMAIL: f"<demo-{n}@mail.{domain}>",
             ChannelKind.SMS: str(contact.phone),
-            ChannelKind.WHATSAPP: str(contact.phone),
+            ChannelKind.WHATSAPP: str(contact.phone).lstrip("+"),  # the WhatsApp id: E.164 without "+"
             ChannelKind.WEBCHAT: f"demo-visitor-{n}",
         }[kind]
         at = now - timedelta(minutes=minutes)
