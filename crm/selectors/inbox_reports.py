@@ -187,19 +187,39 @@ def inbox_report_times(*, period: ReportPeriod, by: str, channel_id=None) -> lis
     return result
 
 
+def _csat_row(row: dict, key: str) -> dict:
+    return {
+        "key": row.get(key),
+        "name": row.get("name") or row.get("email") or "",
+        "count": row.get("count", row.get("responses")),
+        "average": row.get("average"),
+        "satisfied_pct": row.get("satisfied_pct"),
+    }
+
+
 def inbox_report_csat(*, period: ReportPeriod) -> dict | None:
-    """CSAT per agent and per team from crm.selectors.automation (the automation part of issue 11):
-    {"agents": csat_by_agent(start, end), "teams": csat_by_team(start, end) or None}; None when that module or
-    csat_by_agent is not installed, so the report page works without it."""
+    """CSAT per agent and per team, from the automation part of issue 11 (crm.selectors.automation):
+    `csat_results(since=, until=)` (local dates, both included), else `csat_by_agent(start, end)` (aware instants;
+    no team table then). {"overall": {count, average, satisfied_pct} or None, "agents": [...], "teams": [...] or
+    None}, each row {key, name, count, average, satisfied_pct}; None when neither is installed, so the report page
+    works without it."""
     try:
         automation = importlib.import_module("crm.selectors.automation")
     except ImportError:
         return None
+    results = getattr(automation, "csat_results", None)
+    if results is not None:
+        data = results(since=period.first, until=period.last)
+        return {
+            "overall": data.get("overall"),
+            "agents": [_csat_row(row, "agent") for row in data.get("agents", [])],
+            "teams": [_csat_row(row, "team") for row in data.get("teams", [])],
+        }
     by_agent = getattr(automation, "csat_by_agent", None)
     if by_agent is None:
         return None
-    by_team = getattr(automation, "csat_by_team", None)
     return {
-        "agents": list(by_agent(period.start, period.end)),
-        "teams": list(by_team(period.start, period.end)) if by_team is not None else None,
+        "overall": None,
+        "agents": [_csat_row(row, "agent") for row in by_agent(period.start, period.end)],
+        "teams": None,
     }

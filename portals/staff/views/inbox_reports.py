@@ -108,6 +108,14 @@ def _time_rows(rows: list[dict], none_label: str) -> list[dict]:
     return rows
 
 
+def _csat_rows(rows: list[dict], none_label: str) -> list[dict]:
+    """A label and a bar width (the average out of 5) for each CSAT row."""
+    for row in rows:
+        row["label"] = row["name"] or none_label
+        row["width"] = round(100 * (row["average"] or 0) / 5, 1)
+    return rows
+
+
 # ---- CSV ----------------------------------------------------------------------------------------------------------
 
 TIME_COLUMNS = (
@@ -152,13 +160,14 @@ def _csv_rows(table: str, context: dict) -> list[list[str]]:
         ]
         return [header, *body]
     csat = context["csat"] or {}
-    rows = csat.get("agents" if table == "csat_agents" else "teams") or []
-    columns = list(rows[0]) if rows else []
+    key = "agent" if table == "csat_agents" else "team"
+    header = [f"{key}_id", key, "responses", "average", "satisfied_pct"]
     body = [
-        [_number(row.get(c)) if isinstance(row.get(c), int | float) else _text(row.get(c)) for c in columns]
-        for row in rows
-    ]
-    return [columns, *body]
+        [_text(row["key"] or ""), _text(row["name"]), _number(row["count"]), _number(row["average"]),
+         _number(row["satisfied_pct"])]
+        for row in csat.get("agents" if table == "csat_agents" else "teams") or []
+    ]  # fmt: skip
+    return [header, *body]
 
 
 def _csv_response(table: str, context: dict) -> HttpResponse:
@@ -216,9 +225,16 @@ def inbox_reports(request):
         csat = context["csat"]
         if csat is not None:
             context["csat_tables"] = [
-                (_("Per agent"), context["csv"]["csat_agents"], csat["agents"]),
-                *([(_("Per team"), context["csv"]["csat_teams"], csat["teams"])] if csat["teams"] is not None else []),
+                (
+                    _("Per agent"),
+                    _("Agent"),
+                    context["csv"]["csat_agents"],
+                    _csat_rows(csat["agents"], _("Unassigned")),
+                ),
             ]
+            if csat["teams"] is not None:
+                rows = _csat_rows(csat["teams"], _("No team"))
+                context["csat_tables"].append((_("Per team"), _("Team"), context["csv"]["csat_teams"], rows))
         if data.get("format") == "csv":
             return _csv_response(data["table"], context)
     partial = wants_partial(request)

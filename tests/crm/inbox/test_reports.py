@@ -221,22 +221,50 @@ def test_csv_of_the_daily_table(client_as, agent, data, settings):
     ]  # fmt: skip
 
 
-def test_csat_comes_from_the_automation_selectors_when_installed(client_as, agent, data, monkeypatch):
+def _automation(monkeypatch, **functions):
+    module = types.ModuleType("crm.selectors.automation")
+    for name, function in functions.items():
+        setattr(module, name, function)
+    monkeypatch.setitem(sys.modules, "crm.selectors.automation", module)
+
+
+def test_csat_per_agent_and_team_comes_from_the_automation_selectors(client_as, agent, data, monkeypatch):
     calls = []
 
-    def csat_by_agent(start, end):
-        calls.append((start, end))
-        return [{"agent": "=Ada Obi", "responses": 4, "average": 4.5}]
+    def csat_results(*, since, until):
+        calls.append((since, until))
+        return {
+            "overall": {"count": 5, "average": 4.2, "satisfied_pct": 80.0},
+            "agents": [
+                {"agent": data.ada.pk, "name": "=Ada Obi", "email": "ada@example.com", "count": 4, "average": 4.5,
+                 "satisfied_pct": 75.0},
+                {"agent": None, "name": None, "email": None, "count": 1, "average": 3.0, "satisfied_pct": 0.0},
+            ],
+            "teams": [{"team": data.support.pk, "name": "Support", "count": 5, "average": 4.2, "satisfied_pct": 80.0}],
+        }  # fmt: skip
 
-    automation = types.ModuleType("crm.selectors.automation")
-    automation.csat_by_agent = csat_by_agent
-    monkeypatch.setitem(sys.modules, "crm.selectors.automation", automation)
+    _automation(monkeypatch, csat_results=csat_results)
     client = client_as(agent)
     html = client.get(URL, PERIOD).content.decode()
-    assert "CSAT surveys are not set up" not in html and "4.5" in html
+    assert "CSAT surveys are not set up" not in html
+    assert "5 answers, 4.2 of 5 on average, 80.0% satisfied" in html
+    assert calls == [(date(2026, 11, 1), date(2026, 11, 30))]
     rows = _csv(client.get(URL, {**PERIOD, "format": "csv", "table": "csat_agents"}))
-    assert rows == [["agent", "responses", "average"], ["'=Ada Obi", "4", "4.5"]]  # no formula in a spreadsheet
-    assert calls[0][0].isoformat() == "2026-11-01T00:00:00+00:00"
+    assert rows == [
+        ["agent_id", "agent", "responses", "average", "satisfied_pct"],
+        [str(data.ada.pk), "'=Ada Obi", "4", "4.5", "75.0"],  # never a formula in a spreadsheet
+        ["", "", "1", "3.0", "0.0"],
+    ]
+    teams = _csv(client.get(URL, {**PERIOD, "format": "csv", "table": "csat_teams"}))
+    assert teams[1] == [str(data.support.pk), "Support", "5", "4.2", "80.0"]
+
+
+def test_csat_by_agent_alone_is_enough(client_as, agent, data, monkeypatch):
+    _automation(
+        monkeypatch, csat_by_agent=lambda start, end: [{"agent": None, "name": "Ada", "count": 2, "average": 5.0}]
+    )
+    html = client_as(agent).get(URL, PERIOD).content.decode()
+    assert "Ada" in html and "5.0" in html and "CSAT surveys are not set up" not in html
 
 
 # ---- who may see it, and what it costs ---------------------------------------------------------------------------
