@@ -9,11 +9,12 @@ from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import registry
-from ..choices import Channel
-from ..models import Preference, QuietHours
+from ..choices import DELIVERY_OPEN, Channel
+from ..models import Delivery, Preference, QuietHours
 from ..selectors import preference_channels
 
 
@@ -142,6 +143,16 @@ def quiet_hours_set(*, recipient_key: str, start: time, end: time, time_zone: st
         recipient_key=recipient_key, defaults={"start": start, "end": end, "time_zone": time_zone}
     )
     return quiet
+
+
+def recipient_time_zone_set(*, recipient_key: str, time_zone: str) -> int:
+    """The person's own time zone changed (a contact's, on their Notifications page): their deliveries still
+    waiting (queued, or deferred by quiet hours) are checked in the new one when their time comes. Returns how
+    many were changed. ValidationError for a zone zoneinfo does not know."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise ValidationError({"time_zone": [_("Unknown time zone %(tz)s.") % {"tz": time_zone}]})
+    waiting = Delivery.objects.filter(recipient_key=recipient_key, status__in=DELIVERY_OPEN)
+    return waiting.exclude(time_zone=time_zone).update(time_zone=time_zone, updated_at=timezone.now())
 
 
 def quiet_hours_clear(*, recipient_key: str) -> None:

@@ -126,6 +126,8 @@ def _save(*, user, contact, form, enabled: set[tuple[str, str]]) -> None:
     crm_services.contact_update(
         contact_id=contact.pk, by=user, preferred_channel=data["preferred_channel"], time_zone=data["time_zone"]
     )
+    # Messages already waiting (deferred by quiet hours, say) are checked in the new zone when their time comes.
+    notification_services.recipient_time_zone_set(recipient_key=recipient_key(contact), time_zone=data["time_zone"])
     notification_services.person_settings_save(
         recipient_key=recipient_key(contact),
         muted=(),

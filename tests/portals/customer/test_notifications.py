@@ -9,7 +9,7 @@ from crm.choices import ContactChannel
 from crm.models import CustomerUser
 from notifications import services
 from notifications.choices import Channel, DeliveryStatus
-from notifications.models import Preference, QuietHours
+from notifications.models import Delivery, Preference, QuietHours
 from tests.crm.factories import ContactFactory, link
 from workforce.selectors_field import contact_recipient
 
@@ -92,6 +92,21 @@ def test_notify_follows_the_choices_and_the_quiet_hours_in_the_contacts_zone(cli
     sms = by_channel[Channel.SMS]
     assert (sms.status, sms.time_zone) == (DeliveryStatus.QUEUED, "Asia/Tokyo")
     assert sms.scheduled_for == dt.datetime(2026, 12, 3, 22, 0, tzinfo=dt.UTC)  # 07:00 in Tokyo
+
+
+def test_a_new_time_zone_reaches_the_messages_still_waiting(client_as, customer, contact):
+    key = f"crm.contact:{contact.pk}"
+    services.quiet_hours_set(recipient_key=key, start=dt.time(22), end=dt.time(7))
+    contact.time_zone = "Africa/Lagos"
+    night_in_lagos = dt.datetime(2026, 12, 3, 23, 0, tzinfo=dt.UTC)
+    (waiting,) = services.notify(EN_ROUTE, [contact_recipient(contact)], {}, channels=["sms"], now=night_in_lagos)
+    (sent,) = services.notify(EN_ROUTE, [contact_recipient(contact)], {}, channels=["email"], now=night_in_lagos)
+    Delivery.objects.filter(pk=sent.pk).update(status=DeliveryStatus.SENT)
+    assert (waiting.status, waiting.time_zone) == (DeliveryStatus.QUEUED, "Africa/Lagos")
+
+    client_as(customer, host=HOST).post(URL, _form())
+    assert Delivery.objects.get(pk=waiting.pk).time_zone == "Asia/Tokyo"  # checked in Tokyo when its time comes
+    assert Delivery.objects.get(pk=sent.pk).time_zone == "Africa/Lagos"  # history stays as it was
 
 
 def test_changing_nothing_again_removes_the_stored_choices(client_as, customer, contact):
