@@ -3,5 +3,6 @@ resellers, inbox.py for conversations and messages, leads.py for leads and the p
 
 from .accounts import *  # noqa: F403
 from .inbox import *  # noqa: F403
+from .inbox_reports import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403

@@ -104,6 +104,9 @@ class Delivery(TimeStampedModel):
     recipient_name = models.CharField(max_length=200, blank=True)
     address = models.CharField(_("address"), max_length=500, blank=True, help_text=_("Email, phone or user id."))
     language = models.CharField(max_length=8, blank=True)
+    # The person's own time zone when notify() ran (a contact's, a staff user's profile): quiet hours that name no
+    # zone of their own are read in it at send time too (empty: the instance's TIME_ZONE).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)

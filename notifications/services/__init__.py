@@ -30,6 +30,7 @@ from .preferences import (
     preferences_save,
     quiet_hours_clear,
     quiet_hours_set,
+    recipient_time_zone_set,
 )
 from .push import push_subscription_delete, push_subscription_save
 from .recording import backoff
@@ -99,6 +100,7 @@ __all__ = [
     "push_subscription_save",
     "quiet_hours_clear",
     "quiet_hours_set",
+    "recipient_time_zone_set",
     "secret_generate",
     "template_test_send",
     "url_clean",

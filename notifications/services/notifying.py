@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from omni.choices import time_zone_names
+
 from .. import registry
 from ..choices import Channel, DeliveryStatus
 from ..models import Delivery
@@ -133,6 +135,8 @@ def delivery_build(
         recipient_name=recipient.name[:200],
         address=address,
         language=recipient.language or settings.LANGUAGE_CODE,
+        # Kept for the check at send time (sending._check_at_send); a name zoneinfo does not know is the instance's.
+        time_zone=recipient.time_zone if recipient.time_zone in time_zone_names() else "",
         payload={**context, **base_context(recipient=recipient, event=event, url=url, channel=channel)},
         status=status,
         reason=reason,

@@ -9,11 +9,12 @@ from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import registry
-from ..choices import Channel
-from ..models import Preference, QuietHours
+from ..choices import DELIVERY_OPEN, Channel
+from ..models import Delivery, Preference, QuietHours
 from ..selectors import preference_channels
 
 
@@ -62,26 +63,50 @@ def email_unsubscribe(*, recipient_key: str, event: str, scope: str) -> None:
 
 
 @transaction.atomic
-def preferences_save(*, recipient_key: str, muted: Iterable[str], enabled: Iterable[tuple[str, str]]) -> None:
+def preferences_save(
+    *,
+    recipient_key: str,
+    muted: Iterable[str],
+    enabled: Iterable[tuple[str, str]],
+    events: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
+) -> None:
     """Save the preferences page in one transaction: `muted` channels are off for every event (`*`); each
     choosable (event, channel) is on when in `enabled`, off otherwise. Only choices that differ from the
     default are stored, so a person who changes nothing keeps following the defaults as they evolve.
-    Mandatory events stay on whatever was sent."""
+    Mandatory events stay on whatever was sent.
+
+    `events` and `channels` narrow the page to those (the customer portal offers a contact the customer-facing
+    events on email and SMS): choices outside them, and the `*` rows, are left as they are; `muted` must then be
+    empty. A pair outside them in `enabled` is a ValidationError."""
     muted, enabled = set(muted), set(enabled)
+    scoped = events is not None or channels is not None
+    scope_events = set(events) if events is not None else None
+    scope_channels = set(channels) if channels is not None else set(Channel.values)
+
+    def in_scope(event: str, channel: str) -> bool:
+        return (scope_events is None or event in scope_events) and channel in scope_channels
+
     unknown = muted - set(Channel.values)
     if unknown:
         raise ValidationError({"muted": [_("Unknown channel %(channel)s.") % {"channel": sorted(unknown)[0]}]})
+    if scoped and muted:
+        raise ValidationError({"muted": [_("Channels cannot be muted for every event here.")]})
     available = preference_channels()
     for pair in enabled:
-        if pair[1] not in available.get(pair[0], []):
+        if pair[1] not in available.get(pair[0], []) or not in_scope(*pair):
             message = _("%(event)s cannot be sent by %(channel)s.") % {"event": pair[0], "channel": pair[1]}
             raise ValidationError({"enabled": [message]})
     existing = {
         (p.event, p.channel): p for p in Preference.objects.select_for_update().filter(recipient_key=recipient_key)
     }
+    if scoped:
+        existing = {pair: p for pair, p in existing.items() if in_scope(*pair)}
     wanted: dict[tuple[str, str], bool] = {("*", channel): False for channel in muted}
     for event_type in registry.all_events():
         for channel in available[event_type.key]:
+            if not in_scope(event_type.key, channel):
+                continue
             default_on = channel in event_type.channels
             if event_type.mandatory and default_on:
                 continue  # always on: no choice to store
@@ -120,6 +145,16 @@ def quiet_hours_set(*, recipient_key: str, start: time, end: time, time_zone: st
     return quiet
 
 
+def recipient_time_zone_set(*, recipient_key: str, time_zone: str) -> int:
+    """The person's own time zone changed (a contact's, on their Notifications page): their deliveries still
+    waiting (queued, or deferred by quiet hours) are checked in the new one when their time comes. Returns how
+    many were changed. ValidationError for a zone zoneinfo does not know."""
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise ValidationError({"time_zone": [_("Unknown time zone %(tz)s.") % {"tz": time_zone}]})
+    waiting = Delivery.objects.filter(recipient_key=recipient_key, status__in=DELIVERY_OPEN)
+    return waiting.exclude(time_zone=time_zone).update(time_zone=time_zone, updated_at=timezone.now())
+
+
 def quiet_hours_clear(*, recipient_key: str) -> None:
     QuietHours.objects.filter(recipient_key=recipient_key).delete()
 
@@ -131,10 +166,13 @@ def person_settings_save(
     muted: Iterable[str],
     enabled: Iterable[tuple[str, str]],
     quiet: tuple[time, time, str] | None,
+    events: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
 ) -> None:
-    """The "My notification preferences" page in one transaction: channel choices (preferences_save) and
-    quiet hours (`quiet` = (start, end, time zone), None: no quiet hours)."""
-    preferences_save(recipient_key=recipient_key, muted=muted, enabled=enabled)
+    """The "My notification preferences" page in one transaction: channel choices (preferences_save, narrowed
+    to `events` and `channels` when given) and quiet hours (`quiet` = (start, end, time zone), None: no quiet
+    hours; an empty time zone follows the person's own)."""
+    preferences_save(recipient_key=recipient_key, muted=muted, enabled=enabled, events=events, channels=channels)
     if quiet is None:
         quiet_hours_clear(recipient_key=recipient_key)
     else:

@@ -85,7 +85,9 @@ def _check_at_send(deliveries: list[Delivery], *, now: datetime) -> list[Deliver
             suppressed.append(delivery.pk)
             continue
         if delivery.channel in QUIET_CHANNELS and delivery.recipient_key in quiet and not test:
-            end = quiet_hours_end(quiet[delivery.recipient_key], now=now)
+            # In the person's own time zone, as notify() read it: read in the instance's zone, a Tokyo customer's
+            # SMS would go out in their night, and one that waited for 07:00 Tokyo could be held once more.
+            end = quiet_hours_end(quiet[delivery.recipient_key], now=now, default_zone=delivery.time_zone)
             if end is not None:
                 deferred.setdefault(end, []).append(delivery.pk)
                 continue
