@@ -134,3 +134,21 @@ MESSAGE_STATUS_RANK = {
     MessageStatus.READ: 3,
     MessageStatus.FAILED: 4,
 }
+
+
+# Inbox automation (crm.services.automation) ----------------------------------------------------------------------
+
+
+class RuleEvent(models.TextChoices):
+    CONVERSATION_CREATED = "conversation_created", _("Conversation created")
+    MESSAGE_RECEIVED = "message_received", _("Message received")
+
+
+class RuleMatch(models.TextChoices):
+    ALL = "all", _("All conditions")
+    ANY = "any", _("Any condition")
+
+
+class AutomatedPurpose(models.TextChoices):
+    AUTO_REPLY = "auto_reply", _("Business-hours auto-reply")
+    CSAT = "csat", _("Satisfaction survey")
