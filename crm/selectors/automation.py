@@ -8,9 +8,12 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from ..models import CsatResponse, Rule
+from omni.models import User
 
-__all__ = ["csat_results", "rules_in_order"]
+from ..choices import ACTIONS, CONDITION_FIELDS, AccountKind, ChannelKind, ConversationPriority
+from ..models import CannedReply, Channel, CsatResponse, InboxTeam, Label, Rule
+
+__all__ = ["csat_results", "rule_rows", "rules_in_order"]
 
 SATISFIED = Q(rating__gte=4)  # 4 and 5 of 5: "satisfied"
 
@@ -18,6 +21,58 @@ SATISFIED = Q(rating__gte=4)  # 4 and 5 of 5: "satisfied"
 def rules_in_order() -> QuerySet[Rule]:
     """Every rule, by event then position (the order they run in)."""
     return Rule.objects.order_by("event", "position", "name")
+
+
+# Which model names a condition's or action's value (crm.services.automation: CONDITION_FIELDS, ACTIONS).
+_REFERENCED = {
+    "channel": (Channel, "name"),
+    "label": (Label, "name"),
+    "team": (InboxTeam, "name"),
+    "agent": (User, "email"),
+    "canned_reply": (CannedReply, "shortcode"),
+}
+
+
+def rule_rows(rules) -> list[dict]:
+    """Each rule with its conditions and actions as (label, operator, value shown) for people: the ids they name
+    are looked up once per kind of row (at most five queries, however many rules)."""
+    rules = list(rules)
+    wanted: dict[str, set] = {}
+    for rule in rules:
+        for condition in rule.conditions:
+            kind = CONDITION_FIELDS.get(condition.get("field"), ((), ""))[1]
+            if kind in _REFERENCED:
+                wanted.setdefault(kind, set()).add(condition.get("value"))
+        for action in rule.actions:
+            kind = ACTIONS.get(action.get("action"), "")
+            if kind in _REFERENCED:
+                wanted.setdefault(kind, set()).add(action.get("value"))
+    names = {}
+    for kind, ids in wanted.items():
+        model, attribute = _REFERENCED[kind]
+        names[kind] = {str(pk): str(name) for pk, name in model.objects.filter(pk__in=ids).values_list("pk", attribute)}
+    labels = {
+        **dict(ChannelKind.choices),
+        **dict(AccountKind.choices),
+        **dict(ConversationPriority.choices),
+    }
+
+    def shown(kind: str, value) -> str:
+        if kind in _REFERENCED:
+            return names.get(kind, {}).get(str(value), "?")
+        return str(labels.get(value, value)) if value is not None else ""
+
+    return [
+        {
+            "rule": rule,
+            "conditions": [
+                (c["field"], c["operator"], shown(CONDITION_FIELDS.get(c["field"], ((), ""))[1], c.get("value")))
+                for c in rule.conditions
+            ],
+            "actions": [(a["action"], shown(ACTIONS.get(a["action"], ""), a.get("value"))) for a in rule.actions],
+        }
+        for rule in rules
+    ]
 
 
 def _summary(row: dict) -> dict:
