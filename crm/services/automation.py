@@ -477,14 +477,14 @@ def _run_action(action: dict, context: _Context) -> str:
     raise ValueError(name)
 
 
-def _rules_run(event: str, context: _Context) -> list[RuleRun]:
-    """Run the active rules of `event` in order on the context; each fires at most once per message
+def _rules_run(event: str, rules: list[Rule], context: _Context) -> list[RuleRun]:
+    """Run `rules` (the active ones, in order) of `event` on the context; each fires at most once per message
     (message_received) or conversation (conversation_created): the RuleRun row is claimed first, on its unique
     constraint. A failing action (e.g. the team was switched off) is recorded and the next one runs."""
     from .inbox import activity_add
 
     runs = []
-    for rule in Rule.objects.filter(event=event, active=True).order_by("position", "name"):
+    for rule in (rule for rule in rules if rule.event == event):
         context.conversation.refresh_from_db()
         if context.conversation.merged_into_id or not _rule_matches(rule, context):
             continue
@@ -536,18 +536,25 @@ def _auto_reply(conversation: Conversation, message: Message) -> Message | None:
 def inbound_automate(*, message: Message, conversation: Conversation, conversation_created: bool) -> None:
     """After inbound_receive stored a new customer message (inside its transaction): conversation_created rules
     and the channel team's round-robin for a new conversation, message_received rules, then the business-hours
-    auto-reply. In a savepoint: whatever fails is logged and undone alone, the message stays stored."""
+    auto-reply. In a savepoint: whatever fails is logged and undone alone, the message stays stored. With no
+    active rule, no team to assign and no auto-reply configured, it costs one query (the rules)."""
+    events = [RuleEvent.MESSAGE_RECEIVED, *([RuleEvent.CONVERSATION_CREATED] if conversation_created else [])]
+    rules = list(Rule.objects.filter(active=True, event__in=events).order_by("position", "name"))
+    auto_reply = ((message.channel.config or {}).get("auto_reply") or {}).get("enabled")
+    if not (rules or auto_reply or (conversation_created and conversation.team_id)):
+        return
     try:
         with transaction.atomic():
             conversation = Conversation.objects.select_related("channel", "contact", "account").get(pk=conversation.pk)
             context = _Context(conversation=conversation, message=message, at=message.created_at or timezone.now())
             if conversation_created:
-                _rules_run(RuleEvent.CONVERSATION_CREATED, context)
+                _rules_run(RuleEvent.CONVERSATION_CREATED, rules, context)
                 conversation_auto_assign(conversation_id=conversation.pk)
-            _rules_run(RuleEvent.MESSAGE_RECEIVED, context)
-            conversation.refresh_from_db()
-            if conversation.status != ConversationStatus.RESOLVED:
-                _auto_reply(conversation, message)
+            _rules_run(RuleEvent.MESSAGE_RECEIVED, rules, context)
+            if auto_reply:
+                conversation.refresh_from_db()
+                if conversation.status != ConversationStatus.RESOLVED:
+                    _auto_reply(conversation, message)
     except Exception:
         logger.exception("inbox automation failed for message %s; the message is kept", message.pk)
 
