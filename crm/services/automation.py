@@ -291,12 +291,22 @@ def _rule_fill(rule: Rule, *, name, event, match, conditions, actions, active) -
     except ValidationError as exc:
         errors = exc.message_dict
     try:
-        rule.full_clean(exclude=["conditions", "actions", "position"])
+        rule.full_clean(exclude=["conditions", "actions", "position"], validate_constraints=False)
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}
+    if rule.name and Rule.objects.filter(name__iexact=rule.name).exclude(pk=rule.pk).exists():
+        errors.setdefault("name", []).append(_("A rule with this name exists."))
     if errors:
         raise ValidationError(errors)
     return rule
+
+
+def _rule_save(rule: Rule) -> None:
+    try:
+        with transaction.atomic():
+            rule.save()
+    except IntegrityError:  # the same name saved by someone else a moment ago: the constraint decides
+        raise ValidationError({"name": [_("A rule with this name exists.")]}) from None
 
 
 def rule_create(
@@ -309,7 +319,7 @@ def rule_create(
         )
         last = Rule.objects.filter(event=rule.event).order_by("-position").values_list("position", flat=True).first()
         rule.position = (last or 0) + 10
-        rule.save()
+        _rule_save(rule)
     return rule
 
 
@@ -324,7 +334,7 @@ def rule_update(
         if rule.event != old_event:
             last = Rule.objects.filter(event=rule.event).order_by("-position").values_list("position", flat=True)
             rule.position = (last.first() or 0) + 10
-        rule.save()
+        _rule_save(rule)
     return rule
 
 

@@ -114,6 +114,10 @@ def test_rules_are_validated_row_by_row_with_the_part_named():
             name="Gone team", event=RuleEvent.MESSAGE_RECEIVED, conditions=[], actions=[{"action": "assign_team"}]
         )
     assert "active team" in error.value.message_dict["actions"][0]
+    _rule(name="Taken", actions=[{"action": "resolve"}])
+    with pytest.raises(ValidationError) as error:
+        _rule(name="TAKEN", actions=[{"action": "resolve"}])
+    assert error.value.message_dict == {"name": ["A rule with this name exists."]}
 
 
 # ---- conditions ----------------------------------------------------------------------------------------------------
