@@ -134,3 +134,46 @@ MESSAGE_STATUS_RANK = {
     MessageStatus.READ: 3,
     MessageStatus.FAILED: 4,
 }
+
+
+# Inbox automation (crm.services.automation) ----------------------------------------------------------------------
+
+
+class RuleEvent(models.TextChoices):
+    CONVERSATION_CREATED = "conversation_created", _("Conversation created")
+    MESSAGE_RECEIVED = "message_received", _("Message received")
+
+
+class RuleMatch(models.TextChoices):
+    ALL = "all", _("All conditions")
+    ANY = "any", _("Any condition")
+
+
+class AutomatedPurpose(models.TextChoices):
+    AUTO_REPLY = "auto_reply", _("Business-hours auto-reply")
+    CSAT = "csat", _("Satisfaction survey")
+
+
+# field -> (operators, kind of value). Values: "channel" a channel id, "channel_kind" a ChannelKind, "email_domain"
+# a domain (the contact's email after "@"), "message_body"/"subject" text (case-insensitive), "account_kind" an
+# AccountKind ("none": no account), "business_hours" "open"/"closed", "label" a label id.
+CONDITION_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "channel": (("is", "is_not"), "channel"),
+    "channel_kind": (("is", "is_not"), "channel_kind"),
+    "email_domain": (("is", "is_not"), "domain"),
+    "message_body": (("contains", "not_contains"), "text"),
+    "subject": (("contains", "not_contains"), "text"),
+    "account_kind": (("is", "is_not"), "account_kind"),
+    "business_hours": (("is",), "open_closed"),
+    "label": (("present", "absent"), "label"),
+}
+# action -> kind of value ("none": takes no value).
+ACTIONS: dict[str, str] = {
+    "assign_team": "team",
+    "assign_agent": "agent",
+    "add_label": "label",
+    "set_priority": "priority",
+    "send_canned_reply": "canned_reply",
+    "snooze": "hours",
+    "resolve": "none",
+}

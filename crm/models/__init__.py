@@ -37,3 +37,7 @@ __all__ = [
     "Reseller",
     "ResellerUser",
 ]
+
+from .automation import AutomatedMessage, CsatResponse, Rule, RuleRun
+
+__all__ += ["AutomatedMessage", "CsatResponse", "Rule", "RuleRun"]

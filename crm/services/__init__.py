@@ -4,6 +4,7 @@ messages, leads.py for leads, pipeline stages and conversion, quotes.py for quot
 and acceptance. Callers use `services.<entity>_<verb>`."""
 
 from .accounts import *  # noqa: F403
+from .automation import *  # noqa: F403
 from .inbox import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403

@@ -167,7 +167,7 @@ def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> t
             stored = Message.objects.filter(channel=channel, external_id=inbound.external_id).first()
             if stored is not None:
                 return stored, False
-        conversation, _created = conversation_for_thread(
+        conversation, conversation_created = conversation_for_thread(
             channel=channel, thread_key=inbound.thread_key, contact=sender, subject=inbound.subject
         )
         now = timezone.now()
@@ -198,6 +198,10 @@ def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> t
             setattr(conversation, name, value)
         events.message_changed("received", message.pk)
         live.conversation_changed(conversation, "message.created", {"message": str(message.pk)}, visitor=True)
+        # Rules, round-robin, business-hours auto-reply (crm.services.automation; in a savepoint of its own).
+        from .automation import inbound_automate
+
+        inbound_automate(message=message, conversation=conversation, conversation_created=conversation_created)
     return message, True
 
 
@@ -437,6 +441,9 @@ def conversation_status_set(
         activity_add(conversation, _("Status: %(s)s") % {"s": label}, by=by)
         if status == ConversationStatus.RESOLVED:
             events.conversation_changed("resolved", conversation.pk, by_id=by.pk if by else None)
+            from .automation import csat_survey_send  # the satisfaction survey, once per resolution
+
+            csat_survey_send(conversation=conversation)
         live.conversation_changed(conversation, "conversation.status", visitor=True)
     return conversation
 
@@ -488,8 +495,9 @@ def conversation_assign(
             changed |= conversation.team_id != (team.pk if team else None)
             conversation.team = team
         conversation.assignee = assignee
+        round_robin = team is not None and assignee is None  # to a team, no agent (crm.services.automation)
         if not changed:
-            return conversation
+            return _round_robin(conversation) if round_robin else conversation
         conversation.save(update_fields=["assignee", "team", "updated_at"])
         who = assignee.get_full_name() or assignee.email if assignee else _("nobody")
         text = _("Assigned to %(who)s") % {"who": who}
@@ -498,6 +506,14 @@ def conversation_assign(
         activity_add(conversation, text, by=by)
         events.conversation_changed("assigned", conversation.pk, by_id=by.pk if by else None)
         live.conversation_changed(conversation, "conversation.assigned")
+        return _round_robin(conversation) if round_robin else conversation
+
+
+def _round_robin(conversation: Conversation) -> Conversation:
+    from .automation import conversation_auto_assign
+
+    if conversation_auto_assign(conversation_id=conversation.pk) is not None:
+        conversation.refresh_from_db()
     return conversation
 
 
