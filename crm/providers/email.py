@@ -132,7 +132,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None) -> ParsedEmail:
         raise Unparsable(_("The message has no sender address (From)."))
     text, from_html = _text_of(message)
     message_id = _first_id(_header(message, "Message-ID"))
-    if not message_id:
+    if not message_id or len(message_id) > 900:  # thread keys and provider ids hold 998 characters
         # Same bytes, same id: an MTA retrying a message without a Message-ID still stores it once.
         message_id = f"<{hashlib.sha256(raw).hexdigest()[:40]}@generated.invalid>"
     parsed = ParsedEmail(
@@ -141,7 +141,7 @@ def parse(raw: bytes, *, envelope_from: str | None = None) -> ParsedEmail:
         subject=_clean_subject(_header(message, "Subject")),
         message_id=message_id,
         in_reply_to=_first_id(_header(message, "In-Reply-To")),
-        references=MSGID.findall(_header(message, "References"))[-REFERENCES_KEPT:],
+        references=_chain(MSGID.findall(_header(message, "References"))),
         reply_to=next(iter(_addresses(message, "Reply-To")), ""),
         to=_addresses(message, "To"),
         cc=_addresses(message, "Cc"),
@@ -153,6 +153,12 @@ def parse(raw: bytes, *, envelope_from: str | None = None) -> ParsedEmail:
     )
     _classify(parsed, message, envelope_from)
     return parsed
+
+
+def _chain(ids: list[str]) -> list[str]:
+    """A References chain, trimmed as RFC 5322 3.6.4 allows: the root and the latest ids."""
+    ids = [item for item in dict.fromkeys(ids) if len(item) <= 900]
+    return ids if len(ids) <= REFERENCES_KEPT else [ids[0], *ids[-(REFERENCES_KEPT - 1) :]]
 
 
 def _header(message, name: str) -> str:
@@ -540,9 +546,10 @@ def channel_domain(channel) -> str:
 
 def _latest_inbound(conversation, *, bounces: bool = False):
     """The latest inbound mail of the conversation; a bounce only when asked (replies never answer a daemon)."""
-    rows = conversation.messages.filter(direction=MessageDirection.INBOUND, kind=MessageKind.MESSAGE).exclude(
-        external_id=""
-    )
+    # This channel's only: a merged-in SMS or chat message has no Message-ID to answer.
+    rows = conversation.messages.filter(
+        channel_id=conversation.channel_id, direction=MessageDirection.INBOUND, kind=MessageKind.MESSAGE
+    ).exclude(external_id="")
     if not bounces:
         rows = rows.exclude(metadata__has_key="bounce")  # only set when true; =True would drop rows without it
     return rows.order_by("-created_at").first()
@@ -593,7 +600,9 @@ class Provider(BaseProvider):
             headers["In-Reply-To"] = latest.external_id
         else:
             previous = (
-                conversation.messages.filter(direction=MessageDirection.OUTBOUND, kind=MessageKind.MESSAGE)
+                conversation.messages.filter(
+                    channel_id=conversation.channel_id, direction=MessageDirection.OUTBOUND, kind=MessageKind.MESSAGE
+                )
                 .exclude(external_id="")
                 .exclude(pk=message.pk)
                 .order_by("-created_at")
@@ -604,9 +613,9 @@ class Provider(BaseProvider):
                 headers["In-Reply-To"] = previous.external_id
         if conversation.thread_key not in chain:
             chain.insert(0, conversation.thread_key)  # the thread's root first, as every client threads on it
-        chain = [item for item in dict.fromkeys(chain) if MSGID.fullmatch(item or "") and item != message_id]
+        chain = _chain([item for item in chain if MSGID.fullmatch(item or "") and item != message_id])
         if chain:
-            headers["References"] = " ".join([chain[0], *chain[1:][-(REFERENCES_KEPT - 1) :]])
+            headers["References"] = " ".join(chain)
         if (message.metadata or {}).get("automatic"):
             headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: the other side's robots must not answer it
         name = conversation.contact.full_name if to == (conversation.contact.email or "").lower() else ""

@@ -60,7 +60,7 @@ def reply(conversation_id, agent, body, django_capture_on_commit_callbacks, **kw
     return deliver(message, captured)
 
 
-def test_without_or_with_a_wrong_secret_the_hook_is_401_and_stores_nothing(channel):
+def test_without_or_with_a_wrong_secret_the_hook_is_401_and_stores_nothing(channel, client_as, agent):
     for token in (None, "wrong", ""):
         response = post(channel, payloads.gmail_reply(), token=token)
         assert response.status_code == 401, token
@@ -69,6 +69,11 @@ def test_without_or_with_a_wrong_secret_the_hook_is_401_and_stores_nothing(chann
         f"/hooks/email/{channel.pk}/", payloads.gmail_reply(), content_type="message/rfc822", HTTP_AUTHORIZATION=SECRET
     )
     assert response.status_code == 401  # the secret without the Bearer scheme
+    # A signed-in staff session is no secret either.
+    response = client_as(agent).post(
+        f"/hooks/email/{channel.pk}/", payloads.gmail_reply(), content_type="message/rfc822"
+    )
+    assert response.status_code == 401
     assert not Message.objects.exists() and not Conversation.objects.exists()
 
 
@@ -76,6 +81,11 @@ def test_an_unknown_inactive_or_other_kind_of_channel_is_404(channel):
     assert post(channel, payloads.gmail_reply(), channel_id=uuid.uuid4()).status_code == 404
     sms = ChannelFactory(kind=ChannelKind.SMS)
     assert post(channel, payloads.gmail_reply(), channel_id=sms.pk).status_code == 404
+    portal = Client(HTTP_HOST="portal.localhost").post(
+        f"/hooks/email/{channel.pk}/", payloads.gmail_reply(), content_type="message/rfc822",
+        HTTP_AUTHORIZATION=f"Bearer {SECRET}",
+    )  # fmt: skip
+    assert portal.status_code == 404  # the hooks live on the staff host only
     channel.active = False
     channel.save()
     assert post(channel, payloads.gmail_reply()).status_code == 404
@@ -232,6 +242,10 @@ def test_a_bounce_of_our_reply_marks_it_failed_and_is_filed_in_its_conversation(
     assert not services.message_auto_answer_allowed(bounce)
     # The same report again changes nothing.
     assert post(channel, payloads.dsn_bounce(bounced_id=sent.external_id)).json()["created"] is False
+    # The next reply still answers the customer's mail, not the daemon's.
+    reply(inbound.conversation_id, agent, "Trying again.", django_capture_on_commit_callbacks)
+    assert smtp.messages[-1]["In-Reply-To"] == inbound.external_id
+    assert smtp.messages[-1]["To"].addresses[0].addr_spec == "ada.obi@gmail.example"
 
 
 def test_an_out_of_office_auto_reply_is_flagged_and_does_not_trigger_an_answer(

@@ -141,3 +141,9 @@ def test_visible_text(text, visible):
 
 def test_html_to_text_keeps_preformatted_text_and_quotes_blockquotes():
     assert html_to_text("<p>a<br>b</p><blockquote><p>q</p></blockquote><pre>x\n  y</pre>") == "a\nb\n\n> q\n>\nx\n  y"
+
+
+def test_a_long_references_chain_keeps_its_root_and_latest_ids():
+    ids = [f"<r{n}@example.com>" for n in range(30)]
+    parsed = parse(payloads.plain(headers=f"References: {' '.join(ids)}\n"))
+    assert parsed.references == [ids[0], *ids[-19:]]
