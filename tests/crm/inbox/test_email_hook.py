@@ -12,6 +12,7 @@ from crm import services
 from crm.choices import ChannelKind, MessageDirection, MessageStatus
 from crm.models import Contact, Conversation, Message, MessageAttachment
 from crm.providers import for_channel
+from crm.services.inbox import InboundAttachment
 from crm.tasks import inbox_message_send
 from notifications.channels.base import TransientError
 from tests.celery_support import run_published
@@ -306,3 +307,13 @@ def test_mail_from_our_own_address_is_never_answered(channel):
     raw = payloads.plain(sender=f"DotMac Support <{ADDRESS}>", message_id="<loop-1@isp.example>")
     message = Message.objects.get(pk=post(channel, raw).json()["message"])
     assert message.metadata["auto_submitted"] is True and not services.message_auto_answer_allowed(message)
+
+
+def test_a_reply_s_attachments_go_out_with_it(channel, agent, smtp, django_capture_on_commit_callbacks):
+    inbound = Message.objects.get(pk=post(channel, payloads.plain()).json()["message"])
+    files = [InboundAttachment(filename="invoice.pdf", content=payloads.PDF, content_type="application/pdf")]
+    sent = reply(inbound.conversation_id, agent, "Your invoice.", django_capture_on_commit_callbacks, attachments=files)
+    assert sent.status == MessageStatus.SENT
+    [attachment] = list(smtp.messages[0].iter_attachments())
+    assert attachment.get_filename() == "invoice.pdf" and attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == payloads.PDF
