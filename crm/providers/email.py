@@ -178,8 +178,17 @@ def _first_id(value: str) -> str:
 
 
 def _sender(message) -> tuple[str, str]:
-    raw = _header(message, "From") or _header(message, "Sender")
-    name, address = parseaddr(raw)
+    name, address = "", ""
+    for header_name in ("From", "Sender"):
+        try:  # the parsed header: RFC 2047 names decoded after the address is split off (a "," in a name is fine)
+            found = [item for item in message[header_name].addresses if "@" in item.addr_spec]
+        except Exception:  # noqa: BLE001 - absent (None) or unparsable: read it as text below
+            found = []
+        if found:
+            name, address = found[0].display_name, found[0].addr_spec
+            break
+    if not address:
+        name, address = parseaddr(_header(message, "From") or _header(message, "Sender"))
     address = address.strip().lower()
     if "@" not in address:
         return "", ""
@@ -188,10 +197,10 @@ def _sender(message) -> tuple[str, str]:
 
 def _addresses(message, name: str) -> list[str]:
     try:
-        values = [str(value) for value in (message.get_all(name) or [])]
-    except Exception:  # noqa: BLE001 - an unparsable address header gives no addresses
-        return []
-    return [address.lower() for _name, address in getaddresses(values) if "@" in address][:50]
+        addresses = [item.addr_spec for value in (message.get_all(name) or []) for item in value.addresses]
+    except Exception:  # noqa: BLE001 - an unparsable address header: read it as text
+        addresses = [address for _name, address in getaddresses([_header(message, name)])]
+    return [address.lower() for address in addresses if "@" in address][:50]
 
 
 def _clean_subject(subject: str) -> str:

@@ -147,3 +147,15 @@ def test_a_long_references_chain_keeps_its_root_and_latest_ids():
     ids = [f"<r{n}@example.com>" for n in range(30)]
     parsed = parse(payloads.plain(headers=f"References: {' '.join(ids)}\n"))
     assert parsed.references == [ids[0], *ids[-19:]]
+
+
+def test_encoded_names_and_subjects_are_decoded():
+    raw = payloads.plain(
+        sender="=?UTF-8?Q?=C3=93kafor=2C_Ngozi?= <Ngozi@Example.com>",
+        subject="=?UTF-8?B?R3LDvMOfZSDigJMgaGVsbG8=?=",
+        headers="Cc: =?UTF-8?Q?Ade=2C_Bola?= <bola@example.com>, tunde@example.com\nReply-To: <Home@Example.com>\n",
+    )
+    parsed = parse(raw)
+    assert (parsed.from_address, parsed.from_name) == ("ngozi@example.com", "\u00d3kafor, Ngozi")
+    assert parsed.subject == "Gr\u00fc\u00dfe \u2013 hello"
+    assert parsed.cc == ["bola@example.com", "tunde@example.com"] and parsed.reply_to == "home@example.com"
