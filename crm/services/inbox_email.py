@@ -11,7 +11,7 @@ outbound Message-IDs marks that message failed."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from ..choices import ChannelKind, MessageDirection, MessageKind, MessageStatus
@@ -64,7 +64,8 @@ def _conversation_named(channel: Channel, ids: list[str]) -> Conversation | None
 def email_receive(*, channel: Channel, raw: bytes, envelope_from: str | None = None) -> tuple[Message, bool]:
     """Parse and store one inbound email on `channel` in one transaction. Idempotent: a Message-ID already stored
     on this channel returns that message with created=False and changes nothing (an MTA's retry). ValidationError
-    naming `message` when it cannot be read (empty, no sender). A bounce of our outbound marks it failed."""
+    naming `message` when it cannot be read (empty, no sender). A bounce of our outbound marks it failed. Copies of one
+    mail arriving at once are serialised on a transaction-level advisory lock (channel, Message-ID)."""
     try:
         parsed = email_provider.parse(raw, envelope_from=envelope_from)
     except email_provider.Unparsable as exc:
@@ -73,6 +74,12 @@ def email_receive(*, channel: Channel, raw: bytes, envelope_from: str | None = N
         # Mail from one of our own addresses (a loop through a forwarder): stored, never answered.
         parsed.auto_submitted, parsed.auto_reason = True, "sent from one of our channel addresses"
     with transaction.atomic():
+        # The same mail posted twice at once (an MTA retrying a slow answer, two MX relays): the second waits here,
+        # then finds the first's message, instead of resolving (creating) the sender's contact a second time.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"crm_email:{channel.pk}:{parsed.message_id}"]
+            )
         stored = Message.objects.filter(channel=channel, external_id=parsed.message_id).first()
         if stored is not None:
             return stored, False

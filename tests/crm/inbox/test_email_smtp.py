@@ -3,13 +3,17 @@
 
 import smtplib
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
+from crm import services
 from crm.choices import ChannelKind
 from crm.management.commands.inbound_smtp import Command
-from crm.models import Message
+from crm.models import Contact, Message
 from tests.notifications.email_support import free_port
 
 from . import email_payloads as payloads
@@ -69,3 +73,43 @@ def test_the_smtp_receiver_stores_mail_for_channel_addresses_only(smtp_command):
     # Without its Auto-Submitted header and its telling subject, the null envelope sender marks it automatic.
     assert oof.metadata["auto_submitted"] is True and oof.metadata["auto_reason"] == "null return path"
     assert Message.objects.count() == 2
+
+
+def test_the_same_mail_posted_twice_at_once_is_one_message_and_one_contact():
+    """The first copy's transaction stays open until the second is seen waiting on a lock in PostgreSQL: without
+    the advisory lock the second would resolve (create) the sender's contact again before meeting the unique
+    Message-ID."""
+    channel = ChannelFactory(kind=ChannelKind.EMAIL, name="Support", address="support@isp.example")
+    first_stored, second_pid = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                created = services.email_receive(channel=channel, raw=payloads.gmail_reply())[1]
+                first_stored.set()
+                with connection.cursor() as cursor:
+                    for _ in range(200):  # until the second copy waits on a lock (10 s at most)
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", second_pid[:1] or [0]
+                        )
+                        if second_pid and cursor.fetchone()[0]:
+                            break
+                        time.sleep(0.05)
+            return created
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                second_pid.append(cursor.fetchone()[0])
+            assert first_stored.wait(10)
+            return services.email_receive(channel=channel, raw=payloads.gmail_reply())[1]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [pool.submit(first), pool.submit(second)]
+        assert [future.result(timeout=30) for future in results] == [True, False]
+    assert Message.objects.count() == 1 and Contact.objects.filter(email="ada.obi@gmail.example").count() == 1
