@@ -303,6 +303,13 @@ ANYMAIL = env.dict("ANYMAIL", default={})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{OMNI_PRODUCT_NAME} <noreply@{OMNI_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The inbox's email channel, inbound (crm): the SMTP receiver (`manage.py inbound_smtp`, in the Procfile) listens on
+# INBOUND_SMTP_HOST:INBOUND_SMTP_PORT; it and the MTA hook (POST /hooks/email/<channel>/) refuse larger messages.
+INBOUND_SMTP_HOST = env.str("INBOUND_SMTP_HOST", default="127.0.0.1")
+INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+if INBOUND_EMAIL_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("INBOUND_EMAIL_MAX_BYTES must be a positive number of bytes.")
 
 # Maps: Leaflet (served locally) over this tile server; empty MAP_TILE_URL draws no base map (markers only).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -1,3 +1,9 @@
-"""Being built (issue 11)."""
+"""`/hooks/email/<channel-uuid>/`: raw RFC 822 messages from an MTA (crm.hooks.email)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import email
+
+urlpatterns = [
+    path("email/<uuid:channel_id>/", email.email_inbound, name="email-inbound"),
+]
