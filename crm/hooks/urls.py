@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("crm.hooks.urls_email")),
     path("", include("crm.hooks.urls_messaging")),
     path("", include("crm.hooks.urls_webchat")),
+    path("", include("crm.hooks.urls_csat")),
 ]

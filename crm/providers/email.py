@@ -281,6 +281,12 @@ def _attachments(message) -> list[Attachment]:
     return found
 
 
+def _automatic(metadata: dict) -> bool:
+    """A reply nobody wrote: marked `automatic` by a caller, or `automated` (with its purpose) by the automation
+    rules, business-hours auto-replies and satisfaction surveys (crm.services.automation)."""
+    return bool(metadata.get("automatic") or metadata.get("automated"))
+
+
 # ---- automatic mail ------------------------------------------------------------------------------------------------
 
 AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -586,7 +592,7 @@ class Provider(BaseProvider):
     def validate(self, conversation, *, body: str, metadata: dict, attachments) -> None:
         if not reply_address(conversation):
             raise ValidationError({"contact": [_("This contact has no email address.")]})
-        if metadata.get("automatic"):
+        if _automatic(metadata):
             latest = _latest_inbound(conversation, bounces=True)
             if latest is not None and (latest.metadata or {}).get("auto_submitted"):
                 msg = _("The customer's last email was automatic (an auto-reply or a bounce): no automatic answer.")
@@ -625,7 +631,7 @@ class Provider(BaseProvider):
         chain = _chain([item for item in chain if MSGID.fullmatch(item or "") and item != message_id])
         if chain:
             headers["References"] = " ".join(chain)
-        if (message.metadata or {}).get("automatic"):
+        if _automatic(message.metadata or {}):
             headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: the other side's robots must not answer it
         name = conversation.contact.full_name if to == (conversation.contact.email or "").lower() else ""
         email = EmailMessage(
