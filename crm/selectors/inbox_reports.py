@@ -23,7 +23,6 @@ Each table is one set-based query: PostgreSQL's percentile_cont (continuous: p90
 
 from __future__ import annotations
 
-import importlib
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,6 +36,7 @@ from omni.models import User
 
 from ..choices import MessageDirection, MessageKind
 from ..models import Channel, Conversation, InboxTeam, Message
+from .automation import csat_results
 
 __all__ = [
     "ReportPeriod",
@@ -197,29 +197,13 @@ def _csat_row(row: dict, key: str) -> dict:
     }
 
 
-def inbox_report_csat(*, period: ReportPeriod) -> dict | None:
-    """CSAT per agent and per team, from the automation part of issue 11 (crm.selectors.automation):
-    `csat_results(since=, until=)` (local dates, both included), else `csat_by_agent(start, end)` (aware instants;
-    no team table then). {"overall": {count, average, satisfied_pct} or None, "agents": [...], "teams": [...] or
-    None}, each row {key, name, count, average, satisfied_pct}; None when neither is installed, so the report page
-    works without it."""
-    try:
-        automation = importlib.import_module("crm.selectors.automation")
-    except ImportError:
-        return None
-    results = getattr(automation, "csat_results", None)
-    if results is not None:
-        data = results(since=period.first, until=period.last)
-        return {
-            "overall": data.get("overall"),
-            "agents": [_csat_row(row, "agent") for row in data.get("agents", [])],
-            "teams": [_csat_row(row, "team") for row in data.get("teams", [])],
-        }
-    by_agent = getattr(automation, "csat_by_agent", None)
-    if by_agent is None:
-        return None
+def inbox_report_csat(*, period: ReportPeriod) -> dict:
+    """CSAT per agent and per team (crm.selectors.automation.csat_results, local dates, both included):
+    {"overall": {count, average, satisfied_pct}, "agents": [...], "teams": [...]}, each row {key, name, count,
+    average, satisfied_pct}."""
+    data = csat_results(since=period.first, until=period.last)
     return {
-        "overall": None,
-        "agents": [_csat_row(row, "agent") for row in by_agent(period.start, period.end)],
-        "teams": None,
+        "overall": data.get("overall"),
+        "agents": [_csat_row(row, "agent") for row in data.get("agents", [])],
+        "teams": [_csat_row(row, "team") for row in data.get("teams", [])],
     }

@@ -3,7 +3,6 @@ table; who may see the page; a fixed number of queries."""
 
 import csv
 import io
-import sys
 import types
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,7 +10,7 @@ import pytest
 
 from crm import selectors
 from crm.choices import ChannelKind, ConversationStatus, MessageDirection, MessageKind, MessageStatus
-from crm.models import Conversation, Message
+from crm.models import Conversation, CsatResponse, InboxTeam, Message
 from tests.crm.factories import ContactFactory
 from tests.omni.factories import StaffFactory
 
@@ -91,6 +90,18 @@ def data(module_db):
         merged = _answered(email, at=T0, team=support, agent=ada, reply_after=9999, resolved_after=9999)
         Conversation.objects.filter(pk=merged.pk).update(merged_into=waiting)
         _answered(email, at=datetime(2026, 10, 31, 22, 0, tzinfo=UTC), team=support, agent=ada, reply_after=5000)
+        # Satisfaction answers on 15 Nov: Ada 5, 4 and 2 (Support), Bola 5 (no team); one in October not counted.
+        rated = list(Conversation.objects.filter(assignee=ada).order_by("created_at")[:4])
+        for n, (conversation, rating, agent, team) in enumerate(
+            [(rated[0], 5, ada, support), (rated[1], 4, ada, support), (rated[2], 2, ada, support),
+             (rated[3], 5, bola, None)]
+        ):  # fmt: skip
+            answer = CsatResponse.objects.create(
+                conversation=conversation, resolved_at=T0 + timedelta(minutes=n), agent=agent, team=team, rating=rating
+            )
+            CsatResponse.objects.filter(pk=answer.pk).update(created_at=datetime(2026, 11, 15, 12, tzinfo=UTC))
+        early = CsatResponse.objects.create(conversation=rated[0], resolved_at=T0 - timedelta(days=30), rating=1)
+        CsatResponse.objects.filter(pk=early.pk).update(created_at=datetime(2026, 10, 15, 12, tzinfo=UTC))
     return types.SimpleNamespace(email=email, sms=sms, support=support, sales=sales, ada=ada, bola=bola)
 
 
@@ -170,7 +181,7 @@ def test_the_page_shows_the_tables_and_the_stacked_chart(client_as, agent, data,
     assert 'data-key="' + str(data.ada.pk) + '"' in html
     assert "3 min 0 s" in html and "4 min 36 s" in html  # Ada: median 180 s, p90 276 s
     assert "Unassigned" in html and "No team" in html
-    assert "CSAT surveys are not set up" in html  # crm.selectors.automation is not there: the page still works
+    assert "4 answers, 4.0 of 5 on average, 75.0% satisfied" in html  # the October answer is outside the period
     assert "format=csv&amp;table=teams" in html
 
 
@@ -221,50 +232,28 @@ def test_csv_of_the_daily_table(client_as, agent, data, settings):
     ]  # fmt: skip
 
 
-def _automation(monkeypatch, **functions):
-    module = types.ModuleType("crm.selectors.automation")
-    for name, function in functions.items():
-        setattr(module, name, function)
-    monkeypatch.setitem(sys.modules, "crm.selectors.automation", module)
-
-
-def test_csat_per_agent_and_team_comes_from_the_automation_selectors(client_as, agent, data, monkeypatch):
-    calls = []
-
-    def csat_results(*, since, until):
-        calls.append((since, until))
-        return {
-            "overall": {"count": 5, "average": 4.2, "satisfied_pct": 80.0},
-            "agents": [
-                {"agent": data.ada.pk, "name": "=Ada Obi", "email": "ada@example.com", "count": 4, "average": 4.5,
-                 "satisfied_pct": 75.0},
-                {"agent": None, "name": None, "email": None, "count": 1, "average": 3.0, "satisfied_pct": 0.0},
-            ],
-            "teams": [{"team": data.support.pk, "name": "Support", "count": 5, "average": 4.2, "satisfied_pct": 80.0}],
-        }  # fmt: skip
-
-    _automation(monkeypatch, csat_results=csat_results)
+def test_csat_per_agent_and_team_as_csv(client_as, agent, data, settings):
+    settings.TIME_ZONE = "UTC"
     client = client_as(agent)
-    html = client.get(URL, PERIOD).content.decode()
-    assert "CSAT surveys are not set up" not in html
-    assert "5 answers, 4.2 of 5 on average, 80.0% satisfied" in html
-    assert calls == [(date(2026, 11, 1), date(2026, 11, 30))]
     rows = _csv(client.get(URL, {**PERIOD, "format": "csv", "table": "csat_agents"}))
-    assert rows == [
-        ["agent_id", "agent", "responses", "average", "satisfied_pct"],
-        [str(data.ada.pk), "'=Ada Obi", "4", "4.5", "75.0"],  # never a formula in a spreadsheet
-        ["", "", "1", "3.0", "0.0"],
-    ]
-    teams = _csv(client.get(URL, {**PERIOD, "format": "csv", "table": "csat_teams"}))
-    assert teams[1] == [str(data.support.pk), "Support", "5", "4.2", "80.0"]
-
-
-def test_csat_by_agent_alone_is_enough(client_as, agent, data, monkeypatch):
-    _automation(
-        monkeypatch, csat_by_agent=lambda start, end: [{"agent": None, "name": "Ada", "count": 2, "average": 5.0}]
+    assert rows[0] == ["agent_id", "agent", "responses", "average", "satisfied_pct"]
+    assert sorted(rows[1:]) == sorted(
+        [[str(data.ada.pk), "Ada Obi", "3", "3.7", "66.7"], [str(data.bola.pk), "Bola Ade", "1", "5.0", "100.0"]]
     )
-    html = client_as(agent).get(URL, PERIOD).content.decode()
-    assert "Ada" in html and "5.0" in html and "CSAT surveys are not set up" not in html
+    teams = _csv(client.get(URL, {**PERIOD, "format": "csv", "table": "csat_teams"}))
+    assert sorted(teams[1:]) == sorted(
+        [[str(data.support.pk), "Support", "3", "3.7", "66.7"], ["", "", "1", "5.0", "100.0"]]
+    )
+
+
+def test_csv_cells_never_start_a_formula(client_as, agent, data, settings):
+    settings.TIME_ZONE = "UTC"
+    InboxTeam.objects.filter(pk=data.sales.pk).update(name="=Sales")
+    try:
+        rows = _csv(client_as(agent).get(URL, {**PERIOD, "format": "csv", "table": "teams"}))
+    finally:
+        InboxTeam.objects.filter(pk=data.sales.pk).update(name="Sales")
+    assert rows[1][1] == "'=Sales"
 
 
 # ---- who may see it, and what it costs ---------------------------------------------------------------------------
@@ -294,6 +283,6 @@ def test_the_page_runs_a_fixed_number_of_queries(client_as, agent, data, extra, 
     client = client_as(agent)
     client.get(URL, PERIOD)  # the session and permissions warm up alike in both runs
     # session, user, user and group permissions, channels (filter), daily counts + channels, teams, agents
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         response = client.get(URL, {**PERIOD, "channel": str(data.email.pk)})
     assert response.status_code == 200
