@@ -29,7 +29,7 @@
   var IDENTIFIER_HASH = script.dataset.identifierHash || "";
   var STORE = "omni-webchat:" + CHANNEL + (IDENTIFIER ? ":" + IDENTIFIER : "");
   var LABELS = {
-    open: "Open chat", close: "Close chat", send: "Send", message: "Message", start: "Start chat",
+    open: "Open chat", close: "Close chat", compose: "Write to us", send: "Send", message: "Message", start: "Start chat",
     name: "Your name", email: "Email", phone: "Phone", sending: "Sending…", failed: "Not sent — retrying",
     error: "Something went wrong. Please try again.", offlineTitle: "Leave us a message", you: "You",
     support: "Support", required: " (required)"
@@ -178,7 +178,9 @@
   }
 
   function field(name, label, type, required, value) {
-    var input = el(type === "textarea" ? "textarea" : "input", { name: name, autocomplete: name === "name" ? "name" : name });
+    var input = el(type === "textarea" ? "textarea" : "input", {
+      name: name, autocomplete: { name: "name", email: "email", phone: "tel" }[name] || "off"
+    });
     if (type !== "textarea") input.type = type;
     if (required) input.required = true;
     if (value) input.value = value;
@@ -237,7 +239,7 @@
   // ---- the conversation ------------------------------------------------------------------------------------
 
   function composer() {
-    var form = el("form", { "aria-label": LABELS.message });
+    var form = el("form", { "aria-label": LABELS.compose });
     var email = null;
     if (!state.config.open) {
       email = field("email", LABELS.email, "email", true, state.email);
