@@ -66,6 +66,18 @@ def open_now(config: dict, now: datetime | None = None) -> bool:
     return False
 
 
+def portal_channel():
+    """The web chat channel of the customer portal's chat: WEBCHAT_PORTAL_CHANNEL (an id) when set, else the oldest
+    active web chat channel whose settings say "portal": true; None when there is none."""
+    from ..choices import ChannelKind
+    from ..models import Channel
+
+    channels = Channel.objects.filter(kind=ChannelKind.WEBCHAT, active=True)
+    if settings.WEBCHAT_PORTAL_CHANNEL:
+        return channels.filter(pk=settings.WEBCHAT_PORTAL_CHANNEL).first()
+    return channels.filter(config__portal=True).order_by("created_at").first()
+
+
 def offline_email(conversation) -> str:
     """The email address to answer on when the conversation's latest customer message was taken offline (outside
     business hours), else "" (the widget is the way back)."""

@@ -5,7 +5,6 @@ change reaches an open stream at once under WSGI (the test client, like live_ser
 import asyncio
 import types
 
-import orjson
 import pytest
 
 from crm import live, services
@@ -15,6 +14,8 @@ from omni import sse
 from tests.omni.factories import StaffFactory
 
 from .factories import ChannelFactory
+from .live_support import events as _events
+from .live_support import finish, open_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -36,27 +37,6 @@ def conversation():
     return message.conversation
 
 
-def _events(chunks) -> list[tuple[str, dict]]:
-    """The (event, data) pairs of SSE chunks (comments and the retry hint skipped)."""
-    out = []
-    for chunk in chunks:
-        lines = dict(line.split(": ", 1) for line in chunk.decode().strip().split("\n") if ": " in line)
-        if "event" in lines:
-            out.append((lines["event"], orjson.loads(lines["data"])))
-    return out
-
-
-def _open(client, path):
-    # Never response.close() in a test: it sends request_finished, which closes the test's database connection.
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/event-stream"
-    assert response["Cache-Control"] == "no-cache" and response["X-Accel-Buffering"] == "no"
-    chunks = iter(response.streaming_content)
-    assert next(chunks).startswith(b"retry: ")  # subscribed: anything published from now on arrives
-    return response, chunks
-
-
 @pytest.mark.parametrize("path", ["/inbox/live/", "conversation"])
 def test_who_may_open_a_stream(client, client_as, agent, customer, conversation, path):
     path = f"/inbox/{conversation.pk}/live/" if path == "conversation" else path
@@ -64,8 +44,8 @@ def test_who_may_open_a_stream(client, client_as, agent, customer, conversation,
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
     assert client_as(customer).get(path).status_code == 403  # a portal user on the staff host
     assert client_as(StaffFactory(roles=["Technician"])).get(path).status_code == 403  # no crm.view_conversation
-    response = client_as(agent).get(path)
-    assert response.status_code == 200 and response.streaming
+    response, _chunks = open_stream(client_as(agent), path)
+    finish(response)
 
 
 def test_an_unknown_conversation_is_404(client_as, agent):
@@ -75,8 +55,8 @@ def test_an_unknown_conversation_is_404(client_as, agent):
 def test_a_new_message_reaches_the_open_inbox_and_conversation_streams(
     client_as, agent, conversation, django_capture_on_commit_callbacks
 ):
-    inbox, inbox_chunks = _open(client_as(agent), "/inbox/live/")
-    page, page_chunks = _open(client_as(agent), f"/inbox/{conversation.pk}/live/")
+    inbox, inbox_chunks = open_stream(client_as(agent), "/inbox/live/")
+    page, page_chunks = open_stream(client_as(agent), f"/inbox/{conversation.pk}/live/")
     with django_capture_on_commit_callbacks(execute=True):
         message, _created = services.inbound_receive(
             channel=conversation.channel,
@@ -87,17 +67,19 @@ def test_a_new_message_reaches_the_open_inbox_and_conversation_streams(
         [(event, data)] = _events([next(chunks)])
         assert event == "message.created"
         assert data["conversation"] == str(conversation.pk) and data["message"] == str(message.pk)
+    finish(inbox)
+    finish(page)
 
 
 def test_a_stream_sends_heartbeats_and_ends_after_its_lifetime(settings, client_as, agent):
     settings.LIVE_HEARTBEAT_SECONDS, settings.LIVE_STREAM_MAX_SECONDS = 0.1, 0.35
-    _response, chunks = _open(client_as(agent), "/inbox/live/")
+    _response, chunks = open_stream(client_as(agent), "/inbox/live/")
     rest = list(chunks)  # ends by itself: EventSource then reconnects after the retry hint
     assert rest.count(b": ping\n\n") >= 2 and rest[-1] == b": bye\n\n"
 
 
 def test_typing_is_published_to_the_conversation_at_once(client_as, agent, conversation):
-    _page, chunks = _open(client_as(StaffFactory(roles=["Agent"])), f"/inbox/{conversation.pk}/live/")
+    page, chunks = open_stream(client_as(StaffFactory(roles=["Agent"])), f"/inbox/{conversation.pk}/live/")
     client = client_as(agent)
     assert client.post(f"/inbox/{conversation.pk}/typing/", {"state": "replying"}).status_code == 204
     [(event, data)] = _events([next(chunks)])
@@ -108,6 +90,7 @@ def test_typing_is_published_to_the_conversation_at_once(client_as, agent, conve
         "name": agent.get_full_name(),
         "state": "replying",
     }
+    finish(page)
     bad = client.post(f"/inbox/{conversation.pk}/typing/", {"state": "dancing"})
     assert bad.status_code == 400 and "state" in bad.json()["fields"]
     assert client.get(f"/inbox/{conversation.pk}/typing/").status_code == 405
@@ -137,8 +120,19 @@ def test_under_asgi_the_body_is_an_async_stream_on_redis_asyncio(settings):
 
 
 def test_pages_of_our_hosts_may_read_a_stream_on_another_port(client_as, agent):
-    response = client_as(agent).get("/inbox/live/", HTTP_ORIGIN="http://localhost:8000")
+    response, _chunks = open_stream(client_as(agent), "/inbox/live/", HTTP_ORIGIN="http://localhost:8000")
     assert response["Access-Control-Allow-Origin"] == "http://localhost:8000"
     assert response["Access-Control-Allow-Credentials"] == "true"
+    finish(response)
     other = client_as(agent).get("/inbox/live/", HTTP_ORIGIN="https://evil.example")
     assert "Access-Control-Allow-Origin" not in other
+
+
+@pytest.mark.parametrize(
+    ("live_url", "base"),
+    [("", ""), (":8001", "http://portal.localhost:8001"), ("https://live.isp.example/", "https://live.isp.example")],
+)
+def test_pages_learn_where_the_live_process_is(settings, rf, live_url, base):
+    settings.LIVE_URL = live_url
+    request = rf.get("/", HTTP_HOST="portal.localhost:8000")
+    assert sse.live_base(request) == base

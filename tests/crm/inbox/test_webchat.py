@@ -18,11 +18,17 @@ from crm.providers import webchat as provider
 from tests.notifications.email_support import smtp_running
 
 from .factories import ChannelFactory
+from .live_support import events, finish, open_stream
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "s3cret-identity-key"
 ALWAYS_CLOSED = {"time_zone": "Africa/Lagos", "days": {"mon": []}}
+
+
+@pytest.fixture(autouse=True)
+def _same_origin_live(settings):
+    settings.LIVE_URL = ""  # whatever the environment says (make run sets ":8001")
 
 
 @pytest.fixture
@@ -169,20 +175,22 @@ def test_the_visitor_stream_relays_replies_but_not_notes(
     token = _session(web, channel)
     assert web.get(_url(channel, "live"), {"token": token}).status_code == 204  # no conversation yet
     conversation_id = _send(web, channel, token, "Hello").json()["conversation"]
-    response = web.get(_url(channel, "live"), {"token": token})
-    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    response, chunks = open_stream(web, _url(channel, "live"), data={"token": token})
     assert response["Access-Control-Allow-Origin"] == "*"
-    chunks = iter(response.streaming_content)
-    assert next(chunks).startswith(b"retry: ")
     with django_capture_on_commit_callbacks(execute=True):
         services.note_add(conversation_id=conversation_id, author=agent, body="Internal")
         services.conversation_assign(conversation_id=conversation_id, assignee=agent, by=agent)
         reply = services.reply_send(conversation_id=conversation_id, author=agent, body="Hi!")
-    frames = [next(chunks), next(chunks)]
-    events = [chunk.decode().split("\n")[:2] for chunk in frames]
-    assert [line[0] for line in events] == ["event: message.created", "event: message.status"]
-    created = orjson.loads(events[0][1].removeprefix("data: "))
-    assert created == {"conversation": conversation_id, "message": str(reply.pk), "status": "open"}
+    relayed = events([next(chunks), next(chunks)])
+    finish(response)
+    assert [event for event, _data in relayed] == ["message.created", "message.status"]
+    assert relayed[0][1] == {"conversation": conversation_id, "message": str(reply.pk), "status": "open"}
+    assert relayed[1][1] == {
+        "conversation": conversation_id,
+        "message": str(reply.pk),
+        "status": "open",
+        "message_status": "sent",
+    }
 
 
 def test_offline_a_message_needs_an_email_and_the_reply_goes_by_email(
@@ -236,3 +244,38 @@ def test_the_public_endpoints_are_rate_limited_per_client(settings, web, channel
     assert refused["Access-Control-Allow-Origin"] == "*"
     other = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.0.0.9")
     assert other.get(_url(channel, "config")).status_code == 200
+
+
+# ---- the customer portal's chat -----------------------------------------------------------------------------
+
+
+def test_the_portal_chat_identifies_the_signed_in_customer(client_as, client, web, channel, customer, agent):
+    page = client_as(customer, host="portal.localhost").get("/chat/")
+    assert page.status_code == 200 and b"not available" in page.content  # no channel marked for the portal
+    channel.config["portal"] = True
+    channel.save()
+    page = client_as(customer, host="portal.localhost").get("/chat/")
+    assert page.status_code == 200 and page.context["channel"] == channel
+    identifier, digest = page.context["identifier"], page.context["identifier_hash"]
+    assert identifier == customer.email  # no contact linked to this portal user: by email
+    assert f'data-identifier-hash="{digest}"'.encode() in page.content
+    session = _post(web, channel, "session", {"identifier": identifier, "identifier_hash": digest})
+    assert session.status_code == 201
+    assert _send(web, channel, session.json()["token"], "Hello from the portal").status_code == 201
+    conversation = Conversation.objects.get()
+    assert conversation.thread_key == f"user:{customer.email}" and conversation.contact.email == customer.email
+    anonymous = client.get("/chat/", HTTP_HOST="portal.localhost")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert client_as(agent, host="portal.localhost").get("/chat/").status_code == 403  # staff on the portal
+    assert client_as(customer, host="portal.localhost").post("/chat/").status_code == 405
+
+
+def test_the_portal_chat_uses_the_contact_linked_to_the_portal_user(settings, client_as, channel, customer):
+    contact = Contact.objects.create(first_name="Ada", email="ada.other@example.com")
+    customer.customer_membership.contact = contact
+    customer.customer_membership.save()
+    settings.WEBCHAT_PORTAL_CHANNEL = str(channel.pk)
+    page = client_as(customer, host="portal.localhost").get("/chat/")
+    assert page.context["identifier"] == str(contact.pk)
+    expected = hmac.new(SECRET.encode(), str(contact.pk).encode(), hashlib.sha256).hexdigest()
+    assert page.context["identifier_hash"] == expected

@@ -24,6 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LIVE_WITHIN_MS = 2000  # issue 11: "appears ... without reload within 2 seconds"
 
 
+@pytest.fixture(autouse=True)
+def _same_origin_live(settings):
+    settings.LIVE_URL = ""  # live_server serves the streams itself (threads, WSGI)
+
+
 # ---- the visitor's side --------------------------------------------------------------------------------------
 
 
