@@ -197,6 +197,9 @@ def _clean_prechat(channel, data: dict, *, identified: bool) -> dict:
                 errors[name] = [_("Enter a valid phone number.")]
                 continue
             out[name] = number.as_e164
+    if not errors and not identified and not (out.get("email") or out.get("phone")):
+        name = "email" if rules["email"] != "off" else "phone"
+        errors[name] = [_("Leave an email address or a phone number, so that we can reach you.")]
     if errors:
         raise ValidationError(errors)
     return out
@@ -221,6 +224,8 @@ def _identified_contact(channel, identifier: str, details: dict) -> Contact:
     if earlier is not None:
         return earlier.contact
     email = identifier.lower() if "@" in identifier else details.get("email", "")
+    if not (email or details.get("phone")):
+        raise ValidationError({"email": [_("Pass the visitor's email (or phone) with this identifier.")]})
     return services.contact_resolve(email=email, phone=details.get("phone", ""), name=details.get("name", ""))
 
 

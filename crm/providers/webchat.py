@@ -37,10 +37,14 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def prechat(config: dict) -> dict[str, str]:
-    """Each pre-chat field's rule: "required", "optional" or "off"."""
+    """Each pre-chat field's rule: "required", "optional" or "off". An anonymous visitor gives an email or a phone
+    number (crm.hooks.webchat): a contact needs one, and it is how an offline message is answered."""
     configured = config.get("prechat") or {}
     rules = {name: str(configured.get(name, PRECHAT_DEFAULT[name])) for name in PRECHAT_FIELDS}
-    return {name: rule if rule in ("required", "optional", "off") else "off" for name, rule in rules.items()}
+    rules = {name: rule if rule in ("required", "optional", "off") else "off" for name, rule in rules.items()}
+    if rules["email"] == "off" and rules["phone"] == "off":
+        rules["email"] = "required"  # a contact is reached by email or phone: one of them is always asked
+    return rules
 
 
 def _parse_time(value: str) -> time:

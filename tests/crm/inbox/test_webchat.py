@@ -102,6 +102,10 @@ def test_the_pre_chat_form_is_checked_field_by_field(web, channel):
     phone = _post(web, channel, "session", {"phone": "12"})
     assert phone.status_code == 400 and list(phone.json()["fields"]) == ["phone"]
     assert _post(web, channel, "session", {"phone": "0803 000 0001"}).status_code == 201
+    channel.config["prechat"] = {"name": "optional", "email": "optional", "phone": "optional"}
+    channel.save()
+    unreachable = _post(web, channel, "session", {"name": "Vera"})  # a contact needs an email or a phone
+    assert unreachable.status_code == 400 and list(unreachable.json()["fields"]) == ["email"]
     broken = web.post(_url(channel, "session"), b"{not json", content_type="application/json")
     assert broken.status_code == 400 and broken.json()["code"] == "invalid_json"
     assert Contact.objects.count() == 0  # a session alone stores nothing
@@ -197,10 +201,10 @@ def test_offline_a_message_needs_an_email_and_the_reply_goes_by_email(
     settings, web, channel, agent, django_capture_on_commit_callbacks
 ):
     channel.config = {**channel.config, "business_hours": ALWAYS_CLOSED, "reply_address": "help@isp.example"}
-    channel.config["prechat"] = {"name": "optional", "email": "optional"}
+    channel.config["prechat"] = {"name": "optional", "email": "optional", "phone": "optional"}
     channel.save()
     assert web.get(_url(channel, "config")).json()["open"] is False
-    token = _session(web, channel, email="")
+    token = _session(web, channel, email="", phone="+2348030000001")
     refused = _send(web, channel, token, "Call me back")
     assert refused.status_code == 400 and list(refused.json()["fields"]) == ["email"]
     taken = _send(web, channel, token, "Call me back", email="vera@example.com")
