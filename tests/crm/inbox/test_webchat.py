@@ -283,3 +283,16 @@ def test_the_portal_chat_uses_the_contact_linked_to_the_portal_user(settings, cl
     assert page.context["identifier"] == str(contact.pk)
     expected = hmac.new(SECRET.encode(), str(contact.pk).encode(), hashlib.sha256).hexdigest()
     assert page.context["identifier_hash"] == expected
+
+
+def test_a_conversation_staff_start_on_web_chat_is_the_contacts_portal_thread(web, channel, agent):
+    contact = Contact.objects.create(first_name="Ada", email="ada@example.com")
+    conversation, _message = services.conversation_start(
+        channel_id=channel.pk, contact_id=contact.pk, body="Your installation is booked for Monday.", by=agent
+    )
+    assert conversation.thread_key == f"user:{contact.pk}"
+    digest = hmac.new(SECRET.encode(), str(contact.pk).encode(), hashlib.sha256).hexdigest()
+    token = _post(web, channel, "session", {"identifier": str(contact.pk), "identifier_hash": digest}).json()["token"]
+    thread = web.get(_url(channel, "messages"), {"token": token}).json()
+    assert thread["conversation"] == str(conversation.pk)
+    assert [m["body"] for m in thread["messages"]] == ["Your installation is booked for Monday."]

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from crm import services
 from crm.choices import ChannelKind
 from crm.models import Message
-from tests.browser import DEADLINE_MS, on, sign_in
+from tests.browser import DEADLINE_MS, axe_violations, on, sign_in
 from tests.omni.factories import PASSWORD
 
 from .factories import ChannelFactory
@@ -87,6 +87,7 @@ def test_a_visitor_writes_an_agent_sees_it_live_and_the_reply_reaches_the_widget
         staff_watch(agent_page, live_server)
 
         widget_open(page, live_server, channel)
+        assert axe_violations(page) == []  # the pre-chat form in the shadow DOM: labels, contrast, roles
         widget_start(page, "Vera Visitor", "vera@example.com")
         sent_at = time.monotonic()
         widget_send(page, "My fibre light is red")
