@@ -242,6 +242,18 @@ def _config_out(request, channel) -> dict:
         "prechat": [{"name": name, "required": rule == "required"} for name, rule in provider.prechat(config).items()
                     if rule != "off"],
         "live_base": sse.live_base(request),  # "": this origin
+        "labels": _labels(),
+    }  # fmt: skip
+
+
+def _labels() -> dict:
+    """The widget's words in the visitor's language (LocaleMiddleware reads their browser's Accept-Language)."""
+    return {
+        "open": _("Open chat"), "close": _("Close chat"), "compose": _("Write to us"), "send": _("Send"),
+        "message": _("Message"), "start": _("Start chat"), "name": _("Your name"), "email": _("Email"),
+        "phone": _("Phone"), "sending": _("Sending…"), "failed": _("Not sent — retrying"),
+        "error": _("Something went wrong. Please try again."), "offlineTitle": _("Leave us a message"),
+        "you": _("You"), "support": _("Support"), "required": _(" (required)"), "messages": _("Messages"),
     }  # fmt: skip
 
 

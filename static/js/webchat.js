@@ -32,7 +32,7 @@
     open: "Open chat", close: "Close chat", compose: "Write to us", send: "Send", message: "Message", start: "Start chat",
     name: "Your name", email: "Email", phone: "Phone", sending: "Sending…", failed: "Not sent — retrying",
     error: "Something went wrong. Please try again.", offlineTitle: "Leave us a message", you: "You",
-    support: "Support", required: " (required)"
+    support: "Support", required: " (required)", messages: "Messages"
   };
 
   var state = {
@@ -144,7 +144,7 @@
     ui.title = el("h2", { id: "omni-chat-title", text: config.open ? config.name : LABELS.offlineTitle });
     ui.subtitle = el("p", { text: config.open ? config.greeting : config.offline_message });
     ui.close = el("button", { type: "button", className: "close", "aria-label": LABELS.close, text: "×" });
-    ui.log = el("ol", { className: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+    ui.log = el("ol", { className: "log", role: "log", "aria-live": "polite", "aria-label": LABELS.messages });
     ui.body = el("div", { className: "body" }, [ui.log]);
     ui.forms = el("div");
     ui.panel = el("section", {
@@ -301,7 +301,10 @@
   }
 
   function render() {
-    var items = state.messages.concat(Object.keys(state.pending).map(function (k) { return state.pending[k]; }));
+    var stored = {};
+    state.messages.forEach(function (m) { if (m.client_id) stored[m.client_id] = true; });
+    var pending = Object.keys(state.pending).filter(function (k) { return !stored[k]; });  // arrived by refetch first
+    var items = state.messages.concat(pending.map(function (k) { return state.pending[k]; }));
     var nodes = items.map(function (message) {
       var who = message.direction === "inbound" ? LABELS.you : (message.author || LABELS.support);
       var li = el("li", { className: "msg " + message.direction, "data-message": message.id }, [
@@ -383,6 +386,7 @@
   function init() {
     request("GET", "config/").then(function (config) {
       state.config = config;
+      Object.keys(config.labels || {}).forEach(function (key) { LABELS[key] = config.labels[key]; }); // translated
       build(config);
       if (script.dataset.open === "true") toggle(true);
     }).catch(function () { /* no chat today: the page works without it */ });

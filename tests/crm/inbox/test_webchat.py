@@ -75,6 +75,7 @@ def test_config_tells_the_widget_how_to_look_and_whether_anyone_is_in(web, chann
     assert data["colour"] == "#0f766e" and data["greeting"] == "Hi! Ask us anything." and data["open"] is True
     assert data["prechat"] == [{"name": "name", "required": True}, {"name": "email", "required": True}]
     assert data["live_base"] == ""
+    assert data["labels"]["send"] == "Send" and data["labels"]["open"] == "Open chat"  # gettext: the widget's words
     preflight = web.options(_url(channel, "messages"), HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
     assert preflight.status_code == 204 and "POST" in preflight["Access-Control-Allow-Methods"]
     channel.config["colour"] = "red;}body{display:none"  # goes into the widget's CSS: refused
