@@ -297,3 +297,16 @@ def test_a_conversation_staff_start_on_web_chat_is_the_contacts_portal_thread(we
     thread = web.get(_url(channel, "messages"), {"token": token}).json()
     assert thread["conversation"] == str(conversation.pk)
     assert [m["body"] for m in thread["messages"]] == ["Your installation is booked for Monday."]
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_the_visitors_thread_is_read_in_a_fixed_number_of_queries(
+    web, channel, agent, rows, django_assert_max_num_queries
+):
+    token = _session(web, channel)
+    conversation_id = _send(web, channel, token, "First").json()["conversation"]
+    for n in range(rows):
+        services.reply_send(conversation_id=conversation_id, author=agent, body=f"Reply {n}")
+    with django_assert_max_num_queries(3):  # the channel, the conversation, its messages with their authors
+        thread = web.get(_url(channel, "messages"), {"token": token}).json()
+    assert len(thread["messages"]) == rows + 1
