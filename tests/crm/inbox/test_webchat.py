@@ -2,16 +2,18 @@
 identity, the pre-chat form, idempotent sends, what the visitor sees (never notes), the visitor's live stream,
 offline messages answered by email (a real SMTP server), rate limits."""
 
+import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime
 
 import orjson
 import pytest
+from asgiref.sync import async_to_sync
 from django.core import signing
-from django.test import Client
+from django.test import AsyncClient, Client
 
-from crm import services
+from crm import live, services
 from crm.choices import ChannelKind, ConversationStatus, MessageKind, MessageStatus
 from crm.models import Contact, Conversation, Message
 from crm.providers import webchat as provider
@@ -310,3 +312,24 @@ def test_the_visitors_thread_is_read_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(3):  # the channel, the conversation, its messages with their authors
         thread = web.get(_url(channel, "messages"), {"token": token}).json()
     assert len(thread["messages"]) == rows + 1
+
+
+def test_under_asgi_the_visitor_stream_goes_through_the_whole_stack_unbuffered(settings, web, channel):
+    """Django's ASGI handler (AsyncClient), its middleware and the sync view: the body is async and each event
+    arrives as it is published, as the live process (uvicorn) serves it."""
+    settings.LIVE_HEARTBEAT_SECONDS = 2
+    token = _session(web, channel)
+    conversation_id = _send(web, channel, token, "Hello").json()["conversation"]
+
+    async def read():
+        response = await AsyncClient(HTTP_HOST="localhost").get(_url(channel, "live"), {"token": token})
+        assert response.status_code == 200 and response.is_async
+        chunks = aiter(response.streaming_content)
+        assert (await anext(chunks)).startswith(b"retry: ")
+        live.publish_now([f"visitor:{conversation_id}"], "message.created", {"conversation": conversation_id})
+        relayed = await asyncio.wait_for(anext(chunks), 5)
+        await chunks.aclose()
+        return relayed
+
+    # async_to_sync from this thread: the view's sync code runs here, on the test's database connection.
+    assert events([async_to_sync(read)()]) == [("message.created", {"conversation": conversation_id})]
