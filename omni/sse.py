@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import orjson
 import redis
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.db import connections
 from django.http import StreamingHttpResponse
 from django.http.request import split_domain_port, validate_host
@@ -174,7 +175,10 @@ def live_base(request) -> str:
     same host name on that port (`make run`: pages on :8000, the live process on :8001)."""
     base = settings.LIVE_URL.rstrip("/")
     if base.startswith(":"):
-        host, _port = split_domain_port(request.get_host())
+        try:
+            host, _port = split_domain_port(request.get_host())
+        except DisallowedHost:  # a page about a bad host (400) still renders; it opens no stream
+            return ""
         return f"{request.scheme}://{host}{base}"
     return base
 
