@@ -239,7 +239,7 @@
   // ---- the conversation ------------------------------------------------------------------------------------
 
   function composer() {
-    var form = el("form", { "aria-label": LABELS.compose });
+    var form = el("form", { novalidate: "", "aria-label": LABELS.compose });
     var email = null;
     if (!state.config.open) {
       email = field("email", LABELS.email, "email", true, state.email);
@@ -284,6 +284,17 @@
       if (err.status && err.status < 500 && err.status !== 429) {
         delete state.pending[id];
         render();
+        if (err.fields && err.fields.email && state.config.open) {
+          // Business hours ended since the panel opened: ask for the email, keep what was written.
+          state.config.open = false;
+          ui.title.textContent = LABELS.offlineTitle;
+          ui.subtitle.textContent = state.config.offline_message;
+          composer();
+          form = ui.forms.firstChild;
+          focusFirst();
+        }
+        var box = form.querySelector("textarea");
+        if (box && !box.value) box.value = body;  // refused: give the text back to correct and send again
         showErrors(form, err);
         return;
       }
