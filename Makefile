@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
 export PORT
+# The live process (Server-Sent Events, ASGI; Procfile `live:`) listens here; `make run` points pages at it.
+LIVE_PORT ?= 8001
+export LIVE_PORT
 # Development mode for every command here (run's web/worker/beat and seed_demo, lint's manage.py commands, the tests):
 # the settings default to production. `DEBUG=false make run` tries the production settings locally.
 DEBUG ?= true
@@ -16,7 +19,8 @@ setup:  ## install what is missing, build assets, create the database (idempoten
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-run: migrate  ## set up, migrate, load demo data, start web + worker + beat
+run: export LIVE_URL ?= :$(LIVE_PORT)
+run: migrate  ## set up, migrate, load demo data, start web + worker + beat + live
 	$(PY) manage.py seed_demo
 	@$(PY) manage.py portal_urls
 	.venv/bin/honcho start -f Procfile

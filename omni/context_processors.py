@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from .choices import Audience
+from .sse import live_base
 
 PORTAL_NAMES = {
     Audience.CUSTOMER: "Customer portal",
@@ -21,4 +22,7 @@ def portal(request):
         "portal_name": portal_name(audience),
         "portal_layout": f"layouts/{audience}.html",
         "map_tiles": {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION},
+        # Where pages open their live streams (omni.sse.live_base; "" = this origin): static/js/inbox_live.js
+        # reads it from <meta name="omni-live-base" content="{{ live_base }}">.
+        "live_base": live_base(request),
     }

@@ -1,3 +1,9 @@
-"""Being built (issue 11)."""
+"""The customer portal's chat with us (issue 11): portals/customer/chat.py."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import chat
+
+urlpatterns = [
+    path("chat/", chat.chat, name="chat"),
+]
