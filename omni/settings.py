@@ -388,6 +388,13 @@ SPECTACULAR_SETTINGS = {
         "WorkOrderPriorityEnum": "workforce.choices.WorkOrderPriority",
         "WorkOrderStatusEnum": "workforce.choices.WorkOrderStatus",
         "AppointmentStatusEnum": "workforce.choices.AppointmentStatus",
+        "ChannelKindEnum": "crm.choices.ChannelKind",
+        "ConversationStatusEnum": "crm.choices.ConversationStatus",
+        "ConversationPriorityEnum": "crm.choices.ConversationPriority",
+        "MessageKindEnum": "crm.choices.MessageKind",
+        "MessageStatusEnum": "crm.choices.MessageStatus",
+        "MessageDirectionEnum": "crm.choices.MessageDirection",
+        "MessageInKindEnum": ["message", "note"],
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
