@@ -1,3 +1,4 @@
-"""crm's admin: accounts.py (accounts, contacts, resellers), leads.py (leads, stages), quotes.py (quotes, lines)."""
+"""crm's admin: accounts.py (accounts, contacts, resellers), leads.py (leads, stages), quotes.py (quotes, lines),
+inbox.py (channels, conversations, messages, teams, agents, labels, canned replies)."""
 
-from . import accounts, leads, quotes  # noqa: F401
+from . import accounts, inbox, leads, quotes  # noqa: F401
