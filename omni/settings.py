@@ -395,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "crm.choices.MessageStatus",
         "MessageDirectionEnum": "crm.choices.MessageDirection",
         "MessageInKindEnum": ["message", "note"],
+        "PrechatRuleEnum": ["required", "optional", "off"],
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -43,10 +43,11 @@ class BusinessHoursSerializer(serializers.Serializer):
 
 
 class PrechatSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(default=False)
-    fields = serializers.ListField(
-        child=serializers.ChoiceField(choices=["name", "email", "phone"]), required=False, default=list
-    )
+    """Each pre-chat field's rule; an anonymous visitor always gives an email or a phone."""
+
+    name = serializers.ChoiceField(choices=["required", "optional", "off"], required=False)
+    email = serializers.ChoiceField(choices=["required", "optional", "off"], required=False)
+    phone = serializers.ChoiceField(choices=["required", "optional", "off"], required=False)
 
 
 @extend_schema_field(BusinessHoursSerializer)

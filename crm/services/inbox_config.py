@@ -79,6 +79,7 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRECHAT_FIELDS = ("name", "email", "phone")
+PRECHAT_RULES = ("required", "optional", "off")
 _url = URLValidator(schemes=["http", "https"])
 
 
@@ -216,12 +217,15 @@ def channel_config_validate(kind: str, config: dict) -> dict:
         elif name == "business_hours":
             clean[name] = _business_hours_validate(value)
         elif name == "prechat":
-            if not isinstance(value, dict) or set(value) - {"enabled", "fields"}:
-                raise ValidationError({"prechat": [_('An object: {"enabled": true, "fields": ["name", "email"]}.')]})
-            fields = value.get("fields") or []
-            if not isinstance(fields, list) or any(f not in PRECHAT_FIELDS for f in fields):
-                raise ValidationError({"prechat": [_("Fields among name, email, phone.")]})
-            clean[name] = {"enabled": bool(value.get("enabled")), "fields": [f for f in PRECHAT_FIELDS if f in fields]}
+            # Each pre-chat field's rule, as the widget reads it (crm.providers.webchat.prechat).
+            if (
+                not isinstance(value, dict)
+                or set(value) - set(PRECHAT_FIELDS)
+                or any(rule not in PRECHAT_RULES for rule in value.values())
+            ):
+                raise ValidationError({"prechat": [_('An object: {"name": "optional", "email": "required", '
+                                                    '"phone": "off"} (required, optional or off).')]})  # fmt: skip
+            clean[name] = {field: value[field] for field in PRECHAT_FIELDS if field in value}
     return clean
 
 

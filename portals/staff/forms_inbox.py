@@ -20,7 +20,8 @@ CREDENTIAL_LABELS = {
     "app_secret": _("App secret"),
     "verify_token": _("Verify token"),
 }
-PRECHAT_CHOICES = [("name", _("Name")), ("email", _("Email")), ("phone", _("Phone"))]
+PRECHAT_RULES = [("required", _("Required")), ("optional", _("Optional")), ("off", _("Not asked"))]
+PRECHAT = ("prechat_name", "prechat_email", "prechat_phone")
 
 
 class ChannelForm(forms.Form):
@@ -43,17 +44,20 @@ class ChannelForm(forms.Form):
     colour = forms.CharField(label=_("Colour"), required=False, max_length=7, widget=forms.TextInput(attrs={
         "type": "color"}))  # fmt: skip
     greeting = forms.CharField(label=_("Greeting"), required=False, max_length=1000)
-    prechat_enabled = forms.BooleanField(label=_("Ask before the chat starts"), required=False)
-    prechat_fields = forms.MultipleChoiceField(
-        label=_("Pre-chat fields"), choices=PRECHAT_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    prechat_name = forms.ChoiceField(
+        label=_("Pre-chat: name"), choices=PRECHAT_RULES, required=False, initial="optional"
     )
+    prechat_email = forms.ChoiceField(
+        label=_("Pre-chat: email"), choices=PRECHAT_RULES, required=False, initial="required"
+    )
+    prechat_phone = forms.ChoiceField(label=_("Pre-chat: phone"), choices=PRECHAT_RULES, required=False, initial="off")
 
     def __init__(self, *args, kind: str, teams, editing: bool = False, stored=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.kind, self.editing = kind, editing
         self.fields["team"].queryset = teams
         if kind != ChannelKind.WEBCHAT:
-            for name in ("colour", "greeting", "prechat_enabled", "prechat_fields"):
+            for name in ("colour", "greeting", *PRECHAT):
                 del self.fields[name]
         if kind in (ChannelKind.SMS, ChannelKind.WHATSAPP):
             del self.fields["address"]  # the number or phone number id, from the credentials
@@ -87,8 +91,7 @@ class ChannelForm(forms.Form):
             "business_hours": json.dumps(hours) if hours else "",
             "colour": config.get("colour", ""),
             "greeting": config.get("greeting", ""),
-            "prechat_enabled": prechat.get("enabled", False),
-            "prechat_fields": prechat.get("fields", []),
+            **{f"prechat_{field}": prechat[field] for field in ("name", "email", "phone") if field in prechat},
         }
 
     def clean_business_hours(self):
@@ -107,7 +110,7 @@ class ChannelForm(forms.Form):
             config |= {
                 "colour": data.get("colour", ""),
                 "greeting": data.get("greeting", ""),
-                "prechat": {"enabled": data.get("prechat_enabled", False), "fields": data.get("prechat_fields", [])},
+                "prechat": {name.removeprefix("prechat_"): data[name] for name in PRECHAT if data.get(name)},
             }
         credentials = {name: data[name] for name in CHANNEL_INPUT_CREDENTIALS[self.kind] if data.get(name)}
         fields = {"name": data["name"], "active": data["active"], "team": data["team"], "config": config}

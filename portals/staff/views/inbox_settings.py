@@ -80,7 +80,8 @@ def channel_create(request, kind):
 
 
 def _snippet(request, channel) -> str:
-    src = request.build_absolute_uri(static("inbox/widget.js"))
+    # The web chat widget (static/js/webchat.js, the web chat helper's) reads its channel from data-channel.
+    src = request.build_absolute_uri(static("js/webchat.js"))
     return f'<script src="{src}" data-channel="{channel.pk}" async></script>'
 
 

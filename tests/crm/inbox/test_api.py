@@ -107,14 +107,16 @@ def test_email_and_webchat_secrets_are_shown_once_and_rotated(admin_api):
         "kind": "webchat",
         "name": "Website",
         "address": "www.example.com",
-        "config": {"colour": "#0F766E", "greeting": "Hi!", "business_hours": hours, "prechat": {"enabled": True,
-                   "fields": ["email", "name"]}},
+        "config": {"colour": "#0F766E", "greeting": "Hi!", "business_hours": hours, "prechat": {"name": "optional",
+                   "email": "required", "phone": "off"}},
     }  # fmt: skip
     response = admin_api.post(f"{API}channels/", chat)
     assert response.status_code == 201, response.content
     config = response.json()["config"]
     assert config["colour"] == "#0f766e" and config["business_hours"] == hours
-    assert config["prechat"] == {"enabled": True, "fields": ["name", "email"]}
+    assert config["prechat"] == {"name": "optional", "email": "required", "phone": "off"}
+    bad = chat | {"name": "Other", "config": {"prechat": {"email": "maybe"}}}
+    assert_error(admin_api.post(f"{API}channels/", bad), 400, field="config")  # config.prechat.email
     assert response.json()["secret"] == Channel.objects.get(name="Website").credential("identity_secret")
     sms = admin_api.post(f"{API}channels/", SMS).json()
     assert_error(admin_api.post(f"{API}channels/{sms['id']}/rotate-secret/"), 409)

@@ -127,17 +127,17 @@ def test_email_and_webchat_secrets_are_shown_once_and_the_snippet_given(world, c
     response = admin.post(
         reverse("staff:inbox_channel_create", args=["webchat"]),
         {"name": "Website", "address": "www.example.com", "active": "on", "colour": "#0f766e", "greeting": "Hi",
-         "prechat_enabled": "on", "prechat_fields": ["name", "email"],
+         "prechat_name": "off", "prechat_email": "required", "prechat_phone": "optional",
          "business_hours": '{"days": {"mon": [["08:00", "17:00"]]}}'},
     )  # fmt: skip
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
     channel = Channel.objects.get(name="Website")
-    assert channel.config["prechat"] == {"enabled": True, "fields": ["name", "email"]}
+    assert channel.config["prechat"] == {"name": "off", "email": "required", "phone": "optional"}
     first = admin.get(response["Location"]).content.decode()
     secret = channel.credential("identity_secret")
     assert secret in first and "data-secret-once" in first
     assert (
-        f"&lt;script src=&quot;http://localhost/static/inbox/widget.js&quot; data-channel=&quot;{channel.pk}&quot;"
+        f"&lt;script src=&quot;http://localhost/static/js/webchat.js&quot; data-channel=&quot;{channel.pk}&quot;"
         in first
     )
     assert secret not in admin.get(response["Location"]).content.decode()  # once
