@@ -1,7 +1,7 @@
 """Who may do what through the inbox's API: every operation, with each persona's token, answers exactly. Agents and
 Sales work conversations (read, start, change, merge, read and write the thread) and read channels, teams and
 labels; they add and change canned replies; Admin writes everything (channels, teams, labels, deleting canned
-replies). Dispatchers, Technicians, Inventory managers, a staff user without a role and one whose staff access is
+replies). Dispatchers, Technicians, a staff user without a role and one whose staff access is
 off get 403; so do customer, reseller and vendor users (the inbox is staff's only). Every write is rolled back
 before the next persona; a refused one changes nothing.
 
@@ -24,8 +24,7 @@ STAFF = {
     "agent": ["Agent"],
     "sales": ["Sales"],
     "dispatcher": ["Dispatcher"],
-    "technician": ["Technician"],
-    "inventory": ["Inventory manager"],
+    "technician": ["Technician"],  # like Inventory managers (not repeated): no inbox permission
     "norole": [],
 }
 PERSONAS = [*STAFF, "unstaffed", "customer", "reseller", "vendor"]
