@@ -315,13 +315,16 @@ def _schema_operations() -> set[tuple[str, str]]:
 
 
 def _tabled() -> set[tuple[str, str]]:
-    """This table's operations and those the workforce tables answer for (tests/workforce: test_api_access_table,
-    test_api_dispatch); no operation is in two tables."""
+    """This table's operations and those the workforce tables (tests/workforce: test_api_access_table,
+    test_api_dispatch) and the inbox's (tests/crm/inbox/test_api_access_table) answer for; no operation is in two
+    tables."""
+    from tests.crm.inbox.test_api_access_table import OPERATIONS as INBOX
     from tests.workforce.test_api_access_table import OPERATIONS as WORKFORCE
     from tests.workforce.test_api_dispatch import OPERATIONS as DISPATCH
 
-    assert not (set(TABLE) & WORKFORCE) and not (set(TABLE) & DISPATCH) and not (WORKFORCE & DISPATCH)
-    return set(TABLE) | WORKFORCE | DISPATCH
+    tables = [set(TABLE), WORKFORCE, DISPATCH, INBOX]
+    assert sum(len(table) for table in tables) == len(set().union(*tables))
+    return set().union(*tables)
 
 
 def test_every_api_operation_is_in_the_table():

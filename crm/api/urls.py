@@ -1,5 +1,6 @@
 from omni.api.routers import Router
 
+from .inbox import CannedReplyViewSet, ChannelViewSet, ConversationViewSet, InboxTeamViewSet, LabelViewSet
 from .leads import LeadStageViewSet, LeadViewSet
 from .quotes import QuoteViewSet
 from .views import AccountViewSet, ContactViewSet, ResellerViewSet
@@ -11,5 +12,10 @@ router.register("resellers", ResellerViewSet, basename="reseller")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("lead-stages", LeadStageViewSet, basename="leadstage")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("channels", ChannelViewSet, basename="channel")
+router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("canned-replies", CannedReplyViewSet, basename="cannedreply")
+router.register("labels", LabelViewSet, basename="label")
+router.register("inbox-teams", InboxTeamViewSet, basename="inboxteam")
 
 urlpatterns = router.urls
