@@ -6,8 +6,8 @@ and acceptance. Callers use `services.<entity>_<verb>`."""
 from .accounts import *  # noqa: F403
 from .automation import *  # noqa: F403
 from .inbox import *  # noqa: F403
-from .inbox_email import *  # noqa: F403
 from .inbox_config import *  # noqa: F403
+from .inbox_email import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403
 from .resellers import *  # noqa: F403
