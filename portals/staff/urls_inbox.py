@@ -7,6 +7,7 @@ from .views import inbox
 
 urlpatterns = [
     path("inbox/", inbox.inbox_list, name="inbox_list"),
+    path("inbox/mentions/", inbox.inbox_mentions, name="inbox_mentions"),
     path("inbox/attachments/<uuid:pk>/", inbox.inbox_attachment, name="inbox_attachment"),
     path("inbox/<uuid:pk>/", inbox.inbox_conversation, name="inbox_conversation"),
     path("inbox/<uuid:pk>/thread/", inbox.inbox_thread, name="inbox_thread"),

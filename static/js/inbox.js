@@ -221,11 +221,11 @@
     });
   }
 
-  // ---- canned replies: `/shortcode` in the reply box ----------------------------------------------------------
+  // ---- suggestions in the reply box: canned replies by `/shortcode`, colleagues by `@name` (in a note) ----------
 
   var canned = (function () {
     var box = null;
-    var results = [];
+    var results = []; // {label, detail, insert}
     var active = -1;
     var pending = null;
 
@@ -233,11 +233,18 @@
       return document.getElementById("canned-suggestions");
     }
 
-    // The `/word` being typed just before the cursor, or null.
+    function noteMode(textarea) {
+      var form = textarea.closest("form");
+      var checked = form && form.querySelector("input[name=mode]:checked");
+      return Boolean(checked && checked.value === "note");
+    }
+
+    // The `/word` (or, in a note, `@word`) being typed just before the cursor, or null.
     function token(textarea) {
       var before = textarea.value.slice(0, textarea.selectionStart);
-      var match = /(^|\s)\/([\w-]*)$/.exec(before);
-      return match ? { word: match[2], start: before.length - match[2].length - 1 } : null;
+      var match = /(^|\s)([/@])([\w.+-]*)$/.exec(before);
+      if (!match || (match[2] === "@" && !noteMode(textarea))) return null;
+      return { char: match[2], word: match[3], start: before.length - match[3].length - 1 };
     }
 
     function hide() {
@@ -261,14 +268,14 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", index === active ? "true" : "false");
         li.className = "cursor-pointer px-3 py-2" + (index === active ? " bg-slate-100 dark:bg-slate-800" : "");
-        var code = document.createElement("span");
-        code.className = "font-medium";
-        code.textContent = "/" + row.shortcode;
-        var text = document.createElement("span");
-        text.className = "ml-2 text-slate-600 dark:text-slate-400";
-        text.textContent = (row.title ? row.title + " — " : "") + row.body.slice(0, 80);
-        li.appendChild(code);
-        li.appendChild(text);
+        var label = document.createElement("span");
+        label.className = "font-medium";
+        label.textContent = row.label;
+        var detail = document.createElement("span");
+        detail.className = "ml-2 text-slate-600 dark:text-slate-400";
+        detail.textContent = row.detail;
+        li.appendChild(label);
+        li.appendChild(detail);
         li.addEventListener("mousedown", function (event) {
           event.preventDefault(); // keep the focus in the textarea
           choose(index);
@@ -284,12 +291,23 @@
       var found = box && token(box);
       if (!row || !found) return hide();
       var end = box.selectionStart;
-      box.value = box.value.slice(0, found.start) + row.body + box.value.slice(end);
-      var caret = found.start + row.body.length;
+      box.value = box.value.slice(0, found.start) + row.insert + box.value.slice(end);
+      var caret = found.start + row.insert.length;
       box.setSelectionRange(caret, caret);
-      box.dispatchEvent(new Event("input", { bubbles: true }));
       hide();
+      box.dispatchEvent(new Event("input", { bubbles: true }));
       box.focus();
+    }
+
+    function rowsOf(char, data) {
+      return (data.results || []).map(function (row) {
+        if (char === "@") return { label: "@" + row.handle, detail: row.name, insert: "@" + row.handle + " " };
+        return {
+          label: "/" + row.shortcode,
+          detail: (row.title ? row.title + " — " : "") + row.body.slice(0, 80),
+          insert: row.body,
+        };
+      });
     }
 
     function update(textarea) {
@@ -298,13 +316,13 @@
       if (!found) return hide();
       if (pending) pending.abort();
       pending = new AbortController();
-      var url = textarea.dataset.cannedUrl + "?q=" + encodeURIComponent(found.word);
-      fetch(url, { credentials: "same-origin", signal: pending.signal })
+      var base = found.char === "@" ? textarea.dataset.mentionUrl : textarea.dataset.cannedUrl;
+      fetch(base + "?q=" + encodeURIComponent(found.word), { credentials: "same-origin", signal: pending.signal })
         .then(function (response) {
           return response.ok ? response.json() : { results: [] };
         })
         .then(function (data) {
-          results = data.results || [];
+          results = rowsOf(found.char, data);
           active = results.length ? 0 : -1;
           render();
         })

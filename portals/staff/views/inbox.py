@@ -416,6 +416,32 @@ def inbox_canned(request, pk):
     return JsonResponse({"results": rows})
 
 
+@staff_view(VIEW)
+def inbox_mentions(request):
+    """The colleagues whose name or email starts with `?q=` (JSON): the note box's `@name` suggestions. `handle`
+    is what note_add resolves: the email's local part, or the whole email when another colleague shares it."""
+    text = request.GET.get("q", "").strip().lstrip("@")[:50]
+    agents = inbox_agents()
+    if text:
+        agents = agents.filter(Q(email__istartswith=text) | Q(full_name__istartswith=text))
+    found = list(agents[:CANNED_LIMIT])
+    locals_ = [agent.email.split("@")[0].lower() for agent in found]
+    same_local = User.objects.filter(_email_locals_q(locals_), audience=Audience.STAFF, is_active=True)
+    taken = set(same_local.values_list("email", flat=True))
+    rows = []
+    for agent, local in zip(found, locals_, strict=True):
+        shared = sum(1 for email in taken if email.split("@")[0].lower() == local) > 1
+        rows.append({"handle": agent.email if shared else local, "name": agent.get_full_name() or agent.email})
+    return JsonResponse({"results": rows})
+
+
+def _email_locals_q(locals_: list[str]) -> Q:
+    condition = Q(pk__in=[])
+    for local in set(locals_):
+        condition |= Q(email__istartswith=f"{local}@")
+    return condition
+
+
 # ---- actions -------------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The inbox in Debian's chromium: an agent finds a conversation, answers it with a canned reply picked by typing
-`/shortcode` (the reply joins the thread without a reload, once), labels and resolves it. axe-core checks both
-pages. (Two agents watching each other live is the merge's test: the streams live in urls_inbox_live.py.)"""
+`/shortcode` (the reply joins the thread without a reload, once), notes a colleague picked by `@name`, labels
+and resolves it. axe-core checks both pages. (Two agents watching each other live is the merge's test: the
+streams live in urls_inbox_live.py.)"""
 
 import pytest
 from playwright.sync_api import expect
@@ -17,7 +18,7 @@ from .factories import CannedReplyFactory, ChannelFactory, LabelFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_agent_answers_with_a_canned_reply_labels_and_resolves(live_server, page, agent):
+def test_agent_answers_with_a_canned_reply_labels_and_resolves(live_server, page, agent, sales):
     channel = ChannelFactory(kind=ChannelKind.WEBCHAT, name="Website chat")
     sender = services.contact_resolve(email="ada@example.com", name="Ada Obi")
     message, _ = services.inbound_receive(
@@ -59,6 +60,19 @@ def test_agent_answers_with_a_canned_reply_labels_and_resolves(live_server, page
     assert page.evaluate("window.notReloaded") is True
     reply = conversation.messages.get(kind=MessageKind.MESSAGE, direction="outbound")
     assert reply.body == "Thanks Ada, we are on it." and reply.author == agent
+
+    # A private note mentioning a colleague picked from the `@` suggestions.
+    page.get_by_label("Private note").check()
+    box.click()
+    box.press_sequentially("@sal")
+    expect(option).to_have_count(1)
+    box.press("Enter")
+    box.press_sequentially("please call her")
+    expect(box).to_have_value("@sales please call her")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#thread-messages [data-kind='note']")).to_contain_text("Mentioned:")
+    note = conversation.messages.get(kind=MessageKind.NOTE)
+    assert list(note.mentions.all()) == [sales]
 
     page.get_by_label("Add label").select_option(label="outage")
     expect(page.get_by_role("button", name="Remove label outage")).to_be_visible()

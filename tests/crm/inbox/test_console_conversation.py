@@ -62,6 +62,7 @@ def _urls(conversation, message):
             f"/inbox/{pk}/header/",
             f"/inbox/{pk}/sidebar/",
             f"/inbox/{pk}/canned/?q=x",
+            "/inbox/mentions/?q=a",
         ],
         "post": [
             (f"/inbox/{pk}/reply/", {"body": "Hi", "mode": "note"}),
@@ -360,3 +361,13 @@ def test_a_merged_conversation_leads_to_its_survivor(client_as, agent, webchat):
     response = client.get(f"/inbox/{first.pk}/")
     assert response.status_code == 302 and response["Location"] == f"/inbox/{second.pk}/"
     assert client.post(f"/inbox/{first.pk}/reply/", {"body": "Hi"}).status_code == 404
+
+
+def test_mention_suggestions_give_the_handle_notes_resolve(client_as, agent, sales):
+    StaffFactory(email="sales@other.example.com", full_name="Sam Sales", roles=["Agent"])
+    StaffFactory(email="salvador@example.com", roles=["Technician"])  # no inbox: never suggested
+    client = client_as(agent)
+    rows = client.get("/inbox/mentions/", {"q": "@sal"}).json()["results"]
+    assert sorted(row["handle"] for row in rows) == ["sales@example.com", "sales@other.example.com"]
+    rows = client.get("/inbox/mentions/", {"q": "agent"}).json()["results"]
+    assert rows == [{"handle": "agent", "name": agent.get_full_name()}]
