@@ -106,21 +106,44 @@
           return response.ok ? response.text() : null;
         })
         .then(function (html) {
-          if (!html) return;
-          var holder = document.createElement("div");
-          holder.innerHTML = html.trim();
-          var entry = holder.firstElementChild;
-          if (!entry) return;
-          var existing = document.getElementById("message-" + id);
-          if (existing) {
-            existing.replaceWith(entry);
-          } else {
-            document.getElementById("thread-messages").appendChild(entry);
-            scrollToEnd();
-          }
-          dedupe();
+          if (html) append(html);
         });
     }
+
+    function append(html) {
+      var holder = document.createElement("div");
+      holder.innerHTML = html;
+      var added = false;
+      Array.prototype.slice.call(holder.querySelectorAll("[data-message-id]")).forEach(function (entry) {
+        if (entry.parentElement !== holder) return; // only the top-level entries
+        var existing = document.getElementById(entry.id);
+        if (existing) {
+          existing.replaceWith(entry);
+        } else {
+          document.getElementById("thread-messages").appendChild(entry);
+          added = true;
+        }
+      });
+      dedupe();
+      if (added) scrollToEnd();
+    }
+
+    // What was written after the last entry shown (activity lines have no event of their own).
+    var newer = debounce(function () {
+      var entries = document.querySelectorAll("#thread-messages [data-message-id]");
+      if (!entries.length) return refetch(root.dataset.threadUrl, "#conversation-thread");
+      var last = entries[entries.length - 1].dataset.messageId;
+      fetch(root.dataset.threadUrl + "?after=" + encodeURIComponent(last), {
+        credentials: "same-origin",
+        headers: { "HX-Request": "true" },
+      })
+        .then(function (response) {
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          if (html) append(html);
+        });
+    }, 300);
 
     function refetch(url, target) {
       if (window.htmx && document.querySelector(target)) {
@@ -161,7 +184,10 @@
         showMessage(data.message);
         if (name === "message.created" && data.user) typing({ user: data.user, state: "idle" });
       }
-      if (HEADER_EVENTS.indexOf(name) >= 0) refetch(root.dataset.headerUrl, "#conversation-header");
+      if (HEADER_EVENTS.indexOf(name) >= 0) {
+        refetch(root.dataset.headerUrl, "#conversation-header");
+        newer();
+      }
       if (name === "conversation.merged" && data.into) {
         document.getElementById("conversation-live-notice").textContent = root.dataset.msgMerged;
       }

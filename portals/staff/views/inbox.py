@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
@@ -330,11 +330,21 @@ def inbox_conversation(request, pk):
 
 @staff_view(VIEW)
 def inbox_thread(request, pk):
-    """The whole thread (#conversation-thread): the live page refetches it after a reconnect."""
+    """The whole thread (#conversation-thread): the live page refetches it after a reconnect. With `?after=<message
+    id>`, only the entries written after that one (bare, for the page to append): activity lines, which have no
+    event of their own, follow a status, assignment or label event this way. An unknown `after` is 400."""
     conversation = _conversation(pk)
-    return render(
-        request, "staff/inbox/_thread.html", {"conversation": conversation, "thread": list(_thread(conversation))}
-    )
+    thread = _thread(conversation)
+    if "after" not in request.GET:
+        return render(request, "staff/inbox/_thread.html", {"conversation": conversation, "thread": list(thread)})
+    try:
+        anchor = thread.filter(pk=request.GET["after"]).values_list("created_at", flat=True).first()
+    except ValidationError:
+        anchor = None
+    if anchor is None:
+        return HttpResponseBadRequest(_("after: no such message in this conversation."))
+    context = {"conversation": conversation, "thread": list(thread.filter(created_at__gt=anchor))}
+    return render(request, "staff/inbox/_messages.html", context)
 
 
 @staff_view(VIEW)

@@ -350,6 +350,13 @@ def test_the_live_fragments(client_as, agent, conversation):
     assert html.lstrip().startswith('<section id="conversation-thread"') and "My internet is down" in html
     html = client.get(f"/inbox/{conversation.pk}/header/").content.decode()
     assert html.lstrip().startswith('<section id="conversation-header"') and conversation.number in html
+    # What was written after a given entry, bare: the status change's activity line, not the first message.
+    services.conversation_status_set(conversation_id=conversation.pk, status=ConversationStatus.PENDING, by=agent)
+    html = client.get(f"/inbox/{conversation.pk}/thread/", {"after": message.pk}).content.decode()
+    assert "Status: Pending" in html and "My internet is down" not in html and "conversation-thread" not in html
+    assert html.count("data-message-id=") == 1
+    assert client.get(f"/inbox/{conversation.pk}/thread/", {"after": ZERO}).status_code == 400
+    assert client.get(f"/inbox/{conversation.pk}/thread/", {"after": "nope"}).status_code == 400
 
 
 def test_a_merged_conversation_leads_to_its_survivor(client_as, agent, webchat):
