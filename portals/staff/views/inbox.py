@@ -464,7 +464,13 @@ def _error_text(exc) -> str:
 
 
 def _form_error_text(form) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+    """The form's errors, each prefixed with its field's label (the field it names)."""
+    texts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        prefix = f"{field.label}: " if field is not None and field.label else ""
+        texts += [f"{prefix}{error}" for error in errors]
+    return " ".join(texts)
 
 
 def _refusal_status(exc) -> int:

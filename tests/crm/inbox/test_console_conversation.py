@@ -47,7 +47,12 @@ def webchat():
 @pytest.fixture
 def conversation(webchat):
     conversation, _message = _receive(
-        webchat, "visitor-1", body="My internet is down", email="ada@example.com", name="Ada Obi"
+        webchat,
+        "visitor-1",
+        body="My internet is down",
+        attachments=[InboundAttachment("speedtest.txt", b"2 Mbit/s", "text/plain")],
+        email="ada@example.com",
+        name="Ada Obi",
     )
     return conversation
 
@@ -63,6 +68,7 @@ def _urls(conversation, message):
             f"/inbox/{pk}/sidebar/",
             f"/inbox/{pk}/canned/?q=x",
             "/inbox/mentions/?q=a",
+            f"/inbox/attachments/{message.attachments.get().pk}/",
         ],
         "post": [
             (f"/inbox/{pk}/reply/", {"body": "Hi", "mode": "note"}),
@@ -71,6 +77,7 @@ def _urls(conversation, message):
             (f"/inbox/{pk}/labels/", {"add": str(LabelFactory().pk)}),
             (f"/inbox/{pk}/priority/", {"priority": "high"}),
         ],
+        "ticket": (f"/inbox/{pk}/ticket/", {}),
     }
 
 
@@ -107,13 +114,14 @@ def test_portal_users_get_403_and_anonymous_signs_in(client, client_as, conversa
         signed_in = client_as(user)
         for url in urls["get"]:
             assert signed_in.get(url).status_code == 403, url
-        for url, data in urls["post"]:
+        for url, data in [*urls["post"], urls["ticket"]]:
             assert signed_in.post(url, data).status_code == 403, url
     for url in urls["get"]:
         response = client.get(url, HTTP_HOST="localhost")
         assert response.status_code == 302 and "/login/" in response["Location"], url
-    response = client.post(urls["post"][0][0], urls["post"][0][1], HTTP_HOST="localhost")
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    for url, data in [*urls["post"], urls["ticket"]]:
+        response = client.post(url, data, HTTP_HOST="localhost")
+        assert response.status_code == 302 and "/login/" in response["Location"], url
     assert conversation.messages.count() == 1
 
 
@@ -270,7 +278,7 @@ def test_assign_to_an_agent_a_team_and_to_me(client_as, agent, sales, conversati
     assert conversation.assignee is None and conversation.team is None
     technician = StaffFactory(roles=["Technician"])
     bad = client.post(f"/inbox/{conversation.pk}/assign/", {"assignee": technician.pk}, **HTMX)
-    assert bad.status_code == 422 and "valid choice" in bad.content.decode()  # not an inbox agent
+    assert bad.status_code == 422 and "Agent: Select a valid choice" in bad.content.decode()  # not an inbox agent
     assert "Assigned to" in conversation.messages.filter(kind=MessageKind.ACTIVITY).first().body
 
 
