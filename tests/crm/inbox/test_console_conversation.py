@@ -386,3 +386,24 @@ def test_mention_suggestions_give_the_handle_notes_resolve(client_as, agent, sal
     assert sorted(row["handle"] for row in rows) == ["sales@example.com", "sales@other.example.com"]
     rows = client.get("/inbox/mentions/", {"q": "agent"}).json()["results"]
     assert rows == [{"handle": "agent", "name": agent.get_full_name()}]
+
+
+@pytest.mark.parametrize("replies", [2, 30])
+def test_the_page_runs_a_fixed_number_of_queries(
+    client_as, agent, sales, webchat, replies, django_assert_max_num_queries
+):
+    account = AccountFactory()
+    conversation, _message = _receive(webchat, "visitor-20", email="f@example.com")
+    link(conversation.contact, account)
+    Conversation.objects.filter(pk=conversation.pk).update(account=account)
+    services.conversation_labels_set(conversation_id=conversation.pk, labels=[LabelFactory(), LabelFactory()])
+    for n in range(replies):
+        services.note_add(conversation_id=conversation.pk, author=agent, body=f"@sales note {n}")
+    client = client_as(agent)
+    # session, user, permissions, the conversation (+ labels), the thread (+ attachments, mentions), the labels,
+    # agents and teams to choose from, open and linked tickets (with the ticket permission checks), work orders,
+    # other conversations
+    with django_assert_max_num_queries(16):  # measured: 16 for 2 notes as for 30
+        response = client.get(f"/inbox/{conversation.pk}/")
+    assert response.status_code == 200
+    assert response.content.decode().count('data-kind="note"') == replies
