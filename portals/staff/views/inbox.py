@@ -11,6 +11,7 @@ the fragments below (the list's table, one message, the header)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.vary import vary_on_headers
@@ -387,23 +387,47 @@ def inbox_attachment(request, pk):
     return response
 
 
-def canned_fill(body: str, conversation: Conversation, user) -> str:
-    """A canned reply's `{{ contact.first_name }}`-style placeholders filled from the conversation (contact,
-    account, conversation, agent); a template that does not parse is used as written."""
-    try:
-        template = Template(body)
-    except TemplateSyntaxError:
-        return body
-    context = Context(
-        {
-            "contact": conversation.contact,
-            "account": conversation.account,
-            "conversation": conversation,
-            "agent": user,
+# `{{ contact.first_name }}` or `{{ account.name|default:"your area" }}`: the only syntax canned replies take.
+PLACEHOLDER = re.compile(r"""\{\{\s*(\w+)\.(\w+)\s*(?:\|\s*default\s*:\s*(["'])(.*?)\3\s*)?\}\}""")
+
+
+def _placeholders(conversation: Conversation, user) -> dict[str, dict[str, str]]:
+    """What a canned reply may say, as plain strings (never a model: no template reaches passwords or other
+    rows)."""
+    contact, account = conversation.contact, conversation.account
+    return {
+        "contact": {
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "full_name": contact.full_name,
+            "name": contact.full_name,
+            "email": contact.email,
+            "phone": str(contact.phone or ""),
         },
-        autoescape=False,
-    )
-    return template.render(context)
+        "account": {"name": account.name, "number": str(account.number)} if account else {},
+        "conversation": {"number": conversation.number, "subject": conversation.subject},
+        "agent": {
+            "first_name": (user.get_full_name() or "").split(" ")[0],
+            "full_name": user.get_full_name(),
+            "name": user.get_full_name() or user.email,
+            "email": user.email,
+        },
+    }
+
+
+def canned_fill(body: str, conversation: Conversation, user) -> str:
+    """A canned reply's placeholders filled from the conversation: `{{ contact.first_name }}`, `{{ account.name }}`,
+    `{{ conversation.number }}`, `{{ agent.name }}`..., each with an optional `|default:"..."` for an empty value.
+    A placeholder it does not know stays as written (the agent sees it before sending)."""
+    values = _placeholders(conversation, user)
+
+    def fill(match):
+        group, name, _quote, default = match.groups()
+        if group not in values or (values[group] and name not in values[group]):
+            return match.group(0)
+        return values[group].get(name) or default or ""
+
+    return PLACEHOLDER.sub(fill, body)
 
 
 @staff_view(VIEW)

@@ -239,13 +239,15 @@ def test_whatsapp_says_when_only_a_template_may_be_sent(client_as, agent):
 def test_canned_replies_by_shortcode_are_filled_for_the_conversation(client_as, agent, conversation):
     CannedReplyFactory(shortcode="thanks", title="Thank you", body="Thanks {{ contact.first_name }}! {{ agent.email }}")
     CannedReplyFactory(shortcode="outage", body="There is an outage in {{ account.name|default:'your area' }}.")
-    CannedReplyFactory(shortcode="broken", body="{% if %}")
+    CannedReplyFactory(shortcode="broken", body="{% if %} {{ agent.password }} {{ contact.account_links }}")
     client = client_as(agent)
     rows = client.get(f"/inbox/{conversation.pk}/canned/", {"q": "/tha"}).json()["results"]
     assert rows == [{"shortcode": "thanks", "title": "Thank you", "body": "Thanks Ada! agent@example.com"}]
     rows = client.get(f"/inbox/{conversation.pk}/canned/", {"q": ""}).json()["results"]
     assert [row["shortcode"] for row in rows] == ["broken", "outage", "thanks"]
-    assert rows[0]["body"] == "{% if %}" and rows[1]["body"] == "There is an outage in your area."
+    # Only plain placeholders are filled: no template tags, nothing but the listed values.
+    assert rows[0]["body"] == "{% if %} {{ agent.password }} {{ contact.account_links }}"
+    assert rows[1]["body"] == "There is an outage in your area."
 
 
 def test_labels_are_added_and_removed(client_as, agent, conversation):
