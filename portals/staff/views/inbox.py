@@ -482,8 +482,12 @@ def _email_locals_q(locals_: list[str]) -> Q:
 def _error_text(exc) -> str:
     if isinstance(exc, DomainError):
         return exc.message
-    if hasattr(exc, "error_dict"):
-        return " ".join(f"{message}" for messages_ in exc.message_dict.values() for message in messages_)
+    if hasattr(exc, "error_dict"):  # each message names its field, as helpers.add_service_errors does
+        return " ".join(
+            f"{name}: {message}" if name != "__all__" else message
+            for name, texts in exc.message_dict.items()
+            for message in texts
+        )
     return " ".join(exc.messages)
 
 
