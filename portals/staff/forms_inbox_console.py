@@ -40,9 +40,15 @@ class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[*ConversationStatus.choices, (STATUS_ALL, _("Any status"))], required=False
     )
-    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all(), required=False)
-    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.all(), required=False)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=InboxTeam.objects.all(), required=False)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.all(), required=False, empty_label=_("Any channel")
+    )
+    label = forms.ModelChoiceField(
+        label=_("Label"), queryset=Label.objects.all(), required=False, empty_label=_("Any label")
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=InboxTeam.objects.all(), required=False, empty_label=_("Any team")
+    )
     q = forms.CharField(label=_("Search"), max_length=200, required=False)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORTS, required=False)
 
