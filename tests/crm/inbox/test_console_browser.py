@@ -88,8 +88,9 @@ def test_agent_answers_with_a_canned_reply_labels_and_resolves(live_server, page
 
 
 def test_the_page_follows_the_stream_and_posts_typing(live_server, page, agent, sales):
-    """The stream is stood in for (page.route) with the events the live views send: the other agent's reply is
-    fetched and added, the header follows a status change, their typing shows; our own typing is posted."""
+    """The streams are stood in for (page.route) with the events the live views send: the list takes in a new
+    conversation; on the conversation page the other agent's reply is fetched and added, the header follows a
+    status change, their typing shows; our own typing is posted."""
     channel = ChannelFactory(kind=ChannelKind.WEBCHAT)
     sender = services.contact_resolve(email="bola@example.com", name="Bola Ade")
     message, _ = services.inbound_receive(
@@ -104,8 +105,27 @@ def test_the_page_follows_the_stream_and_posts_typing(live_server, page, agent, 
         route.fulfill(status=204)
 
     page.route(f"**/inbox/{conversation.pk}/typing/", typed)
+    lists = []
+    page.route("**/inbox/live/", lambda route: lists.append(route))
     sign_in(page, live_server, "localhost", agent.email, PASSWORD)
     page.wait_for_url(on(live_server, "localhost", "/"))
+
+    # The list: a new conversation's event refetches the table (same view and filters).
+    page.goto(on(live_server, "localhost", "/inbox/"))
+    until(page, lambda: lists, "the list opens its stream")
+    expect(page.locator("[data-conversation-row]")).to_have_count(1)
+    newcomer = services.contact_resolve(email="chidi@example.com", name="Chidi Eze")
+    services.inbound_receive(
+        channel=channel, sender=newcomer, inbound=Inbound(thread_key="visitor-3", external_id="w-3", body="Hi!")
+    )
+    lists[0].fulfill(
+        status=200,
+        headers={"Content-Type": "text/event-stream"},
+        body='event: conversation.created\ndata: {"conversation": "x"}\n\n',
+    )
+    expect(page.locator("[data-conversation-row]")).to_have_count(2)
+    expect(page.locator("[data-count='all']")).to_have_text("2")
+
     page.goto(on(live_server, "localhost", f"/inbox/{conversation.pk}/"))
     until(page, lambda: streams, "the page opens its stream")
 
