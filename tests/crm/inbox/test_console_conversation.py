@@ -150,12 +150,20 @@ def test_the_thread_shows_messages_notes_activity_files_and_delivery(
     Message.objects.filter(pk=failed.pk).update(status=MessageStatus.FAILED, error="Visitor left")
     services.note_add(conversation_id=conversation.pk, author=agent, body="@sales can you look?")
     services.conversation_status_set(conversation_id=conversation.pk, status=ConversationStatus.PENDING, by=agent)
+    Message.objects.create(  # written by the system (an auto-reply, a survey): no author
+        conversation=conversation,
+        channel=webchat,
+        direction="outbound",
+        body="We are closed until 8:00.",
+        status=MessageStatus.SENT,
+    )
     response = client_as(agent).get(f"/inbox/{conversation.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
     assert html.index("Photo of the router") < html.index("Thanks, checking") < html.index("Second try")
     assert 'data-kind="note"' in html and "Private note" in html and "Mentioned:" in html
     assert 'data-kind="activity"' in html and "Status: Pending" in html
+    assert "We are closed until 8:00." in html and "System" in html
     assert 'data-delivery="read"' in html and 'data-delivery="failed"' in html and "Visitor left" in html
     attachment = inbound.attachments.get()
     assert f'href="/inbox/attachments/{attachment.pk}/"' in html
