@@ -100,6 +100,16 @@ class Ticket(SoftDeleteModel):
     follow_up_of = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="follow_ups", verbose_name=_("follow-up of")
     )
+    # The inbox conversation the ticket was opened from (services.ticket_from_conversation); kept when the
+    # conversation goes (SET_NULL): the ticket stands on its own.
+    conversation = models.ForeignKey(
+        "crm.Conversation",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("conversation"),
+    )
     resolution = models.TextField(_("resolution note"), blank=True, editable=False)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)

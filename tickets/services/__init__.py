@@ -2,10 +2,11 @@
 teams, tickets and comments, sla.py for SLA clocks (called by desk.py), scan.py for the beat SLA scan and its
 escalations, replies.py for replies with files and mentions, intake.py for tickets opened with files, pending.py
 for reminders and auto-close of tickets waiting for the customer, console.py for saved views, bulk actions and
-macros. Callers use `services.<entity>_<verb>`."""
+macros, conversations.py for tickets opened from an inbox conversation. Callers use `services.<entity>_<verb>`."""
 
 from .calendars import *  # noqa: F403
 from .console import *  # noqa: F403
+from .conversations import *  # noqa: F403
 from .desk import *  # noqa: F403
 from .intake import *  # noqa: F403
 from .pending import *  # noqa: F403
