@@ -47,6 +47,7 @@ __all__ = [
     "conversation_for_thread",
     "conversation_labels_set",
     "conversation_merge",
+    "conversation_priority_set",
     "conversation_start",
     "conversation_status_set",
     "delivery_status_update",
@@ -207,7 +208,7 @@ def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> t
 
 def activity_add(conversation: Conversation, text: str, *, by: User | None = None) -> Message:
     """An activity line in the thread ("Assigned to Ada"); the caller holds the conversation's lock."""
-    return Message.objects.create(
+    line = Message.objects.create(
         conversation=conversation,
         channel_id=conversation.channel_id,
         kind=MessageKind.ACTIVITY,
@@ -216,6 +217,8 @@ def activity_add(conversation: Conversation, text: str, *, by: User | None = Non
         body=text,
         status=MessageStatus.SENT,
     )
+    live.conversation_changed(conversation, "message.created", {"message": str(line.pk)})
+    return line
 
 
 def _locked(conversation_id: UUID) -> Conversation:
@@ -514,6 +517,24 @@ def _round_robin(conversation: Conversation) -> Conversation:
 
     if conversation_auto_assign(conversation_id=conversation.pk) is not None:
         conversation.refresh_from_db()
+    return conversation
+
+
+def conversation_priority_set(*, conversation_id: UUID, priority: str, by: User | None = None) -> Conversation:
+    """Set the conversation's priority (400 naming `priority` for an unknown one). Locks the row; the same
+    priority again changes nothing (no activity line, no live event)."""
+    from ..choices import ConversationPriority
+
+    if priority not in ConversationPriority.values:
+        raise ValidationError({"priority": [_("Unknown priority %(p)s.") % {"p": priority}]})
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if conversation.priority == priority:
+            return conversation
+        conversation.priority = priority
+        conversation.save(update_fields=["priority", "updated_at"])
+        activity_add(conversation, _("Priority: %(p)s") % {"p": ConversationPriority(priority).label}, by=by)
+        live.conversation_changed(conversation, "conversation.priority", {"priority": priority})
     return conversation
 
 

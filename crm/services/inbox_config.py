@@ -41,7 +41,6 @@ __all__ = [
     "channel_delete",
     "channel_secret_rotate",
     "channel_update",
-    "conversation_priority_set",
     "inboxteam_create",
     "inboxteam_delete",
     "inboxteam_update",
@@ -456,22 +455,3 @@ def cannedreply_delete(*, reply_id: UUID, by: User | None = None) -> None:
 
 
 # ---- conversations --------------------------------------------------------------------------------------------------
-
-
-def conversation_priority_set(*, conversation_id: UUID, priority: str, by: User | None = None):
-    """Set a conversation's priority (an activity line records it); the same priority changes nothing."""
-    from .. import live
-    from ..choices import ConversationPriority
-    from .inbox import _locked, activity_add
-
-    if priority not in ConversationPriority.values:
-        raise ValidationError({"priority": [_("Unknown priority %(p)s.") % {"p": priority}]})
-    with transaction.atomic():
-        conversation = _locked(conversation_id)
-        if conversation.priority == priority:
-            return conversation
-        conversation.priority = priority
-        conversation.save(update_fields=["priority", "updated_at"])
-        activity_add(conversation, _("Priority: %(p)s") % {"p": ConversationPriority(priority).label}, by=by)
-        live.conversation_changed(conversation, "conversation.priority")
-    return conversation

@@ -98,7 +98,16 @@ class TicketAdmin(TicketScopeMixin, SoftDeleteAdminMixin, RecordServiceAdmin):
     ]
     search_fields = ["number", "subject", "account__name", "account__number", "contact__email"]
     list_select_related = ["account", "team", "assignee"]
-    autocomplete_fields = ["account", "contact", "assignee", "team", "parent", "follow_up_of", "watchers"]
+    autocomplete_fields = [
+        "account",
+        "contact",
+        "assignee",
+        "team",
+        "parent",
+        "follow_up_of",
+        "watchers",
+        "conversation",
+    ]
     readonly_fields = [
         "number", "status", "resolution", "first_response_at", "resolved_at", "closed_at", "sla_state",
         "first_response_due", "resolution_due", "created_at", "updated_at", "deleted_at",

@@ -29,7 +29,6 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors, services
 from crm.choices import ChannelKind, ConversationPriority, ConversationStatus, MessageKind
 from crm.models import CannedReply, Conversation, InboxTeam, Label, Message, MessageAttachment
-from crm.services.inbox_console import conversation_priority_set
 from omni.choices import Audience
 from omni.exceptions import DomainError, NotAllowed
 from omni.models import User
@@ -638,7 +637,7 @@ def inbox_priority(request, pk):
     if not form.is_valid():
         return _header_answer(request, conversation, "", _form_error_text(form), INVALID)
     try:
-        conversation_priority_set(
+        services.conversation_priority_set(
             conversation_id=conversation.pk, priority=form.cleaned_data["priority"], by=request.user
         )
     except (ValidationError, DomainError) as exc:
