@@ -35,13 +35,15 @@
 
   // One EventSource, reopened by the browser after a drop; `onOpenAgain` runs after a reconnection so the page
   // can catch up on what it missed.
-  function listen(url, names, handler, onOpenAgain) {
+  function listen(root, names, handler, onOpenAgain) {
+    var url = root.dataset.liveUrl;
     if (!url || !window.EventSource) return null;
-    var source = new EventSource(url);
+    var source = new EventSource(url, { withCredentials: true });  // the live process may be on another port
     var opened = false;
     source.addEventListener("open", function () {
       if (opened && onOpenAgain) onOpenAgain();
       opened = true;
+      root.dataset.liveOpen = "";  // connected: what is published from now on arrives (tests wait for it)
     });
     names.forEach(function (name) {
       source.addEventListener(name, function (event) {
@@ -70,7 +72,7 @@
       // The current URL carries the view, filters, sort and page (hx-push-url keeps it in step).
       window.htmx.ajax("GET", window.location.href, { target: "#inbox-table", swap: "outerHTML" });
     }, 400);
-    listen(root.dataset.liveUrl, LIST_EVENTS, refresh, refresh);
+    listen(root, LIST_EVENTS, refresh, refresh);
   }
 
   // ---- one conversation --------------------------------------------------------------------------------------
@@ -198,7 +200,7 @@
       refetch(root.dataset.headerUrl, "#conversation-header");
     }
 
-    listen(root.dataset.liveUrl, LIST_EVENTS.concat(["typing"]), onEvent, catchUp);
+    listen(root, LIST_EVENTS.concat(["typing"]), onEvent, catchUp);
     document.body.addEventListener("htmx:oobAfterSwap", dedupe);
     document.body.addEventListener("htmx:afterSwap", function (event) {
       dedupe();

@@ -2,14 +2,11 @@
 shadow DOM) fills the pre-chat form and writes; an agent's console page, open in another browser, receives the new
 message live (Server-Sent Events, no reload) within 2 seconds; the agent's reply appears in the widget live.
 
-The helpers below (widget_*, staff_*) are the steps; the staff side watches /inbox/live/ with
-static/js/inbox_live.js on the console's inbox page. When the console's conversation page shows messages live,
-`staff_watch`/`staff_saw` become that page's own locators, and a second agent context makes it "two agents"."""
+Two agents, each in a browser of their own, watch the conversation page."""
 
 import pytest
 from playwright.sync_api import expect
 
-from crm import services
 from crm.choices import ChannelKind
 from crm.models import Message
 from tests.browser import DEADLINE_MS, axe_violations, on, sign_in
@@ -53,48 +50,69 @@ def widget_send(page, text: str) -> None:
 # ---- the staff side ------------------------------------------------------------------------------------------
 
 
-def staff_watch(agent_page, live_server) -> None:
-    """The console's inbox page, following /inbox/live/ (what arrives is kept in window.__live)."""
-    agent_page.goto(on(live_server, "localhost", "/inbox/"))
-    agent_page.add_script_tag(url="/static/js/inbox_live.js")
-    agent_page.evaluate(
-        """() => new Promise((resolve) => {
-            window.__live = [];
-            OmniLive.openStream("/inbox/live/", {
-                "message.created": (data) => window.__live.push(data),
-                open: () => resolve(),
-            });
-        })"""
-    )
+def agent_browser(browser, live_server, user):
+    """A browser of its own (cookies, storage) signed in as `user`: (context, page)."""
+    context = browser.new_context()
+    context.set_default_timeout(DEADLINE_MS)
+    page = context.new_page()
+    sign_in(page, live_server, "localhost", user.email, PASSWORD)
+    page.wait_for_url(on(live_server, "localhost", "/"))
+    return context, page
 
 
-def staff_saw(agent_page, message_id: str, timeout: float) -> None:
-    agent_page.wait_for_function(
-        "(id) => window.__live.some((event) => event.message === id)", arg=message_id, timeout=timeout
-    )
+def staff_open(agent_page, live_server, conversation) -> None:
+    """The console's conversation page, its stream open (the page marks itself once the stream is connected)."""
+    agent_page.goto(on(live_server, "localhost", f"/inbox/{conversation.pk}/"))
+    expect(agent_page.locator("[data-inbox-conversation][data-live-open]")).to_have_count(1)
 
 
-def test_a_visitor_writes_an_agent_sees_it_live_and_the_reply_reaches_the_widget(live_server, page, browser, agent):
+def test_two_agents_see_a_visitor_live_and_the_reply_reaches_the_widget(live_server, page, browser, agent, sales):
+    """Issue 11's Done-when: two agents in two browsers on the conversation page; a customer message sent
+    through the widget appears in both without reload within 2 seconds; one agent's typing shows to the other;
+    the reply sent from the page appears in the widget (and in the other agent's page)."""
     channel = ChannelFactory(kind=ChannelKind.WEBCHAT, name="Website chat", config={"colour": "#0f766e"})
-    console = browser.new_context()
-    console.set_default_timeout(DEADLINE_MS)
-    agent_page = console.new_page()
+    widget_open(page, live_server, channel)
+    assert axe_violations(page) == []  # the pre-chat form in the shadow DOM: labels, contrast, roles
+    widget_start(page, "Vera Visitor", "vera@example.com")
+    widget_send(page, "Hello, anyone there?")
+    first = Message.objects.get(body="Hello, anyone there?")
+    conversation = first.conversation
+    assert conversation.contact.email == "vera@example.com"
+
+    contexts = []
     try:
-        sign_in(agent_page, live_server, "localhost", agent.email, PASSWORD)
-        agent_page.wait_for_url(on(live_server, "localhost", "/"))
-        staff_watch(agent_page, live_server)
+        pages = []
+        for user in (agent, sales):
+            context, agent_page = agent_browser(browser, live_server, user)
+            contexts.append(context)
+            staff_open(agent_page, live_server, conversation)
+            agent_page.evaluate("window.notReloaded = true")
+            pages.append(agent_page)
 
-        widget_open(page, live_server, channel)
-        assert axe_violations(page) == []  # the pre-chat form in the shadow DOM: labels, contrast, roles
-        widget_start(page, "Vera Visitor", "vera@example.com")
         widget_send(page, "My fibre light is red")
-        message = Message.objects.get(body="My fibre light is red")
-        staff_saw(agent_page, str(message.pk), timeout=LIVE_WITHIN_MS)  # counted from the widget's "sent"
-    finally:
-        console.close()
-    assert message.conversation.contact.email == "vera@example.com"
+        second = Message.objects.get(body="My fibre light is red")
+        for agent_page in pages:  # counted from the widget's "sent"
+            expect(agent_page.locator(f"#message-{second.pk}")).to_contain_text(
+                "My fibre light is red", timeout=LIVE_WITHIN_MS
+            )
 
-    services.reply_send(conversation_id=message.conversation_id, author=agent, body="Please check the cable.")
-    expect(page.locator("li.msg.outbound", has_text="Please check the cable.")).to_be_visible(timeout=LIVE_WITHIN_MS)
+        ada, sam = pages
+        box = ada.locator("[data-reply-body]")
+        box.click()
+        box.press_sequentially("Please check")
+        expect(sam.locator("#typing-indicator")).to_contain_text("replying", timeout=LIVE_WITHIN_MS)
+        box.press_sequentially(" the cable.")
+        ada.get_by_role("button", name="Send").click()
+        expect(page.locator("li.msg.outbound", has_text="Please check the cable.")).to_be_visible(
+            timeout=LIVE_WITHIN_MS
+        )
+        expect(sam.locator("#thread-messages [data-direction='outbound']")).to_contain_text(
+            "Please check the cable.", timeout=LIVE_WITHIN_MS
+        )
+        for agent_page in pages:
+            assert agent_page.evaluate("window.notReloaded") is True
+    finally:
+        for context in contexts:
+            context.close()
     page.keyboard.press("Escape")  # closes the panel, focus back on the launcher
     expect(page.get_by_role("button", name="Open chat")).to_be_focused()
