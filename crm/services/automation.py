@@ -450,7 +450,7 @@ def _automated_send(conversation: Conversation, body: str, purpose: str, metadat
 
 def _run_action(action: dict, context: _Context) -> str:
     """Do one action; returns what it did, for the activity line. ValidationError / DomainError propagate."""
-    from .inbox import conversation_assign, conversation_labels_set, conversation_status_set
+    from .inbox import conversation_assign, conversation_labels_change, conversation_status_set
 
     conversation, name, value = context.conversation, action["action"], action.get("value")
     if name == "assign_team":
@@ -463,7 +463,7 @@ def _run_action(action: dict, context: _Context) -> str:
         return _("agent %(a)s") % {"a": user.get_full_name() or user.email}
     if name == "add_label":
         label = Label.objects.get(pk=value)
-        conversation_labels_set(conversation_id=conversation.pk, labels=[*context.labels(), label.pk])
+        conversation_labels_change(conversation_id=conversation.pk, add=[label.pk])
         context.labels().add(str(label.pk))
         return _("label %(l)s") % {"l": label.name}
     if name == "set_priority":

@@ -45,6 +45,7 @@ __all__ = [
     "contact_resolve",
     "conversation_assign",
     "conversation_for_thread",
+    "conversation_labels_change",
     "conversation_labels_set",
     "conversation_merge",
     "conversation_priority_set",
@@ -551,6 +552,30 @@ def conversation_labels_set(*, conversation_id: UUID, labels: list, by: User | N
         conversation.labels.set(found)
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
         live.conversation_changed(conversation, "conversation.labels", {"labels": sorted(x.name for x in found)})
+    return conversation
+
+
+def conversation_labels_change(
+    *, conversation_id: UUID, add: list = (), remove: list = (), by: User | None = None
+) -> Conversation:
+    """Add and remove labels (Label rows or ids) under the conversation's lock: two agents labelling at once
+    both keep their change (conversation_labels_set replaces the whole set: the API's PATCH)."""
+    from ..models import Label
+
+    add_ids = {getattr(label, "pk", label) for label in add}
+    remove_ids = {getattr(label, "pk", label) for label in remove}
+    found = list(Label.objects.filter(pk__in=add_ids | remove_ids))
+    if len(found) != len(add_ids | remove_ids):
+        raise ValidationError({"labels": [_("Unknown label.")]})
+    with transaction.atomic():
+        conversation = _locked(conversation_id)
+        if add_ids:
+            conversation.labels.add(*add_ids)
+        if remove_ids:
+            conversation.labels.remove(*remove_ids)
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+        names = sorted(conversation.labels.values_list("name", flat=True))
+        live.conversation_changed(conversation, "conversation.labels", {"labels": names})
     return conversation
 
 

@@ -618,13 +618,13 @@ def inbox_labels(request, pk):
     if not form.is_valid():
         return _header_answer(request, conversation, "", _form_error_text(form), INVALID)
     data = form.cleaned_data
-    labels = {label.pk for label in conversation.labels.all()}
-    if data.get("add"):
-        labels.add(data["add"].pk)
-    if data.get("remove"):
-        labels.discard(data["remove"].pk)
     try:
-        services.conversation_labels_set(conversation_id=conversation.pk, labels=list(labels), by=request.user)
+        services.conversation_labels_change(
+            conversation_id=conversation.pk,
+            add=[data["add"]] if data.get("add") else [],
+            remove=[data["remove"]] if data.get("remove") else [],
+            by=request.user,
+        )
     except (ValidationError, DomainError) as exc:
         return _header_answer(request, conversation, "", _error_text(exc), _refusal_status(exc))
     return _header_answer(request, conversation, _("Labels saved."))
