@@ -342,3 +342,42 @@ def message_changed(verb: str, message_id, *, by_id=None) -> None:
         permission="crm.view_conversation",
         by_id=by_id,
     )
+
+
+MENTION_PAYLOAD = ("conversation", "conversation_number", "note", "by", "body")
+registry.register(
+    "crm.conversation.mentioned",
+    "A colleague mentioned you in a private note on a conversation",
+    payload=MENTION_PAYLOAD,
+    channels=(Channel.INAPP, Channel.EMAIL),  # only notify() sends it, to the people mentioned: no outbox row
+    templates={
+        Channel.EMAIL: DefaultTemplate(
+            subject="{{ by }} mentioned you on {{ conversation_number }}",
+            text="Hello {{ recipient.name }},\n\n{{ by }} mentioned you in a note on conversation "
+            "{{ conversation_number }}:\n\n{{ body }}\n\n{{ url }}\n",
+        ),
+        Channel.INAPP: DefaultTemplate(subject="{{ by }} mentioned you on {{ conversation_number }}"),
+    },
+)
+
+
+def conversation_mentioned(note, *, mentioned, by) -> None:
+    """In the caller's transaction: tell each staff user mentioned in a private note (in-app and email, as their
+    preferences say), once per note and person."""
+    from notifications import services as notifications
+    from notifications.recipients import Recipient
+
+    conversation = note.conversation
+    notifications.notify(
+        "crm.conversation.mentioned",
+        [Recipient.for_user(user) for user in mentioned],
+        {
+            "conversation": str(conversation.pk),
+            "conversation_number": conversation.number,
+            "note": str(note.pk),
+            "by": by.get_full_name() or by.email,
+            "body": note.body[:2000],
+        },
+        url=conversation_url(conversation.pk),
+        idempotency_key=f"crm.conversation.mentioned:{note.pk}",
+    )

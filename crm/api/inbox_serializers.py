@@ -55,15 +55,34 @@ class BusinessHoursField(serializers.JSONField):
     """Kept as sent: its shape is checked by the service, which names the field."""
 
 
+class CsatConfigSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False, default=True)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
 class ChannelConfigSerializer(serializers.Serializer):
-    """A channel's shown settings. Every kind: business_hours, auto_reply (sent outside business hours). Web chat
-    also: colour (#rrggbb), greeting, prechat (the pre-chat form)."""
+    """A channel's shown settings. Every kind: business_hours, auto_reply (sent outside business hours), csat.
+    Web chat also: colour (#rrggbb), greeting, prechat (the pre-chat form), offline_message, reply_address,
+    portal. WhatsApp: api_version."""
 
     colour = serializers.CharField(required=False, allow_blank=True, max_length=7, help_text="#rrggbb (web chat).")
     greeting = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="Web chat.")
     prechat = PrechatSerializer(required=False, help_text="Web chat's pre-chat form.")
     business_hours = BusinessHoursField(required=False)
-    auto_reply = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    auto_reply = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, help_text="Sent outside business hours; empty: none."
+    )
+    csat = CsatConfigSerializer(required=False, help_text="The satisfaction survey after a resolve.")
+    api_version = serializers.RegexField(
+        r"^v\d{1,3}\.\d{1,2}$", required=False, help_text="WhatsApp: the Graph API version (default v21.0)."
+    )
+    offline_message = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, help_text="Web chat: shown outside business hours."
+    )
+    reply_address = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Web chat: From of the offline replies sent by email."
+    )
+    portal = serializers.BooleanField(required=False, help_text="Web chat: the customer portal's chat.")
 
 
 class ChannelOut(serializers.ModelSerializer):
@@ -118,7 +137,11 @@ class ChannelIn(serializers.Serializer):
     account_sid = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
     auth_token = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
     from_number = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=32, help_text="E.164."
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=34,
+        help_text="E.164, or a Messaging Service SID (MG...).",
     )
     api_base_url = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=500, help_text="http(s) URL."

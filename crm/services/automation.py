@@ -520,13 +520,21 @@ def _rules_run(event: str, rules: list[Rule], context: _Context) -> list[RuleRun
     return runs
 
 
+def auto_reply_text(channel) -> str:
+    """The channel's business-hours auto-reply: config "auto_reply" as text (empty: none), as the API and the
+    console set it, or {"enabled", "text"}."""
+    value = (channel.config or {}).get("auto_reply") or ""
+    if isinstance(value, dict):
+        value = value.get("text") if value.get("enabled") else ""
+    return str(value or "").strip()
+
+
 def _auto_reply(conversation: Conversation, message: Message) -> Message | None:
     """Outside the channel's business hours, the channel's auto-reply, once per conversation and closed period
     (AutomatedMessage's unique key: the next opening time); never to an automatic message."""
     channel = conversation.channel
-    settings = (channel.config or {}).get("auto_reply") or {}
-    text = str(settings.get("text") or "").strip()
-    if not (settings.get("enabled") and text) or message_do_not_answer(message):
+    text = auto_reply_text(channel)
+    if not text or message_do_not_answer(message):
         return None
     at = message.created_at or timezone.now()
     if business_hours_open(channel, at):
@@ -550,7 +558,7 @@ def inbound_automate(*, message: Message, conversation: Conversation, conversati
     active rule, no team to assign and no auto-reply configured, it costs one query (the rules)."""
     events = [RuleEvent.MESSAGE_RECEIVED, *([RuleEvent.CONVERSATION_CREATED] if conversation_created else [])]
     rules = list(Rule.objects.filter(active=True, event__in=events).order_by("position", "name"))
-    auto_reply = ((message.channel.config or {}).get("auto_reply") or {}).get("enabled")
+    auto_reply = bool(auto_reply_text(message.channel))
     if not (rules or auto_reply or (conversation_created and conversation.team_id)):
         return
     try:

@@ -372,7 +372,8 @@ def delivery_status_update(*, channel: Channel, external_id: str, status: str, e
 
 def note_add(*, conversation_id: UUID, author: User, body: str) -> Message:
     """A private note (never sent to the customer). `@email` or `@local-part` mentions of active staff are
-    recorded and each mentioned person is told (in-app and email, notifications.notify)."""
+    recorded and each mentioned person is told (crm.conversation.mentioned: in-app and email, as their
+    preferences say)."""
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": [_("Write a note.")]})
@@ -390,6 +391,7 @@ def note_add(*, conversation_id: UUID, author: User, body: str) -> Message:
         mentioned = _mentioned_staff(body, exclude=author)
         if mentioned:
             message.mentions.set(mentioned)
+            events.conversation_mentioned(message, mentioned=mentioned, by=author)
         live.conversation_changed(conversation, "message.created", {"message": str(message.pk)})
     return message
 

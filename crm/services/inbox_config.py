@@ -68,11 +68,16 @@ GENERATED_SECRET: dict[str, str] = {ChannelKind.EMAIL: "inbound_secret", Channel
 # What `config` may hold, per kind (all shown back): business hours and an auto-reply for every kind, the widget's
 # look and pre-chat form for web chat.
 CHANNEL_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
-    ChannelKind.EMAIL: ("business_hours", "auto_reply"),
-    ChannelKind.SMS: ("business_hours", "auto_reply"),
-    ChannelKind.WHATSAPP: ("business_hours", "auto_reply"),
-    ChannelKind.WEBCHAT: ("business_hours", "auto_reply", "colour", "greeting", "prechat"),
-}
+    ChannelKind.EMAIL: ("business_hours", "auto_reply", "csat"),
+    ChannelKind.SMS: ("business_hours", "auto_reply", "csat"),
+    ChannelKind.WHATSAPP: ("business_hours", "auto_reply", "csat", "api_version"),
+    ChannelKind.WEBCHAT: (
+        "business_hours", "auto_reply", "csat", "colour", "greeting", "prechat", "offline_message", "reply_address",
+        "portal",
+    ),
+}  # fmt: skip
+MESSAGING_SERVICE = re.compile(r"^MG[0-9a-fA-F]{32}$")
+API_VERSION = re.compile(r"^v\d{1,3}\.\d{1,2}$")
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -118,7 +123,8 @@ def _clean_credentials(kind: str, values: dict, *, creating: bool) -> dict:
             clean[name] = ""  # an optional one emptied: removed (Channel.set_credentials)
             continue
         if name == "from_number":
-            value = _check_e164(name, value)
+            # E.164, or a Twilio Messaging Service SID (MG + 32 hex) that picks the sender from its pool
+            value = value if MESSAGING_SERVICE.match(value) else _check_e164(name, value)
         elif name == "api_base_url":
             value = _check_url(name, value)
         elif len(value) > 500:
@@ -205,11 +211,35 @@ def channel_config_validate(kind: str, config: dict) -> dict:
     for name, value in config.items():
         if value in (None, "", {}, []):
             continue
+        if name == "auto_reply" and isinstance(value, dict):  # {"enabled", "text"}: the text when enabled
+            value = str(value.get("text") or "") if value.get("enabled", True) else ""
+            if not value.strip():
+                continue
         if name == "colour":
             if not isinstance(value, str) or not COLOUR.match(value):
                 raise ValidationError({"colour": [_("A colour as #rrggbb, e.g. #0f766e.")]})
             clean[name] = value.lower()
-        elif name in ("greeting", "auto_reply"):
+        elif name == "csat":
+            if not isinstance(value, dict) or set(value) - {"enabled", "text"}:
+                raise ValidationError({"csat": [_('An object: {"enabled": true, "text": "How did we do?"}.')]})
+            if not isinstance(value.get("enabled", True), bool) or len(str(value.get("text") or "")) > 1000:
+                raise ValidationError({"csat": [_("enabled is true or false; text at most 1000 characters.")]})
+            clean[name] = value
+        elif name == "portal":
+            if not isinstance(value, bool):
+                raise ValidationError({"portal": [_("true or false.")]})
+            clean[name] = value
+        elif name == "reply_address":
+            try:
+                EmailValidator()(value)
+            except ValidationError:
+                raise ValidationError({"reply_address": [_("Enter a valid email address.")]}) from None
+            clean[name] = str(value).lower()
+        elif name == "api_version":
+            if not isinstance(value, str) or not API_VERSION.match(value):
+                raise ValidationError({"api_version": [_("A Graph API version such as v21.0.")]})
+            clean[name] = value
+        elif name in ("greeting", "auto_reply", "offline_message"):
             if not isinstance(value, str) or len(value) > 1000:
                 raise ValidationError({name: [_("Text of at most 1000 characters.")]})
             clean[name] = value.strip()

@@ -51,13 +51,23 @@ class ChannelForm(forms.Form):
         label=_("Pre-chat: email"), choices=PRECHAT_RULES, required=False, initial="required"
     )
     prechat_phone = forms.ChoiceField(label=_("Pre-chat: phone"), choices=PRECHAT_RULES, required=False, initial="off")
+    csat_enabled = forms.BooleanField(
+        label=_("Send a satisfaction survey after a resolve"), required=False, initial=True
+    )
+    offline_message = forms.CharField(
+        label=_("Offline message"), required=False, max_length=1000, help_text=_("Shown outside business hours.")
+    )
+    reply_address = forms.EmailField(
+        label=_("Reply address"), required=False, help_text=_("From address of offline replies sent by email.")
+    )
+    portal = forms.BooleanField(label=_("The customer portal's chat"), required=False)
 
     def __init__(self, *args, kind: str, teams, editing: bool = False, stored=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.kind, self.editing = kind, editing
         self.fields["team"].queryset = teams
         if kind != ChannelKind.WEBCHAT:
-            for name in ("colour", "greeting", *PRECHAT):
+            for name in ("colour", "greeting", *PRECHAT, "offline_message", "reply_address", "portal"):
                 del self.fields[name]
         if kind in (ChannelKind.SMS, ChannelKind.WHATSAPP):
             del self.fields["address"]  # the number or phone number id, from the credentials
@@ -87,10 +97,15 @@ class ChannelForm(forms.Form):
             "address": channel.address,
             "active": channel.active,
             "team": channel.team_id,
-            "auto_reply": config.get("auto_reply", ""),
+            "auto_reply": config.get("auto_reply", "") if isinstance(config.get("auto_reply"), str) else "",
+            "api_version": config.get("api_version", ""),
             "business_hours": json.dumps(hours) if hours else "",
             "colour": config.get("colour", ""),
             "greeting": config.get("greeting", ""),
+            "csat_enabled": (config.get("csat") or {}).get("enabled", True),
+            "offline_message": config.get("offline_message", ""),
+            "reply_address": config.get("reply_address", ""),
+            "portal": bool(config.get("portal")),
             **{f"prechat_{field}": prechat[field] for field in ("name", "email", "phone") if field in prechat},
         }
 
@@ -106,8 +121,15 @@ class ChannelForm(forms.Form):
     def service_fields(self) -> dict:
         data = self.cleaned_data
         config = {"auto_reply": data.get("auto_reply", ""), "business_hours": data.get("business_hours")}
+        if not data.get("csat_enabled"):
+            config["csat"] = {"enabled": False}
+        if self.kind == ChannelKind.WHATSAPP and self.initial.get("api_version"):
+            config["api_version"] = self.initial["api_version"]  # set through the API; kept
         if self.kind == ChannelKind.WEBCHAT:
             config |= {
+                "offline_message": data.get("offline_message", ""),
+                "reply_address": data.get("reply_address", ""),
+                "portal": bool(data.get("portal")),
                 "colour": data.get("colour", ""),
                 "greeting": data.get("greeting", ""),
                 "prechat": {name.removeprefix("prechat_"): data[name] for name in PRECHAT if data.get(name)},

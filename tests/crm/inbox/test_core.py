@@ -10,7 +10,7 @@ from crm import services
 from crm.choices import ChannelKind, ConversationStatus, MessageStatus
 from crm.models import Contact, Conversation, Message
 from crm.services.inbox import Inbound
-from notifications.models import OutboxEvent
+from notifications.models import Delivery, OutboxEvent
 from omni.exceptions import Conflict, InvalidTransition
 
 from .factories import ChannelFactory
@@ -92,6 +92,11 @@ def test_notes_record_mentions_of_staff(agent, sales):
     handle = sales.email.split("@")[0]
     note = services.note_add(conversation_id=message.conversation_id, author=agent, body=f"@{handle} can you help?")
     assert list(note.mentions.all()) == [sales]
+    told = Delivery.objects.filter(event="crm.conversation.mentioned")
+    assert {(d.recipient_key, d.channel) for d in told} == {
+        (f"omni.user:{sales.pk}", "inapp"),
+        (f"omni.user:{sales.pk}", "email"),
+    }
 
 
 def test_delivery_reports_only_move_forward(agent, django_capture_on_commit_callbacks):
