@@ -325,3 +325,11 @@ def test_starting_a_conversation_needs_the_contacts_phone_and_sms_cannot_carry_f
     with pytest.raises(ValidationError) as error:
         services.reply_send(conversation_id=conversation.pk, author=agent, body="x" * (sms.MAX_BODY + 1))
     assert "body" in error.value.message_dict
+
+
+def test_the_ping_view_of_the_bench_answers_ok_and_stores_nothing():
+    client = Client(HTTP_HOST="localhost")
+    for response in (client.get("/hooks/ping/"), client.post("/hooks/ping/", inbound_form())):
+        assert (response.status_code, response.content) == (200, b"ok")
+    assert client.put("/hooks/ping/").status_code == 405
+    assert Message.objects.count() == 0
