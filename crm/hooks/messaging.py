@@ -82,9 +82,12 @@ def sms_inbound(request, channel_id):
     media = inbound.metadata.get("media")
     if media and not Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
         inbound.attachments = sms.media_fetch(credentials, media)
-    with transaction.atomic():  # no contact is left behind when the message cannot be stored
-        sender = services.contact_resolve(phone=number, preferred_channel=ContactChannel.SMS)
-        services.inbound_receive(channel=channel, sender=sender, inbound=inbound)
+    try:
+        with transaction.atomic():  # no contact is left behind when the message cannot be stored
+            sender = services.contact_resolve(phone=number, preferred_channel=ContactChannel.SMS)
+            services.inbound_receive(channel=channel, sender=sender, inbound=inbound)
+    except ValidationError as exc:  # a sender the contact rules refuse: say why, store nothing
+        return _bad_request(exc)
     return HttpResponse(TWIML_EMPTY, content_type="text/xml")
 
 

@@ -140,6 +140,7 @@ def test_the_subscription_check_answers_the_challenge_only_for_the_verify_token(
     assert client.get(url, {**good, "hub.verify_token": "guess"}).status_code == 403
     assert client.get(url, {**good, "hub.mode": "unsubscribe"}).status_code == 403
     assert client.get(url).status_code == 403
+    assert client.put(url, good).status_code == 405
     unset = ChannelFactory(kind=ChannelKind.WHATSAPP)  # no verify token configured: nothing matches
     assert client.get(f"/hooks/whatsapp/{unset.pk}/", {**good, "hub.verify_token": ""}).status_code == 403
 
