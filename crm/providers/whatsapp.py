@@ -263,7 +263,8 @@ class Provider(BaseProvider):
     def payload(self, message, *, media_id: str = "") -> dict:
         """The JSON body of the Cloud API /messages call for this message."""
         metadata = message.metadata or {}
-        data = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.conversation.thread_key}
+        to = message.conversation.thread_key.lstrip("+")  # the wa_id; a thread keyed by +E.164 works too
+        data = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
         template = _template(metadata)
         media = _media(metadata)
         if template is not None:
