@@ -2,10 +2,15 @@
 
 Each URL names its channel (`/hooks/sms/<channel id>/`, `/hooks/whatsapp/<channel id>/`): an unknown or inactive
 channel, or one of another kind, is 404. The provider's signature is checked against the channel's own secret
-before anything is read into the database (SMS: X-Twilio-Signature with the auth token, 403; WhatsApp:
-X-Hub-Signature-256 with the app secret, 403). A signed but malformed payload is a 400 naming what is wrong, never
-a 500. Storing is idempotent per provider message id (crm.services.inbound_receive), so a provider's retry is
-answered 200 and stores nothing new.
+before anything is stored (SMS: X-Twilio-Signature with the auth token, 403; WhatsApp: X-Hub-Signature-256 with
+the app secret, 403). A signed but malformed payload is a 400 naming what is wrong, never a 500.
+
+A transactional inbox (crm.services.inbox_ingest): a valid webhook is stored raw, in ONE
+`INSERT ... ON CONFLICT DO NOTHING` of crm.InboundWebhook rows (one per message or delivery report; a WhatsApp
+batch in the same statement), and answered; a worker turns the rows into messages right after (a Redis-debounced
+Celery kick, and a beat sweep). A 200 therefore means the event is durable in PostgreSQL, and a provider's retry
+(the same message id) stores nothing twice. Channels are looked up once per CHANNEL_CACHE_SECONDS per process
+(a deactivated channel or a new secret applies within that time).
 
 `/hooks/ping/` answers "ok" and does nothing else: the floor bench/inbound_webhooks.py measures the SMS webhook
 against (the same server, middleware and routing, no work).
@@ -14,12 +19,11 @@ against (the same server, middleware and routing, no work).
 from __future__ import annotations
 
 import hmac
-import logging
+import time
 
 import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,17 +31,32 @@ from django.views.decorators.http import require_http_methods, require_POST
 from notifications.callbacks import twilio_signature
 
 from .. import services
-from ..choices import ChannelKind, ContactChannel
-from ..models import Channel, Message
+from ..choices import ChannelKind
+from ..models import Channel, InboundWebhook, InboundWebhookKind
 from ..providers import sms, whatsapp
 
-logger = logging.getLogger(__name__)
-
 TWIML_EMPTY = b'<?xml version="1.0" encoding="UTF-8"?><Response/>'
+CHANNEL_CACHE_SECONDS = 10.0
+_channels: dict[tuple[str, str], tuple[float, Channel | None, dict]] = {}
 
 
-def _channel(channel_id, kind: str) -> Channel | None:
-    return Channel.objects.filter(pk=channel_id, kind=kind, active=True).first()
+def _channel(channel_id, kind: str) -> tuple[Channel | None, dict]:
+    """(the active channel of this id and kind, its decrypted credentials), or (None, {}); remembered by this
+    process for CHANNEL_CACHE_SECONDS (unknown ids too, so a flood of them costs no queries)."""
+    key, now = (str(channel_id), kind), time.monotonic()
+    hit = _channels.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1], hit[2]
+    channel = Channel.objects.filter(pk=channel_id, kind=kind, active=True).first()
+    credentials = channel.credentials if channel is not None else {}
+    if len(_channels) > 1000:
+        _channels.clear()
+    _channels[key] = (now + CHANNEL_CACHE_SECONDS, channel, credentials)
+    return channel, credentials
+
+
+def channel_cache_clear() -> None:
+    _channels.clear()
 
 
 def _bad_request(exc: ValidationError | str) -> JsonResponse:
@@ -67,49 +86,61 @@ def ping(request):
 @csrf_exempt
 @require_POST
 def sms_inbound(request, channel_id):
-    """A text from a customer: stored on the conversation of their number; answered with empty TwiML (no
-    auto-reply from the gateway). 403 unsigned; 400 without From or MessageSid; 200 for a retried MessageSid."""
-    channel = _channel(channel_id, ChannelKind.SMS)
+    """A text from a customer: stored (ingest row) for the worker to file on the conversation of their number;
+    answered with empty TwiML (no auto-reply from the gateway). 403 unsigned; 400 without From or MessageSid;
+    200 for a retried MessageSid (nothing new stored)."""
+    channel, credentials = _channel(channel_id, ChannelKind.SMS)
     if channel is None:
         return HttpResponseNotFound(b"no such channel")
-    credentials = channel.credentials
     if not _twilio_signed(request, credentials.get("auth_token", "")):
         return HttpResponseForbidden(b"invalid signature")
     try:
-        number, inbound = sms.inbound_parse(request.POST)
+        _number, inbound = sms.inbound_parse(request.POST)
     except ValidationError as exc:
         return _bad_request(exc)
-    media = inbound.metadata.get("media")
-    if media and not Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
-        inbound.attachments = sms.media_fetch(credentials, media)
-    try:
-        with transaction.atomic():  # no contact is left behind when the message cannot be stored
-            sender = services.contact_resolve(phone=number, preferred_channel=ContactChannel.SMS)
-            services.inbound_receive(channel=channel, sender=sender, inbound=inbound)
-    except ValidationError as exc:  # a sender the contact rules refuse: say why, store nothing
-        return _bad_request(exc)
+    fields = {name: request.POST.get(name, "") for name in request.POST}
+    services.inbound_webhooks_ingest(
+        [
+            InboundWebhook(
+                channel_id=channel.pk,
+                kind=InboundWebhookKind.SMS_MESSAGE,
+                external_id=inbound.external_id,
+                payload=fields,
+            )
+        ]
+    )
     return HttpResponse(TWIML_EMPTY, content_type="text/xml")
 
 
 @csrf_exempt
 @require_POST
 def sms_status(request, channel_id):
-    """The gateway's delivery report of one of our messages (its StatusCallback): queued/sent -> sent,
-    delivered, read, undelivered/failed -> failed with the ErrorCode. 403 unsigned; 200 for an unknown sid or
-    status (nothing changes and the gateway stops retrying)."""
-    channel = _channel(channel_id, ChannelKind.SMS)
+    """The gateway's delivery report of one of our messages (its StatusCallback), stored for the worker:
+    queued/sent -> sent, delivered, read, undelivered/failed -> failed with the ErrorCode. 403 unsigned; 200 for
+    an unknown sid or status (nothing changes and the gateway stops retrying)."""
+    channel, credentials = _channel(channel_id, ChannelKind.SMS)
     if channel is None:
         return HttpResponseNotFound(b"no such channel")
-    if not _twilio_signed(request, channel.credentials.get("auth_token", "")):
+    if not _twilio_signed(request, credentials.get("auth_token", "")):
         return HttpResponseForbidden(b"invalid signature")
-    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
-    status = sms.STATUSES.get(request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or "")
+    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()[:500]
+    given = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
+    status = sms.STATUSES.get(given)
     if sid and status:
         error = ""
         if status == sms.STATUSES["failed"]:
             code, text = request.POST.get("ErrorCode", ""), request.POST.get("ErrorMessage", "")
             error = " ".join(filter(None, [f"ErrorCode {code}" if code else "", text])) or "failed"
-        services.delivery_status_update(channel=channel, external_id=sid[:998], status=status, error=error)
+        services.inbound_webhooks_ingest(
+            [
+                InboundWebhook(
+                    channel_id=channel.pk,
+                    kind=InboundWebhookKind.SMS_STATUS,
+                    external_id=f"{sid}:{given}",
+                    payload={"external_id": sid, "status": str(status), "error": error[:2000]},
+                )
+            ]
+        )
     return HttpResponse(b"", content_type="text/plain")
 
 
@@ -118,10 +149,9 @@ def sms_status(request, channel_id):
 def whatsapp_hook(request, channel_id):
     """GET: Meta's subscription check (hub.challenge back when hub.verify_token is the channel's). POST: the
     Cloud API's webhook (messages and statuses), signed with the app secret."""
-    channel = _channel(channel_id, ChannelKind.WHATSAPP)
+    channel, credentials = _channel(channel_id, ChannelKind.WHATSAPP)
     if channel is None:
         return HttpResponseNotFound(b"no such channel")
-    credentials = channel.credentials
     if request.method == "GET":
         token, expected = request.GET.get("hub.verify_token", ""), credentials.get("verify_token", "")
         if request.GET.get("hub.mode") != "subscribe" or not expected or not hmac.compare_digest(token, expected):
@@ -137,27 +167,23 @@ def whatsapp_hook(request, channel_id):
         )
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
         return _bad_request(f"body: {exc}")
-    provider = whatsapp.Provider(channel)
-    for item in messages:
-        inbound = item["inbound"]
-        media = inbound.metadata.get("media") or {}
-        if media.get("id") and not Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
-            found = provider.media_download(media["id"])
-            if found is not None:
-                content, content_type = found
-                extension = content_type.split("/")[-1].split(";")[0].strip()[:10] or "bin"
-                filename = media.get("filename") or f"{inbound.metadata['type']}.{extension}"
-                inbound.attachments = [services.InboundAttachment(filename, content, content_type)]
-        try:
-            with transaction.atomic():
-                sender = services.contact_resolve(
-                    phone=whatsapp.wa_id_to_e164(item["wa_id"]),
-                    name=item["name"],
-                    preferred_channel=ContactChannel.WHATSAPP,
-                )
-                services.inbound_receive(channel=channel, sender=sender, inbound=inbound)
-        except ValidationError:  # a sender we cannot file (their profile name refused): skip it, keep the rest
-            logger.warning("WhatsApp message %s not stored", inbound.external_id, exc_info=True)
-    for item in statuses:
-        services.delivery_status_update(channel=channel, **item)
+    rows = [
+        InboundWebhook(
+            channel_id=channel.pk,
+            kind=InboundWebhookKind.WHATSAPP_MESSAGE,
+            external_id=item["inbound"].external_id,
+            payload={"item": item["item"], "name": item["name"]},
+        )
+        for item in messages
+    ]
+    rows += [
+        InboundWebhook(
+            channel_id=channel.pk,
+            kind=InboundWebhookKind.WHATSAPP_STATUS,
+            external_id=f"{item['external_id']}:{item['status']}",
+            payload={**item, "status": str(item["status"])},
+        )
+        for item in statuses
+    ]
+    services.inbound_webhooks_ingest(rows)  # one INSERT for the whole batch
     return HttpResponse(b"ok", content_type="text/plain")

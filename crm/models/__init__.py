@@ -37,3 +37,7 @@ __all__ = [
     "Reseller",
     "ResellerUser",
 ]
+
+from .inbox_ingest import InboundWebhook, InboundWebhookKind
+
+__all__ += ["InboundWebhook", "InboundWebhookKind"]

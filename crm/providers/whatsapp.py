@@ -164,8 +164,10 @@ def status_parse(item: dict) -> dict | None:
 
 
 def webhook_parse(payload, *, phone_number_id: str = "") -> tuple[list[dict], list[dict]]:
-    """(messages, statuses) of a Cloud API webhook body; changes for another phone number (one Meta app may serve
-    several) and malformed entries are skipped. ValueError when the body is not a WhatsApp webhook at all."""
+    """(messages, statuses) of a Cloud API webhook body (each message {"wa_id", "name", "inbound", "item"}, item
+    its raw entry; each status {"external_id", "status", "error"}); changes for another phone number (one Meta
+    app may serve several) and malformed entries are skipped. ValueError when the body is not a WhatsApp webhook
+    at all."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise ValueError("not a WhatsApp webhook: no entry[]")
     messages, statuses = [], []
@@ -185,7 +187,7 @@ def webhook_parse(payload, *, phone_number_id: str = "") -> tuple[list[dict], li
             for item in value.get("messages") or []:
                 parsed = message_parse(item, names) if isinstance(item, dict) else None
                 if parsed:
-                    messages.append(parsed)
+                    messages.append(parsed | {"item": item})  # the raw entry: what the ingest row keeps
             for item in value.get("statuses") or []:
                 parsed = status_parse(item) if isinstance(item, dict) else None
                 if parsed:

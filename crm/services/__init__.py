@@ -5,6 +5,7 @@ and acceptance. Callers use `services.<entity>_<verb>`."""
 
 from .accounts import *  # noqa: F403
 from .inbox import *  # noqa: F403
+from .inbox_ingest import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403
 from .resellers import *  # noqa: F403

@@ -9,6 +9,7 @@ from django.test import Client
 
 from crm import services
 from crm.choices import ChannelKind, MessageDirection, MessageStatus
+from crm.hooks.messaging import channel_cache_clear
 from crm.models import Contact, Conversation, Message, MessageAttachment
 from crm.providers import sms
 from notifications.callbacks import twilio_signature
@@ -64,13 +65,25 @@ def inbound_form(sid="SM1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d", body="My internet is 
     }
 
 
-def post_signed(url: str, fields: dict, *, token=AUTH_TOKEN, signature=None, signed_url=None):
-    """POST form fields as Twilio does, X-Twilio-Signature over the full URL and the sorted fields."""
+@pytest.fixture(autouse=True)
+def _fresh_channels():
+    """The hooks remember channels per process for a few seconds: each test starts with none remembered."""
+    channel_cache_clear()
+    yield
+    channel_cache_clear()
+
+
+def post_signed(url: str, fields: dict, *, token=AUTH_TOKEN, signature=None, signed_url=None, process=True):
+    """POST form fields as Twilio does, X-Twilio-Signature over the full URL and the sorted fields; then (unless
+    process=False) run the worker's processing of the stored webhooks, as the Celery task does."""
     if signature is None:
         signature = twilio_signature(signed_url or url, {k: [v] for k, v in fields.items()}, token)
     parts = urlsplit(url)
     client = Client(HTTP_HOST=parts.netloc)
-    return client.post(parts.path, fields, HTTP_X_TWILIO_SIGNATURE=signature)
+    response = client.post(parts.path, fields, HTTP_X_TWILIO_SIGNATURE=signature)
+    if process:
+        services.inbound_webhooks_process()
+    return response
 
 
 def hook_url(channel, status=False) -> str:

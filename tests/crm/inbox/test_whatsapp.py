@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm import services
 from crm.choices import ChannelKind, MessageDirection, MessageStatus
+from crm.hooks.messaging import channel_cache_clear
 from crm.models import Contact, Conversation, Message, MessageAttachment
 from crm.providers import whatsapp
 from crm.providers.whatsapp import whatsapp_window_closes_at, whatsapp_window_open
@@ -121,13 +122,26 @@ def status_payload(wamid, status, **extra):
     return webhook({"statuses": [item]})
 
 
-def post_signed(channel, payload, *, secret=APP_SECRET, signature=None, raw=None):
+@pytest.fixture(autouse=True)
+def _fresh_channels():
+    """The hooks remember channels per process for a few seconds: each test starts with none remembered."""
+    channel_cache_clear()
+    yield
+    channel_cache_clear()
+
+
+def post_signed(channel, payload, *, secret=APP_SECRET, signature=None, raw=None, process=True):
+    """POST the webhook as Meta does (X-Hub-Signature-256 over the raw body); then (unless process=False) run
+    the worker's processing of the stored webhooks, as the Celery task does."""
     raw = raw if raw is not None else orjson.dumps(payload)
     if signature is None:
         signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     client = Client(HTTP_HOST="localhost")
     headers = {"HTTP_X_HUB_SIGNATURE_256": signature} if signature else {}
-    return client.post(f"/hooks/whatsapp/{channel.pk}/", raw, content_type="application/json", **headers)
+    response = client.post(f"/hooks/whatsapp/{channel.pk}/", raw, content_type="application/json", **headers)
+    if process:
+        services.inbound_webhooks_process()
+    return response
 
 
 def test_the_subscription_check_answers_the_challenge_only_for_the_verify_token(channel):
