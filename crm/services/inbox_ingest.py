@@ -23,7 +23,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from omni import redis as omni_redis
@@ -91,10 +91,18 @@ def _backoff(attempts: int) -> timedelta:
     return min(BACKOFF * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
+def _thread_lock(channel: Channel, thread_key: str) -> None:
+    """One processor at a time per sender (until its transaction ends): two of their messages processed at once
+    would each find no contact and create one. Other senders' rows go on in parallel."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"crm-inbound:{channel.pk}:{thread_key}"])
+
+
 def _sms_message(channel: Channel, payload: dict) -> None:
     from ..providers import sms
 
     number, inbound_ = sms.inbound_parse(payload)
+    _thread_lock(channel, number)
     media = inbound_.metadata.get("media")
     if media and not Message.objects.filter(channel=channel, external_id=inbound_.external_id).exists():
         inbound_.attachments = sms.media_fetch(channel.credentials, media)
@@ -110,6 +118,7 @@ def _whatsapp_message(channel: Channel, payload: dict) -> None:
     if parsed is None:
         raise ValueError("not a usable WhatsApp message")
     inbound_ = parsed["inbound"]
+    _thread_lock(channel, parsed["wa_id"])
     media = inbound_.metadata.get("media") or {}
     if media.get("id") and not Message.objects.filter(channel=channel, external_id=inbound_.external_id).exists():
         found = whatsapp.Provider(channel).media_download(media["id"])
