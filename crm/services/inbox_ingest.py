@@ -22,8 +22,9 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.utils import timezone
 
 from omni import redis as omni_redis
@@ -57,11 +58,33 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
     for processing. Raises only when PostgreSQL does: then the provider gets a 5xx and retries."""
     if not rows:
         return
-    InboundWebhook.objects.bulk_create(rows, ignore_conflicts=True)
-    if kick and not transaction.get_connection().in_atomic_block:
+    _insert(rows)
+    if kick and not transaction.get_connection().in_atomic_block:  # committed: the worker can see it
         inbound_webhooks_kick()
     elif kick:
         transaction.on_commit(inbound_webhooks_kick)
+
+
+def _insert(rows: list[InboundWebhook]) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING, sent as is: outside a transaction it is one round trip
+    and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three)."""
+    table = InboundWebhook._meta.db_table
+    columns = "id, channel_id, kind, external_id, payload, received_at, due_at, attempts, last_error"
+    values, params = [], []
+    for row in rows:
+        values.append("(%s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')")
+        params += [
+            row.pk,
+            row.channel_id,
+            str(row.kind),
+            row.external_id,
+            orjson.dumps(row.payload).decode(),
+            row.received_at,
+            row.due_at,
+        ]
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING"
+    with connections[router.db_for_write(InboundWebhook)].cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def inbound_webhooks_kick() -> bool:

@@ -68,7 +68,7 @@ def test_a_whatsapp_batch_is_one_row_per_message_and_status_and_a_retried_batch_
     recorder = Recorder()
     with connection.execute_wrapper(recorder):
         assert whatsapp_post(channel, batch, process=False).status_code == 200
-    inserts = [sql for sql in recorder.sql if sql.startswith('INSERT INTO "crm_inboundwebhook"')]
+    inserts = [sql for sql in recorder.sql if sql.startswith("INSERT INTO crm_inboundwebhook ")]
     assert len(inserts) == 1 and "ON CONFLICT DO NOTHING" in inserts[0]  # the whole batch in one statement
     assert whatsapp_post(channel, batch, process=False).status_code == 200
     assert sorted(InboundWebhook.objects.values_list("kind", "external_id")) == [
