@@ -156,6 +156,20 @@ def test_refused_input_is_not_retried_and_repeated_failures_give_up(monkeypatch)
 
 
 @pytest.mark.django_db
+def test_the_beat_sweep_processes_what_a_lost_kick_left(monkeypatch):
+    from omni.schedule import beat_schedule
+
+    entry = beat_schedule(heartbeat_interval=60)["crm-inbox-webhooks-sweep"]
+    assert entry["task"] == tasks.inbox_webhooks_process.name and entry["schedule"] <= 60
+    requeued = []
+    monkeypatch.setattr(tasks.inbox_webhooks_process, "apply_async", lambda **kwargs: requeued.append(kwargs))
+    channel = sms_channel()
+    services.inbound_webhooks_ingest([sms_row(channel, SID)], kick=False)  # stored, no task queued
+    tasks.inbox_webhooks_process()
+    assert Message.objects.get().external_id == SID and requeued == []  # nothing left: not queued again
+
+
+@pytest.mark.django_db
 def test_the_kick_queues_at_most_one_task_per_window_and_never_fails_the_webhook(monkeypatch):
     queued = []
     monkeypatch.setattr(tasks.inbox_webhooks_process, "apply_async", lambda **kwargs: queued.append(kwargs))
