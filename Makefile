@@ -46,3 +46,4 @@ bench: migrate  ## benchmarks: print figures, floors and ratios
 	$(PY) bench/network.py
 	$(PY) bench/load.py
 	$(PY) bench/dispatch.py
+	$(PY) bench/inbound_webhooks.py

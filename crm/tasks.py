@@ -41,3 +41,15 @@ def inbox_snoozed_wake() -> None:
     """Beat, every minute (CELERY_BEAT_SCHEDULE "crm-inbox-snoozed-wake"): reopen the conversations whose snooze
     has passed, in one statement. Idempotent."""
     services.snoozed_wake(now=timezone.now())
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
+def inbox_webhooks_process() -> None:
+    """The SMS and WhatsApp webhooks' transactional inbox (services.inbox_ingest): process every due stored event,
+    each exactly once (FOR UPDATE SKIP LOCKED), for up to 60 seconds; queued by a webhook (at most one per
+    200 ms) and by beat every 30 seconds (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep") for kicks that were
+    lost. Another run at the same time takes other rows. More left after 60 s: it queues itself again."""
+    services.inbound_webhooks_kick_clear()
+    handled = services.inbound_webhooks_process(seconds=60)  # a row started at 60 s has 60 s before the soft limit
+    if handled and services.inbound_webhooks_due():
+        services.inbound_webhooks_kick()

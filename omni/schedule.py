@@ -80,4 +80,10 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": crontab(hour=2, minute=45),
             "options": {"expire_seconds": 3000},
         },
+        # The SMS and WhatsApp webhooks' stored events a lost kick left unprocessed (SKIP LOCKED; idempotent).
+        "crm-inbox-webhooks-sweep": {
+            "task": "crm.tasks.inbox_webhooks_process",
+            "schedule": 30.0,
+            "options": {"expire_seconds": 25},
+        },
     }

@@ -1,7 +1,10 @@
 """The data of crm (STYLE.md section 2): accounts.py holds customer accounts, contacts, resellers and portal users;
-inbox.py the omni-channel inbox; sales.py leads, pipeline stages, quotes and their lines."""
+inbox.py the omni-channel inbox (channels, conversations, messages, teams, labels, canned replies), automation.py
+its rules, automated messages and satisfaction answers, inbox_ingest.py the inbound webhooks waiting to be
+processed; sales.py leads, pipeline stages, quotes and their lines."""
 
 from .accounts import LANGUAGE_CODES, Account, AccountContact, Contact, CustomerUser, Reseller, ResellerUser
+from .automation import AutomatedMessage, CsatResponse, Rule, RuleRun
 from .inbox import (
     CHANNEL_SECRETS,
     CannedReply,
@@ -13,31 +16,34 @@ from .inbox import (
     Message,
     MessageAttachment,
 )
+from .inbox_ingest import InboundWebhook, InboundWebhookKind
 from .sales import Lead, LeadStage, Quote, QuoteLine
 
 __all__ = [
-    "LANGUAGE_CODES",
     "CHANNEL_SECRETS",
+    "LANGUAGE_CODES",
     "Account",
     "AccountContact",
+    "AutomatedMessage",
     "CannedReply",
     "Channel",
+    "Contact",
     "Conversation",
+    "CsatResponse",
+    "CustomerUser",
+    "InboundWebhook",
+    "InboundWebhookKind",
     "InboxAgent",
     "InboxTeam",
     "Label",
-    "Message",
-    "MessageAttachment",
-    "Contact",
-    "CustomerUser",
     "Lead",
     "LeadStage",
+    "Message",
+    "MessageAttachment",
     "Quote",
     "QuoteLine",
     "Reseller",
     "ResellerUser",
+    "Rule",
+    "RuleRun",
 ]
-
-from .automation import AutomatedMessage, CsatResponse, Rule, RuleRun
-
-__all__ += ["AutomatedMessage", "CsatResponse", "Rule", "RuleRun"]

@@ -8,6 +8,7 @@ from .automation import *  # noqa: F403
 from .inbox import *  # noqa: F403
 from .inbox_config import *  # noqa: F403
 from .inbox_email import *  # noqa: F403
+from .inbox_ingest import *  # noqa: F403
 from .leads import *  # noqa: F403
 from .quotes import *  # noqa: F403
 from .resellers import *  # noqa: F403

@@ -1,0 +1,246 @@
+"""The transactional inbox of the SMS and WhatsApp webhooks (crm.models.InboundWebhook).
+
+The webhook verifies the provider's signature, stores the raw event(s) with ONE `INSERT ... ON CONFLICT DO
+NOTHING` (`inbound_webhooks_ingest`: a retried webhook inserts nothing) and answers: the 200 means the event is
+durable in PostgreSQL. It then asks for processing cheaply (`inbound_webhooks_kick`): a Redis `SET key NX PX 200`
+lets at most one Celery task be queued per 200 ms, whatever the traffic; the task clears the key when it starts
+(so an event stored while a task is queued but not yet running is always seen by that task). Redis or the broker
+being down loses nothing: the beat sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep") runs the same
+processing every 30 seconds.
+
+`inbound_webhooks_process` takes due rows one at a time (`SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
+processors never take the same row and never wait for each other), and in that row's transaction calls the
+services the webhooks used to call (contact_resolve + inbound_receive, delivery_status_update), so every rule
+holds (idempotency by provider id on Message, reopening, events, live updates) and `processed_at` commits with the
+message. A failure rolls the row's work back, records the error, counts the attempt and retries after a backoff
+(10 s, 20 s, 40 s... at most an hour); the other rows go on. Input the rules refuse (ValidationError, ValueError)
+is not retried: the row is done, its `last_error` says why; so is a row after MAX_ATTEMPTS failures."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+import orjson
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, router, transaction
+from django.utils import timezone
+
+from omni import redis as omni_redis
+
+from ..choices import ChannelKind, ContactChannel
+from ..models import Channel, InboundWebhook, InboundWebhookKind, Message
+from . import inbox
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "inbound_webhooks_due",
+    "inbound_webhooks_ingest",
+    "inbound_webhooks_kick",
+    "inbound_webhooks_kick_clear",
+    "inbound_webhooks_process",
+]
+
+KICK_MS = 200  # at most one processing task queued per this many milliseconds
+MAX_ATTEMPTS = 10
+BACKOFF = timedelta(seconds=10)
+BACKOFF_MAX = timedelta(hours=1)
+
+
+def _kick_key() -> str:
+    return omni_redis.key("crm", "inbox-webhooks-kick")
+
+
+def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) -> None:
+    """Store the events in one INSERT ... ON CONFLICT DO NOTHING (those already stored are skipped), then ask
+    for processing. Raises only when PostgreSQL does: then the provider gets a 5xx and retries."""
+    if not rows:
+        return
+    _insert(rows)
+    if kick and not transaction.get_connection().in_atomic_block:  # committed: the worker can see it
+        inbound_webhooks_kick()
+    elif kick:
+        transaction.on_commit(inbound_webhooks_kick)
+
+
+def _insert(rows: list[InboundWebhook]) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING, sent as is: outside a transaction it is one round trip
+    and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three)."""
+    table = InboundWebhook._meta.db_table
+    columns = "id, channel_id, kind, external_id, payload, received_at, due_at, attempts, last_error"
+    values, params = [], []
+    for row in rows:
+        values.append("(%s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')")
+        params += [
+            row.pk,
+            row.channel_id,
+            str(row.kind),
+            row.external_id,
+            orjson.dumps(row.payload).decode(),
+            row.received_at,
+            row.due_at,
+        ]
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING"
+    with connections[router.db_for_write(InboundWebhook)].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def inbound_webhooks_kick() -> bool:
+    """Queue a processing task unless one was queued in the last KICK_MS and has not started yet. Never raises:
+    the beat sweep processes what a lost kick leaves. True when a task was queued."""
+    from ..tasks import inbox_webhooks_process
+
+    try:
+        if not omni_redis.client().set(_kick_key(), b"1", nx=True, px=KICK_MS):
+            return False
+        inbox_webhooks_process.apply_async(retry=False)
+    except Exception:
+        logger.warning("inbox webhook processing not queued; the sweep will process", exc_info=True)
+        return False
+    return True
+
+
+def inbound_webhooks_kick_clear() -> None:
+    """A processing task starting: the next event stored queues another (this one may already be past it)."""
+    try:
+        omni_redis.client().delete(_kick_key())
+    except Exception:
+        logger.warning("inbox webhook kick key not cleared", exc_info=True)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def _thread_lock(channel: Channel, thread_key: str) -> None:
+    """One processor at a time per sender (until its transaction ends): two of their messages processed at once
+    would each find no contact and create one. Other senders' rows go on in parallel."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"crm-inbound:{channel.pk}:{thread_key}"])
+
+
+def _sms_message(channel: Channel, payload: dict) -> None:
+    from ..providers import sms
+
+    number, inbound_ = sms.inbound_parse(payload)
+    _thread_lock(channel, number)
+    media = inbound_.metadata.get("media")
+    if media and not Message.objects.filter(channel=channel, external_id=inbound_.external_id).exists():
+        inbound_.attachments = sms.media_fetch(channel.credentials, media)
+    sender = inbox.contact_resolve(phone=number, preferred_channel=ContactChannel.SMS)
+    inbox.inbound_receive(channel=channel, sender=sender, inbound=inbound_)
+
+
+def _whatsapp_message(channel: Channel, payload: dict) -> None:
+    from ..providers import whatsapp
+
+    item = payload.get("item") or {}
+    parsed = whatsapp.message_parse(item, {str(item.get("from", "")): payload.get("name") or ""})
+    if parsed is None:
+        raise ValueError("not a usable WhatsApp message")
+    inbound_ = parsed["inbound"]
+    _thread_lock(channel, parsed["wa_id"])
+    media = inbound_.metadata.get("media") or {}
+    if media.get("id") and not Message.objects.filter(channel=channel, external_id=inbound_.external_id).exists():
+        found = whatsapp.Provider(channel).media_download(media["id"])
+        if found is not None:
+            content, content_type = found
+            extension = content_type.split("/")[-1].split(";")[0].strip()[:10] or "bin"
+            filename = media.get("filename") or f"{inbound_.metadata['type']}.{extension}"
+            inbound_.attachments = [inbox.InboundAttachment(filename, content, content_type)]
+    sender = inbox.contact_resolve(
+        phone=whatsapp.wa_id_to_e164(parsed["wa_id"]), name=parsed["name"], preferred_channel=ContactChannel.WHATSAPP
+    )
+    inbox.inbound_receive(channel=channel, sender=sender, inbound=inbound_)
+
+
+def _status(channel: Channel, payload: dict) -> None:
+    inbox.delivery_status_update(
+        channel=channel,
+        external_id=str(payload["external_id"]),
+        status=str(payload["status"]),
+        error=str(payload.get("error") or ""),
+    )
+
+
+HANDLERS = {
+    InboundWebhookKind.SMS_MESSAGE: (ChannelKind.SMS, _sms_message),
+    InboundWebhookKind.SMS_STATUS: (ChannelKind.SMS, _status),
+    InboundWebhookKind.WHATSAPP_MESSAGE: (ChannelKind.WHATSAPP, _whatsapp_message),
+    InboundWebhookKind.WHATSAPP_STATUS: (ChannelKind.WHATSAPP, _status),
+}
+
+
+def _handle(row: InboundWebhook, channels: dict) -> None:
+    kind, handler = HANDLERS[row.kind]
+    channel = channels.get(row.channel_id)
+    if channel is None:
+        channel = channels[row.channel_id] = Channel.objects.get(pk=row.channel_id)
+    if channel.kind != kind:
+        raise ValueError(f"channel {channel.pk} is not {kind}")
+    handler(channel, row.payload)
+
+
+def inbound_webhook_process_one(*, now: datetime | None = None, channels: dict | None = None) -> bool | None:
+    """Process the oldest due row nobody else holds, in one transaction with what it stores. True when done,
+    False when it failed (recorded, retried later), None when no row is due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (
+            InboundWebhook.objects.select_for_update(skip_locked=True)
+            .filter(processed_at__isnull=True, due_at__lte=now)
+            .order_by("due_at", "received_at")
+            .first()
+        )
+        if row is None:
+            return None
+        fields = ["processed_at"]
+        try:
+            with transaction.atomic():  # a failure undoes this row's work, not the row's bookkeeping
+                _handle(row, channels if channels is not None else {})
+        except (ValidationError, ValueError, KeyError, TypeError) as exc:  # refused input: retrying cannot help
+            row.processed_at = timezone.now()
+            row.last_error = f"refused: {exc}"[:4000]
+            row.attempts += 1
+            fields += ["last_error", "attempts"]
+            ok = False
+        except Exception as exc:  # the database, a bug, a deadlock...: later
+            logger.warning("inbox webhook %s failed (attempt %s)", row.pk, row.attempts + 1, exc_info=True)
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.processed_at = timezone.now()
+            else:
+                row.due_at = now + _backoff(row.attempts)
+                fields.append("due_at")
+            fields += ["last_error", "attempts"]
+            ok = False
+        else:
+            row.processed_at = timezone.now()
+            ok = True
+        row.save(update_fields=fields)
+    return ok
+
+
+def inbound_webhooks_process(
+    *, now: datetime | None = None, seconds: float | None = None, limit: int | None = None
+) -> int:
+    """Process due rows until none is left (or `seconds` have passed, or `limit` rows); the number handled.
+    Safe to run in any number of processes at once: each row is handled exactly once."""
+    started = time.monotonic()
+    channels: dict = {}
+    handled = 0
+    while limit is None or handled < limit:
+        if seconds is not None and time.monotonic() - started > seconds:
+            break
+        if inbound_webhook_process_one(now=now, channels=channels) is None:
+            break
+        handled += 1
+    return handled
+
+
+def inbound_webhooks_due(*, now: datetime | None = None) -> bool:
+    """Whether any stored event is due for processing."""
+    return InboundWebhook.objects.filter(processed_at__isnull=True, due_at__lte=now or timezone.now()).exists()
