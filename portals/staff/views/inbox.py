@@ -12,7 +12,6 @@ the fragments below (the list's table, one message, the header)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.postgres.expressions import ArraySubquery
@@ -29,6 +28,7 @@ from django.views.decorators.vary import vary_on_headers
 from crm import selectors, services
 from crm.choices import ChannelKind, ConversationPriority, ConversationStatus, MessageKind
 from crm.models import CannedReply, Conversation, InboxTeam, Label, Message, MessageAttachment
+from crm.providers import whatsapp
 from omni.choices import Audience
 from omni.exceptions import DomainError, NotAllowed
 from omni.models import User
@@ -54,7 +54,6 @@ from ..helpers import INVALID, staff_view
 PAGE_SIZE = 25
 SIDEBAR_ROWS = 5  # open tickets, work orders and other conversations shown beside the thread
 CANNED_LIMIT = 8
-WHATSAPP_WINDOW = timedelta(hours=24)
 # The live streams and the typing endpoint (built beside this page, portals/staff/urls_inbox_live.py). The pages
 # take them from the context so the URLs can move without touching the JS.
 LIVE_URL = "/inbox/live/"
@@ -226,13 +225,12 @@ def inbox_agents():
     )
 
 
-def whatsapp_window_open(conversation: Conversation, now=None) -> bool:
+def whatsapp_window_open(conversation: Conversation) -> bool:
     """True unless a WhatsApp conversation's customer has been silent for 24 hours (or never wrote): then only an
-    approved template may be sent. Other channels have no window."""
+    approved template may be sent (crm.providers.whatsapp). Other channels have no window."""
     if conversation.channel.kind != ChannelKind.WHATSAPP:
         return True
-    now = now or timezone.now()
-    return conversation.last_inbound_at is not None and now - conversation.last_inbound_at < WHATSAPP_WINDOW
+    return whatsapp.whatsapp_window_open(conversation)
 
 
 def _header_context(request, conversation: Conversation, **extra) -> dict:

@@ -13,7 +13,7 @@ from crm.models import Channel, Contact, Conversation, InboxTeam, Label, Message
 from notifications.models import OutboxEvent
 from tests.omni.api_contract import assert_error
 
-from .api_support import API, phone_threads, receive  # noqa: F401
+from .api_support import API, receive
 from .factories import CannedReplyFactory, ChannelFactory, InboxTeamFactory, LabelFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +220,7 @@ def test_lists_run_a_fixed_number_of_queries(agent_api, rows, django_assert_max_
         assert len(response.json()["results"]) == count, url
 
 
-def test_starting_a_conversation_in_one_call(agent_api, agent, phone_threads):  # noqa: F811
+def test_starting_a_conversation_in_one_call(agent_api, agent):
     channel = ChannelFactory(kind=ChannelKind.SMS)
     body = {"channel": str(channel.pk), "name": "Ngozi Okafor", "phone": "+2348031112222", "message": "Hello!"}
     response = agent_api.post(f"{API}conversations/", body)

@@ -16,7 +16,7 @@ from crm.models import CannedReply, Channel, Contact, Conversation, InboxTeam, L
 from tests.omni.api_contract import assert_error
 from tests.omni.factories import StaffFactory
 
-from .api_support import API, phone_threads, receive  # noqa: F401
+from .api_support import API, receive
 from .factories import CannedReplyFactory, ChannelFactory, InboxTeamFactory, LabelFactory
 
 STAFF = {
@@ -95,7 +95,7 @@ def _snapshot() -> list:
     return [list(model.objects.order_by("pk").values_list()) for model in MODELS]
 
 
-def test_each_persona_gets_the_exact_answer(api_as, customer, reseller, vendor, phone_threads):  # noqa: F811
+def test_each_persona_gets_the_exact_answer(api_as, customer, reseller, vendor):
     clients, rows = _world(customer, reseller, vendor, api_as)
     before = _snapshot()
     wrong = []

@@ -18,7 +18,7 @@ from tests.omni.api_contract import (
     StaffOnlyContract,
 )
 
-from .api_support import API, phone_threads, receive  # noqa: F401
+from .api_support import API, receive
 from .factories import CannedReplyFactory, ChannelFactory, InboxTeamFactory, LabelFactory
 
 
@@ -68,10 +68,6 @@ class TestConversationApi(_Staff):
     list_queries = 6
     ordering_fields = ["last_message_at", "created_at", "updated_at", "number", "status", "priority"]
     writes = ("create", "update")
-
-    @pytest.fixture(autouse=True)
-    def _threads(self, phone_threads):  # noqa: F811
-        return phone_threads
 
     @pytest.fixture
     def channel(self, db):

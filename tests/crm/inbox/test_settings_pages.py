@@ -9,7 +9,7 @@ from crm.choices import ChannelKind
 from crm.models import CannedReply, Channel, Conversation, InboxTeam, Label
 from tests.omni.factories import StaffFactory
 
-from .api_support import phone_threads, receive  # noqa: F401
+from .api_support import receive
 from .factories import CannedReplyFactory, ChannelFactory, InboxTeamFactory, LabelFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +196,7 @@ def test_settings_lists_run_a_fixed_number_of_queries(world, client_as, rows, dj
             assert admin.get(reverse(name)).status_code == 200, name
 
 
-def test_starting_a_conversation_from_the_console(world, client_as, phone_threads):  # noqa: F811
+def test_starting_a_conversation_from_the_console(world, client_as):
     agent = client_as(world["users"]["agent"])
     sms = ChannelFactory(kind=ChannelKind.SMS, name="SMS")
     url = reverse("staff:inbox_start")
