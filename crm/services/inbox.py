@@ -162,8 +162,9 @@ def _store_attachments(message: Message, attachments) -> None:
 
 def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> tuple[Message, bool]:
     """Store a customer's message on its thread's conversation (created when new; reopened when resolved,
-    pending or snoozed). Idempotent: a message whose provider id is already stored on this channel is returned
-    with created=False and nothing changes (a provider's retry). Returns (message, created)."""
+    pending or snoozed, unless the message is automatic: metadata auto_submitted, auto_reply or bounce).
+    Idempotent: a message whose provider id is already stored on this channel is returned with created=False and
+    nothing changes (a provider's retry). Returns (message, created)."""
     with transaction.atomic():
         if inbound.external_id:
             stored = Message.objects.filter(channel=channel, external_id=inbound.external_id).first()
@@ -193,7 +194,9 @@ def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> t
             return Message.objects.get(channel=channel, external_id=inbound.external_id), False
         _store_attachments(message, inbound.attachments)
         updates = {"last_message_at": now, "last_inbound_at": now}
-        if conversation.status != ConversationStatus.OPEN:
+        # A customer's message reopens; a machine's (an out-of-office answering our survey, a bounce) does not.
+        automatic = any((inbound.metadata or {}).get(key) for key in ("auto_submitted", "auto_reply", "bounce"))
+        if conversation.status != ConversationStatus.OPEN and not automatic:
             updates |= {"status": ConversationStatus.OPEN, "snoozed_until": None, "resolved_at": None}
         Conversation.objects.filter(pk=conversation.pk).update(**updates, updated_at=now)
         for name, value in updates.items():

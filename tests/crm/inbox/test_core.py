@@ -66,6 +66,19 @@ def test_a_new_inbound_message_reopens_a_resolved_or_snoozed_conversation(agent)
     assert conversation.status == ConversationStatus.OPEN and conversation.snoozed_until is None
 
 
+def test_an_automatic_message_does_not_reopen_a_resolved_conversation(agent):
+    channel = ChannelFactory(kind=ChannelKind.EMAIL)
+    message, _ = _receive(channel, external_id="<q@x>", thread="<q@x>", email="ooo@example.com")
+    services.conversation_status_set(conversation_id=message.conversation_id, status=ConversationStatus.RESOLVED)
+    sender = services.contact_resolve(email="ooo@example.com")
+    out_of_office = Inbound(
+        thread_key="<q@x>", external_id="<r@x>", body="I am away", metadata={"auto_submitted": True, "auto_reply": True}
+    )
+    services.inbound_receive(channel=channel, sender=sender, inbound=out_of_office)
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.status == ConversationStatus.RESOLVED and conversation.messages.filter(external_id="<r@x>")
+
+
 def test_snoozing_needs_a_future_time():
     channel = ChannelFactory(kind=ChannelKind.SMS)
     message, _ = _receive(channel)
