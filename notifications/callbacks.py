@@ -46,7 +46,8 @@ def _signed(request) -> bool:
     # Twilio signs the URL it called: the StatusCallback we built from OMNI_BASE_URL. Behind a proxy that URL
     # and the one Django sees may differ in scheme or host, so either may match.
     urls = {settings.OMNI_BASE_URL.rstrip("/") + request.get_full_path(), request.build_absolute_uri()}
-    return any(hmac.compare_digest(twilio_signature(url, params, token), given) for url in urls)
+    # bytes: compare_digest refuses (TypeError: a 500) a str that is not ASCII, and the header is the sender's
+    return any(hmac.compare_digest(twilio_signature(url, params, token).encode(), given.encode()) for url in urls)
 
 
 def _uuid(value: str) -> uuid.UUID | None:

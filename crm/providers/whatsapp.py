@@ -73,7 +73,7 @@ def signature_valid(raw_body: bytes, header: str, app_secret: str) -> bool:
     if not app_secret or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256=") :].strip().lower())
+    return hmac.compare_digest(expected.encode(), header[len("sha256=") :].strip().lower().encode())
 
 
 def wa_id_to_e164(wa_id: str) -> str | None:

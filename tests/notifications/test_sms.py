@@ -126,6 +126,7 @@ def test_a_report_with_a_bad_or_missing_signature_is_refused_and_changes_nothing
     forged = twilio_signature(sms.status_callback_url(), {k: [v] for k, v in fields.items()}, "not-the-token")
     assert _callback(fields, signature=forged).status_code == 403
     assert _callback(fields, signature="").status_code == 403
+    assert _callback(fields, signature="sïgnature").status_code == 403  # not ASCII: refused, not a 500
     # Signed for other fields (a replayed "failed" report edited to say delivered).
     other = twilio_signature(
         sms.status_callback_url(), {"MessageSid": [fields["MessageSid"]], "MessageStatus": ["failed"]}, AUTH_TOKEN

@@ -125,6 +125,7 @@ def test_a_wrong_or_missing_signature_is_403_and_stores_nothing(channel):
     form = inbound_form()
     assert post_signed(hook_url(channel), form, token="not-the-token").status_code == 403
     assert post_signed(hook_url(channel), form, signature="").status_code == 403
+    assert post_signed(hook_url(channel), form, signature="sïgnature").status_code == 403  # not ASCII: no 500
     # Signed for other fields (a body edited after signing).
     other = twilio_signature(hook_url(channel), {k: [v] for k, v in {**form, "Body": "hi"}.items()}, AUTH_TOKEN)
     assert post_signed(hook_url(channel), form, signature=other).status_code == 403

@@ -152,6 +152,7 @@ def test_the_subscription_check_answers_the_challenge_only_for_the_verify_token(
     assert response.status_code == 200
     assert response.content == b"1158201444" and response["Content-Type"] == "text/plain"
     assert client.get(url, {**good, "hub.verify_token": "guess"}).status_code == 403
+    assert client.get(url, {**good, "hub.verify_token": "güess"}).status_code == 403  # not ASCII: no 500
     assert client.get(url, {**good, "hub.mode": "unsubscribe"}).status_code == 403
     assert client.get(url).status_code == 403
     assert client.put(url, good).status_code == 405
@@ -181,6 +182,7 @@ def test_a_wrong_or_missing_signature_is_403_and_stores_nothing(channel):
     assert post_signed(channel, payload, secret="not-the-app-secret").status_code == 403
     assert post_signed(channel, payload, signature="").status_code == 403
     assert post_signed(channel, payload, signature="sha1=abc").status_code == 403
+    assert post_signed(channel, payload, signature="sha256=ünïcode").status_code == 403  # not ASCII: no 500
     # Signed over another body (the JSON re-serialised with a space: the raw bytes are what is signed).
     signed_other = "sha256=" + hmac.new(APP_SECRET.encode(), orjson.dumps(payload) + b" ", hashlib.sha256).hexdigest()
     assert post_signed(channel, payload, signature=signed_other).status_code == 403
