@@ -9,11 +9,9 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from omni.admin import RecordServiceAdmin, ServiceAdmin
-from omni.choices import Audience
 from omni.exceptions import DomainError
-from omni.models import User
 
-from .. import services
+from .. import selectors, services
 from ..choices import ChannelKind, ConversationStatus
 from ..models import (
     CannedReply,
@@ -136,7 +134,7 @@ class InboxTeamAdmin(ServiceAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "members":
-            kwargs["queryset"] = User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True)
+            kwargs["queryset"] = selectors.staff_user_choices()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -6,9 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from omni.choices import Audience
-from omni.models import User
-
+from .. import selectors
 from ..choices import (
     ChannelKind,
     ConversationPriority,
@@ -25,7 +23,7 @@ CREDENTIAL_NAMES = sorted({name for names in CHANNEL_INPUT_CREDENTIALS.values() 
 
 
 def _staff_users():
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True)
+    return selectors.staff_user_choices()
 
 
 # ---- channels -----------------------------------------------------------------------------------------------------

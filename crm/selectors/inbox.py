@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
-from ..models import Conversation, Message, MessageAttachment
+from omni.choices import Audience
+from omni.models import User
+
+from ..models import CannedReply, Conversation, Label, Message, MessageAttachment
 from .accounts import _as_json
 
 __all__ = [
     "CONVERSATION_FIELDS",
+    "canned_replies_matching",
+    "labels_with_use",
+    "staff_user_choices",
     "MESSAGE_FIELDS",
     "conversation_payload",
     "conversation_rows",
@@ -88,3 +94,23 @@ def message_payload(message_id) -> dict:
     """The message as the API shows it to staff: the payload of crm.message.* events."""
     [row] = message_rows(Message.objects.filter(pk=message_id))
     return _as_json(row)
+
+
+def staff_user_choices() -> QuerySet[User]:
+    """Who may be an inbox team's member or a conversation's assignee: active staff with staff access, by name
+    (the console's, the API's and the admin's choices)."""
+    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("full_name", "email")
+
+
+def labels_with_use() -> QuerySet[Label]:
+    """Every label with `used`, the number of conversations carrying it, by name."""
+    return Label.objects.annotate(used=Count("conversations")).order_by("name")
+
+
+def canned_replies_matching(query: str = "") -> QuerySet[CannedReply]:
+    """Canned replies by shortcode; with `query`, those whose shortcode, title or body contains it."""
+    replies = CannedReply.objects.order_by("shortcode")
+    query = (query or "").strip()
+    if query:
+        replies = replies.filter(Q(shortcode__icontains=query) | Q(title__icontains=query) | Q(body__icontains=query))
+    return replies

@@ -19,19 +19,13 @@ from crm import selectors, services
 from crm.choices import ChannelKind
 from crm.models import CannedReply, Channel, Contact, InboxTeam, Label
 from crm.services.inbox_config import GENERATED_SECRET
-from omni.choices import Audience
 from omni.exceptions import DomainError
-from omni.models import User
 
 from ..forms_inbox import CannedReplyForm, ChannelForm, ConversationStartForm, LabelForm, MergeForm, TeamForm
 from ..helpers import add_service_errors, render_form, staff_view
 
 SECRET_KEY = "inbox-secret-{}"  # the session key holding a channel's new secret until its page shows it once
 CONTACT_RESULTS = 10
-
-
-def _staff_users():
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("email")
 
 
 def _context(**extra) -> dict:
@@ -151,6 +145,23 @@ def _form_context(request, record, tab: str, title: str, model: str, url_name: s
     return _context(record=record, tab=tab, title=title, back=LISTS[tab], delete_url=delete_url)
 
 
+def _save_form(request, form, record, *, create, update, saved, done_url):
+    """A settings form's POST: create (no record) or update through the service; the service's refusals go onto
+    the form's fields. The record saved, or None when the form or the service refused (the form shows why)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        if record is not None:
+            update(record.pk, form.cleaned_data)
+        else:
+            record = create(form.cleaned_data)
+    except (ValidationError, DomainError) as exc:
+        add_service_errors(form, exc)
+        return None
+    messages.success(request, saved(record))
+    return redirect(done_url)
+
+
 @staff_view("crm.change_inboxteam")
 def team_list(request):
     teams = InboxTeam.objects.prefetch_related("members").order_by("name")
@@ -164,25 +175,25 @@ def team_edit(request, pk=None):
     if team:
         initial = {"name": team.name, "description": team.description, "members": list(team.members.all()),
                    "auto_assign": team.auto_assign, "active": team.active}  # fmt: skip
-    form = TeamForm(request.POST if request.method == "POST" else None, initial=initial, staff=_staff_users())
-    if request.method == "POST" and form.is_valid():
-        try:
-            if team:
-                services.inboxteam_update(team_id=team.pk, by=request.user, **form.cleaned_data)
-            else:
-                team = services.inboxteam_create(by=request.user, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
-            return redirect("staff:inbox_teams")
+    form = TeamForm(
+        request.POST if request.method == "POST" else None, initial=initial, staff=selectors.staff_user_choices()
+    )
+    done = _save_form(
+        request, form, team,
+        create=lambda data: services.inboxteam_create(by=request.user, **data),
+        update=lambda pk, data: services.inboxteam_update(team_id=pk, by=request.user, **data),
+        saved=lambda record: _("Team %(name)s saved.") % {"name": record.name},
+        done_url="staff:inbox_teams",
+    )  # fmt: skip
+    if done:
+        return done
     context = _form_context(request, team, "teams", team.name if team else _("New team"), "inboxteam", "team")
     return render_form(request, "staff/inbox/settings/form.html", form, context)
 
 
 @staff_view("crm.view_label")
 def label_list(request):
-    labels = Label.objects.annotate(used=Count("conversations")).order_by("name")
+    labels = selectors.labels_with_use()
     return render(request, "staff/inbox/settings/labels.html", _context(labels=labels, tab="labels"))
 
 
@@ -191,17 +202,15 @@ def label_edit(request, pk=None):
     label = get_object_or_404(Label, pk=pk) if pk else None
     initial = {"name": label.name, "colour": label.colour, "description": label.description} if label else None
     form = LabelForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if label:
-                services.label_update(label_id=label.pk, by=request.user, **form.cleaned_data)
-            else:
-                label = services.label_create(by=request.user, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Label %(name)s saved.") % {"name": label.name})
-            return redirect("staff:inbox_labels")
+    done = _save_form(
+        request, form, label,
+        create=lambda data: services.label_create(by=request.user, **data),
+        update=lambda pk, data: services.label_update(label_id=pk, by=request.user, **data),
+        saved=lambda record: _("Label %(name)s saved.") % {"name": record.name},
+        done_url="staff:inbox_labels",
+    )  # fmt: skip
+    if done:
+        return done
     context = _form_context(request, label, "labels", label.name if label else _("New label"), "label", "label")
     return render_form(request, "staff/inbox/settings/form.html", form, context)
 
@@ -209,9 +218,7 @@ def label_edit(request, pk=None):
 @staff_view("crm.view_cannedreply")
 def canned_list(request):
     query = (request.GET.get("q") or "").strip()
-    replies = CannedReply.objects.order_by("shortcode")
-    if query:
-        replies = replies.filter(Q(shortcode__icontains=query) | Q(title__icontains=query) | Q(body__icontains=query))
+    replies = selectors.canned_replies_matching(query)
     context = _context(replies=replies[:200], query=query, tab="canned")
     return render(request, "staff/inbox/settings/canned_replies.html", context)
 
@@ -219,17 +226,15 @@ def canned_list(request):
 def _canned_edit(request, reply):
     initial = {"shortcode": reply.shortcode, "title": reply.title, "body": reply.body} if reply else None
     form = CannedReplyForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if reply:
-                services.cannedreply_update(reply_id=reply.pk, by=request.user, **form.cleaned_data)
-            else:
-                reply = services.cannedreply_create(by=request.user, **form.cleaned_data)
-        except (ValidationError, DomainError) as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Canned reply /%(code)s saved.") % {"code": reply.shortcode})
-            return redirect("staff:inbox_canned")
+    done = _save_form(
+        request, form, reply,
+        create=lambda data: services.cannedreply_create(by=request.user, **data),
+        update=lambda pk, data: services.cannedreply_update(reply_id=pk, by=request.user, **data),
+        saved=lambda record: _("Canned reply /%(code)s saved.") % {"code": record.shortcode},
+        done_url="staff:inbox_canned",
+    )  # fmt: skip
+    if done:
+        return done
     title = f"/{reply.shortcode}" if reply else _("New canned reply")
     context = _form_context(request, reply, "canned", title, "cannedreply", "canned")
     return render_form(request, "staff/inbox/settings/form.html", form, context)
