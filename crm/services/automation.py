@@ -110,7 +110,7 @@ def conversation_auto_assign(*, conversation_id: UUID) -> User | None:
     LOCKED): two assignments racing for the same agents run one after the other, and the second counts the
     first's conversation, so no agent goes past the cap. Nobody available: the conversation stays with the team,
     unassigned (None). Returns the assignee."""
-    from .inbox import conversation_assign
+    from .conversations import conversation_assign
 
     with transaction.atomic():
         conversation = (
@@ -450,7 +450,7 @@ def _automated_send(conversation: Conversation, body: str, purpose: str, metadat
 
 def _run_action(action: dict, context: _Context) -> str:
     """Do one action; returns what it did, for the activity line. ValidationError / DomainError propagate."""
-    from .inbox import conversation_assign, conversation_labels_change, conversation_status_set
+    from .conversations import conversation_assign, conversation_labels_change, conversation_status_set
 
     conversation, name, value = context.conversation, action["action"], action.get("value")
     if name == "assign_team":
