@@ -132,18 +132,24 @@ def cached_report() -> dict:
     lock_seconds = settings.HEALTH_WORKER_PING_TIMEOUT + 5  # a holder that died frees it by then
     token = uuid.uuid4().hex
     deadline = time.monotonic() + lock_seconds
-    try:
-        while True:
+    timeouts = 0
+    while True:
+        try:
             cached = client.get(key)
             if cached is not None:
                 return json.loads(cached)
             if client.set(lock, token, nx=True, px=int(lock_seconds * 1000)):
                 break
-            if time.monotonic() > deadline:
-                return report(ping=False)  # the holder hangs; do not pile another ping on the broker
-            time.sleep(0.05)  # another process is checking: its report lands in a moment
-    except redis.RedisError:
-        return report()
+        except redis.TimeoutError:
+            # One slow answer is load (wait on, so eight waiters still ping once); two in a row is a hung Redis.
+            timeouts += 1
+            if timeouts > 1:
+                return report()
+        except redis.RedisError:
+            return report()
+        if time.monotonic() > deadline:
+            return report(ping=False)  # the holder hangs; do not pile another ping on the broker
+        time.sleep(0.05)  # another process is checking: its report lands in a moment
     try:
         result = report()
         with contextlib.suppress(redis.RedisError):

@@ -381,6 +381,47 @@ def test_concurrent_calls_ping_once_across_threads(broker_to_ourselves, transact
     assert pings.count() == 1
 
 
+@pytest.fixture
+def hung_redis():
+    """A Redis that accepts connections and never answers (a hung server, not a stopped one)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join(2)
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_cached_report_with_a_hung_redis_answers_after_two_timeouts(broker_to_ourselves, db, settings, hung_redis):
+    """One slow Redis answer is waited through (load); the second in a row means the Redis hangs: the report is
+    computed here and then, not after the lock's whole deadline (HEALTH_WORKER_PING_TIMEOUT + 5 s)."""
+    settings.HEALTH_CACHE_SECONDS = 30
+    settings.HEALTH_WORKER_PING_TIMEOUT = 0.1
+    settings.REDIS_URL = hung_redis  # the broker stays up
+    started = time.monotonic()
+    response, body = _get_health()
+    elapsed = time.monotonic() - started
+    # Two 1 s timeouts waited through, then the checks (about 4 s: each Redis read times out); waiting out the lock's
+    # deadline would take 5.1 s before them.
+    assert 2 <= elapsed < 7.5
+    assert response.status_code == 503
+    assert "redis" in body["failing"]
+
+
 # ---- /metrics ------------------------------------------------------------------------------------------
 
 
