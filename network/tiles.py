@@ -6,6 +6,11 @@ GeoDjango puts on every geometry column), then encodes them with
 feeder cables from z10, distribution cables from z13, structures, pathways and closures/cabinets from z14, drops,
 terminals (MST, ONT box) and service points from z16. Below a layer's zoom, or where nothing is, the tile is empty.
 
+A tile carries what the map draws and nothing more: each feature's `id` and what its style reads (a structure's,
+pathway's or enclosure's `kind`, a cable's `role` and capacity, a service point's `status`). Numbers, names and the
+rest come from the API when a feature is clicked: every extra property is encoded per feature on every tile request
+(issue 13's target is 1.5x a raw `ST_AsMVT` of id and geometry alone).
+
 Cables carry their capacity: strands `lit`, `reserved`, `dark` (and `damaged`), read from the counts stored on
 each cable (Cable.lit_strands, reserved_strands, damaged_strands; dark is the fibre count minus these), which
 network.services.capacity writes from the one definition in network.selectors.plant (LIT_STRANDS_SQL: a cached
@@ -53,16 +58,14 @@ class Layer:
 
 def _structures(z: int) -> str:
     return f"""
-        SELECT s.id::text AS id, s.number, s.name, s.kind, s.status, {MVT_GEOM.format(geom="s.geom")} AS geom
+        SELECT s.id::text AS id, s.kind, {MVT_GEOM.format(geom="s.geom")} AS geom
         FROM network_structure s
         WHERE s.geom && {IN_TILE}"""
 
 
 def _pathways(z: int) -> str:
     return f"""
-        SELECT p.id::text AS id, p.number, p.name, p.kind, p.status,
-               round(COALESCE(p.measured_length_m::float8, p.geo_length_m)::numeric, 1)::float8 AS length_m,
-               {MVT_GEOM.format(geom="p.geom")} AS geom
+        SELECT p.id::text AS id, p.kind, {MVT_GEOM.format(geom="p.geom")} AS geom
         FROM network_pathway p
         WHERE p.geom && {IN_TILE}"""
 
@@ -71,10 +74,8 @@ def _cables(z: int) -> str:
     roles = ", ".join(f"'{role}'" for role, zoom in CABLE_ROLE_ZOOM.items() if z >= zoom)
     # Capacity is stored per cable (network.services.capacity keeps it): one number per cable, no strand read.
     return f"""
-        SELECT c.id::text AS id, c.number, c.name, c.role, c.status, t.fiber_count,
-               round(COALESCE(c.measured_length_m::float8, c.geo_length_m)::numeric, 1)::float8 AS length_m,
-               c.lit_strands AS lit, c.reserved_strands AS reserved, {DARK_SQL} AS dark, c.damaged_strands AS damaged,
-               {MVT_GEOM.format(geom="c.geom")} AS geom
+        SELECT c.id::text AS id, c.role, c.lit_strands AS lit, c.reserved_strands AS reserved, {DARK_SQL} AS dark,
+               c.damaged_strands AS damaged, {MVT_GEOM.format(geom="c.geom")} AS geom
         FROM network_cable c
         JOIN network_cabletype t ON t.id = c.cable_type_id
         WHERE c.geom && {IN_TILE} AND c.role IN ({roles})"""
@@ -83,8 +84,7 @@ def _cables(z: int) -> str:
 def _enclosures(z: int) -> str:
     terminals = "" if z >= TERMINAL_ZOOM else f"AND e.kind NOT IN ({', '.join(repr(k) for k in TERMINAL_KINDS)})"
     return f"""
-        SELECT e.id::text AS id, e.number, e.name, e.kind, e.status, s.number AS structure,
-               {MVT_GEOM.format(geom="s.geom")} AS geom
+        SELECT e.id::text AS id, e.kind, {MVT_GEOM.format(geom="s.geom")} AS geom
         FROM network_enclosure e
         JOIN network_structure s ON s.id = e.structure_id
         WHERE s.geom && {IN_TILE} {terminals}"""
@@ -92,12 +92,8 @@ def _enclosures(z: int) -> str:
 
 def _service_points(z: int) -> str:
     return f"""
-        SELECT p.id::text AS id, p.number, p.name, p.address, p.status,
-               p.account_id::text AS account, a.number AS account_number, o.serial AS ont,
-               {MVT_GEOM.format(geom="p.geom")} AS geom
+        SELECT p.id::text AS id, p.status, {MVT_GEOM.format(geom="p.geom")} AS geom
         FROM network_servicepoint p
-        LEFT JOIN crm_account a ON a.id = p.account_id
-        LEFT JOIN network_ont o ON o.id = p.ont_id
         WHERE p.geom && {IN_TILE}"""
 
 
@@ -117,7 +113,7 @@ LAYERS = {
         # The stored capacity is stamped with updated_at when it changes (network.services.capacity).
         Layer("cables", min(CABLE_ROLE_ZOOM.values()), ("network_cable", "network_cabletype")),
         Layer("enclosures", ENCLOSURE_ZOOM, ("network_enclosure", "network_structure")),
-        Layer("service_points", SERVICE_POINT_ZOOM, ("network_servicepoint", "network_ont", "crm_account")),
+        Layer("service_points", SERVICE_POINT_ZOOM, ("network_servicepoint",)),
     )
 }
 

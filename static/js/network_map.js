@@ -50,14 +50,20 @@
       getFeatureId: function (f) { return f.properties.id; }
     });
     layer.on("click", function (event) {
-      showDetails(name, event.layer.properties);
+      var answer = showDetails(name, event.layer.properties);
       if (cutting) return;  // the click is the cut's place
+      // The tile holds what the map draws (id, kind or role, capacity); number, name and status come from the API.
       var p = event.layer.properties;
       var box = document.createElement("div");
-      box.appendChild(text("strong", [p.number, p.name].filter(Boolean).join(" ")));
-      box.appendChild(text("div", [p.kind || p.role, p.status].filter(Boolean).join(" · ")));
+      var title = box.appendChild(text("strong", p.kind || p.role || p.status || ""));
+      var line = box.appendChild(text("div", ""));
       if (name === "cables") box.appendChild(text("div", p.lit + " lit / " + p.reserved + " reserved / " + p.dark + " dark"));
       L.popup().setLatLng(event.latlng).setContent(box).openOn(map);
+      answer.then(function (body) {
+        if (!body) return;
+        title.textContent = [body.number, body.name].filter(Boolean).join(" ") || title.textContent;
+        line.textContent = [body.kind || body.role, body.status].filter(Boolean).join(" · ");
+      });
     });
     layer.addTo(map);
     layers[name] = layer;
@@ -124,11 +130,12 @@
     var fields = Object.assign({ layer: layer }, properties);
     delete fields.geom;
     fill(fields);
-    api(RESOURCES[layer] + "/" + properties.id + "/").then(function (body) {
+    return api(RESOURCES[layer] + "/" + properties.id + "/").then(function (body) {
       delete body.geom;
       fill(Object.assign({ layer: layer }, properties, body));
       if (layer === "service_points" && body.ont) prefillTrace("ont", body.ont.id || body.ont, "upstream");
-    }).catch(function () { /* the tile's properties stay */ });
+      return body;
+    }).catch(function () { return null; /* the tile's properties stay */ });
   }
 
   // Trace: GET trace/?from=<kind>:<id>&direction=..., the hops listed and the cables on the path drawn.

@@ -70,4 +70,5 @@ def test_the_map_draws_the_plant_tiles_and_a_click_shows_the_cable(live_server, 
     page.locator("#network-map").click(position={"x": x, "y": y})
     expect(page.locator("#network-details")).to_contain_text(feeder.number)
     expect(page.locator("#network-details")).to_contain_text("geo_length_m")  # a field only the API answers
-    expect(page.locator(".leaflet-popup-content")).to_contain_text("lit")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("lit")  # capacity, from the tile
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(feeder.number)  # then the API's answer
