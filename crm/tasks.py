@@ -1,11 +1,15 @@
 """crm's Celery tasks: thin, idempotent wrappers over its services."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from notifications.channels.base import TransientError
 
 from . import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, ignore_result=True, expires=3000)
@@ -53,3 +57,12 @@ def inbox_webhooks_process() -> None:
     handled = services.inbound_webhooks_process(seconds=60)  # a row started at 60 s has 60 s before the soft limit
     if handled and services.inbound_webhooks_due():
         services.inbound_webhooks_kick()
+
+
+@shared_task(acks_late=True, ignore_result=True, expires=3000)
+def inbox_webhooks_prune() -> None:
+    """Beat, nightly (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-prune"): delete the SMS and WhatsApp webhooks'
+    processed events older than INBOX_WEBHOOK_RETENTION_DAYS, in batches. Runs may repeat or overlap."""
+    deleted = services.inbound_webhooks_prune()
+    if deleted:
+        logger.info("inbox webhooks pruned: %s", deleted)

@@ -28,6 +28,12 @@ def beat_schedule(*, heartbeat_interval: int) -> dict:
             "schedule": 60.0,
             "options": {"expire_seconds": 50},
         },
+        # Processed SMS/WhatsApp webhook events past INBOX_WEBHOOK_RETENTION_DAYS, nightly in TIME_ZONE.
+        "crm-inbox-webhooks-prune": {
+            "task": "crm.tasks.inbox_webhooks_prune",
+            "schedule": crontab(hour=3, minute=25),
+            "options": {"expire_seconds": 3000},
+        },
         "tickets-calendars-ical-sync": {
             "task": "tickets.tasks.calendars_ical_sync",
             "schedule": crontab(hour=3, minute=35),

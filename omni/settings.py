@@ -310,6 +310,12 @@ INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
 INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
 if INBOUND_EMAIL_MAX_BYTES <= 0:
     raise ImproperlyConfigured("INBOUND_EMAIL_MAX_BYTES must be a positive number of bytes.")
+# The SMS and WhatsApp webhooks' stored events (crm.InboundWebhook: raw payloads, i.e. message bodies) are deleted
+# this many days after they arrived once processed (nightly: crm.tasks.inbox_webhooks_prune); 0 keeps them forever.
+# Idempotency does not need them: a message is unique per channel and provider id on its own.
+INBOX_WEBHOOK_RETENTION_DAYS = env.int("INBOX_WEBHOOK_RETENTION_DAYS", default=7)
+if INBOX_WEBHOOK_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("INBOX_WEBHOOK_RETENTION_DAYS takes 0 (keep forever) or a number of days.")
 
 # Maps: Leaflet (served locally) over this tile server; empty MAP_TILE_URL draws no base map (markers only).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

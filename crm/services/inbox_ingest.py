@@ -6,7 +6,8 @@ durable in PostgreSQL. It then asks for processing cheaply (`inbound_webhooks_ki
 lets at most one Celery task be queued per 200 ms, whatever the traffic; the task clears the key when it starts
 (so an event stored while a task is queued but not yet running is always seen by that task). Redis or the broker
 being down loses nothing: the beat sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep") runs the same
-processing every 30 seconds.
+processing every 30 seconds. Processed rows go INBOX_WEBHOOK_RETENTION_DAYS after they arrived
+(`inbound_webhooks_prune`, nightly); rows still to process are never pruned.
 
 `inbound_webhooks_process` takes due rows one at a time (`SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
 processors never take the same row and never wait for each other), and in that row's transaction calls the
@@ -23,6 +24,7 @@ import time
 from datetime import datetime, timedelta
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
@@ -41,6 +43,7 @@ __all__ = [
     "inbound_webhooks_kick",
     "inbound_webhooks_kick_clear",
     "inbound_webhooks_process",
+    "inbound_webhooks_prune",
 ]
 
 KICK_MS = 200  # at most one processing task queued per this many milliseconds
@@ -244,3 +247,30 @@ def inbound_webhooks_process(
 def inbound_webhooks_due(*, now: datetime | None = None) -> bool:
     """Whether any stored event is due for processing."""
     return InboundWebhook.objects.filter(processed_at__isnull=True, due_at__lte=now or timezone.now()).exists()
+
+
+PRUNE_BATCH = 5000
+
+
+def inbound_webhooks_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH) -> int:
+    """Delete processed events received more than INBOX_WEBHOOK_RETENTION_DAYS ago (0: none), oldest first, in
+    batches of `batch_size`, each its own short transaction (rows another process holds are skipped, not waited
+    for; they go on the next run). Rows still to process stay however old. The number deleted."""
+    days = settings.INBOX_WEBHOOK_RETENTION_DAYS
+    if not days:
+        return 0
+    before = (now or timezone.now()) - timedelta(days=days)
+    table = InboundWebhook._meta.db_table
+    sql = f"""
+        DELETE FROM {table} WHERE id IN (
+            SELECT id FROM {table} WHERE received_at < %s AND processed_at IS NOT NULL
+            ORDER BY received_at LIMIT %s FOR UPDATE SKIP LOCKED
+        )"""
+    deleted = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [before, batch_size])
+            count = cursor.rowcount
+        deleted += count
+        if count < batch_size:
+            return deleted

@@ -260,3 +260,42 @@ def test_the_admin_lists_searches_and_filters_the_stored_webhooks(admin_user, cl
     row.refresh_from_db()
     assert row.processed_at is None  # back in the queue
     assert Client(HTTP_HOST="localhost").get("/admin/crm/inboundwebhook/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_prune_deletes_processed_events_past_their_days_and_keeps_the_rest(settings):
+    settings.INBOX_WEBHOOK_RETENTION_DAYS = 7
+    channel = sms_channel()
+    now = timezone.now()
+    post_signed(hook_url(channel), inbound_form(sid=SID))  # processed now
+    InboundWebhook.objects.update(received_at=now - timedelta(days=8))
+    old = [sms_row(channel, f"SM{i:032d}", body=f"old {i}") for i in range(5)]
+    inbox_ingest.inbound_webhooks_ingest(old, kick=False)
+    services.inbound_webhooks_process()
+    InboundWebhook.objects.filter(external_id__in=[r.external_id for r in old]).update(
+        received_at=now - timedelta(days=9)
+    )
+    recent = sms_row(channel, "SM" + "r" * 32)
+    waiting = sms_row(channel, "SM" + "w" * 32)  # old, never processed: its message is not stored yet
+    inbox_ingest.inbound_webhooks_ingest([recent], kick=False)
+    services.inbound_webhooks_process()
+    inbox_ingest.inbound_webhooks_ingest([waiting], kick=False)
+    InboundWebhook.objects.filter(external_id=waiting.external_id).update(received_at=now - timedelta(days=30))
+
+    assert services.inbound_webhooks_prune(now=now, batch_size=2) == 6  # three batches: 2, 2, 2 (then 0)
+    kept = set(InboundWebhook.objects.values_list("external_id", flat=True))
+    assert kept == {recent.external_id, waiting.external_id}
+    assert Message.objects.count() == 7  # the messages stay
+    # A provider retrying a pruned event: stored again, and processing makes no second message.
+    post_signed(hook_url(channel), inbound_form(sid=SID))
+    assert Message.objects.filter(external_id=SID).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_prune_keeps_everything_with_zero_days(settings):
+    settings.INBOX_WEBHOOK_RETENTION_DAYS = 0
+    channel = sms_channel()
+    post_signed(hook_url(channel), inbound_form(sid=SID))
+    InboundWebhook.objects.update(received_at=timezone.now() - timedelta(days=3650))
+    tasks.inbox_webhooks_prune()
+    assert InboundWebhook.objects.count() == 1
