@@ -293,6 +293,9 @@ def test_the_prune_deletes_processed_events_past_their_days_and_keeps_the_rest(s
 
 @pytest.mark.django_db
 def test_the_prune_keeps_everything_with_zero_days(settings):
+    from omni.schedule import beat_schedule
+
+    assert beat_schedule(heartbeat_interval=60)["crm-inbox-webhooks-prune"]["task"] == tasks.inbox_webhooks_prune.name
     settings.INBOX_WEBHOOK_RETENTION_DAYS = 0
     channel = sms_channel()
     post_signed(hook_url(channel), inbound_form(sid=SID))
