@@ -127,6 +127,11 @@ class UserManager(BaseUserManager):
         extra.update(is_staff=True, is_superuser=True, audience=Audience.STAFF)
         return self._create_user(email, password, **extra)
 
+    def working_staff(self):
+        """Active staff users with staff access: whoever may own, be assigned or be mentioned on work (lead
+        owners, ticket and conversation assignees, inbox team members)."""
+        return self.filter(audience=Audience.STAFF, is_staff=True, is_active=True)
+
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 

@@ -8,7 +8,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, F, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
-from omni.choices import Audience
 from omni.models import User
 
 from ..models import CannedReply, Conversation, Label, Message, MessageAttachment
@@ -99,7 +98,7 @@ def message_payload(message_id) -> dict:
 def staff_user_choices() -> QuerySet[User]:
     """Who may be an inbox team's member or a conversation's assignee: active staff with staff access, by name
     (the console's, the API's and the admin's choices)."""
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("full_name", "email")
+    return User.objects.working_staff().order_by("full_name", "email")
 
 
 def labels_with_use() -> QuerySet[Label]:

@@ -82,7 +82,7 @@ def lead_stage_first_won() -> LeadStage | None:
 def lead_owner_choices() -> QuerySet[User]:
     """The users a lead may be owned by: active staff with staff access, by name (the console's and the API's
     owner choices)."""
-    return User.objects.filter(audience=Audience.STAFF, is_staff=True, is_active=True).order_by("full_name", "email")
+    return User.objects.working_staff().order_by("full_name", "email")
 
 
 def phone_e164(value) -> str:

@@ -395,15 +395,13 @@ def note_add(*, conversation_id: UUID, author: User, body: str) -> Message:
 def _mentioned_staff(body: str, *, exclude: User | None) -> list[User]:
     from django.db.models import Q
 
-    from omni.choices import Audience
-
     handles = {handle.lower().rstrip(".") for handle in MENTION.findall(body)}
     if not handles:
         return []
     match = Q(pk__in=[])
     for handle in handles:
         match |= Q(email__iexact=handle) if "@" in handle else Q(email__istartswith=f"{handle}@")
-    staff = User.objects.filter(match, audience=Audience.STAFF, is_active=True, is_staff=True)
+    staff = User.objects.working_staff().filter(match)
     if exclude is not None:
         staff = staff.exclude(pk=exclude.pk)
     return list(staff)

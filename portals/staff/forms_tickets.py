@@ -7,7 +7,6 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from omni.choices import Audience
 from omni.models import User
 from tickets import selectors
 from tickets.api.filters import TicketFilterSet
@@ -37,7 +36,7 @@ class TicketConsoleFilterSet(TicketFilterSet):
 
 
 def staff_choices():
-    return User.objects.filter(audience=Audience.STAFF, is_active=True, is_staff=True).order_by("full_name", "email")
+    return User.objects.working_staff().order_by("full_name", "email")
 
 
 def team_choices():

@@ -218,11 +218,7 @@ def inbox_agents():
     holds = Q(
         groups__permissions__codename="view_conversation", groups__permissions__content_type__app_label="crm"
     ) | Q(user_permissions__codename="view_conversation", user_permissions__content_type__app_label="crm")
-    return (
-        User.objects.filter(holds | Q(is_superuser=True), audience=Audience.STAFF, is_active=True, is_staff=True)
-        .distinct()
-        .order_by("email")
-    )
+    return User.objects.working_staff().filter(holds | Q(is_superuser=True)).distinct().order_by("email")
 
 
 def whatsapp_window_open(conversation: Conversation) -> bool:

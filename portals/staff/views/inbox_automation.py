@@ -23,7 +23,6 @@ from crm.choices import (
     RuleMatch,
 )
 from crm.models import CannedReply, Channel, InboxAgent, InboxTeam, Label, Rule
-from omni.choices import Audience
 from omni.exceptions import DomainError
 from omni.models import User
 
@@ -109,7 +108,7 @@ class RuleForm(forms.Form):
 def _builder_options() -> dict:
     """What the row builder offers: fields with their operators and kind of value, actions, and the choices of each
     kind (one query per referenced model)."""
-    staff = User.objects.filter(audience=Audience.STAFF, is_active=True, is_staff=True).order_by("email")
+    staff = User.objects.working_staff().order_by("email")
     choices = {
         "channel": [[str(pk), name] for pk, name in Channel.objects.values_list("pk", "name")],
         "label": [[str(pk), name] for pk, name in Label.objects.values_list("pk", "name")],
