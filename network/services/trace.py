@@ -10,6 +10,7 @@ Planned plant is skipped unless asked for.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -187,8 +188,28 @@ def attenuation_column(wavelength: int) -> str:
     return f"attenuation_{int(wavelength)}_db_km"
 
 
+_PLACES = {places: Decimal(places) for places in ("0.1", "0.01", "0.001")}
+
+
 def _round(value: float, places: str = "0.01") -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return Decimal(str(value)).quantize(_PLACES.get(places) or Decimal(places), ROUND_HALF_UP)
+
+
+class _Rounded(dict):
+    """value -> _round(value, places), remembered for one trace: the lengths and losses of a tree's hops repeat
+    (the same cables, splices and splitter legs on every branch). 0.0 and -0.0 are one key but round apart: zeros
+    are answered by sign, never remembered."""
+
+    def __init__(self, places: str):
+        super().__init__()
+        self.places = places
+        self.zeros = (_round(0.0, places), _round(-0.0, places))
+
+    def __missing__(self, value: float) -> Decimal:
+        if value == 0:
+            return self.zeros[math.copysign(1.0, value) < 0]
+        rounded = self[value] = _round(value, self.places)
+        return rounded
 
 
 @dataclass
@@ -265,6 +286,7 @@ def trace_run(
 def _trace_from_rows(rows, start_kind, start_id, direction, wavelength, depth_cap) -> Trace:
     trace = Trace(start_kind=start_kind, start_id=start_id, direction=direction, wavelength=wavelength)
     worst = None  # the row the budget is judged on: the farthest ONT by loss, else the PON port, else the end
+    metres, db, db3 = _Rounded("0.1"), _Rounded("0.01"), _Rounded("0.001")
     for row in rows:
         (depth, endpoint_id, from_id, via_kind, via_ref, hop_len, hop_loss, length, loss, is_cycle, ep_kind,
          pon_port_id, ont_id, name, optical_class, port_name, serial, svc_id, svc_number, account_id, cable_id,
@@ -297,10 +319,10 @@ def _trace_from_rows(rows, start_kind, start_id, direction, wavelength, depth_ca
                 "endpoint": endpoint_id,
                 "endpoint_kind": ep_kind,
                 "from_endpoint": from_id,
-                "length_m": _round(hop_len, "0.1"),
-                "loss_db": _round(hop_loss, "0.001"),
-                "cumulative_length_m": _round(length, "0.1"),
-                "cumulative_loss_db": _round(loss, "0.001"),
+                "length_m": metres[hop_len],
+                "loss_db": db3[hop_loss],
+                "cumulative_length_m": metres[length],
+                "cumulative_loss_db": db3[loss],
             }
         )
         if depth >= depth_cap:
@@ -331,8 +353,8 @@ def _trace_from_rows(rows, start_kind, start_id, direction, wavelength, depth_ca
                     "service_point": svc_id,
                     "service_point_number": svc_number,
                     "account": account_id,
-                    "length_m": _round(length, "0.1"),
-                    "loss_db": _round(loss, "0.01"),
+                    "length_m": metres[length],
+                    "loss_db": db[loss],
                     "_loss": loss,
                 }
             )
