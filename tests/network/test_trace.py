@@ -163,3 +163,46 @@ def test_the_walks_lateral_edges_are_the_edge_view(plant):
             + ") e ORDER BY 1, 2, 3"
         )
         assert cursor.fetchall() == view and len(view) > 50
+
+
+@pytest.mark.parametrize("direction", ["down", "up"])
+@pytest.mark.parametrize("planned", [False, True])
+def test_the_trace_step_is_the_edge_view_minus_the_edge_it_arrived_by(plant, direction, planned):
+    """trace.TRACE_STEP_SQL, from every endpoint arrived at by each of its edges (or by none): the view's edges out of
+    it in the direction, planned plant only if asked, never the edge it arrived by; with what the next step reads
+    of each destination endpoint (its row)."""
+    built = pon_with_splitter(plant, closures=1, customers=3, join="splice")
+    spur = plant.cable(built["closures"][0], plant.enclosure("Spur"), status=PlantStatus.PLANNED)
+    plant.join(built["closures"][0], plant.end(built["feeders"][0], 2, "b"), plant.end(spur, 2, "a"))
+    planned_splitter = plant.splitter(plant.enclosure("FDH 2", EnclosureKind.FDH), 2, "S2", PlantStatus.PLANNED)
+    plant.join(plant.at["FDH 2"], plant.end(spur, 2, "b"), plant.split_in(planned_splitter))
+    arrivals = """
+        SELECT p.id AS endpoint_id, p.kind::text AS ep_kind, p.strand_id, p.side::text AS side, p.splitter_id,
+               v.via_kind, v.via_ref, 1 AS depth
+        FROM network_endpoint p
+        CROSS JOIN LATERAL (SELECT NULL::text, NULL::uuid UNION SELECT kind, ref_id FROM network_edge
+                            WHERE src_id = p.id) v(via_kind, via_ref)"""
+    params = {"dir": direction, "planned": planned, "kind": "pon_port"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT w.endpoint_id, w.via_kind, w.via_ref, e.dst_id, e.kind, e.ref_id, e.length_m, e.loss_db,
+                       e.attenuation_1490_db_km, d.kind, d.strand_id, d.side, d.splitter_id, d.pon_port_id, d.ont_id
+                FROM ({arrivals}) w JOIN network_edge e ON e.src_id = w.endpoint_id
+                JOIN network_endpoint d ON d.id = e.dst_id
+                WHERE e.direction IN ('both', %(dir)s) AND (%(planned)s OR NOT e.planned)
+                  AND (e.kind, e.ref_id) IS DISTINCT FROM (w.via_kind, w.via_ref)
+                ORDER BY 1, 2, 3, 4, 5, 6""",
+            params,
+        )
+        view = cursor.fetchall()
+        cursor.execute(
+            f"""SELECT w.endpoint_id, w.via_kind, w.via_ref, e.dst_id, e.kind, e.ref_id, e.length_m, e.loss_db, e.att,
+                       e.dst_kind, e.dst_strand_id, e.dst_side, e.dst_splitter_id, e.dst_pon_port_id, e.dst_ont_id
+                FROM ({arrivals}) w CROSS JOIN LATERAL ("""
+            + trace.TRACE_STEP_SQL.replace("{att}", "attenuation_1490_db_km")
+            + ") e ORDER BY 1, 2, 3, 4, 5, 6",
+            params,
+        )
+        assert cursor.fetchall() == view and len(view) > 100
+    assert {row[4] for row in view} == {"strand", "connection", "splitter"}
+    assert (spur.strands.get(number=2).pk in {row[5] for row in view}) is planned
