@@ -74,10 +74,12 @@ class TechnicianSkill(TimeStampedModel):
     class Meta:
         ordering = ["skill__code"]
         constraints = [
-            models.UniqueConstraint(fields=["technician", "skill"], name="workforce_techskill_unique"),
+            # including level and certificate: the candidate query's division probes it index-only
+            models.UniqueConstraint(
+                fields=["technician", "skill"], include=["level", "certified_until"], name="workforce_techskill_unique"
+            ),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="workforce_techskill_level_1_5"),
         ]
-        # the candidate query's division probes (technician, skill)
         indexes = [models.Index(fields=["skill", "level"], name="workforce_techskill_skill_lvl")]
 
     def __str__(self):
@@ -132,7 +134,13 @@ class TerritoryMembership(TimeStampedModel):
                 violation_error_message=_("The technician already has a primary territory in these dates."),
             ),
         ]
-        indexes = [GistIndex(fields=["territory", "valid"], name="workforce_membership_gist")]
+        indexes = [
+            GistIndex(fields=["territory", "valid"], name="workforce_membership_gist"),
+            # the candidate query reads a territory's members index-only (technician, dates and kind)
+            models.Index(
+                fields=["territory", "technician"], include=["valid", "kind"], name="workforce_membership_members"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.technician_id} in {self.territory_id} ({self.kind})"
