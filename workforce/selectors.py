@@ -157,11 +157,22 @@ _CANDIDATES_SKILLS = """
     )"""
 
 _CANDIDATES_SHIFTS = """
-    -- a shift covering the slot (or meeting the window; a slot is never empty: the duration is positive)
-    AND (q.span IS NULL OR EXISTS (
+    -- a shift covering the slot: shifts never overlap (workforce_shift_no_overlap), so only the technician's latest
+    -- shift starting by the slot's start can, or one with no start (B-tree probes, workforce_shift_tech_start)
+    AND (NOT q.exact OR EXISTS (
+        SELECT 1 FROM (
+            SELECT sh.during FROM workforce_shift sh
+            WHERE sh.technician_id = q.technician_id AND lower(sh.during) <= lower(q.span)
+            ORDER BY lower(sh.during) DESC LIMIT 1
+        ) latest
+        WHERE latest.during @> q.span
+    ) OR EXISTS (
         SELECT 1 FROM workforce_shift sh
-        WHERE sh.technician_id = q.technician_id
-          AND sh.during && q.span AND (NOT q.exact OR sh.during @> q.span)
+        WHERE sh.technician_id = q.technician_id AND lower(sh.during) IS NULL AND sh.during @> q.span
+    ))
+    -- or, without a slot, a shift meeting the window
+    AND (q.exact OR q.span IS NULL OR EXISTS (
+        SELECT 1 FROM workforce_shift sh WHERE sh.technician_id = q.technician_id AND sh.during && q.span
     ))"""
 
 _CANDIDATES_AVAILABLE = """

@@ -1,7 +1,9 @@
 # The candidate query (selectors.candidate_rows) reads a covering territory's members and probes their skills
 # index-only: memberships by (territory, technician) with their dates and kind; technician skills by the unique
-# (technician, skill) index, now including level and certificate.
+# (technician, skill) index, now including level and certificate; shifts by technician and start (with the range),
+# for the latest shift starting by a slot.
 
+import django.db.models.expressions
 from django.db import migrations, models
 
 
@@ -11,6 +13,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddIndex(
+            model_name="shift",
+            index=models.Index(
+                models.F("technician"),
+                django.db.models.expressions.Func(
+                    models.F("during"), function="lower", output_field=models.DateTimeField()
+                ),
+                include=("during",),
+                name="workforce_shift_tech_start",
+            ),
+        ),
         migrations.AddIndex(
             model_name="territorymembership",
             index=models.Index(

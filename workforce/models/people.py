@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import DateRangeField, DateTimeRangeField, R
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from omni.models import TimeStampedModel, validate_time_zone
@@ -190,6 +190,16 @@ class Shift(TimeStampedModel):
                 expressions=[("technician", RangeOperators.EQUAL), ("during", RangeOperators.OVERLAPS)],
                 violation_error_message=_("The technician already has a shift at this time."),
             ),
+        ]
+        indexes = [
+            # the candidate query's probe for a shift covering a slot: the technician's latest shift starting by then
+            # (shifts never overlap, so no other can cover it), read index-only
+            models.Index(
+                F("technician"),
+                Func(F("during"), function="lower", output_field=models.DateTimeField()),
+                include=["during"],
+                name="workforce_shift_tech_start",
+            )
         ]
 
     def __str__(self):
