@@ -98,7 +98,10 @@ WITH wo0 AS (
 ),
 wo AS MATERIALIZED (
     -- utc_day: the slot's (window's) day in UTC; a technician's own day is within one day of it (around)
-    SELECT wo0.*, d.utc_day, daterange(d.utc_day - 1, d.utc_day + 2, '[)') AS around
+    SELECT wo0.*, d.utc_day, daterange(d.utc_day - 1, d.utc_day + 2, '[)') AS around,
+           -- the latest start of a shift that may cover the slot (meet the window: [) bounds, microseconds)
+           CASE WHEN wo0.exact THEN lower(wo0.span)
+                ELSE coalesce(upper(wo0.span) - interval '1 microsecond', 'infinity') END AS shift_by
     FROM wo0, LATERAL (SELECT coalesce((lower(wo0.span) AT TIME ZONE 'UTC')::date, %(today)s::date) AS utc_day) d
 ),
 members AS (
@@ -157,22 +160,18 @@ _CANDIDATES_SKILLS = """
     )"""
 
 _CANDIDATES_SHIFTS = """
-    -- a shift covering the slot: shifts never overlap (workforce_shift_no_overlap), so only the technician's latest
-    -- shift starting by the slot's start can, or one with no start (B-tree probes, workforce_shift_tech_start)
-    AND (NOT q.exact OR EXISTS (
+    -- a shift covering the slot (meeting the window): shifts never overlap (workforce_shift_no_overlap), so only the
+    -- technician's latest shift starting by the slot's start (before the window's end) can; one B-tree probe
+    -- (workforce_shift_tech_start; a shift with no start counts as starting at -infinity)
+    AND (q.span IS NULL OR EXISTS (
         SELECT 1 FROM (
             SELECT sh.during FROM workforce_shift sh
-            WHERE sh.technician_id = q.technician_id AND lower(sh.during) <= lower(q.span)
-            ORDER BY lower(sh.during) DESC LIMIT 1
+            WHERE sh.technician_id = q.technician_id
+              AND coalesce(lower(sh.during), '-infinity'::timestamptz) <= q.shift_by
+            ORDER BY coalesce(lower(sh.during), '-infinity'::timestamptz) DESC, sh.during DESC
+            LIMIT 1
         ) latest
-        WHERE latest.during @> q.span
-    ) OR EXISTS (
-        SELECT 1 FROM workforce_shift sh
-        WHERE sh.technician_id = q.technician_id AND lower(sh.during) IS NULL AND sh.during @> q.span
-    ))
-    -- or, without a slot, a shift meeting the window
-    AND (q.exact OR q.span IS NULL OR EXISTS (
-        SELECT 1 FROM workforce_shift sh WHERE sh.technician_id = q.technician_id AND sh.during && q.span
+        WHERE CASE WHEN q.exact THEN latest.during @> q.span ELSE latest.during && q.span END
     ))"""
 
 _CANDIDATES_AVAILABLE = """
@@ -221,8 +220,8 @@ SELECT q.work_order_id, q.technician_id,
        CASE WHEN q.home_base IS NULL THEN NULL
             ELSE ST_Distance(q.home_base::geography, q.location::geography) END AS distance_m
 FROM (
-    SELECT wo.id AS work_order_id, wo.location, wo.span, wo.exact, t.id AS technician_id, t.home_base, t.time_zone,
-           t.max_jobs_per_day, d.day,
+    SELECT wo.id AS work_order_id, wo.location, wo.span, wo.exact, wo.shift_by, t.id AS technician_id, t.home_base,
+           t.time_zone, t.max_jobs_per_day, d.day,
            -- a member (primary or relocation) that day, then a secondary member, then (soft rule) anyone else
            CASE WHEN d.day <@ ANY(c.first_days) THEN 0 WHEN d.day <@ ANY(c.days) THEN 1 ELSE 2 END AS territory_rank
     {driver}

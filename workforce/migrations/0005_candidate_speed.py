@@ -1,10 +1,10 @@
 # The candidate query (selectors.candidate_rows) reads a covering territory's members and probes their skills
 # index-only: memberships by (territory, technician) with their dates and kind; technician skills by the unique
-# (technician, skill) index, now including level and certificate; shifts by technician and start (with the range),
-# for the latest shift starting by a slot.
+# (technician, skill) index, now including level and certificate; shifts by technician and start (no start:
+# -infinity) and range, for the latest shift starting by a slot.
 
-import django.db.models.expressions
 from django.db import migrations, models
+from django.db.models.functions import Cast, Coalesce
 
 
 class Migration(migrations.Migration):
@@ -17,10 +17,11 @@ class Migration(migrations.Migration):
             model_name="shift",
             index=models.Index(
                 models.F("technician"),
-                django.db.models.expressions.Func(
-                    models.F("during"), function="lower", output_field=models.DateTimeField()
+                Coalesce(
+                    models.Func(models.F("during"), function="lower", output_field=models.DateTimeField()),
+                    Cast(models.Value("-infinity"), models.DateTimeField()),
                 ),
-                include=("during",),
+                models.F("during"),
                 name="workforce_shift_tech_start",
             ),
         ),

@@ -7,7 +7,8 @@ from django.contrib.postgres.fields import DateRangeField, DateTimeRangeField, R
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from omni.models import TimeStampedModel, validate_time_zone
@@ -193,11 +194,14 @@ class Shift(TimeStampedModel):
         ]
         indexes = [
             # the candidate query's probe for a shift covering a slot: the technician's latest shift starting by then
-            # (shifts never overlap, so no other can cover it), read index-only
+            # (shifts never overlap, so no other can cover it; no start: -infinity), read index-only
             models.Index(
                 F("technician"),
-                Func(F("during"), function="lower", output_field=models.DateTimeField()),
-                include=["during"],
+                Coalesce(
+                    Func(F("during"), function="lower", output_field=models.DateTimeField()),
+                    Cast(Value("-infinity"), models.DateTimeField()),
+                ),
+                F("during"),
                 name="workforce_shift_tech_start",
             )
         ]
