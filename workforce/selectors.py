@@ -77,10 +77,12 @@ def work_order_payload(work_order_id) -> dict:
 
 # --- candidates (DOMAIN.md C.4.1) ------------------------------------------------------------------------------
 # One statement, assembled from the policy's switches (each variant is a fixed text, so PostgreSQL plans it for
-# what it is). Driven from the most selective side: the territories covering the work order (their GiST index)
-# -> the memberships of those territories overlapping the day (the (territory, valid) GiST index) -> those
-# technicians -> skills by relational division -> shift, time off and appointments (GiST range indexes, probed for
-# the few technicians left). Only a soft territory rule starts from every active technician (anyone may pass).
+# what it is), prepared on its connection (omni.db.fetch_prepared: planning it cost more than running it). Driven
+# from the most selective side: the territories covering the work order (their GiST index) -> the memberships of
+# those territories around the day (index-only, workforce_membership_members) -> their required skills (index-only
+# probes, before any technician row is read) -> those technicians, by key -> skills exactly, by relational
+# division -> shift (one B-tree probe), time off and appointments (GiST range indexes) for the few left. Only a
+# soft territory rule starts from every active technician (anyone may pass).
 
 _CANDIDATES_WORK_ORDERS = """
 WITH wo0 AS (
