@@ -1,9 +1,10 @@
-"""Database helpers shared by every app: people-facing numbers, constraint names, timestamps as text, the replica
-router."""
+"""Database helpers shared by every app: people-facing numbers, constraint names, timestamps as text, prepared
+statements, the replica router."""
 
 from contextvars import ContextVar
 from datetime import datetime
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
 from django.db.models import Func, Value
 from django.db.models.functions import Cast
@@ -68,6 +69,41 @@ def parse_timestamps(row: dict, *fields: str) -> dict:
 # Set once this request (or task) has written: its reads then go to the primary, which already holds the write
 # (the replica may lag behind it). A ContextVar, so it follows a request across the ASGI handler's threads.
 _wrote: ContextVar[bool] = ContextVar("omni_db_wrote", default=False)
+
+
+# ---- prepared statements --------------------------------------------------------------------------------------
+# Django binds parameters client-side (psycopg's ClientCursor, which never prepares) and connects with psycopg's
+# prepared statements off (`prepare_threshold` None, for external poolers; ours is psycopg's own pool). So every
+# statement is planned again on every execution. For a hot statement whose planning costs more than its run (the
+# dispatch candidate query: ~1 ms of planning for ~0.5 ms of work), fetch_prepared binds server-side and prepares
+# it on its connection at first use: PostgreSQL keeps it for the connection's life (pooled connections live on
+# across requests) and, after five custom plans, switches to one generic plan when that costs no more.
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding, every statement prepared (the connection's prepare_threshold only has to be set)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def fetch_prepared(sql: str, params: dict | list, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """cursor.execute(sql, params).fetchall() through a prepared statement of the connection: the same rows, one
+    query for Django (counted and logged as any other; DEBUG logs it with $n placeholders). The SQL takes psycopg's
+    server-side placeholders as written (%s or %(name)s, each a typed expression: `%(start)s::timestamptz`)."""
+    connection = connections[using]
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # only server-side binding cursors ever prepare: Django's client-side ones stay as they are
+        raw.prepare_threshold = 5
+    with connection.wrap_database_errors:
+        cursor = _PreparingCursor(raw)
+    wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    with wrapped:
+        wrapped.execute(sql, params)
+        return wrapped.fetchall()
 
 
 def replica_unpin() -> None:

@@ -2,13 +2,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from omni.api.renderers import OrjsonRenderer
 from omni.choices import Audience
+from omni.db import fetch_prepared
 from omni.models import User
 
 from .choices import TerritoryRule
@@ -77,10 +77,12 @@ def work_order_payload(work_order_id) -> dict:
 
 # --- candidates (DOMAIN.md C.4.1) ------------------------------------------------------------------------------
 # One statement, assembled from the policy's switches (each variant is a fixed text, so PostgreSQL plans it for
-# what it is). Driven from the most selective side: the territories covering the work order (their GiST index)
-# -> the memberships of those territories overlapping the day (the (territory, valid) GiST index) -> those
-# technicians -> skills by relational division -> shift, time off and appointments (GiST range indexes, probed for
-# the few technicians left). Only a soft territory rule starts from every active technician (anyone may pass).
+# what it is), prepared on its connection (omni.db.fetch_prepared: planning it cost more than running it). Driven
+# from the most selective side: the territories covering the work order (their GiST index) -> the memberships of
+# those territories around the day (index-only, workforce_membership_members) -> their required skills (index-only
+# probes, before any technician row is read) -> those technicians, by key -> skills exactly, by relational
+# division -> shift (one B-tree probe), time off and appointments (GiST range indexes) for the few left. Only a
+# soft territory rule starts from every active technician (anyone may pass).
 
 _CANDIDATES_WORK_ORDERS = """
 WITH wo0 AS (
@@ -97,22 +99,38 @@ WITH wo0 AS (
     WHERE w.id = ANY(%(work_orders)s::uuid[])
 ),
 wo AS MATERIALIZED (
-    -- utc_day: the slot's (window's) day in UTC; a technician's own day is within one day of it
-    SELECT wo0.*, coalesce((lower(wo0.span) AT TIME ZONE 'UTC')::date, %(today)s::date) AS utc_day
-    FROM wo0
+    -- utc_day: the slot's (window's) day in UTC; a technician's own day is within one day of it (around)
+    SELECT wo0.*, d.utc_day, daterange(d.utc_day - 1, d.utc_day + 2, '[)') AS around,
+           -- the latest start of a shift that may cover the slot (meet the window: [) bounds, microseconds)
+           CASE WHEN wo0.exact THEN lower(wo0.span)
+                ELSE coalesce(upper(wo0.span) - interval '1 microsecond', 'infinity') END AS shift_by
+    FROM wo0, LATERAL (SELECT coalesce((lower(wo0.span) AT TIME ZONE 'UTC')::date, %(today)s::date) AS utc_day) d
 ),
 members AS (
-    -- per work order and technician: the days of their memberships in a territory covering the location
-    -- (relocations count only inside their dates), and of those that are not secondary
+    -- per work order and technician: their memberships' dates in a territory covering the location (relocations
+    -- count only inside their dates), and those of the ones that are not secondary (arrays: cheaper than range_agg)
     SELECT wo.id AS work_order_id, m.technician_id,
-           range_agg(m.valid) AS days,
-           range_agg(m.valid) FILTER (WHERE m.kind <> 'secondary') AS first_days
+           array_agg(m.valid) AS days,
+           array_agg(m.valid) FILTER (WHERE m.kind <> 'secondary') AS first_days
     FROM wo
     JOIN workforce_serviceterritory st ON ST_Covers(st.geom, wo.location){territory}
     JOIN workforce_territorymembership m
-      ON m.territory_id = st.id AND m.valid && daterange(wo.utc_day - 1, wo.utc_day + 2, '[)')
+      ON m.territory_id = st.id AND m.valid && wo.around{skills}
     GROUP BY wo.id, m.technician_id
 )"""
+
+# the skills first, on the memberships alone: a required skill at level with a certificate valid within a day of
+# the UTC day (the technician's own day is checked exactly with their time zone, _CANDIDATES_SKILLS, for the few
+# left); index-only probes of (technician, skill) including level and certificate
+_CANDIDATES_MEMBER_SKILLS = """
+    WHERE NOT EXISTS (
+        SELECT 1 FROM workforce_workorderskill r
+        WHERE r.work_order_id = wo.id AND NOT EXISTS (
+            SELECT 1 FROM workforce_technicianskill ts
+            WHERE ts.technician_id = m.technician_id AND ts.skill_id = r.skill_id AND ts.level >= r.min_level
+              AND (ts.certified_until IS NULL OR ts.certified_until >= wo.utc_day - 1)
+        )
+    )"""
 
 _CANDIDATES_HARD_TERRITORY = """
 FROM wo
@@ -121,7 +139,7 @@ JOIN workforce_technician t ON t.id = c.technician_id AND t.active
 CROSS JOIN LATERAL (
     SELECT coalesce((lower(wo.span) AT TIME ZONE t.time_zone)::date, %(today)s::date) AS day
 ) d
-WHERE c.days @> d.day"""
+WHERE d.day <@ ANY(c.days)"""
 
 _CANDIDATES_SOFT_TERRITORY = """
 FROM wo
@@ -144,11 +162,18 @@ _CANDIDATES_SKILLS = """
     )"""
 
 _CANDIDATES_SHIFTS = """
-    -- a shift covering the slot (or meeting the window)
+    -- a shift covering the slot (meeting the window): shifts never overlap (workforce_shift_no_overlap), so only the
+    -- technician's latest shift starting by the slot's start (before the window's end) can; one B-tree probe
+    -- (workforce_shift_tech_start; a shift with no start counts as starting at -infinity)
     AND (q.span IS NULL OR EXISTS (
-        SELECT 1 FROM workforce_shift sh
-        WHERE sh.technician_id = q.technician_id
-          AND CASE WHEN q.exact THEN sh.during @> q.span ELSE sh.during && q.span END
+        SELECT 1 FROM (
+            SELECT sh.during FROM workforce_shift sh
+            WHERE sh.technician_id = q.technician_id
+              AND coalesce(lower(sh.during), '-infinity'::timestamptz) <= q.shift_by
+            ORDER BY coalesce(lower(sh.during), '-infinity'::timestamptz) DESC, sh.during DESC
+            LIMIT 1
+        ) latest
+        WHERE CASE WHEN q.exact THEN latest.during @> q.span ELSE latest.during && q.span END
     ))"""
 
 _CANDIDATES_AVAILABLE = """
@@ -197,10 +222,10 @@ SELECT q.work_order_id, q.technician_id,
        CASE WHEN q.home_base IS NULL THEN NULL
             ELSE ST_Distance(q.home_base::geography, q.location::geography) END AS distance_m
 FROM (
-    SELECT wo.id AS work_order_id, wo.location, wo.span, wo.exact, t.id AS technician_id, t.home_base, t.time_zone,
-           t.max_jobs_per_day, d.day,
+    SELECT wo.id AS work_order_id, wo.location, wo.span, wo.exact, wo.shift_by, t.id AS technician_id, t.home_base,
+           t.time_zone, t.max_jobs_per_day, d.day,
            -- a member (primary or relocation) that day, then a secondary member, then (soft rule) anyone else
-           CASE WHEN c.first_days @> d.day THEN 0 WHEN c.days @> d.day THEN 1 ELSE 2 END AS territory_rank
+           CASE WHEN d.day <@ ANY(c.first_days) THEN 0 WHEN d.day <@ ANY(c.days) THEN 1 ELSE 2 END AS territory_rank
     {driver}
     OFFSET 0
 ) q
@@ -224,9 +249,10 @@ def candidates_sql(*, policy: SchedulingPolicy | None = None, territory: bool = 
         filters.append(_CANDIDATES_MAX_TRAVEL)
     if policy is not None and policy.max_jobs_per_day is not None:
         filters.append(_CANDIDATES_MAX_JOBS)
+    match_skills = policy is None or policy.match_skills
     work_orders = _CANDIDATES_WORK_ORDERS.replace(
         "{territory}", " AND st.id = %(territory)s::uuid" if territory else ""
-    )
+    ).replace("{skills}", _CANDIDATES_MEMBER_SKILLS if match_skills else "")
     select = _CANDIDATES_SELECT.replace("{driver}", "".join(driver).replace("\n", "\n    "))
     return work_orders + select.replace("{filters}", "".join(filters))
 
@@ -288,9 +314,7 @@ def candidate_rows(
     sql, params = candidate_statement(
         work_order_ids=work_order_ids, start=start, territory_id=territory_id, radius_m=radius_m, policy=policy
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return fetch_prepared(sql, params)
 
 
 def work_order_candidates(

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateRange, DateTimeTZRange
 
 from omni.choices import Audience
@@ -147,3 +148,26 @@ def test_query_count_is_constant(scene, n, django_assert_max_num_queries):
         candidates = selectors.work_order_candidates(work_order_id=work_order.pk, start=at(9))
         names = [str(c.technician) for c in candidates]
     assert len(candidates) == len(names) == (n + 1) // 2
+
+
+def test_the_statement_is_prepared_and_its_plan_cached(scene):
+    """candidate_rows runs a statement prepared on its connection (omni.db.fetch_prepared): after PostgreSQL's five
+    custom plans, executions reuse one generic plan instead of planning again (the planning cost more than the run).
+    """
+    splicing, truck, territory, _elsewhere, work_order = scene
+    good = make(splicing, truck, territory)
+
+    def plans():  # generic and custom plans of the candidate statements prepared on this connection so far
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) FROM pg_prepared_statements "
+                "WHERE statement LIKE '%%workforce_territorymembership%%'"
+            )
+            return cursor.fetchone()
+
+    generic, custom = plans()
+    for _ in range(7):
+        rows = selectors.candidate_rows(work_order_ids=[work_order.pk], start=at(9))
+        assert [tech for _, tech, _ in rows] == [good.pk]
+    generic_after, custom_after = plans()
+    assert generic_after - generic >= 2 and custom_after - custom <= 5

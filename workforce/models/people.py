@@ -7,7 +7,8 @@ from django.contrib.postgres.fields import DateRangeField, DateTimeRangeField, R
 from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from omni.models import TimeStampedModel, validate_time_zone
@@ -74,10 +75,12 @@ class TechnicianSkill(TimeStampedModel):
     class Meta:
         ordering = ["skill__code"]
         constraints = [
-            models.UniqueConstraint(fields=["technician", "skill"], name="workforce_techskill_unique"),
+            # including level and certificate: the candidate query's division probes it index-only
+            models.UniqueConstraint(
+                fields=["technician", "skill"], include=["level", "certified_until"], name="workforce_techskill_unique"
+            ),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=5), name="workforce_techskill_level_1_5"),
         ]
-        # the candidate query's division probes (technician, skill)
         indexes = [models.Index(fields=["skill", "level"], name="workforce_techskill_skill_lvl")]
 
     def __str__(self):
@@ -132,7 +135,13 @@ class TerritoryMembership(TimeStampedModel):
                 violation_error_message=_("The technician already has a primary territory in these dates."),
             ),
         ]
-        indexes = [GistIndex(fields=["territory", "valid"], name="workforce_membership_gist")]
+        indexes = [
+            GistIndex(fields=["territory", "valid"], name="workforce_membership_gist"),
+            # the candidate query reads a territory's members index-only (technician, dates and kind)
+            models.Index(
+                fields=["territory", "technician"], include=["valid", "kind"], name="workforce_membership_members"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.technician_id} in {self.territory_id} ({self.kind})"
@@ -182,6 +191,19 @@ class Shift(TimeStampedModel):
                 expressions=[("technician", RangeOperators.EQUAL), ("during", RangeOperators.OVERLAPS)],
                 violation_error_message=_("The technician already has a shift at this time."),
             ),
+        ]
+        indexes = [
+            # the candidate query's probe for a shift covering a slot: the technician's latest shift starting by then
+            # (shifts never overlap, so no other can cover it; no start: -infinity), read index-only
+            models.Index(
+                F("technician"),
+                Coalesce(
+                    Func(F("during"), function="lower", output_field=models.DateTimeField()),
+                    Cast(Value("-infinity"), models.DateTimeField()),
+                ),
+                F("during"),
+                name="workforce_shift_tech_start",
+            )
         ]
 
     def __str__(self):
