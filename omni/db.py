@@ -77,7 +77,7 @@ _wrote: ContextVar[bool] = ContextVar("omni_db_wrote", default=False)
 # statement is planned again on every execution. For a hot statement whose planning costs more than its run (the
 # dispatch candidate query: ~1 ms of planning for ~0.5 ms of work), fetch_prepared binds server-side and prepares
 # it on its connection at first use: PostgreSQL keeps it for the connection's life (pooled connections live on
-# across requests), and with plan_cache_mode force_generic_plan every execution reuses its one generic plan.
+# across requests) and, after five custom plans, switches to one generic plan when that costs no more.
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -99,16 +99,6 @@ def fetch_prepared(sql: str, params: dict | list, using: str = DEFAULT_DB_ALIAS)
         # only server-side binding cursors ever prepare: Django's client-side ones stay as they are
         raw.prepare_threshold = 5
     with connection.wrap_database_errors:
-        if not getattr(raw, "_omni_generic_plans", False):
-            # The cached (generic) plan always: PostgreSQL's default keeps re-planning when its five custom plans
-            # were estimated cheaper (1.1 ms of planning per call on the bench). Only prepared statements follow
-            # the setting, and only this function prepares. Outside a transaction it lasts for the connection;
-            # inside one, until its end (a rollback would undo a session SET).
-            idle = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-            raw.execute(
-                "SET plan_cache_mode = force_generic_plan" if idle else "SET LOCAL plan_cache_mode = force_generic_plan"
-            )
-            raw._omni_generic_plans = idle
         cursor = _PreparingCursor(raw)
     wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
     with wrapped:
