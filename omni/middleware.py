@@ -105,7 +105,7 @@ class RateLimitMiddleware:
         limit, window = settings.API_RATE_LIMIT, settings.API_RATE_WINDOW
         identity, now = self._identity(request), clock()
         try:
-            accepted, count, oldest, newest = self._hit(identity, now, window, limit)
+            accepted, count, oldest, newest = sliding_window_hit(identity, now, window, limit)
         except Exception:  # Redis down: serve rather than refuse every request; /health/ reports it.
             logger.warning("API rate limiting skipped: Redis unavailable", exc_info=True)
             return self.get_response(request)
@@ -147,17 +147,18 @@ class RateLimitMiddleware:
             return f"user:{request.user.pk}"
         return f"ip:{client_ip(request)}"
 
-    @staticmethod
-    def _hit(identity: str, now: float, window: int, limit: int) -> tuple[bool, int, float, float]:
-        """Count this request in the client's log: (accepted, requests in the window, oldest and newest of
-        them, in epoch seconds)."""
-        script = _sliding_window_script(settings.REDIS_URL)
-        micros = int(now * 1_000_000)
-        accepted, count, oldest, newest = script(
-            keys=[omni_redis.key("rl", identity)],
-            args=[micros, window * 1_000_000, limit, f"{micros}:{uuid.uuid4().hex}"],
-        )
-        return bool(accepted), int(count), float(oldest) / 1_000_000, float(newest) / 1_000_000
+
+def sliding_window_hit(identity: str, now: float, window: int, limit: int) -> tuple[bool, int, float, float]:
+    """Count one request in `identity`'s sliding-window log in Redis (the API's rate limit, the web chat widget's):
+    (accepted, requests in the window, oldest and newest of them, in epoch seconds). Raises redis.RedisError when
+    Redis is down: the caller decides whether that lets the request through."""
+    script = _sliding_window_script(settings.REDIS_URL)
+    micros = int(now * 1_000_000)
+    accepted, count, oldest, newest = script(
+        keys=[omni_redis.key("rl", identity)],
+        args=[micros, window * 1_000_000, limit, f"{micros}:{uuid.uuid4().hex}"],
+    )
+    return bool(accepted), int(count), float(oldest) / 1_000_000, float(newest) / 1_000_000
 
 
 class MetricsMiddleware:

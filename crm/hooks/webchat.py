@@ -27,6 +27,7 @@ import uuid
 from functools import wraps
 
 import orjson
+import redis
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -39,7 +40,7 @@ from django.views.decorators.csrf import csrf_exempt
 from phonenumber_field.phonenumber import PhoneNumber
 
 from omni import sse
-from omni.middleware import RateLimitMiddleware, client_ip
+from omni.middleware import client_ip, sliding_window_hit
 
 from .. import live, services
 from ..choices import ChannelKind, MessageKind
@@ -80,10 +81,10 @@ def _rate_limited(request, channel_id) -> int:
     limit, window = settings.WEBCHAT_RATE_LIMIT, settings.WEBCHAT_RATE_WINDOW
     now = time.time()
     try:
-        accepted, _count, oldest, _newest = RateLimitMiddleware._hit(
+        accepted, _count, oldest, _newest = sliding_window_hit(
             f"webchat:{channel_id}:{client_ip(request)}", now, window, limit
         )
-    except Exception:
+    except redis.RedisError:
         logger.warning("web chat rate limiting skipped: Redis unavailable", exc_info=True)
         return 0
     return 0 if accepted else max(1, int(oldest + window - now + 0.999))

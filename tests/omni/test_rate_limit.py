@@ -238,13 +238,13 @@ def test_remaining_and_reset_follow_the_requests_in_the_window(api_as, agent, cl
 
 
 def test_concurrent_requests_cannot_share_the_last_slot(db, settings, limit_100):
-    from omni.middleware import RateLimitMiddleware
+    from omni.middleware import sliding_window_hit
 
     barrier = threading.Barrier(20)
 
     def hit(_):
         barrier.wait()
-        return RateLimitMiddleware._hit("test:race", time.time(), WINDOW, 10)[0]
+        return sliding_window_hit("test:race", time.time(), WINDOW, 10)[0]
 
     with ThreadPoolExecutor(20) as pool:
         assert sorted(pool.map(hit, range(20))) == [False] * 10 + [True] * 10
