@@ -10,9 +10,6 @@ os.environ.setdefault("DEBUG", "true")
 from omni.settings import *  # noqa: F403
 from omni.settings import DATABASES
 
-# PostGIS with a cheaper flush after transactional tests (tests/db_backend/base.py).
-DATABASES["default"]["ENGINE"] = "tests.db_backend"
-
 # A replica alias on the test database (as DATABASE_REPLICA_URL configures it): the router stays off, so the suite
 # runs on the primary alone; tests/omni/test_replica.py turns omni.db.ReplicaRouter on and watches both aliases.
 if "replica" not in DATABASES:
