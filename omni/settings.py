@@ -156,6 +156,8 @@ if DATABASE_POOL_MAX_SIZE and env.int("DATABASE_CONN_MAX_AGE", default=0):
 
 def _database(url_variable: str, default: str | None = None) -> dict:
     database = env.db(url_variable, default=default) if default else env.db(url_variable)
+    if database["ENGINE"] == "django.contrib.gis.db.backends.postgis":
+        database["ENGINE"] = "omni.postgis"  # PostGIS, its adapters registered once per pooled connection
     database["CONN_HEALTH_CHECKS"] = True
     if DATABASE_POOL_MAX_SIZE:
         database["CONN_MAX_AGE"] = 0  # Django's pool requires it: "closing" hands the connection back
