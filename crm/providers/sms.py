@@ -14,6 +14,7 @@ as notifications.channels.sms.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,8 +54,11 @@ STATUSES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def e164_or_none(number: str) -> str | None:
-    """`number` in E.164 when it is a valid international number, else None (short codes, alphanumeric ids)."""
+    """`number` in E.164 when it is a valid international number, else None (short codes, alphanumeric ids).
+    Remembered per process (a pure function; customers text again and again, and parsing costs more than the
+    rest of the webhook's checks)."""
     try:
         parsed = phonenumbers.parse((number or "").strip(), None)
     except phonenumbers.NumberParseException:

@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, router, transaction
+from django.db import connection, router, transaction
 from django.utils import timezone
 
 from omni import redis as omni_redis
+from omni.db import fetch_prepared
 
 from ..choices import ChannelKind, ContactChannel
 from ..models import Channel, InboundWebhook, InboundWebhookKind, Message
@@ -70,12 +71,14 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
 
 def _insert(rows: list[InboundWebhook]) -> None:
     """One multi-row INSERT ... ON CONFLICT DO NOTHING, sent as is: outside a transaction it is one round trip
-    and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three)."""
+    and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three). Prepared on the connection
+    (omni.db.fetch_prepared): the webhook's statement is parsed and planned once per pooled connection, not on
+    every request."""
     table = InboundWebhook._meta.db_table
     columns = "id, channel_id, kind, external_id, payload, received_at, due_at, attempts, last_error"
     values, params = [], []
     for row in rows:
-        values.append("(%s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')")
+        values.append("(%s::uuid, %s::uuid, %s::text, %s::text, %s::jsonb, %s::timestamptz, %s::timestamptz, 0, '')")
         params += [
             row.pk,
             row.channel_id,
@@ -85,9 +88,8 @@ def _insert(rows: list[InboundWebhook]) -> None:
             row.received_at,
             row.due_at,
         ]
-    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING"
-    with connections[router.db_for_write(InboundWebhook)].cursor() as cursor:
-        cursor.execute(sql, params)
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING RETURNING id"
+    fetch_prepared(sql, params, using=router.db_for_write(InboundWebhook))
 
 
 def inbound_webhooks_kick() -> bool:

@@ -1,7 +1,7 @@
 """The SMS channel end to end: Twilio's inbound webhook (form fields as Twilio documents them, signed the way
 Twilio signs), delivery-status callbacks, and replies through a local server speaking Twilio's Messages API."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from django.test import Client
 from crm import services
 from crm.choices import ChannelKind, MessageDirection, MessageStatus
 from crm.hooks.messaging import channel_cache_clear
-from crm.models import Contact, Conversation, Message, MessageAttachment
+from crm.models import Contact, Conversation, InboundWebhook, Message, MessageAttachment
 from crm.providers import sms
 from notifications.callbacks import twilio_signature
 from notifications.channels.base import TransientError
@@ -80,7 +80,10 @@ def post_signed(url: str, fields: dict, *, token=AUTH_TOKEN, signature=None, sig
         signature = twilio_signature(signed_url or url, {k: [v] for k, v in fields.items()}, token)
     parts = urlsplit(url)
     client = Client(HTTP_HOST=parts.netloc)
-    response = client.post(parts.path, fields, HTTP_X_TWILIO_SIGNATURE=signature)
+    body = urlencode(fields)  # as the gateway posts it (the test client would send multipart)
+    response = client.post(
+        parts.path, body, content_type="application/x-www-form-urlencoded", HTTP_X_TWILIO_SIGNATURE=signature
+    )
     if process:
         services.inbound_webhooks_process()
     return response
@@ -194,6 +197,34 @@ def test_garbage_bodies_are_refused_without_a_500(channel, body, content_type):
     response = client.post(f"/hooks/sms/{channel.pk}/status/", body, content_type=content_type)
     assert response.status_code in (400, 403)
     assert Message.objects.count() == 0
+
+
+def test_a_signed_multipart_form_is_read_as_well(channel):
+    # Twilio posts urlencoded forms; another gateway speaking its API may post multipart: Django's parser reads it
+    fields = inbound_form()
+    signature = twilio_signature(hook_url(channel), {k: [v] for k, v in fields.items()}, AUTH_TOKEN)
+    response = Client(HTTP_HOST="localhost").post(
+        f"/hooks/sms/{channel.pk}/", fields, HTTP_X_TWILIO_SIGNATURE=signature
+    )  # the test client's default: multipart/form-data
+    assert response.status_code == 200
+    services.inbound_webhooks_process()
+    assert Message.objects.get().external_id == fields["MessageSid"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_form_with_more_fields_than_allowed_is_a_400(channel, settings, content_type):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    fields = inbound_form() | {f"Extra{i}": "x" for i in range(30)}
+    client = Client(HTTP_HOST="localhost")
+    if content_type.startswith("multipart"):
+        response = client.post(f"/hooks/sms/{channel.pk}/", fields, HTTP_X_TWILIO_SIGNATURE="c2lnbmF0dXJl")
+    else:
+        response = client.post(
+            f"/hooks/sms/{channel.pk}/", urlencode(fields), content_type=content_type, HTTP_X_TWILIO_SIGNATURE="x"
+        )
+    assert response.status_code == 400
+    assert "fields" in response.json()["detail"]
+    assert not InboundWebhook.objects.exists()
 
 
 def test_media_from_the_gateway_is_fetched_and_other_links_are_only_kept():
