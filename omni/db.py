@@ -75,9 +75,16 @@ _wrote: ContextVar[bool] = ContextVar("omni_db_wrote", default=False)
 # Django binds parameters client-side (psycopg's ClientCursor, which never prepares) and connects with psycopg's
 # prepared statements off (`prepare_threshold` None, for external poolers; ours is psycopg's own pool). So every
 # statement is planned again on every execution. For a hot statement whose planning costs more than its run (the
-# dispatch candidate query: ~1 ms of planning for ~0.5 ms of work), fetch_prepared binds server-side and prepares
-# it on its connection at first use: PostgreSQL keeps it for the connection's life (pooled connections live on
-# across requests) and, after five custom plans, switches to one generic plan when that costs no more.
+# dispatch candidate query: ~1 ms of planning for ~0.5 ms of work; the inbound webhook's INSERT), fetch_prepared
+# binds server-side and prepares it on its connection at first use: PostgreSQL keeps it for the connection's life
+# (pooled connections live on across requests). PostgreSQL's own choice (five custom plans, then the generic plan
+# only when its estimate is no worse) kept re-planning the candidate query on every call, so the connection asks
+# for the generic plan of every prepared statement (`plan_cache_mode = force_generic_plan`, set once per connection,
+# outside any transaction so that no rollback undoes it): a statement is planned once per connection. Only
+# statements fetch_prepared prepares are affected (Django's never are); one whose best plan depends on its values
+# (the soft-territory candidate query, which reads every technician) is run through Django's cursor instead.
+
+_GENERIC_PLANS = "_omni_generic_plans"
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -87,10 +94,19 @@ class _PreparingCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+def _plan_generically(raw: psycopg.Connection) -> None:
+    """Once per connection, when no transaction is open (a SET inside one would be undone by its rollback)."""
+    if getattr(raw, _GENERIC_PLANS, False) or raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return
+    raw.execute("SET plan_cache_mode = force_generic_plan")
+    setattr(raw, _GENERIC_PLANS, True)
+
+
 def fetch_prepared(sql: str, params: dict | list, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
-    """cursor.execute(sql, params).fetchall() through a prepared statement of the connection: the same rows, one
-    query for Django (counted and logged as any other; DEBUG logs it with $n placeholders). The SQL takes psycopg's
-    server-side placeholders as written (%s or %(name)s, each a typed expression: `%(start)s::timestamptz`)."""
+    """cursor.execute(sql, params).fetchall() through a prepared statement of the connection, planned once: the same
+    rows, one query for Django (counted and logged as any other; DEBUG logs it with $n placeholders). The SQL takes
+    psycopg's server-side placeholders as written (%s or %(name)s, each a typed expression: `%(start)s::timestamptz`).
+    """
     connection = connections[using]
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -99,6 +115,7 @@ def fetch_prepared(sql: str, params: dict | list, using: str = DEFAULT_DB_ALIAS)
         # only server-side binding cursors ever prepare: Django's client-side ones stay as they are
         raw.prepare_threshold = 5
     with connection.wrap_database_errors:
+        _plan_generically(raw)
         cursor = _PreparingCursor(raw)
     wrapped = connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
     with wrapped:

@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -314,6 +315,11 @@ def candidate_rows(
     sql, params = candidate_statement(
         work_order_ids=work_order_ids, start=start, territory_id=territory_id, radius_m=radius_m, policy=policy
     )
+    if policy is not None and policy.territory_rule != TerritoryRule.HARD:
+        # every active technician is read: its best plan depends on the values, so it is planned on each call
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     return fetch_prepared(sql, params)
 
 
