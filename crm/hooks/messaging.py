@@ -29,7 +29,7 @@ from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFoun
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from notifications.callbacks import twilio_signature
+from notifications.callbacks import twilio_request_signed
 
 from .. import services
 from ..choices import ChannelKind
@@ -85,24 +85,20 @@ def _form(request) -> dict[str, list[str]] | None:
         return None
 
 
-def _twilio_signed(request, form: dict[str, list[str]], auth_token: str) -> bool:
-    """X-Twilio-Signature over the URL the gateway called and the sorted form fields. Behind a TLS proxy that
-    URL (OMNI_BASE_URL + path) and the one Django sees may differ in scheme or host, so either may match (the
-    second is only computed when the first does not)."""
-    given = request.headers.get("X-Twilio-Signature", "").encode()
-    if not auth_token or not given:
-        return False
-    # bytes: compare_digest refuses (TypeError) a str that is not ASCII, and the header is the sender's to choose
-    ours = settings.OMNI_BASE_URL.rstrip("/") + request.get_full_path()
-    if hmac.compare_digest(twilio_signature(ours, form, auth_token).encode(), given):
-        return True
-    seen = request.build_absolute_uri()
-    return seen != ours and hmac.compare_digest(twilio_signature(seen, form, auth_token).encode(), given)
-
-
 def _last_values(form: dict[str, list[str]]) -> dict[str, str]:
     """Each field's last value, as QueryDict.get gives it."""
     return {name: values[-1] for name, values in form.items()}
+
+
+def _signed_fields(request, credentials: dict) -> dict[str, str] | HttpResponse:
+    """The gateway's form fields when X-Twilio-Signature signs them with the channel's auth token; else the answer:
+    400 for more fields than allowed, 403 for a missing or wrong signature."""
+    form = _form(request)
+    if form is None:
+        return _bad_request("body: more form fields than allowed")
+    if not twilio_request_signed(request, form, credentials.get("auth_token", "")):
+        return HttpResponseForbidden(b"invalid signature")
+    return _last_values(form)
 
 
 @csrf_exempt  # the provider holds no CSRF token; the signature is the proof
@@ -121,12 +117,9 @@ def sms_inbound(request, channel_id):
     channel, credentials = _channel(channel_id, ChannelKind.SMS)
     if channel is None:
         return HttpResponseNotFound(b"no such channel")
-    form = _form(request)
-    if form is None:
-        return _bad_request("body: more form fields than allowed")
-    if not _twilio_signed(request, form, credentials.get("auth_token", "")):
-        return HttpResponseForbidden(b"invalid signature")
-    fields = _last_values(form)
+    fields = _signed_fields(request, credentials)
+    if isinstance(fields, HttpResponse):
+        return fields
     try:
         _number, inbound = sms.inbound_parse(fields)
     except ValidationError as exc:
@@ -153,12 +146,9 @@ def sms_status(request, channel_id):
     channel, credentials = _channel(channel_id, ChannelKind.SMS)
     if channel is None:
         return HttpResponseNotFound(b"no such channel")
-    form = _form(request)
-    if form is None:
-        return _bad_request("body: more form fields than allowed")
-    if not _twilio_signed(request, form, credentials.get("auth_token", "")):
-        return HttpResponseForbidden(b"invalid signature")
-    fields = _last_values(form)
+    fields = _signed_fields(request, credentials)
+    if isinstance(fields, HttpResponse):
+        return fields
     sid = (fields.get("MessageSid") or fields.get("SmsSid") or "").strip()[:500]
     given = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
     status = sms.STATUSES.get(given)
