@@ -1,7 +1,7 @@
 """Every write to crm's data (STYLE.md section 3): accounts.py for accounts, contacts and portal users, resellers.py
 for resellers (and vendors) as partner organisations, inbox.py for the omni-channel inbox's messages,
 conversations.py for its conversations' state, inbox_config.py for channels, teams, labels and canned replies,
-inbox_email.py and inbox_ingest.py for inbound email and webhooks, automation.py for rules, round-robin and CSAT,
+inbox_email.py and inbox_ingest.py for inbound email and webhooks, automation/ for rules, round-robin and CSAT,
 leads.py for leads, pipeline stages and conversion, quotes.py for quotes, their lines, totals, sending and
 acceptance. Callers use `services.<entity>_<verb>`."""
 

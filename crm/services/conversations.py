@@ -67,7 +67,7 @@ def conversation_status_set(
         activity_add(conversation, _("Status: %(s)s") % {"s": label}, by=by)
         if status == ConversationStatus.RESOLVED:
             events.conversation_changed("resolved", conversation.pk, by_id=by.pk if by else None)
-            from .automation import csat_survey_send  # the satisfaction survey, once per resolution
+            from .automation.csat import csat_survey_send  # the satisfaction survey, once per resolution
 
             csat_survey_send(conversation=conversation)
         live.conversation_changed(conversation, "conversation.status", visitor=True)
@@ -136,7 +136,7 @@ def conversation_assign(
 
 
 def _round_robin(conversation: Conversation) -> Conversation:
-    from .automation import conversation_auto_assign
+    from .automation.assignment import conversation_auto_assign
 
     if conversation_auto_assign(conversation_id=conversation.pk) is not None:
         conversation.refresh_from_db()

@@ -197,7 +197,7 @@ def inbound_receive(*, channel: Channel, sender: Contact, inbound: Inbound) -> t
         events.message_changed("received", message.pk)
         live.conversation_changed(conversation, "message.created", {"message": str(message.pk)}, visitor=True)
         # Rules, round-robin, business-hours auto-reply (crm.services.automation; in a savepoint of its own).
-        from .automation import inbound_automate
+        from .automation.inbound import inbound_automate
 
         inbound_automate(message=message, conversation=conversation, conversation_created=conversation_created)
     return message, True
