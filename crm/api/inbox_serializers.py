@@ -1,6 +1,7 @@
-"""Serializers of the inbox's API (crm/api/inbox.py): `…Out` read shapes, `…In` writes. Channels' credentials are
-write-only: the read shape shows `credentials_masked()` (which are set, and the last 4 characters of each); a
-generated secret appears once, in the create or rotate answer (`secret`)."""
+"""Serializers of the inbox's API (crm/api/inbox_channels.py, inbox_conversations.py, inbox_config.py): `…Out`
+read shapes, `…In` writes. Channels' credentials are write-only: the read shape shows `credentials_masked()` (which
+are set, and the last 4 characters of each); a generated secret appears once, in the create or rotate answer
+(`secret`)."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field

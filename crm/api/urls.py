@@ -1,6 +1,8 @@
 from omni.api.routers import Router
 
-from .inbox import CannedReplyViewSet, ChannelViewSet, ConversationViewSet, InboxTeamViewSet, LabelViewSet
+from .inbox_channels import ChannelViewSet
+from .inbox_config import CannedReplyViewSet, InboxTeamViewSet, LabelViewSet
+from .inbox_conversations import ConversationViewSet
 from .leads import LeadStageViewSet, LeadViewSet
 from .quotes import QuoteViewSet
 from .views import AccountViewSet, ContactViewSet, ResellerViewSet

@@ -1,6 +1,5 @@
-"""The inbox's API: channels (write-only credentials), conversations (start one in one call, change status,
-assignee, team, priority and labels, merge), their messages (reply on the channel, or a private note), canned
-replies, labels and inbox teams.
+"""The inbox's API: conversations (start one in one call, change status, assignee, team, priority and labels,
+merge) and their messages (reply on the channel, or a private note), read by cursor.
 
 Staff only (portal users: 403). Agents and Sales work conversations (crm.view/add/change_conversation,
 view/add_message), read channels, teams and labels and write canned replies (add/change); channels, teams, labels
@@ -10,10 +9,10 @@ message_rows): a fixed number of queries whatever the page size."""
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,150 +21,21 @@ from omni.api import parse
 from omni.api.filters import IsoDateTimeFilter, SearchFilter
 from omni.api.pagination import CursorPagination
 from omni.api.permissions import ApiAccess
-from omni.api.schema import error_responses
 from omni.api.views import ApiViewSet
 from omni.choices import Audience
-from omni.models import User
 
 from .. import selectors, services
 from ..choices import ChannelKind, ConversationStatus, MessageKind
-from ..models import CannedReply, Channel, Conversation, InboxTeam, Label, Message
+from ..models import Conversation, Message
+from .inbox_common import CONFLICT, _renamed
 from .inbox_serializers import (
-    CannedReplyIn,
-    CannedReplyOut,
-    ChannelIn,
-    ChannelOut,
-    ChannelSecretOut,
     ConversationChangeIn,
     ConversationMergeIn,
     ConversationOut,
     ConversationStartIn,
-    InboxTeamIn,
-    InboxTeamOut,
-    LabelIn,
-    LabelOut,
     MessageIn,
     MessageOut,
 )
-
-CONFLICT = error_responses(409)
-DELETED = OpenApiResponse(description="Deleted")
-
-
-def _staff(model):
-    """Staff see every row; anyone else nothing (ApiAccess refuses them before this is read)."""
-
-    def queryset(request):
-        user = request.user
-        if getattr(user, "audience", None) != Audience.STAFF or not user.is_staff:
-            return model.objects.none()
-        return model.objects.all()
-
-    return queryset
-
-
-def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
-    """A service's ValidationError with its fields named as this API names them (body -> message)."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    return ValidationError({names.get(key, key): value for key, value in exc.message_dict.items()})
-
-
-# ---- channels -----------------------------------------------------------------------------------------------------
-
-
-class ChannelFilterSet(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=ChannelKind.choices, distinct=False, label=_("Kind"))
-    active = django_filters.BooleanFilter(label=_("Active"))
-    q = SearchFilter(
-        condition=lambda v: Q(name__icontains=v) | Q(address__icontains=v), label=_("Name or address contains")
-    )
-
-    class Meta:
-        model = Channel
-        fields = ["kind", "active", "q"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List channels"),
-    retrieve=extend_schema(summary="Get a channel"),
-    create=extend_schema(
-        summary="Add a channel",
-        description="Credentials are write-only and checked per kind (400 naming the field): sms needs "
-        "account_sid, auth_token and an E.164 from_number; whatsapp phone_number_id, access_token, app_secret and "
-        "verify_token; email an address. api_base_url (an http(s) URL) points sms and whatsapp at another API. An "
-        "email or web chat channel gets a generated secret, in `secret` of this answer only.",
-        request=ChannelIn,
-        responses={201: ChannelSecretOut},
-    ),
-    update=extend_schema(
-        summary="Replace a channel",
-        description="A credential left out keeps its value; the kind cannot change (400).",
-        request=ChannelIn,
-        responses={200: ChannelOut},
-    ),
-    partial_update=extend_schema(
-        summary="Change a channel",
-        description="A credential left out keeps its value; `config` replaces the settings.",
-        request=ChannelIn,
-        responses={200: ChannelOut},
-    ),
-    destroy=extend_schema(
-        summary="Delete a channel",
-        description="409 once it has conversations: switch it off (`active: false`) instead.",
-        responses={204: DELETED, **CONFLICT},
-    ),
-)
-class ChannelViewSet(ApiViewSet, viewsets.ModelViewSet):
-    """The inbox's channels. Staff with crm.view_channel read (never the secrets); Admin writes."""
-
-    serializer_class = ChannelOut
-    filterset_class = ChannelFilterSet
-    ordering_fields = ["kind", "name", "created_at", "updated_at"]
-    ordering = ["kind", "name"]
-    action_permission = {"rotate_secret": "change"}
-    queryset = Channel.objects.none()  # for the schema; requests go through get_queryset
-
-    def get_queryset(self):
-        return _staff(Channel)(self.request)
-
-    def _out(self, pk, status_code=status.HTTP_200_OK, secret=None):
-        channel = self.get_queryset().get(pk=pk)
-        if secret is None:
-            return Response(ChannelOut(channel).data, status=status_code)
-        return Response(ChannelSecretOut(channel, context={"secret": secret}).data, status=status_code)
-
-    def create(self, request, *args, **kwargs):
-        serializer = ChannelIn(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        channel, secret = services.channel_create(by=request.user, **serializer.service_fields())
-        return self._out(channel.pk, status.HTTP_201_CREATED, secret=secret)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        channel = self.get_object()
-        serializer = ChannelIn(data=request.data, partial=partial, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        services.channel_update(channel_id=channel.pk, by=request.user, **serializer.service_fields())
-        return self._out(channel.pk)
-
-    def destroy(self, request, *args, **kwargs):
-        services.channel_delete(channel_id=self.get_object().pk, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        summary="Generate a new secret",
-        description="Email (the inbound Bearer secret) and web chat (the identity HMAC secret): the old one stops "
-        "working now; the new one is in `secret` of this answer only. 409 for sms and whatsapp, whose secrets come "
-        "from the provider (change the credentials instead).",
-        request=None,
-        responses={200: ChannelSecretOut, **CONFLICT},
-    )
-    @action(detail=True, methods=["post"], url_path="rotate-secret")
-    def rotate_secret(self, request, pk=None):
-        channel, secret = services.channel_secret_rotate(channel_id=self.get_object().pk, by=request.user)
-        return self._out(channel.pk, secret=secret)
-
 
 # ---- conversations ----------------------------------------------------------------------------------------------
 
@@ -411,130 +281,3 @@ class ConversationViewSet(ApiViewSet, viewsets.GenericViewSet):
             )
         [row] = selectors.message_rows(Message.objects.filter(pk=message.pk))
         return Response(MessageOut(row).data, status=status.HTTP_201_CREATED)
-
-
-# ---- canned replies, labels, inbox teams --------------------------------------------------------------------------
-
-
-class CannedReplyFilterSet(django_filters.FilterSet):
-    q = SearchFilter(
-        condition=lambda v: Q(shortcode__icontains=v) | Q(title__icontains=v) | Q(body__icontains=v),
-        label=_("Search"),
-        help_text=_("Shortcode, title or text contains."),
-    )
-    shortcode = django_filters.CharFilter(
-        field_name="shortcode", lookup_expr="istartswith", label=_("Shortcode starts with")
-    )
-
-    class Meta:
-        model = CannedReply
-        fields = ["q", "shortcode"]
-
-
-def _crud_schema(noun: str, plural: str, out, into, delete_note: str = ""):
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}", responses={200: out(many=True)}),
-        retrieve=extend_schema(summary=f"Get a {noun}", responses={200: out}),
-        create=extend_schema(summary=f"Add a {noun}", request=into, responses={201: out}),
-        update=extend_schema(summary=f"Replace a {noun}", request=into, responses={200: out}),
-        partial_update=extend_schema(summary=f"Change a {noun}", request=into, responses={200: out}),
-        destroy=extend_schema(summary=f"Delete a {noun}", description=delete_note, responses={204: DELETED}),
-    )
-
-
-class _ConfigViewSet(ApiViewSet, viewsets.ModelViewSet):
-    """A configuration resource: staff read with view_<model>, write with add/change/delete_<model>; writes
-    through `create_service(by=, **fields)`, `update_service(<id_arg>=, by=, **fields)`, `delete_service`."""
-
-    model: type
-    serializer_in: type
-    id_arg: str
-
-    def get_queryset(self):
-        return _staff(self.model)(self.request)
-
-    def _out(self, pk, status_code=status.HTTP_200_OK):
-        return Response(self.serializer_class(self.get_queryset().get(pk=pk)).data, status=status_code)
-
-    def _fields(self, data: dict) -> dict:
-        return data
-
-    def create(self, request, *args, **kwargs):
-        record = type(self).create_service(by=request.user, **self._fields(parse(self.serializer_in, request)))
-        return self._out(record.pk, status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        record = self.get_object()
-        data = self._fields(parse(self.serializer_in, request, partial=partial))
-        type(self).update_service(**{self.id_arg: record.pk}, by=request.user, **data)
-        return self._out(record.pk)
-
-    def destroy(self, request, *args, **kwargs):
-        type(self).delete_service(**{self.id_arg: self.get_object().pk}, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@_crud_schema("canned reply", "canned replies", CannedReplyOut, CannedReplyIn)
-class CannedReplyViewSet(_ConfigViewSet):
-    """Saved answers, inserted by typing /shortcode. Agents and Sales add and change them; Admin deletes."""
-
-    model, serializer_class, serializer_in, id_arg = CannedReply, CannedReplyOut, CannedReplyIn, "reply_id"
-    create_service = staticmethod(services.cannedreply_create)
-    update_service = staticmethod(services.cannedreply_update)
-    delete_service = staticmethod(services.cannedreply_delete)
-    filterset_class = CannedReplyFilterSet
-    ordering_fields = ["shortcode", "title", "created_at", "updated_at"]
-    ordering = ["shortcode"]
-    queryset = CannedReply.objects.none()
-
-
-class NameFilterSet(django_filters.FilterSet):
-    q = SearchFilter(condition=lambda v: Q(name__icontains=v), label=_("Name contains"))
-
-
-class LabelFilterSet(NameFilterSet):
-    class Meta:
-        model = Label
-        fields = ["q"]
-
-
-class InboxTeamFilterSet(NameFilterSet):
-    active = django_filters.BooleanFilter(label=_("Active"))
-
-    class Meta:
-        model = InboxTeam
-        fields = ["q", "active"]
-
-
-@_crud_schema("label", "labels", LabelOut, LabelIn, "Conversations lose the label.")
-class LabelViewSet(_ConfigViewSet):
-    """Labels of conversations. Staff read; Admin writes (conversations get and lose labels through PATCH
-    .../conversations/{id}/)."""
-
-    model, serializer_class, serializer_in, id_arg = Label, LabelOut, LabelIn, "label_id"
-    create_service = staticmethod(services.label_create)
-    update_service = staticmethod(services.label_update)
-    delete_service = staticmethod(services.label_delete)
-    filterset_class = LabelFilterSet
-    ordering_fields = ["name", "created_at", "updated_at"]
-    ordering = ["name"]
-    queryset = Label.objects.none()
-
-
-@_crud_schema("inbox team", "inbox teams", InboxTeamOut, InboxTeamIn, "Its channels and conversations keep working.")
-class InboxTeamViewSet(_ConfigViewSet):
-    """Teams of agents: new conversations of a team's channels are auto-assigned round-robin among its available
-    members (when auto_assign). Staff read; Admin writes."""
-
-    model, serializer_class, serializer_in, id_arg = InboxTeam, InboxTeamOut, InboxTeamIn, "team_id"
-    create_service = staticmethod(services.inboxteam_create)
-    update_service = staticmethod(services.inboxteam_update)
-    delete_service = staticmethod(services.inboxteam_delete)
-    filterset_class = InboxTeamFilterSet
-    ordering_fields = ["name", "created_at", "updated_at"]
-    ordering = ["name"]
-    queryset = InboxTeam.objects.none()
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related(Prefetch("members", queryset=User.objects.only("id").order_by()))
