@@ -4,7 +4,7 @@ Procfile (`make run`), the Docker image and docker-compose.yml alike.
 Sync (WSGI) workers: the views are sync code, and one request per process at a time is the fastest way to serve
 them. bench/load.py measured it on 2 cores: 3 sync workers served about twice what 3 uvicorn (ASGI) workers did
 (Django runs a sync view under ASGI in a thread per request), with 0 errors at 200 clients. Each process takes its
-connection from its own psycopg pool (DATABASE_POOL_MAX_SIZE in omni/settings.py) and so holds at most one while
+connection from its own psycopg pool (DATABASE_POOL_MAX_SIZE in omni/settings/data.py) and so holds at most one while
 it serves, however many clients wait. Live channels (Server-Sent Events for the inbox) need an event loop: they are
 served by omni.asgi under uvicorn workers, the same file with `-k uvicorn_worker.UvicornWorker` (README, "Scaling
 out").

@@ -1,6 +1,6 @@
-"""Celery beat's schedule (CELERY_BEAT_SCHEDULE in omni/settings.py): what beat sends and when. django-celery-beat
-copies these entries into the database at start, where the admin edits them; of an entry's options it keeps only
-`expire_seconds` (an `expires` here is silently dropped)."""
+"""Celery beat's schedule (CELERY_BEAT_SCHEDULE in omni/settings/workers.py): what beat sends and when.
+django-celery-beat copies these entries into the database at start, where the admin edits them; of an entry's options it
+keeps only `expire_seconds` (an `expires` here is silently dropped)."""
 
 from celery.schedules import crontab
 
