@@ -116,7 +116,9 @@ class Provider(BaseProvider):
             headers["References"] = " ".join(chain)
         if _automatic(message.metadata or {}):
             headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: the other side's robots must not answer it
-        name = conversation.contact.full_name if to == (conversation.contact.email or "").lower() else ""
+        # The contact's name goes with their own address only (not with a Reply-To or another sender's).
+        same = to.strip().lower() == (conversation.contact.email or "").strip().lower()
+        name = conversation.contact.full_name if same else ""
         email = EmailMessage(
             subject=self._subject(conversation, answering=latest is not None),
             body=message.body,

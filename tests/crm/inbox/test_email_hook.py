@@ -208,6 +208,7 @@ def test_a_thread_staff_start_is_rooted_at_its_first_message_and_the_answer_join
     assert "In-Reply-To" not in mail and "References" not in mail
     assert mail["Subject"] == "Installation on Friday"
     assert mail["To"].addresses[0].addr_spec == "kemi@example.com"
+    assert mail["To"].addresses[0].display_name == "Kemi Ade"
     answer = payloads.plain(
         sender="Kemi Ade <kemi@example.com>", subject="Re: Installation on Friday", message_id="<kemi-1@example.com>",
         headers=f"In-Reply-To: {conversation.thread_key}\nReferences: {conversation.thread_key}\n",
