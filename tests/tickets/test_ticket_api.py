@@ -195,6 +195,30 @@ def test_staff_notes_need_change_ticket(api_as, agent, account):
     assert ticket.first_response_at is None  # a note is no response
 
 
+@pytest.mark.parametrize("audience", ["staff", "customer"])
+def test_a_list_row_is_the_detail_answer_with_times_in_utc(api_as, admin_user, customer, account, audience, settings):
+    """The list reads rows straight from values() (selectors.ticket_rows), the detail through TicketOut: the same
+    answer, every field set, in any time zone."""
+    from datetime import UTC, datetime
+
+    from tests.crm.factories import ContactFactory
+
+    settings.TIME_ZONE = "Africa/Lagos"
+    ticket = TicketFactory(
+        account=account, contact=ContactFactory(), team=TeamFactory(members=[admin_user]), assignee=admin_user,
+        tags=["fiber", "vip"], priority="high", status=TicketStatus.OPEN,
+    )  # fmt: skip
+    due = datetime(2026, 12, 4, 9, 30, 15, 123456, tzinfo=UTC)
+    Ticket.objects.filter(pk=ticket.pk).update(first_response_due=due, resolution_due=due, sla_state="warning")
+    client = api_as(admin_user if audience == "staff" else customer)
+    [row] = client.get(TICKETS, {"limit": 5}).json()["results"]
+    detail = client.get(f"{TICKETS}{ticket.pk}/").json()
+    assert row == detail
+    assert list(row) == list(detail)  # the same keys in the same order
+    assert row["first_response_due"] == "2026-12-04T09:30:15.123456Z" and row["created_at"].endswith("Z")
+    assert row["team"] == str(ticket.team_id) and row["tags"] == ["fiber", "vip"] and row["sla_state"] == "warning"
+
+
 @pytest.mark.parametrize("rows", [10, 500])
 def test_an_agents_list_runs_a_fixed_number_of_queries(api_as, agent, rows, django_assert_max_num_queries):
     """The team scope is two EXISTS subqueries (membership, guardian access), not a join per team."""
