@@ -69,8 +69,8 @@ def process_stop(process: subprocess.Popen, timeout: float = 15) -> None:
 @contextmanager
 def broker_lock():
     """Held by every test that starts a worker or expects none. A worker answers each ping on the broker, so two
-    such tests must never overlap: not on two xdist workers (pytest-xdist 3.8 ignores xdist_group under pytest 9,
-    its `item._nodeid` rename has no effect), nor in two test runs sharing TEST_REDIS_URL on one machine."""
+    such tests must never overlap: not on two xdist workers (conftest puts them in one xdist group, so in one run
+    the lock is rarely contended), nor in two test runs sharing TEST_REDIS_URL on one machine."""
     digest = hashlib.sha256(TEST_REDIS_URL.encode()).hexdigest()[:12]
     with open(Path(tempfile.gettempdir()) / f"omni-celery-tests-{digest}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

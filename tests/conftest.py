@@ -45,6 +45,42 @@ def pytest_configure(config):
     app.conf.broker_url = TEST_REDIS_URL
 
 
+# Tests that start Celery workers or expect none (tests.celery_support.broker_lock) share one xdist worker.
+CELERY_GROUP_FIXTURES = {"broker_to_ourselves", "private_queue", "fanout_queue"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """`--dist loadgroup` as pytest-xdist documents it, under pytest 9: xdist 3.8 tags a grouped test by renaming
+    `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`), so every test was a group of its own and
+    tests holding the broker lock sat waiting for it on two workers at once. The group is put where the scheduler
+    reads it (`<node id>@<group>`); tests using a broker-lock fixture join the "celery" group."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if CELERY_GROUP_FIXTURES & set(getattr(item, "fixturenames", ())):
+            groups.add("celery")
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(groups))}")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    request, django_db_modify_db_settings_parallel_suffix, django_db_keepdb, django_db_createdb
+):
+    """xdist workers clone one migrated template instead of each migrating (tests/db_template.py)."""
+    from tests.db_template import use_template
+
+    if django_db_createdb or not django_db_keepdb:
+        use_template(run=getattr(request.config, "workerinput", {}).get("testrunuid"))
+
+
 @pytest.fixture(autouse=True)
 def _clean_redis_keys():
     """Each test starts with no rate-limit counters, heartbeats or cached tokens of this worker."""

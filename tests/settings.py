@@ -15,5 +15,9 @@ from omni.settings import DATABASES
 if "replica" not in DATABASES:
     DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
+# A subprocess of an xdist run (tests/test_app_template.py) clones the run's migrated template (tests/db_template.py).
+if os.environ.get("OMNI_TEST_DB_TEMPLATE"):
+    DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = os.environ["OMNI_TEST_DB_TEMPLATE"]
+
 # Uploads (ticket attachments) go to a directory of this run, not the checkout's media/.
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or __import__("tempfile").mkdtemp(prefix="omni-media-")

@@ -160,8 +160,9 @@ def test_the_app_keeps_the_app_layers_contract(migrated):
     assert "1 kept, 0 broken" in result.stdout
 
 
-def test_the_apps_generated_tests_pass(migrated):
-    # A database of its own, so this run never meets the suite's test database.
+def test_the_apps_generated_tests_pass(migrated, django_db_setup):
+    # A database of its own, so this run never meets the suite's test database; under xdist it is cloned from the
+    # run's migrated template (django_db_setup builds it; tests/db_template.py), so only the app's migration runs.
     url = urlsplit(os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/omni"))
     database_url = urlunsplit(url._replace(path=f"{url.path}_app_template"))
     result = run(

@@ -32,7 +32,7 @@ DEADLINE = 120  # seconds for any phase; the whole fan-out takes a few on this m
 
 
 @pytest.fixture
-def queue(transactional_db, settings):
+def fanout_queue(transactional_db, settings):
     """A private queue that this test's tasks go to and only its worker consumes."""
     from omni.celery import app
 
@@ -63,7 +63,8 @@ def _wait(condition, what: str, logs) -> None:
 
 
 @pytest.mark.slow
-def test_a_worker_stopped_mid_fan_out_loses_nothing_and_sends_nothing_twice(queue, settings, tmp_path):
+def test_a_worker_stopped_mid_fan_out_loses_nothing_and_sends_nothing_twice(fanout_queue, settings, tmp_path):
+    queue = fanout_queue
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     secret = secret_generate()
     log = tmp_path / "worker.log"
