@@ -81,19 +81,6 @@ def django_db_modify_db_settings(
         use_template(run=getattr(request.config, "workerinput", {}).get("testrunuid"))
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup):
-    """pytest-django's, then, before it drops the test databases, the connection pools closed: a pool keeps
-    connections open after Django "closes" them, and DROP DATABASE refuses a database with sessions."""
-    yield
-    from django.db import connections
-
-    for connection in connections.all():
-        if connection.alias in getattr(connection, "_connection_pools", {}):  # a pool was opened
-            connection.close()
-            connection.close_pool()
-
-
 @pytest.fixture(autouse=True)
 def _clean_redis_keys():
     """Each test starts with no rate-limit counters, heartbeats or cached tokens of this worker."""
