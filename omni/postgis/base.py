@@ -44,7 +44,8 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             setattr(pg_connection, _REGISTERED, True)
 
     def get_new_connection(self, conn_params):
-        while True:
+        attempts = self.pool.max_size + 1 if self.pool else 1  # every pooled connection dead, then a new one
+        for attempt in range(attempts):
             connection = super().get_new_connection(conn_params)
             if not self.pool:
                 return connection
@@ -56,6 +57,8 @@ class DatabaseWrapper(PostGISDatabaseWrapper):
             except psycopg.Error:
                 connection.close()
                 connection._pool.putconn(connection)  # a closed connection is discarded, and replaced
+                if attempt == attempts - 1:
+                    raise
                 continue
             return connection
 
