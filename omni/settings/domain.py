@@ -4,10 +4,10 @@ and link lifetime)."""
 
 from .base import OMNI_PRODUCT_NAME, env
 
-# Ticket attachments (tickets.services.replies): per file, per reply, and the extensions accepted.
 # Tickets waiting for the customer (tickets.services.pending, hourly): one reminder after N days, closed M days later.
 TICKETS_PENDING_REMIND_DAYS = env.int("TICKETS_PENDING_REMIND_DAYS", default=3)
 TICKETS_PENDING_CLOSE_DAYS = env.int("TICKETS_PENDING_CLOSE_DAYS", default=7)
+# Ticket attachments (tickets.services.replies): per file, per reply, and the extensions accepted.
 TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 TICKET_ATTACHMENT_MAX_FILES = env.int("TICKET_ATTACHMENT_MAX_FILES", default=5)
 _ATTACHMENT_DEFAULT = "pdf png jpg jpeg gif webp txt csv log doc docx xls xlsx odt ods zip eml"

@@ -1,6 +1,6 @@
 """Reading one inbound email (`parse`, pure, no database): sender, subject, Message-ID, In-Reply-To, References,
 the text (text/plain, else the HTML turned into text), attachments, and what kind of mail it is. `body` is the text
-for display: the quoted history and the signature are trimmed (trimming.py); `original` keeps the whole text.
+for display: the quoted history and the signature are trimmed (trimming.py); `text` keeps the whole text.
 Automatic mail (auto-replies, bounces) is flagged by automatic.py."""
 
 from __future__ import annotations
