@@ -12,10 +12,10 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings as django_settings
 
+from tests import db_template
 from tests.conftest import TEST_CACHE_PREFIX, TEST_REDIS_URL
 
 BASE_DIR = Path(__file__).resolve().parents[1]
@@ -24,9 +24,7 @@ CELERY = str(Path(sys.executable).parent / "celery")
 
 def database_url() -> str:
     """The test database (while a test runs) as a DATABASE_URL for a subprocess."""
-    db = django_settings.DATABASES["default"]
-    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
-    return f"postgis://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return db_template.database_url(django_settings.DATABASES["default"])
 
 
 def celery_env(**extra: str) -> dict[str, str]:

@@ -26,14 +26,17 @@ LOCK = 0x6F6D6E69_7464625F  # any 64-bit key of our own: "omnitdb_"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _url(database: dict, name: str) -> str:
+def database_url(database: dict, name: str | None = None) -> str:
+    """A DATABASES entry as a DATABASE_URL for a subprocess, on its own database or on `name`."""
     credentials = quote(database["USER"] or "", safe="")
     if database.get("PASSWORD"):
         credentials += ":" + quote(database["PASSWORD"], safe="")
-    return f"postgis://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{name}"
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    return f"postgis://{credentials}@{host}:{port}/{name or database['NAME']}"
 
 
-def _maintenance(database: dict) -> psycopg.Connection:
+def maintenance_connection(database: dict) -> psycopg.Connection:
+    """An autocommit connection to the server's `postgres` database (to create, drop and terminate)."""
     return psycopg.connect(
         host=database["HOST"] or None,
         port=database["PORT"] or None,
@@ -56,7 +59,11 @@ def _mark(cursor, name: str) -> str | None:
 def _build(cursor, database: dict, name: str, run: str) -> None:
     cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    environment = {**os.environ, "DATABASE_URL": _url(database, name), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(database, name),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
     environment.pop("DATABASE_REPLICA_URL", None)
     environment.pop(ENV, None)
     result = subprocess.run(
@@ -80,7 +87,7 @@ def use_template(*, run: str | None) -> None:
         return
     database = settings.DATABASES["default"]
     name = f"test_{database['NAME']}_template"
-    with _maintenance(database) as connection, connection.cursor() as cursor:
+    with maintenance_connection(database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK])
         try:
             if _mark(cursor, name) != run:

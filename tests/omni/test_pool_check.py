@@ -10,7 +10,7 @@ from django.db import connection
 from psycopg_pool import ConnectionPool
 
 from omni.postgis import base as engine
-from tests.db_template import _maintenance
+from tests.db_template import maintenance_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +61,7 @@ def test_a_connection_handed_back_a_moment_ago_goes_out_unchecked(one_connection
 
 def test_a_session_that_died_while_idle_is_replaced_on_checkout(one_connection_pool, checks):
     pid = _backend_pid()
-    with _maintenance(settings.DATABASES["default"]) as admin:
+    with maintenance_connection(settings.DATABASES["default"]) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0] is True
     time.sleep(engine.CHECK_AFTER_IDLE + 0.1)
     replacement = _backend_pid()  # no error: the dead one was found, discarded and replaced
