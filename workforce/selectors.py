@@ -115,8 +115,11 @@ members AS (
            array_agg(m.valid) FILTER (WHERE m.kind <> 'secondary') AS first_days
     FROM wo
     JOIN workforce_serviceterritory st ON ST_Covers(st.geom, wo.location){territory}
+    -- NOT isempty(valid * around) is valid && around in a form the GiST index cannot take: the planner, estimating
+    -- one overlapping row, would read the territory's members through it and their heap rows (100 members: 127
+    -- buffers) instead of index-only from workforce_membership_members (4 buffers)
     JOIN workforce_territorymembership m
-      ON m.territory_id = st.id AND m.valid && wo.around{skills}
+      ON m.territory_id = st.id AND NOT isempty(m.valid * wo.around){skills}
     GROUP BY wo.id, m.technician_id
 )"""
 
