@@ -21,3 +21,7 @@ if os.environ.get("OMNI_TEST_DB_TEMPLATE"):
 
 # Uploads (ticket attachments) go to a directory of this run, not the checkout's media/.
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or __import__("tempfile").mkdtemp(prefix="omni-media-")
+
+# A webhook's processing kick runs in the request's thread, not in a kicker thread that would kick during a later
+# test (tests/crm/inbox/test_inbox_ingest.py runs the kicker itself).
+INBOX_WEBHOOK_KICK_INLINE = True

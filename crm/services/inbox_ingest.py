@@ -4,9 +4,11 @@ The webhook verifies the provider's signature, stores the raw event(s) with ONE 
 NOTHING` (`inbound_webhooks_ingest`: a retried webhook inserts nothing) and answers: the 200 means the event is
 durable in PostgreSQL. It then asks for processing cheaply (`inbound_webhooks_kick`): a Redis `SET key NX PX 200`
 lets at most one Celery task be queued per 200 ms, whatever the traffic; the task clears the key when it starts
-(so an event stored while a task is queued but not yet running is always seen by that task). Redis or the broker
-being down loses nothing: the beat sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep") runs the same
-processing every 30 seconds. Processed rows go INBOX_WEBHOOK_RETENTION_DAYS after they arrived
+(so an event stored while a task is queued but not yet running is always seen by that task). The webhook does not
+even wait for that: it hands the kick to its process's kicker thread (`inbound_webhooks_kick_soon`), which kicks
+at most once per 200 ms for all the webhooks the process answered meanwhile. Redis or the broker being down, or a
+process killed before its kick, loses nothing: the beat sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep")
+runs the same processing every 30 seconds. Processed rows go INBOX_WEBHOOK_RETENTION_DAYS after they arrived
 (`inbound_webhooks_prune`, nightly); rows still to process are never pruned.
 
 `inbound_webhooks_process` takes due rows one at a time (`SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
@@ -19,7 +21,10 @@ is not retried: the row is done, its `last_error` says why; so is a row after MA
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -43,6 +48,7 @@ __all__ = [
     "inbound_webhooks_ingest",
     "inbound_webhooks_kick",
     "inbound_webhooks_kick_clear",
+    "inbound_webhooks_kick_soon",
     "inbound_webhooks_process",
     "inbound_webhooks_prune",
 ]
@@ -64,9 +70,9 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
         return
     _insert(rows)
     if kick and not transaction.get_connection().in_atomic_block:  # committed: the worker can see it
-        inbound_webhooks_kick()
+        inbound_webhooks_kick_soon()
     elif kick:
-        transaction.on_commit(inbound_webhooks_kick)
+        transaction.on_commit(inbound_webhooks_kick_soon)
 
 
 def _insert(rows: list[InboundWebhook]) -> None:
@@ -105,6 +111,68 @@ def inbound_webhooks_kick() -> bool:
         logger.warning("inbox webhook processing not queued; the sweep will process", exc_info=True)
         return False
     return True
+
+
+class _Kicker:
+    """This process's kicks, off the webhooks' thread. `soon()` notes that events were stored and returns at once;
+    one daemon thread then kicks (inbound_webhooks_kick) at once, and at most once per KICK_MS while webhooks keep
+    coming: every event stored before a soon() is followed by a kick that starts after that soon(), so the task it
+    queues (or the one already queued and not started) sees the event. A webhook thus spends no Redis round trip
+    (0.08 ms of CPU and a round trip each before). The thread belongs to its process: a forked child (gunicorn's and
+    Celery's workers) gets a new kicker. A process that exits with events not yet announced announces them
+    (atexit); one killed outright leaves them to the beat sweep, as any lost kick."""
+
+    def __init__(self):
+        self._pending = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def soon(self) -> None:
+        self._pending.set()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="inbox-webhooks-kicker", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._pending.wait()
+            self._pending.clear()  # a soon() from now on asks for the next kick
+            try:
+                inbound_webhooks_kick()
+            except Exception:  # it never raises; should it, the thread must live on (the sweep covers this kick)
+                logger.exception("inbox webhook kick failed")
+            time.sleep(KICK_MS / 1000)
+
+    def flush(self) -> bool:
+        """Kick now, in this thread, if a soon() has not been followed by a kick yet; True when it was."""
+        if not self._pending.is_set():
+            return False
+        self._pending.clear()
+        inbound_webhooks_kick()
+        return True
+
+
+_kicker = _Kicker()
+
+
+def _new_kicker_after_fork() -> None:
+    global _kicker
+    _kicker = _Kicker()  # the parent's thread is not in the child; its lock and event may be in any state
+
+
+os.register_at_fork(after_in_child=_new_kicker_after_fork)
+atexit.register(lambda: _kicker.flush())
+
+
+def inbound_webhooks_kick_soon() -> None:
+    """Ask for processing without waiting: this process's kicker thread kicks within about KICK_MS (inline when
+    INBOX_WEBHOOK_KICK_INLINE is set: the test suite, whose tests count the tasks a webhook queues)."""
+    if settings.INBOX_WEBHOOK_KICK_INLINE:
+        inbound_webhooks_kick()
+    else:
+        _kicker.soon()
 
 
 def inbound_webhooks_kick_clear() -> None:

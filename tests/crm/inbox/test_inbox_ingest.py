@@ -3,11 +3,13 @@ one INSERT and answers; processing turns the rows into messages exactly once, a 
 others nor is lost, and processors running at once never take the same row."""
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 import redis
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -205,6 +207,61 @@ def private_queue(transactional_db):
         leftovers = list(client.scan_iter(f"*{name}*"))
         if leftovers:
             client.delete(*leftovers)
+
+
+def test_the_kicker_thread_kicks_at_once_then_once_a_window_and_after_the_last_webhook(private_queue, monkeypatch):
+    """Webhooks in production hand their kick to the process's kicker thread (the suite kicks inline): three
+    threads answering 20 webhooks each over ~0.6 s get a kick at once, then at most one per KICK_MS, and one
+    after the last webhook, so that its event is seen; the tasks reach the broker; the thread then sleeps."""
+    monkeypatch.setattr(settings, "INBOX_WEBHOOK_KICK_INLINE", False)
+    monkeypatch.setattr(inbox_ingest, "_kicker", inbox_ingest._Kicker())  # a kicker of this test's own
+    services.inbound_webhooks_kick_clear()
+    kicks, asked, real_kick = [], [], inbox_ingest.inbound_webhooks_kick
+
+    def timed_kick():  # the real kick (Redis, then the broker), timed
+        kicks.append(time.monotonic())
+        threads_kicking.add(threading.current_thread().name)
+        return real_kick()
+
+    threads_kicking = set()
+
+    monkeypatch.setattr(inbox_ingest, "inbound_webhooks_kick", timed_kick)
+
+    def webhooks():
+        for _ in range(20):
+            asked.append(time.monotonic())
+            services.inbound_webhooks_kick_soon()
+            time.sleep(0.03)
+
+    threads = [threading.Thread(target=webhooks) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    last = max(asked)
+    deadline = time.monotonic() + 3
+    while not (kicks and kicks[-1] > last) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert kicks[0] - min(asked) < 0.1  # the first webhook's kick: right away
+    assert kicks[-1] > last  # the last webhook's event is announced
+    gaps = [b - a for a, b in zip(kicks, kicks[1:], strict=False)]
+    assert all(gap >= inbox_ingest.KICK_MS / 1000 * 0.95 for gap in gaps), gaps  # at most one per window
+    assert threads_kicking == {"inbox-webhooks-kicker"}  # never a webhook's thread: none waits for Redis
+    settled = len(kicks)
+    time.sleep(3 * inbox_ingest.KICK_MS / 1000)
+    assert len(kicks) == settled  # nothing pending: no more kicks
+    assert redis.Redis.from_url(TEST_REDIS_URL).llen(private_queue) >= 1  # queued tasks reached the broker
+
+
+def test_a_process_exiting_announces_what_its_kicker_has_not_yet(monkeypatch):
+    """The kicker's flush (atexit): a kick only when a webhook's kick is still pending."""
+    kicks = []
+    monkeypatch.setattr(inbox_ingest, "inbound_webhooks_kick", lambda: kicks.append(1) or True)
+    kicker = inbox_ingest._Kicker()
+    assert kicker.flush() is False and kicks == []
+    kicker._pending.set()  # what soon() notes before its thread gets to it
+    assert kicker.flush() is True and kicks == [1]
+    assert kicker.flush() is False and kicks == [1]
 
 
 def test_concurrent_processors_store_each_message_once(private_queue):
