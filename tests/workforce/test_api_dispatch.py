@@ -27,7 +27,7 @@ from tests.workforce.factories import (
 )
 from tests.workforce.test_slots import project
 from workforce.choices import AppointmentStatus, DispatchRunStatus
-from workforce.models import Appointment, DispatchRun
+from workforce.models import Appointment, DispatchRun, SchedulingPolicy
 from workforce.services import dispatch
 from workforce.services.policies import policy_for
 
@@ -70,7 +70,9 @@ def urls(job):
 def test_candidates_slots_and_booking_for_a_dispatcher(api_as, dispatcher, scene, django_assert_max_num_queries):
     _territory, technician, job = scene
     client = api_as(dispatcher)
-    with django_assert_max_num_queries(7):  # token + user, its stamp, permissions (2), the work order, 2 candidates
+    policy_for(None)  # the global default policy, as the first slot search or run makes it
+    # token + user, its stamp, permissions (2), the work order, its territory and policy, 2 candidates
+    with django_assert_max_num_queries(9):
         response = client.get(f"{BASE}/work-orders/{job.pk}/candidates/")
     assert response.status_code == 200, response.content
     [row] = response.json()
@@ -91,6 +93,27 @@ def test_candidates_slots_and_booking_for_a_dispatcher(api_as, dispatcher, scene
     assert response.status_code == 201, response.content
     assert response.json()["start"] == "2030-03-04T10:00:00Z"
     assert response.json()["end"] == "2030-03-04T11:00:00Z"
+
+
+def test_candidates_follow_the_territorys_default_policy_or_the_one_given(api_as, dispatcher, scene):
+    """A territory whose default policy has a soft territory rule: a technician with no membership there passes,
+    after the member; naming a hard policy leaves only the member; an unknown policy is a 400 naming it."""
+    territory, member, job = scene
+    outsider = TechnicianFactory(home_base=project(LAGOS, 5_000))
+    ShiftFactory(technician=outsider, during=DateTimeTZRange(at(8), at(17)))
+    client = api_as(dispatcher)
+    url = f"{BASE}/work-orders/{job.pk}/candidates/"
+
+    def technicians(response):
+        assert response.status_code == 200, response.content
+        return [row["technician"] for row in response.json()]
+
+    assert technicians(client.get(url)) == [str(member.pk)]  # the global default: hard
+    SchedulingPolicy.objects.create(name="Soft here", territory=territory, is_default=True, territory_rule="soft")
+    assert technicians(client.get(url)) == [str(member.pk), str(outsider.pk)]
+    hard = SchedulingPolicy.objects.create(name="Hard", territory_rule="hard")
+    assert technicians(client.get(url, {"policy": str(hard.pk)})) == [str(member.pk)]
+    assert_error(client.get(url, {"policy": str(uuid.uuid4())}), 400, field="policy")
 
 
 def test_book_best_and_no_slot_left_is_409(api_as, dispatcher, scene):

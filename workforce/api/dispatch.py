@@ -27,6 +27,8 @@ from ..choices import DispatchRunKind, Solver
 from ..models import DispatchRun, SchedulingPolicy, ServiceTerritory, Technician, WorkOrder
 from ..services import dispatch as dispatch_services
 from ..services import slots as slot_services
+from ..services.policies import policy_for
+from ..services.travel import territory_at
 
 MAX_SLOTS = 100
 
@@ -39,6 +41,12 @@ class CandidatesQueryIn(serializers.Serializer):
         required=False, help_text="A slot start: the shift must cover [start, start + duration) and it be free."
     )
     radius_m = serializers.FloatField(required=False, min_value=1, max_value=500_000)
+    policy = serializers.PrimaryKeyRelatedField(
+        queryset=SchedulingPolicy.objects.all(),
+        required=False,
+        help_text="The scheduling policy whose hard rules apply; default: the default policy of the smallest "
+        "territory covering the work order (else the global default), as slot search and booking use.",
+    )
 
 
 class SlotsQueryIn(serializers.Serializer):
@@ -164,8 +172,9 @@ class _Dispatching(APIView):
 
 class WorkOrderCandidatesView(_Dispatching):
     """The technicians passing the hard rules for the work order (skills at level with a valid certification,
-    territory membership that day, shift, no time off or overlapping appointment with `start`), nearest first:
-    one query for any number of technicians, one to name them."""
+    territory membership that day, shift, no time off or overlapping appointment with `start`; as the policy
+    sets them: the `policy` given, else the covering territory's default), members first, then nearest: one
+    query for any number of technicians, one to name them."""
 
     @extend_schema(
         operation_id="workforce_work_order_candidates",
@@ -176,7 +185,9 @@ class WorkOrderCandidatesView(_Dispatching):
         query = CandidatesQueryIn(data=request.query_params)
         query.is_valid(raise_exception=True)
         work_order = self.work_order(pk)
-        found = selectors.work_order_candidates(work_order_id=work_order.pk, **query.validated_data)
+        data = dict(query.validated_data)
+        policy = data.pop("policy", None) or policy_for(territory_at(work_order.location))
+        found = selectors.work_order_candidates(work_order_id=work_order.pk, policy=policy, **data)
         body = [{"technician": c.technician.pk, "name": str(c.technician), "distance_m": c.distance_m} for c in found]
         return Response(CandidateOut(body, many=True).data)
 

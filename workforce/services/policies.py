@@ -1,6 +1,7 @@
 """Scheduling policies: which one applies, and writes from the admin."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from omni.services import fields_set
@@ -11,12 +12,12 @@ DEFAULT_POLICY_NAME = "Default"
 
 
 def policy_for(territory: ServiceTerritory | None) -> SchedulingPolicy:
-    """The territory's default policy, else the default with no territory; that one is created when missing."""
-    if territory is not None:
-        policy = SchedulingPolicy.objects.filter(territory=territory, is_default=True).first()
-        if policy is not None:
-            return policy
-    policy = SchedulingPolicy.objects.filter(territory__isnull=True, is_default=True).first()
+    """The territory's default policy, else the default with no territory (one query); that one is created when
+    missing."""
+    scope = Q(territory__isnull=True) | Q(territory=territory) if territory is not None else Q(territory__isnull=True)
+    policy = (
+        SchedulingPolicy.objects.filter(scope, is_default=True).order_by(F("territory").asc(nulls_last=True)).first()
+    )
     if policy is not None:
         return policy
     try:
