@@ -8,8 +8,9 @@ the app secret, 403). A signed but malformed payload is a 400 naming what is wro
 A transactional inbox (crm.services.inbox_ingest): a valid webhook is stored raw, in ONE
 `INSERT ... ON CONFLICT DO NOTHING` of crm.InboundWebhook rows (one per message or delivery report; a WhatsApp
 batch in the same statement), and answered; a worker turns the rows into messages right after (a Redis-debounced
-Celery kick, and a beat sweep). A 200 therefore means the event is durable in PostgreSQL, and a provider's retry
-(the same message id) stores nothing twice. Channels are looked up once per CHANNEL_CACHE_SECONDS per process
+Celery kick, and a beat sweep). A 200 therefore means the event is committed in PostgreSQL (flushed to disk
+within PostgreSQL's WAL writer delay, or before the 200 with INBOX_WEBHOOK_SYNCHRONOUS_COMMIT), and a provider's
+retry (the same message id) stores nothing twice. Channels are looked up once per CHANNEL_CACHE_SECONDS per process
 (a deactivated channel or a new secret applies within that time).
 
 `/hooks/ping/` answers "ok" and does nothing else: the floor bench/inbound_webhooks.py measures the SMS webhook

@@ -1,7 +1,8 @@
 """The transactional inbox of the SMS and WhatsApp webhooks: each provider call is stored here, raw, in ONE
 INSERT ... ON CONFLICT DO NOTHING before the provider gets its 200; a worker (crm.services.inbox_ingest) turns the
-rows into messages and delivery updates afterwards. So a 200 means the webhook is durable in PostgreSQL, and a
-provider's retry (the same message id) adds nothing."""
+rows into messages and delivery updates afterwards. So a 200 means the webhook is committed in PostgreSQL (on
+disk within PostgreSQL's WAL writer delay: crm.services.inbox_ingest._insert), and a provider's retry (the same
+message id) adds nothing."""
 
 import uuid
 

@@ -1,15 +1,16 @@
 """The transactional inbox of the SMS and WhatsApp webhooks (crm.models.InboundWebhook).
 
-The webhook verifies the provider's signature, stores the raw event(s) with ONE `INSERT ... ON CONFLICT DO
-NOTHING` (`inbound_webhooks_ingest`: a retried webhook inserts nothing) and answers: the 200 means the event is
-durable in PostgreSQL. It then asks for processing cheaply (`inbound_webhooks_kick`): a Redis `SET key NX PX 200`
-lets at most one Celery task be queued per 200 ms, whatever the traffic; the task clears the key when it starts
-(so an event stored while a task is queued but not yet running is always seen by that task). The webhook does not
-even wait for that: it hands the kick to its process's kicker thread (`inbound_webhooks_kick_soon`), which kicks
-at most once per 200 ms for all the webhooks the process answered meanwhile. Redis or the broker being down, or a
-process killed before its kick, loses nothing: the beat sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep")
-runs the same processing every 30 seconds. Processed rows go INBOX_WEBHOOK_RETENTION_DAYS after they arrived
-(`inbound_webhooks_prune`, nightly); rows still to process are never pruned.
+The webhook verifies the provider's signature, stores the raw event(s) with ONE `INSERT ... ON CONFLICT DO NOTHING`
+(`inbound_webhooks_ingest`: a retried webhook inserts nothing) and answers: the 200 means the event is committed in
+PostgreSQL (on disk within PostgreSQL's WAL writer delay, or before the 200: `_insert`). It then asks for processing
+cheaply (`inbound_webhooks_kick`): a Redis `SET key NX PX 200` lets at most one Celery task be queued per 200 ms,
+whatever the traffic; the task clears the key when it starts (so an event stored while a task is queued but not yet
+running is always seen by that task). The webhook does not even wait for that: it hands the kick to its process's
+kicker thread (`inbound_webhooks_kick_soon`), which kicks at most once per 200 ms for all the webhooks the process
+answered meanwhile. Redis or the broker being down, or a process killed before its kick, loses nothing: the beat
+sweep (CELERY_BEAT_SCHEDULE "crm-inbox-webhooks-sweep") runs the same processing every 30 seconds. Processed rows go
+INBOX_WEBHOOK_RETENTION_DAYS after they arrived (`inbound_webhooks_prune`, nightly); rows still to process are never
+pruned.
 
 `inbound_webhooks_process` takes due rows one at a time (`SELECT ... FOR UPDATE SKIP LOCKED`: concurrent
 processors never take the same row and never wait for each other), and in that row's transaction calls the
@@ -75,11 +76,22 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
         transaction.on_commit(inbound_webhooks_kick_soon)
 
 
+# The statement's own transaction commits without waiting for the WAL flush (synchronous_commit off for it alone,
+# set_config(..., true) inside the statement: no extra round trip, and the session keeps its setting).
+_ASYNC_COMMIT = "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+
+
 def _insert(rows: list[InboundWebhook]) -> None:
     """One multi-row INSERT ... ON CONFLICT DO NOTHING, sent as is: outside a transaction it is one round trip
     and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three). Prepared on the connection
     (omni.db.fetch_prepared): the webhook's statement is parsed and planned once per pooled connection, not on
-    every request."""
+    every request.
+
+    Unless INBOX_WEBHOOK_SYNCHRONOUS_COMMIT is set, that commit does not wait for its WAL record to reach the disk
+    (PostgreSQL's asynchronous commit, for this statement only): the 200 then means the event is committed, seen
+    by the worker and safe from any crash of ours, and on disk within PostgreSQL's wal_writer_delay (200 ms; at
+    most three times that); only a crash of PostgreSQL itself or of its machine in that window loses it. Inside a
+    caller's transaction the statement is plain: that transaction's commit decides."""
     table = InboundWebhook._meta.db_table
     columns = "id, channel_id, kind, external_id, payload, received_at, due_at, attempts, last_error"
     values, params = [], []
@@ -94,8 +106,15 @@ def _insert(rows: list[InboundWebhook]) -> None:
             row.received_at,
             row.due_at,
         ]
-    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING RETURNING id"
-    fetch_prepared(sql, params, using=router.db_for_write(InboundWebhook))
+    using = router.db_for_write(InboundWebhook)
+    if settings.INBOX_WEBHOOK_SYNCHRONOUS_COMMIT or transaction.get_connection(using).in_atomic_block:
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING RETURNING id"
+    else:
+        sql = (
+            f"{_ASYNC_COMMIT}INSERT INTO {table} ({columns}) SELECT v.* FROM (VALUES {', '.join(values)}) AS v "
+            "CROSS JOIN async_commit ON CONFLICT DO NOTHING RETURNING id"
+        )
+    fetch_prepared(sql, params, using=using)
 
 
 def inbound_webhooks_kick() -> bool:

@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from crm import services, tasks
@@ -262,6 +262,38 @@ def test_a_process_exiting_announces_what_its_kicker_has_not_yet(monkeypatch):
     kicker._pending.set()  # what soon() notes before its thread gets to it
     assert kicker.flush() is True and kicks == [1]
     assert kicker.flush() is False and kicks == [1]
+
+
+def test_a_webhooks_own_commit_does_not_wait_for_the_flush_and_the_session_keeps_its_setting(transactional_db):
+    """Outside a transaction the INSERT is its own transaction, committed with synchronous_commit off for it alone
+    (set_config local to it, in the statement: still one round trip); the connection's setting is unchanged after.
+    INBOX_WEBHOOK_SYNCHRONOUS_COMMIT, or a caller's transaction, makes it a plain INSERT."""
+    from django.db import transaction
+
+    channel = sms_channel()
+
+    def ingest(sid) -> str:
+        statements = []
+
+        def record(execute, sql, params, many, context):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            services.inbound_webhooks_ingest([sms_row(channel, sid)], kick=False)
+        [statement] = statements
+        return statement
+
+    assert "set_config('synchronous_commit', 'off'" in ingest(SID)
+    assert InboundWebhook.objects.get(external_id=SID).payload["MessageSid"] == SID  # committed, all of it
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    with override_settings(INBOX_WEBHOOK_SYNCHRONOUS_COMMIT=True):
+        assert "synchronous_commit" not in ingest("SMsynchronous")
+    with transaction.atomic():
+        assert "synchronous_commit" not in ingest("SMinside")
+    assert set(InboundWebhook.objects.values_list("external_id", flat=True)) == {SID, "SMsynchronous", "SMinside"}
 
 
 def test_concurrent_processors_store_each_message_once(private_queue):
