@@ -114,6 +114,7 @@ def test_candidates_follow_the_territorys_default_policy_or_the_one_given(api_as
     hard = SchedulingPolicy.objects.create(name="Hard", territory_rule="hard")
     assert technicians(client.get(url, {"policy": str(hard.pk)})) == [str(member.pk)]
     assert_error(client.get(url, {"policy": str(uuid.uuid4())}), 400, field="policy")
+    assert_error(client.get(url, {"policy": "not-a-policy"}), 400, field="policy")
 
 
 def test_book_best_and_no_slot_left_is_409(api_as, dispatcher, scene):
