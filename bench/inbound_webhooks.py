@@ -247,10 +247,15 @@ def main() -> None:
     work = requests_for(base, channel_id, args.messages, args.senders, run)
     floor_work = [("/hooks/ping/", body, signature) for _path, body, signature in work]
     print("- server: gunicorn -c omni/gunicorn_conf.py omni.wsgi:application (DEBUG=false)")
-    synchronous = os.environ.get("INBOX_WEBHOOK_SYNCHRONOUS_COMMIT", "false").lower() in ("1", "true", "yes", "on")
+    from django.conf import settings  # set up by prepare(), from the environment the server gets too
+
     print(
         "- a webhook answers once its INSERT is committed, "
-        + ("and flushed to disk (INBOX_WEBHOOK_SYNCHRONOUS_COMMIT)" if synchronous else "before the flush (default)")
+        + (
+            "and flushed to disk (INBOX_WEBHOOK_SYNCHRONOUS_COMMIT)"
+            if settings.INBOX_WEBHOOK_SYNCHRONOUS_COMMIT
+            else "before the flush (default)"
+        )
     )
     server = start_server(port)
     worker = None

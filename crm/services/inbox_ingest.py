@@ -69,11 +69,13 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
     for processing. Raises only when PostgreSQL does: then the provider gets a 5xx and retries."""
     if not rows:
         return
-    _insert(rows)
-    if kick and not transaction.get_connection().in_atomic_block:  # committed: the worker can see it
+    using = router.db_for_write(InboundWebhook)
+    own_transaction = not transaction.get_connection(using).in_atomic_block
+    _insert(rows, using=using, own_transaction=own_transaction)
+    if kick and own_transaction:  # committed: the worker can see it
         inbound_webhooks_kick_soon()
     elif kick:
-        transaction.on_commit(inbound_webhooks_kick_soon)
+        transaction.on_commit(inbound_webhooks_kick_soon, using=using)
 
 
 # The statement's own transaction commits without waiting for the WAL flush (synchronous_commit off for it alone,
@@ -81,7 +83,7 @@ def inbound_webhooks_ingest(rows: list[InboundWebhook], *, kick: bool = True) ->
 _ASYNC_COMMIT = "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
 
 
-def _insert(rows: list[InboundWebhook]) -> None:
+def _insert(rows: list[InboundWebhook], *, using: str, own_transaction: bool) -> None:
     """One multi-row INSERT ... ON CONFLICT DO NOTHING, sent as is: outside a transaction it is one round trip
     and its own atomic commit (bulk_create would wrap it in BEGIN ... COMMIT: three). Prepared on the connection
     (omni.db.fetch_prepared): the webhook's statement is parsed and planned once per pooled connection, not on
@@ -91,7 +93,7 @@ def _insert(rows: list[InboundWebhook]) -> None:
     (PostgreSQL's asynchronous commit, for this statement only): the 200 then means the event is committed, seen
     by the worker and safe from any crash of ours, and on disk within PostgreSQL's wal_writer_delay (200 ms; at
     most three times that); only a crash of PostgreSQL itself or of its machine in that window loses it. Inside a
-    caller's transaction the statement is plain: that transaction's commit decides."""
+    caller's transaction (not own_transaction) the statement is plain: that transaction's commit decides."""
     table = InboundWebhook._meta.db_table
     columns = "id, channel_id, kind, external_id, payload, received_at, due_at, attempts, last_error"
     values, params = [], []
@@ -106,8 +108,7 @@ def _insert(rows: list[InboundWebhook]) -> None:
             row.received_at,
             row.due_at,
         ]
-    using = router.db_for_write(InboundWebhook)
-    if settings.INBOX_WEBHOOK_SYNCHRONOUS_COMMIT or transaction.get_connection(using).in_atomic_block:
+    if settings.INBOX_WEBHOOK_SYNCHRONOUS_COMMIT or not own_transaction:
         sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join(values)} ON CONFLICT DO NOTHING RETURNING id"
     else:
         sql = (

@@ -27,8 +27,7 @@ from ..choices import DispatchRunKind, Solver
 from ..models import DispatchRun, SchedulingPolicy, ServiceTerritory, Technician, WorkOrder
 from ..services import dispatch as dispatch_services
 from ..services import slots as slot_services
-from ..services.policies import policy_for
-from ..services.travel import territory_at
+from ..services.policies import policy_at
 
 MAX_SLOTS = 100
 
@@ -186,7 +185,7 @@ class WorkOrderCandidatesView(_Dispatching):
         query.is_valid(raise_exception=True)
         work_order = self.work_order(pk)
         data = dict(query.validated_data)
-        policy = data.pop("policy", None) or policy_for(territory_at(work_order.location))
+        policy = data.pop("policy", None) or policy_at(work_order.location)
         found = selectors.work_order_candidates(work_order_id=work_order.pk, policy=policy, **data)
         body = [{"technician": c.technician.pk, "name": str(c.technician), "distance_m": c.distance_m} for c in found]
         return Response(CandidateOut(body, many=True).data)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from omni.services import fields_set
 
 from ..models import SchedulingPolicy, ServiceTerritory
+from .travel import territory_at
 
 DEFAULT_POLICY_NAME = "Default"
 
@@ -25,6 +26,11 @@ def policy_for(territory: ServiceTerritory | None) -> SchedulingPolicy:
             return SchedulingPolicy.objects.create(name=_(DEFAULT_POLICY_NAME), is_default=True)
     except IntegrityError:  # a racing first caller made it
         return SchedulingPolicy.objects.get(territory__isnull=True, is_default=True)
+
+
+def policy_at(point) -> SchedulingPolicy:
+    """The policy that applies at a point: the default of the smallest territory covering it (policy_for)."""
+    return policy_for(territory_at(point))
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from omni.models import User
 from ..choices import AppointmentStatus, ShiftKind
 from ..models import Appointment, Technician, TechnicianSkill, WorkOrder
 from .orders import appointment_book
-from .policies import policy_for
+from .policies import policy_at, policy_for
 from .rules import RuleBook
 from .travel import minutes, territory_at, travel_model_for
 
@@ -212,7 +212,7 @@ def book_best(
     booking that lost a race (the exclusion constraint: a Conflict) moves on to the next slot. No slot left is
     a NoSlot (409)."""
     if slot is not None:
-        policy = policy_for(territory_at(work_order.location))
+        policy = policy_at(work_order.location)
         book = RuleBook.load(
             policy=policy,
             work_orders=[WorkOrder.objects.get(pk=work_order.pk)],
